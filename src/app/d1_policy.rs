@@ -1,0 +1,100 @@
+//! The source of truth for tenant policies: the D1 table `tenant_llm_policies`
+//! (schema in migrations/).
+
+use async_trait::async_trait;
+use serde::Deserialize;
+use worker::D1Database;
+
+use super::policy::TenantPolicy;
+use crate::{Store, StoreError};
+
+/// Tenant LLM policies in D1.
+pub struct D1PolicyStore {
+    db: D1Database,
+}
+
+#[derive(Deserialize)]
+struct PolicyRow {
+    tenant_id: String,
+    default_model: String,
+    allowed_models: String,
+    max_tokens_per_request: u32,
+    updated_at_ms: f64,
+}
+
+impl D1PolicyStore {
+    /// A store over the database bound as `db`.
+    pub fn new(db: D1Database) -> Self {
+        D1PolicyStore { db }
+    }
+}
+
+#[async_trait(?Send)]
+impl Store for D1PolicyStore {
+    type Value = TenantPolicy;
+
+    async fn get(&self, id: &str) -> Result<Option<TenantPolicy>, StoreError> {
+        let row: Option<PolicyRow> = self
+            .db
+            .prepare(
+                "SELECT tenant_id, default_model, allowed_models, max_tokens_per_request, updated_at_ms \
+                 FROM tenant_llm_policies WHERE tenant_id = ?1",
+            )
+            .bind(&[id.into()])
+            .map_err(StoreError::backing)?
+            .first(None)
+            .await
+            .map_err(StoreError::backing)?;
+        row.map(|row| {
+            Ok(TenantPolicy {
+                allowed_models: serde_json::from_str(&row.allowed_models)
+                    .map_err(|e| StoreError::backing(format!("allowed_models of {}: {e}", row.tenant_id)))?,
+                tenant_id: row.tenant_id,
+                default_model: row.default_model,
+                max_tokens_per_request: row.max_tokens_per_request,
+                updated_at_ms: row.updated_at_ms as u64,
+            })
+        })
+        .transpose()
+    }
+
+    async fn set(&self, id: &str, value: &TenantPolicy) -> Result<TenantPolicy, StoreError> {
+        let allowed_models = serde_json::to_string(&value.allowed_models)
+            .map_err(|e| StoreError::Codec { message: e.to_string() })?;
+        self.db
+            .prepare(
+                "INSERT INTO tenant_llm_policies \
+                 (tenant_id, default_model, allowed_models, max_tokens_per_request, updated_at_ms) \
+                 VALUES (?1, ?2, ?3, ?4, ?5) \
+                 ON CONFLICT(tenant_id) DO UPDATE SET default_model = excluded.default_model, \
+                 allowed_models = excluded.allowed_models, \
+                 max_tokens_per_request = excluded.max_tokens_per_request, \
+                 updated_at_ms = excluded.updated_at_ms",
+            )
+            .bind(&[
+                id.into(),
+                value.default_model.as_str().into(),
+                allowed_models.into(),
+                f64::from(value.max_tokens_per_request).into(),
+                (value.updated_at_ms as f64).into(),
+            ])
+            .map_err(StoreError::backing)?
+            .run()
+            .await
+            .map_err(StoreError::backing)?;
+        Ok(TenantPolicy { tenant_id: id.to_owned(), ..value.clone() })
+    }
+
+    async fn delete(&self, id: &str) -> Result<bool, StoreError> {
+        let result = self
+            .db
+            .prepare("DELETE FROM tenant_llm_policies WHERE tenant_id = ?1")
+            .bind(&[id.into()])
+            .map_err(StoreError::backing)?
+            .run()
+            .await
+            .map_err(StoreError::backing)?;
+        let changes = result.meta().map_err(StoreError::backing)?.and_then(|m| m.changes).unwrap_or(0);
+        Ok(changes > 0)
+    }
+}

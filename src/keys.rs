@@ -1,0 +1,118 @@
+//! Cache keys: `{prefix}:{domain}:{entity}:{id}` with ids escaped.
+
+use std::borrow::Cow;
+use std::fmt::Write as _;
+
+use crate::config::ConfigError;
+
+/// The namespace of one kind of cached entity, e.g. `edgecache:llm:policy`.
+///
+/// Keys are `{prefix}:{domain}:{entity}:{id}` (seed 003's convention). The
+/// prefix, domain and entity are fixed segments of `A-Z a-z 0-9 _ - .`; ids
+/// come from user input and are escaped by [`escape_id`], so no id can name a
+/// key in another namespace or entity.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeySpace {
+    base: String,
+}
+
+impl KeySpace {
+    /// The namespace `{prefix}:{domain}:{entity}`.
+    ///
+    /// # Errors
+    /// [`ConfigError`] naming the segment that is empty, longer than 64
+    /// characters or holds a character outside `A-Z a-z 0-9 _ - .`.
+    pub fn new(prefix: &str, domain: &str, entity: &str) -> Result<Self, ConfigError> {
+        for (name, segment) in [("prefix", prefix), ("domain", domain), ("entity", entity)] {
+            if !is_plain_segment(segment) {
+                return Err(ConfigError::new(
+                    format!("key {name}"),
+                    format!("must be 1 to 64 characters of A-Z a-z 0-9 _ - ., got {segment:?}"),
+                ));
+            }
+        }
+        Ok(KeySpace { base: format!("{prefix}:{domain}:{entity}") })
+    }
+
+    /// The key of the entity with this `id`: `{prefix}:{domain}:{entity}:{escaped id}`.
+    pub fn key(&self, id: &str) -> String {
+        format!("{}:{}", self.base, escape_id(id))
+    }
+
+    /// The key of an entity named by several ids (e.g. tenant then user),
+    /// each escaped and joined with `:`.
+    pub fn key_of(&self, ids: &[&str]) -> String {
+        let mut key = self.base.clone();
+        for id in ids {
+            key.push(':');
+            key.push_str(&escape_id(id));
+        }
+        key
+    }
+
+    /// `{prefix}:{domain}:{entity}`.
+    pub fn as_str(&self) -> &str {
+        &self.base
+    }
+}
+
+fn is_plain_segment(segment: &str) -> bool {
+    (1..=64).contains(&segment.len()) && segment.bytes().all(is_plain_byte)
+}
+
+fn is_plain_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.')
+}
+
+/// Escapes an id for use as one key segment: bytes outside
+/// `A-Z a-z 0-9 _ - .` become `%XX` (so `:` is `%3A` and `%` is `%25`).
+///
+/// The mapping is injective and its output never holds `:`, `*`, `{` or `}`,
+/// so an id cannot add a segment, match a glob or pick a cluster hash slot.
+pub fn escape_id(id: &str) -> Cow<'_, str> {
+    if !id.is_empty() && id.bytes().all(is_plain_byte) {
+        return Cow::Borrowed(id);
+    }
+    let mut escaped = String::with_capacity(id.len() + 8);
+    if id.is_empty() {
+        // An empty id would end the key in ':'; give it a visible form that
+        // no escaped non-empty id can take.
+        escaped.push('%');
+        return Cow::Owned(escaped);
+    }
+    for b in id.bytes() {
+        if is_plain_byte(b) {
+            escaped.push(b as char);
+        } else {
+            let _ = write!(escaped, "%{b:02X}");
+        }
+    }
+    Cow::Owned(escaped)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_follow_the_namespace_convention() {
+        let space = KeySpace::new("copilot", "llm", "policy").unwrap();
+        assert_eq!(space.key("acme"), "copilot:llm:policy:acme");
+        assert_eq!(space.key_of(&["acme", "u1"]), "copilot:llm:policy:acme:u1");
+    }
+
+    #[test]
+    fn ids_cannot_escape_their_segment() {
+        let space = KeySpace::new("p", "conv", "config").unwrap();
+        // Without escaping, tenant "a:b" + user "c" and tenant "a" + user "b:c" collide.
+        assert_ne!(space.key_of(&["a:b", "c"]), space.key_of(&["a", "b:c"]));
+        assert_eq!(space.key("a:b*{x}%"), "p:conv:config:a%3Ab%2A%7Bx%7D%25");
+        assert_ne!(space.key(""), space.key("%"));
+    }
+
+    #[test]
+    fn segments_are_checked() {
+        assert!(KeySpace::new("p", "a:b", "c").is_err());
+        assert!(KeySpace::new("", "a", "c").is_err());
+    }
+}

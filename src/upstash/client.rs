@@ -1,0 +1,224 @@
+//! The Upstash REST client: single commands, `/pipeline`, `/multi-exec` and scripts.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
+use std::time::Duration;
+
+use serde_json::Value as Json;
+
+use super::reply::{decode_outcome, Reply};
+use super::{Command, Script, UpstashConfig, UpstashError};
+use crate::clock::now_ms;
+
+/// Header asking Upstash to base64 every string of the answer (binary-safe).
+const ENCODING_HEADER: &str = "Upstash-Encoding";
+/// Header that carries the replica sync token, both ways (read-your-writes).
+const SYNC_TOKEN_HEADER: &str = "upstash-sync-token";
+
+/// A client of the Upstash Redis REST API.
+///
+/// Every request sends `Upstash-Encoding: base64` and decodes the answer
+/// binary-safely, resends the latest `upstash-sync-token` it has seen so reads
+/// follow its own writes across replicas, and is aborted after
+/// [`UpstashConfig::timeout_ms`]. One method call is one HTTP request (one REST
+/// round trip), except [`eval`](Self::eval) after `NOSCRIPT`, which takes two.
+///
+/// Protocol: Upstash's "REST API" documentation (redis/features/restapi).
+#[derive(Debug)]
+pub struct UpstashClient {
+    base_url: String,
+    bearer: String,
+    timeout_ms: u64,
+    http: reqwest::Client,
+    sync_token: Mutex<Option<String>>,
+    round_trips: AtomicU64,
+}
+
+impl UpstashClient {
+    /// A client for the database that `config` names.
+    pub fn new(config: &UpstashConfig) -> Self {
+        UpstashClient {
+            base_url: config.url.trim_end_matches('/').to_owned(),
+            bearer: format!("Bearer {}", config.token),
+            timeout_ms: config.timeout_ms,
+            http: reqwest::Client::new(),
+            sync_token: Mutex::new(None),
+            round_trips: AtomicU64::new(0),
+        }
+    }
+
+    /// The per-request timeout, in milliseconds.
+    pub fn timeout_ms(&self) -> u64 {
+        self.timeout_ms
+    }
+
+    /// How many HTTP requests this client has sent (REST round trips).
+    pub fn round_trips(&self) -> u64 {
+        self.round_trips.load(Ordering::Relaxed)
+    }
+
+    /// Runs one command (`POST /` with the command as a JSON array).
+    ///
+    /// # Errors
+    /// [`UpstashError::Command`] with Redis's text when the command fails;
+    /// `Unauthorized`, `Transport`, `Timeout` or `Protocol` when the request does.
+    pub async fn command(&self, command: &Command) -> Result<Reply, UpstashError> {
+        let (status, body) = self.post("", command.args()).await?;
+        match status {
+            200 | 400 => decode_outcome(&body, status)?,
+            _ => Err(unexpected_status(status, &body)),
+        }
+    }
+
+    /// Runs commands in order in one request (`POST /pipeline`), not atomically.
+    ///
+    /// Returns one outcome per command, in order; a command's failure is its
+    /// own `Err(UpstashError::Command)` and does not stop the others.
+    ///
+    /// # Errors
+    /// The outer error is for the request as a whole (auth, transport,
+    /// timeout, a body not of the documented shape).
+    pub async fn pipeline(
+        &self,
+        commands: &[Command],
+    ) -> Result<Vec<Result<Reply, UpstashError>>, UpstashError> {
+        self.batch("/pipeline", commands).await
+    }
+
+    /// Runs commands atomically in one request (`POST /multi-exec`, MULTI/EXEC).
+    ///
+    /// Returns one outcome per command; a run-time failure of one command is
+    /// its own `Err` while the others still apply (Redis transaction semantics).
+    ///
+    /// # Errors
+    /// [`UpstashError::Command`] (`EXECABORT ...`) when Redis discarded the
+    /// whole transaction because a command was rejected while queuing: then
+    /// nothing applied. Otherwise as [`pipeline`](Self::pipeline).
+    pub async fn multi_exec(
+        &self,
+        commands: &[Command],
+    ) -> Result<Vec<Result<Reply, UpstashError>>, UpstashError> {
+        self.batch("/multi-exec", commands).await
+    }
+
+    /// Runs a Lua script: `EVALSHA`, then `EVAL` if Redis answers `NOSCRIPT`.
+    ///
+    /// # Errors
+    /// As [`command`](Self::command); the script's own `redis.error_reply`
+    /// arrives as [`UpstashError::Command`].
+    pub async fn eval<K: ToString, A: ToString>(
+        &self,
+        script: &Script,
+        keys: &[K],
+        args: &[A],
+    ) -> Result<Reply, UpstashError> {
+        match self.command(&script.evalsha_command(keys, args)).await {
+            Err(err) if err.is_noscript() => self.command(&script.eval_command(keys, args)).await,
+            other => other,
+        }
+    }
+
+    /// `PING`: succeeds when the database answers.
+    ///
+    /// # Errors
+    /// As [`command`](Self::command).
+    pub async fn ping(&self) -> Result<(), UpstashError> {
+        self.command(&Command::new("PING")).await.map(|_| ())
+    }
+
+    async fn batch(
+        &self,
+        path: &str,
+        commands: &[Command],
+    ) -> Result<Vec<Result<Reply, UpstashError>>, UpstashError> {
+        let bodies: Vec<&[String]> = commands.iter().map(Command::args).collect();
+        let (status, body) = self.post(path, &bodies).await?;
+        match (status, &body) {
+            (200, Json::Array(items)) if items.len() == commands.len() => {
+                items.iter().map(|item| decode_outcome(item, status)).collect()
+            }
+            (200, _) => Err(UpstashError::Protocol {
+                status,
+                message: format!("expected an array of {} outcomes, got {body}", commands.len()),
+            }),
+            // A discarded transaction, an oversized request, a refused command.
+            (400, _) => match decode_outcome(&body, status)? {
+                Err(command_error) => Err(command_error),
+                Ok(_) => Err(unexpected_status(status, &body)),
+            },
+            _ => Err(unexpected_status(status, &body)),
+        }
+    }
+
+    /// POSTs `body` as JSON to `base_url + path`; answers the status and the JSON
+    /// body, having already turned auth failures, 5xx and transport errors into
+    /// errors.
+    async fn post<B: serde::Serialize + ?Sized>(
+        &self,
+        path: &str,
+        body: &B,
+    ) -> Result<(u16, Json), UpstashError> {
+        let payload = serde_json::to_vec(body).map_err(|e| UpstashError::Protocol {
+            status: 0,
+            message: format!("cannot encode request: {e}"),
+        })?;
+        let mut request = self
+            .http
+            .post(format!("{}{}", self.base_url, path))
+            .header("Authorization", &self.bearer)
+            .header("Content-Type", "application/json")
+            .header(ENCODING_HEADER, "base64")
+            .timeout(Duration::from_millis(self.timeout_ms))
+            .body(payload);
+        if let Some(token) = self.sync_token.lock().unwrap_or_else(|p| p.into_inner()).clone() {
+            request = request.header(SYNC_TOKEN_HEADER, token);
+        }
+        self.round_trips.fetch_add(1, Ordering::Relaxed);
+        let started_ms = now_ms();
+        let response = request.send().await.map_err(|e| self.transport_error(e, started_ms))?;
+        let status = response.status().as_u16();
+        if let Some(token) = response.headers().get(SYNC_TOKEN_HEADER).and_then(|v| v.to_str().ok()) {
+            *self.sync_token.lock().unwrap_or_else(|p| p.into_inner()) = Some(token.to_owned());
+        }
+        let bytes = response.bytes().await.map_err(|e| self.transport_error(e, started_ms))?;
+        let text = String::from_utf8_lossy(&bytes);
+        let parsed: Option<Json> = serde_json::from_slice(&bytes).ok();
+        let error_text = || {
+            parsed
+                .as_ref()
+                .and_then(|j| j.get("error"))
+                .and_then(Json::as_str)
+                .map(str::to_owned)
+                .unwrap_or_else(|| text.trim().to_owned())
+        };
+        match status {
+            401 | 403 => Err(UpstashError::Unauthorized { status, message: error_text() }),
+            500..=599 => Err(UpstashError::Transport { status: Some(status), message: error_text() }),
+            _ => parsed.map(|json| (status, json)).ok_or_else(|| UpstashError::Protocol {
+                status,
+                message: format!("body is not JSON: {}", truncate(&text, 200)),
+            }),
+        }
+    }
+
+    fn transport_error(&self, error: reqwest::Error, started_ms: u64) -> UpstashError {
+        // On wasm32 an aborted fetch does not always say it was the timeout,
+        // so the elapsed time decides too.
+        if error.is_timeout() || now_ms().saturating_sub(started_ms) >= self.timeout_ms {
+            UpstashError::Timeout { timeout_ms: self.timeout_ms }
+        } else {
+            UpstashError::Transport { status: None, message: error.to_string() }
+        }
+    }
+}
+
+fn unexpected_status(status: u16, body: &Json) -> UpstashError {
+    UpstashError::Protocol { status, message: format!("unexpected answer: {}", truncate(&body.to_string(), 200)) }
+}
+
+fn truncate(text: &str, max_chars: usize) -> String {
+    match text.char_indices().nth(max_chars) {
+        Some((cut, _)) => format!("{}…", &text[..cut]),
+        None => text.to_owned(),
+    }
+}
