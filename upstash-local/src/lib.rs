@@ -1,0 +1,131 @@
+//! `upstash-local` serves the [Upstash Redis REST API] in front of a real
+//! `redis-server`, so tests and developers can run against real Redis
+//! without an Upstash account.
+//!
+//! What it serves:
+//!
+//! - `POST /` with a JSON array body (`["SET","foo","bar","EX",100]`), or a
+//!   path-style command (`GET /set/foo/bar?EX=100`, `POST /set/foo` with the
+//!   value as body) → `{"result": ...}` or a 400 `{"error": "<Redis's text>"}`.
+//! - `POST /pipeline` and `POST /multi-exec` with `[[...],[...]]`.
+//! - Auth by `Authorization: Bearer <token>` or `?_token=<token>`; an
+//!   optional read-only token runs as a Redis ACL user that can only read.
+//! - `Upstash-Encoding: base64` for base64 strings in results.
+//! - Blocking, pub/sub, transaction and connection commands are refused.
+//!
+//! Plus two debugging endpoints of upstash-local's own (not part of Upstash;
+//! they need a valid token like everything else):
+//!
+//! - `GET /__local/stats` → `{"requests": n}`: requests served, not counting
+//!   requests to these two endpoints.
+//! - `POST /__local/stats/reset` → `{"result": "OK"}`: zeroes that count.
+//!
+//! [Upstash Redis REST API]: https://upstash.com/docs/redis/features/restapi
+
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+use anyhow::Context;
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+
+mod encode;
+mod handler;
+mod protocol;
+mod redis_exec;
+
+/// The largest request body accepted (10 MiB); larger requests get
+/// 400 `{"error":"ERR max request size exceeded"}`.
+pub const MAX_REQUEST_SIZE: usize = 10 * 1024 * 1024;
+
+/// How to run a [`Server`].
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// Address to listen on; port 0 picks a free port (see [`Server::url`]).
+    pub listen: SocketAddr,
+    /// Redis to serve, e.g. `redis://127.0.0.1:6379`.
+    pub redis_url: String,
+    /// Token granting full access.
+    pub token: String,
+    /// Token granting read-only access, if any. Requests with it run as an
+    /// ACL user (`upstash-local-ro-<12 hex of its SHA-1>`, created or reset
+    /// at startup) that may only run read commands.
+    pub read_only_token: Option<String>,
+}
+
+/// A running upstash-local server.
+///
+/// Dropping the handle leaves the server running until the tokio runtime
+/// shuts down; call [`Server::shutdown`] to stop it.
+pub struct Server {
+    addr: SocketAddr,
+    requests: Arc<AtomicU64>,
+    shutdown: oneshot::Sender<()>,
+}
+
+impl Server {
+    /// Connects to Redis (failing fast, naming the URL, if it is
+    /// unreachable), creates the read-only ACL user if configured, binds, and
+    /// starts serving in a spawned tokio task.
+    pub async fn start(config: Config) -> anyhow::Result<Server> {
+        let redis =
+            redis_exec::Redis::connect(&config.redis_url, config.read_only_token.as_deref())
+                .await?;
+        let listener = TcpListener::bind(config.listen)
+            .await
+            .with_context(|| format!("cannot listen on {}", config.listen))?;
+        let addr = listener.local_addr()?;
+        let requests = Arc::new(AtomicU64::new(0));
+        let state = Arc::new(handler::AppState {
+            redis,
+            token: config.token,
+            read_only_token: config.read_only_token,
+            requests: requests.clone(),
+            responses: AtomicU64::new(0),
+        });
+        let (shutdown, stopped) = oneshot::channel::<()>();
+        tokio::spawn(async move {
+            let stop = async move {
+                // A dropped handle means "keep serving", not "stop".
+                if stopped.await.is_err() {
+                    std::future::pending::<()>().await;
+                }
+            };
+            if let Err(err) = axum::serve(listener, handler::router(state))
+                .with_graceful_shutdown(stop)
+                .await
+            {
+                eprintln!("upstash-local: server error: {err}");
+            }
+        });
+        Ok(Server {
+            addr,
+            requests,
+            shutdown,
+        })
+    }
+
+    /// The address actually bound (with the real port when listening on port 0).
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The base URL to send REST requests to, e.g. `http://127.0.0.1:8079`.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Number of HTTP requests served so far, on every route and whatever
+    /// their outcome (401, 405 and errors included), except requests to the
+    /// `/__local/stats` endpoints. `POST /__local/stats/reset` zeroes it.
+    pub fn request_count(&self) -> u64 {
+        self.requests.load(Ordering::Relaxed)
+    }
+
+    /// Stops serving: no new connections are accepted, idle connections
+    /// are closed and in-flight requests finish.
+    pub fn shutdown(self) {
+        let _ = self.shutdown.send(());
+    }
+}

@@ -1,0 +1,227 @@
+//! Running commands on Redis: the connections (full access and read-only
+//! ACL user), single commands, pipelines and MULTI/EXEC transactions.
+
+use std::time::Duration;
+
+use anyhow::{anyhow, bail};
+use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use redis::{Client, Cmd, IntoConnectionInfo, Pipeline, RedisError, ServerError, Value};
+
+use crate::protocol::Command;
+
+/// The outcome of one command: its reply, or the error text Redis sent.
+pub(crate) type Reply = Result<Value, String>;
+
+/// The outcome of a MULTI/EXEC transaction.
+pub(crate) enum Transaction {
+    /// EXEC ran: one reply per command (run-time errors are per command).
+    Committed(Vec<Reply>),
+    /// Redis discarded the transaction (e.g. `EXECABORT ...`): nothing applied.
+    Discarded(String),
+}
+
+/// Which token a request presented, and so which Redis user runs it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Access {
+    /// The full-access token: the Redis URL's own user.
+    Full,
+    /// The read-only token: the ACL user created for it.
+    ReadOnly,
+}
+
+/// Connections to Redis, one per access level. Cheap to clone; each is a
+/// multiplexed connection that reconnects after Redis comes back.
+#[derive(Clone)]
+pub(crate) struct Redis {
+    full: ConnectionManager,
+    read_only: Option<ConnectionManager>,
+}
+
+impl Redis {
+    /// Connects to `url` (failing fast if unreachable) and, when a read-only
+    /// token is given, creates its ACL user and connects as that user too.
+    pub(crate) async fn connect(url: &str, read_only_token: Option<&str>) -> anyhow::Result<Self> {
+        let info = url
+            .into_connection_info()
+            .map_err(|err| anyhow!("invalid Redis URL {url}: {err}"))?;
+        let mut full = connect_manager(Client::open(info.clone())?)
+            .await
+            .map_err(|err| anyhow!("cannot connect to Redis at {url}: {err}"))?;
+
+        let read_only = match read_only_token {
+            None => None,
+            Some(token) => {
+                let user = read_only_user_name(token);
+                let select_db = info.redis_settings().db() != 0;
+                let acl = read_only_acl(&user, token, select_db);
+                let reply = run_command(&mut full, &acl)
+                    .await
+                    .map_err(|err| anyhow!("ACL SETUSER {user} failed on Redis at {url}: {err}"))?;
+                if let Err(text) = reply {
+                    bail!("ACL SETUSER {user} failed on Redis at {url}: {text}");
+                }
+                let settings = info
+                    .redis_settings()
+                    .clone()
+                    .set_username(&user)
+                    .set_password(token);
+                let client = Client::open(info.clone().set_redis_settings(settings))?;
+                let manager = connect_manager(client).await.map_err(|err| {
+                    anyhow!("cannot connect to Redis at {url} as read-only user {user}: {err}")
+                })?;
+                Some(manager)
+            }
+        };
+        Ok(Self { full, read_only })
+    }
+
+    /// The connection for `access`.
+    pub(crate) fn connection(&self, access: Access) -> ConnectionManager {
+        match (access, &self.read_only) {
+            (Access::ReadOnly, Some(read_only)) => read_only.clone(),
+            _ => self.full.clone(),
+        }
+    }
+}
+
+async fn connect_manager(client: Client) -> redis::RedisResult<ConnectionManager> {
+    let config = ConnectionManagerConfig::new()
+        .set_number_of_retries(1)
+        .set_connection_timeout(Some(Duration::from_secs(2)))
+        .set_response_timeout(Some(Duration::from_secs(30)));
+    let mut manager = ConnectionManager::new_with_config(client, config).await?;
+    redis::cmd("PING").query_async::<()>(&mut manager).await?;
+    Ok(manager)
+}
+
+/// The ACL user name for a read-only token: derived from its SHA-1, so that
+/// several upstash-local processes sharing one Redis never clobber each other.
+pub(crate) fn read_only_user_name(token: &str) -> String {
+    let hex = sha1_smol::Sha1::from(token).digest().to_string();
+    format!("upstash-local-ro-{}", &hex[..12])
+}
+
+/// `ACL SETUSER` for a user that can only read (plus PING, ECHO, EVALSHA and
+/// the read-only script commands, and MULTI/EXEC so read-only transactions work).
+fn read_only_acl(user: &str, token: &str, select_db: bool) -> Command {
+    let mut rules = vec![
+        "ACL".to_string(),
+        "SETUSER".to_string(),
+        user.to_string(),
+        "reset".to_string(),
+        "on".to_string(),
+        format!(">{token}"),
+    ];
+    rules.extend(
+        [
+            "~*",
+            "&*",
+            "+@read",
+            "+ping",
+            "+echo",
+            "-keys",
+            "-scan",
+            "+evalsha",
+            "+eval_ro",
+            "+evalsha_ro",
+            "+multi",
+            "+exec",
+            "+discard",
+        ]
+        .map(String::from),
+    );
+    if select_db {
+        // Needed to select the URL's database when connecting; the REST
+        // layer refuses SELECT itself.
+        rules.push("+select".to_string());
+    }
+    rules.into_iter().map(String::into_bytes).collect()
+}
+
+/// Redis's error text exactly as sent, e.g. `WRONGTYPE Operation against a key
+/// holding the wrong kind of value` (the redis crate splits code and detail).
+pub(crate) fn error_text(err: &ServerError) -> String {
+    match err.details() {
+        Some(details) => format!("{} {}", err.code(), details),
+        None => err.code().to_string(),
+    }
+}
+
+fn to_cmd(command: &Command) -> Cmd {
+    let mut cmd = Cmd::new();
+    for arg in command {
+        cmd.arg(arg.as_slice());
+    }
+    cmd
+}
+
+fn to_reply(value: Value) -> Reply {
+    match value {
+        Value::ServerError(err) => Err(error_text(&err)),
+        value => Ok(value),
+    }
+}
+
+/// Sends `pipe` (errors kept as values) and returns one value per command.
+async fn send(pipe: &mut Pipeline, con: &mut ConnectionManager) -> Result<Vec<Value>, RedisError> {
+    match pipe.ignore_errors().query_async::<Value>(con).await? {
+        Value::Array(values) if values.len() == pipe.len() => Ok(values),
+        other => Err(RedisError::from((
+            redis::ErrorKind::Client,
+            "unexpected reply shape from Redis",
+            format!("{other:?}"),
+        ))),
+    }
+}
+
+/// Runs one command. `Err` means Redis could not be reached.
+pub(crate) async fn run_command(
+    con: &mut ConnectionManager,
+    command: &Command,
+) -> Result<Reply, RedisError> {
+    let mut replies = run_pipeline(con, std::slice::from_ref(command)).await?;
+    Ok(replies.remove(0))
+}
+
+/// Runs commands in order in one round trip, not atomically: an error in one
+/// does not stop the others. `Err` means Redis could not be reached.
+pub(crate) async fn run_pipeline(
+    con: &mut ConnectionManager,
+    commands: &[Command],
+) -> Result<Vec<Reply>, RedisError> {
+    let mut pipe = redis::pipe();
+    for command in commands {
+        pipe.add_command(to_cmd(command));
+    }
+    Ok(send(&mut pipe, con)
+        .await?
+        .into_iter()
+        .map(to_reply)
+        .collect())
+}
+
+/// Runs commands atomically: MULTI, the commands and EXEC go out as one
+/// contiguous pipeline, so nothing else on the shared connection interleaves.
+/// `Err` means Redis could not be reached.
+pub(crate) async fn run_transaction(
+    con: &mut ConnectionManager,
+    commands: &[Command],
+) -> Result<Transaction, RedisError> {
+    let mut pipe = redis::pipe();
+    pipe.cmd("MULTI");
+    for command in commands {
+        pipe.add_command(to_cmd(command));
+    }
+    pipe.cmd("EXEC");
+    let mut values = send(&mut pipe, con).await?;
+    if let Value::ServerError(err) = &values[0] {
+        return Ok(Transaction::Discarded(error_text(err)));
+    }
+    Ok(match values.pop() {
+        Some(Value::Array(replies)) => {
+            Transaction::Committed(replies.into_iter().map(to_reply).collect())
+        }
+        Some(Value::ServerError(err)) => Transaction::Discarded(error_text(&err)),
+        other => Transaction::Discarded(format!("ERR unexpected EXEC reply from Redis: {other:?}")),
+    })
+}
