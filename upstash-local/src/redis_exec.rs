@@ -214,6 +214,9 @@ pub(crate) async fn run_transaction(
     }
     pipe.cmd("EXEC");
     let mut values = send(&mut pipe, con).await?;
+    // MULTI itself only fails if the URL's Redis user may not run it (the
+    // read-only user may); the commands then ran outside any transaction,
+    // and all this can do is report MULTI's error.
     if let Value::ServerError(err) = &values[0] {
         return Ok(Transaction::Discarded(error_text(err)));
     }

@@ -346,6 +346,20 @@ async fn read_only_token_reads_and_writes_fail_with_noperm_from_redis() {
         "{body}"
     );
 
+    // Read-only transactions work; a write discards the transaction.
+    let (status, body) = send(ro(Method::POST, "/multi-exec").json(&json!([["GET", key]]))).await;
+    assert_eq!(
+        (status, body),
+        (StatusCode::OK, json!([{"result": "value"}]))
+    );
+    let (status, body) =
+        send(ro(Method::POST, "/multi-exec").json(&json!([["GET", key], ["SET", key, "x"]]))).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(
+        body["error"].as_str().unwrap().starts_with("EXECABORT"),
+        "{body}"
+    );
+
     assert_eq!(
         f.get(&format!("/get/{key}")).await.1,
         json!({"result": "value"}),
@@ -645,6 +659,10 @@ async fn spawn_redis() -> (tokio::process::Child, String) {
         .local_addr()
         .unwrap()
         .port();
+    spawn_redis_on(port).await
+}
+
+async fn spawn_redis_on(port: u16) -> (tokio::process::Child, String) {
     let child = tokio::process::Command::new("redis-server")
         .args([
             "--port",
@@ -695,6 +713,17 @@ async fn redis_down_is_500() {
             "{body}"
         );
     }
+
+    // Once Redis is back, requests succeed again.
+    let port = url.rsplit(':').next().unwrap().parse().unwrap();
+    let (_redis, _) = spawn_redis_on(port).await;
+    for _ in 0..50 {
+        if f.get("/ping").await.0 == StatusCode::OK {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("no recovery after Redis came back");
 }
 
 #[tokio::test]
