@@ -43,13 +43,14 @@ impl Cache {
     /// `CACHE_ENABLED=false` gives a disabled cache; `provider` picks Upstash
     /// or the in-memory backend of `memory_size` entries.
     pub fn from_config(config: &CacheConfig) -> Cache {
-        let backend: Option<Arc<dyn CacheBackend>> = match (config.enabled, config.provider, &config.upstash) {
-            (false, _, _) => None,
-            (true, Provider::Upstash, Some(upstash)) => {
-                Some(Arc::new(UpstashBackend::new(Arc::new(UpstashClient::new(upstash)))))
-            }
-            (true, _, _) => Some(Arc::new(MemoryBackend::new(config.memory_size))),
-        };
+        let backend: Option<Arc<dyn CacheBackend>> =
+            match (config.enabled, config.provider, &config.upstash) {
+                (false, _, _) => None,
+                (true, Provider::Upstash, Some(upstash)) => Some(Arc::new(UpstashBackend::new(
+                    Arc::new(UpstashClient::new(upstash)),
+                ))),
+                (true, _, _) => Some(Arc::new(MemoryBackend::new(config.memory_size))),
+            };
         Cache::build(backend, &config.key_prefix)
     }
 
@@ -65,7 +66,13 @@ impl Cache {
     }
 
     fn build(backend: Option<Arc<dyn CacheBackend>>, key_prefix: &str) -> Cache {
-        Cache { inner: Arc::new(Inner { backend, key_prefix: key_prefix.to_owned(), outage: OutageLog::default() }) }
+        Cache {
+            inner: Arc::new(Inner {
+                backend,
+                key_prefix: key_prefix.to_owned(),
+                outage: OutageLog::default(),
+            }),
+        }
     }
 
     /// The backend, or `None` when caching is off.
@@ -87,7 +94,11 @@ impl Cache {
     }
 
     /// Notes the outcome of a backend call in the outage log and passes it on.
-    pub(crate) fn observe<T>(&self, operation: &str, result: Result<T, CacheError>) -> Result<T, CacheError> {
+    pub(crate) fn observe<T>(
+        &self,
+        operation: &str,
+        result: Result<T, CacheError>,
+    ) -> Result<T, CacheError> {
         match &result {
             Ok(_) => self.inner.outage.success(),
             Err(error) => self.inner.outage.failure(operation, error),
@@ -98,7 +109,12 @@ impl Cache {
     /// Pings the backend and reports its health and latency.
     pub async fn health(&self) -> Health {
         let Some(backend) = self.backend() else {
-            return Health { healthy: true, backend: "none", latency_ms: 0, error: None };
+            return Health {
+                healthy: true,
+                backend: "none",
+                latency_ms: 0,
+                error: None,
+            };
         };
         let started_ms = crate::clock::now_ms();
         let result = self.observe("ping", backend.ping().await);

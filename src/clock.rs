@@ -47,7 +47,9 @@ pub struct ManualClock {
 impl ManualClock {
     /// A clock that reads `start_ms`.
     pub fn new(start_ms: u64) -> Self {
-        ManualClock { now_ms: Arc::new(AtomicU64::new(start_ms)) }
+        ManualClock {
+            now_ms: Arc::new(AtomicU64::new(start_ms)),
+        }
     }
 
     /// Moves the clock forward by `delta_ms`.

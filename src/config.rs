@@ -19,12 +19,19 @@ pub struct Env<'a> {
 impl<'a> Env<'a> {
     /// An environment answered by `lookup`.
     pub fn new(lookup: impl Fn(&str) -> Option<String> + 'a) -> Self {
-        Env { lookup: Box::new(lookup) }
+        Env {
+            lookup: Box::new(lookup),
+        }
     }
 
     /// An environment holding exactly `pairs`; handy in tests.
     pub fn from_pairs(pairs: &'a [(&'a str, &'a str)]) -> Self {
-        Env::new(move |name| pairs.iter().find(|(k, _)| *k == name).map(|(_, v)| (*v).to_owned()))
+        Env::new(move |name| {
+            pairs
+                .iter()
+                .find(|(k, _)| *k == name)
+                .map(|(_, v)| (*v).to_owned())
+        })
     }
 
     /// The process environment.
@@ -34,7 +41,9 @@ impl<'a> Env<'a> {
 
     /// The trimmed value of `name`, or `None` when unset or blank.
     pub fn get(&self, name: &str) -> Option<String> {
-        (self.lookup)(name).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty())
+        (self.lookup)(name)
+            .map(|v| v.trim().to_owned())
+            .filter(|v| !v.is_empty())
     }
 }
 
@@ -51,7 +60,10 @@ pub struct ConfigError {
 impl ConfigError {
     /// An error about `variable`.
     pub fn new(variable: impl Into<String>, message: impl Into<String>) -> Self {
-        ConfigError { variable: variable.into(), message: message.into() }
+        ConfigError {
+            variable: variable.into(),
+            message: message.into(),
+        }
     }
 }
 
@@ -63,7 +75,10 @@ pub fn parse_positive(env: &Env<'_>, name: &str) -> Result<Option<u64>, ConfigEr
     env.get(name)
         .map(|raw| match raw.parse::<u64>() {
             Ok(n) if n > 0 => Ok(n),
-            _ => Err(ConfigError::new(name, format!("must be a positive integer, got {raw:?}"))),
+            _ => Err(ConfigError::new(
+                name,
+                format!("must be a positive integer, got {raw:?}"),
+            )),
         })
         .transpose()
 }
@@ -77,7 +92,10 @@ pub fn parse_bool(env: &Env<'_>, name: &str) -> Result<Option<bool>, ConfigError
         .map(|raw| match raw.to_ascii_lowercase().as_str() {
             "true" | "1" | "yes" | "on" => Ok(true),
             "false" | "0" | "no" | "off" => Ok(false),
-            _ => Err(ConfigError::new(name, format!("must be true or false, got {raw:?}"))),
+            _ => Err(ConfigError::new(
+                name,
+                format!("must be true or false, got {raw:?}"),
+            )),
         })
         .transpose()
 }
@@ -139,13 +157,19 @@ impl CacheConfig {
     /// [`ConfigError`] naming the first variable whose value cannot be used.
     pub fn from_env(env: &Env<'_>, ttl_names: &[&str]) -> Result<Self, ConfigError> {
         let enabled = parse_bool(env, "CACHE_ENABLED")?.unwrap_or(true);
-        let key_prefix = env.get("CACHE_KEY_PREFIX").unwrap_or_else(|| DEFAULT_KEY_PREFIX.to_owned());
+        let key_prefix = env
+            .get("CACHE_KEY_PREFIX")
+            .unwrap_or_else(|| DEFAULT_KEY_PREFIX.to_owned());
         if key_prefix.len() > 64
-            || !key_prefix.bytes().all(|b| b.is_ascii_alphanumeric() || b"_-.".contains(&b))
+            || !key_prefix
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"_-.".contains(&b))
         {
             return Err(ConfigError::new(
                 "CACHE_KEY_PREFIX",
-                format!("must be 1 to 64 characters of A-Z a-z 0-9 _ - . (no ':'), got {key_prefix:?}"),
+                format!(
+                    "must be 1 to 64 characters of A-Z a-z 0-9 _ - . (no ':'), got {key_prefix:?}"
+                ),
             ));
         }
         let memory_size = parse_positive(env, "CACHE_MEMORY_SIZE")?
@@ -176,13 +200,23 @@ impl CacheConfig {
                 ttls.insert(name.to_ascii_uppercase(), Ttl::secs(secs));
             }
         }
-        Ok(CacheConfig { enabled, key_prefix, memory_size, provider, upstash, ttls })
+        Ok(CacheConfig {
+            enabled,
+            key_prefix,
+            memory_size,
+            provider,
+            upstash,
+            ttls,
+        })
     }
 
     /// The TTL for `name`: its `CACHE_TTL_<NAME>_SECONDS` override when
     /// [`from_env`](Self::from_env) read one, else [`DEFAULT_TTL_SECS`].
     pub fn ttl(&self, name: &str) -> Ttl {
-        self.ttls.get(&name.to_ascii_uppercase()).copied().unwrap_or(Ttl::secs(DEFAULT_TTL_SECS))
+        self.ttls
+            .get(&name.to_ascii_uppercase())
+            .copied()
+            .unwrap_or(Ttl::secs(DEFAULT_TTL_SECS))
     }
 }
 
@@ -207,14 +241,25 @@ mod tests {
 
     #[test]
     fn upstash_variables_and_redis_aliases() {
-        let c = config(&[("UPSTASH_REDIS_REST_URL", "http://127.0.0.1:8079"), ("UPSTASH_REDIS_REST_TOKEN", "t")])
-            .unwrap();
+        let c = config(&[
+            ("UPSTASH_REDIS_REST_URL", "http://127.0.0.1:8079"),
+            ("UPSTASH_REDIS_REST_TOKEN", "t"),
+        ])
+        .unwrap();
         assert_eq!(c.provider, Provider::Upstash);
         assert_eq!(c.upstash.unwrap().token, "t");
-        let alias = config(&[("REDIS_URL", "https://x.upstash.io"), ("REDIS_PASSWORD", "p")]).unwrap();
+        let alias = config(&[
+            ("REDIS_URL", "https://x.upstash.io"),
+            ("REDIS_PASSWORD", "p"),
+        ])
+        .unwrap();
         assert_eq!(alias.upstash.unwrap().url, "https://x.upstash.io");
-        let forced = config(&[("REDIS_URL", "https://x.upstash.io"), ("REDIS_PASSWORD", "p"), ("CACHE_PROVIDER", "memory")])
-            .unwrap();
+        let forced = config(&[
+            ("REDIS_URL", "https://x.upstash.io"),
+            ("REDIS_PASSWORD", "p"),
+            ("CACHE_PROVIDER", "memory"),
+        ])
+        .unwrap();
         assert_eq!(forced.provider, Provider::Memory);
     }
 
@@ -225,12 +270,21 @@ mod tests {
             (&[("CACHE_MEMORY_SIZE", "0")], "CACHE_MEMORY_SIZE"),
             (&[("CACHE_MEMORY_SIZE", "lots")], "CACHE_MEMORY_SIZE"),
             (&[("CACHE_KEY_PREFIX", "a:b")], "CACHE_KEY_PREFIX"),
-            (&[("CACHE_TTL_POLICY_SECONDS", "-5")], "CACHE_TTL_POLICY_SECONDS"),
+            (
+                &[("CACHE_TTL_POLICY_SECONDS", "-5")],
+                "CACHE_TTL_POLICY_SECONDS",
+            ),
             (&[("CACHE_PROVIDER", "upstash")], "CACHE_PROVIDER"),
             (&[("CACHE_PROVIDER", "redis")], "CACHE_PROVIDER"),
             (&[("CACHE_TIMEOUT_MS", "0")], "CACHE_TIMEOUT_MS"),
-            (&[("UPSTASH_REDIS_REST_URL", "ftp://x")], "UPSTASH_REDIS_REST_URL"),
-            (&[("UPSTASH_REDIS_REST_URL", "https://x")], "UPSTASH_REDIS_REST_TOKEN"),
+            (
+                &[("UPSTASH_REDIS_REST_URL", "ftp://x")],
+                "UPSTASH_REDIS_REST_URL",
+            ),
+            (
+                &[("UPSTASH_REDIS_REST_URL", "https://x")],
+                "UPSTASH_REDIS_REST_TOKEN",
+            ),
             (&[("REDIS_URL", "redis://localhost:6379")], "REDIS_URL"),
         ];
         for (pairs, variable) in cases {
@@ -242,7 +296,11 @@ mod tests {
 
     #[test]
     fn ttl_override_applies_and_blank_counts_as_unset() {
-        let c = config(&[("CACHE_TTL_POLICY_SECONDS", "42"), ("CACHE_KEY_PREFIX", " ")]).unwrap();
+        let c = config(&[
+            ("CACHE_TTL_POLICY_SECONDS", "42"),
+            ("CACHE_KEY_PREFIX", " "),
+        ])
+        .unwrap();
         assert_eq!(c.ttl("policy"), Ttl::secs(42));
         assert_eq!(c.key_prefix, "edgecache");
     }

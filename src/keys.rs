@@ -31,7 +31,9 @@ impl KeySpace {
                 ));
             }
         }
-        Ok(KeySpace { base: format!("{prefix}:{domain}:{entity}") })
+        Ok(KeySpace {
+            base: format!("{prefix}:{domain}:{entity}"),
+        })
     }
 
     /// The key of the entity with this `id`: `{prefix}:{domain}:{entity}:{escaped id}`.

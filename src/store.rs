@@ -33,7 +33,9 @@ pub enum StoreError {
 impl StoreError {
     /// A backing-store failure with `message`.
     pub fn backing(message: impl std::fmt::Display) -> Self {
-        StoreError::Backing { message: message.to_string() }
+        StoreError::Backing {
+            message: message.to_string(),
+        }
     }
 }
 
@@ -145,7 +147,13 @@ pub struct CachingStore<S> {
 impl<S: Store> CachingStore<S> {
     /// Caches `inner` in `cache` under `keys`, each entry living `ttl`.
     pub fn new(inner: S, cache: &Cache, keys: KeySpace, ttl: Ttl) -> Self {
-        CachingStore { inner, cache: cache.clone(), keys, ttl, write_policy: WritePolicy::default() }
+        CachingStore {
+            inner,
+            cache: cache.clone(),
+            keys,
+            ttl,
+            write_policy: WritePolicy::default(),
+        }
     }
 
     /// Sets what writes do to the cached entry (default: invalidate).
@@ -170,42 +178,66 @@ impl<S: Store> CachingStore<S> {
     /// [`StoreError`] only when the backing store fails; cache failures degrade.
     pub async fn get_traced(&self, id: &str) -> Result<Lookup<Option<S::Value>>, StoreError> {
         let Some(backend) = self.cache.backend() else {
-            return Ok(Lookup { value: self.inner.get(id).await?, status: CacheStatus::Bypass });
+            return Ok(Lookup {
+                value: self.inner.get(id).await?,
+                status: CacheStatus::Bypass,
+            });
         };
         let key = self.keys.key(id);
         match self.cache.observe("get", backend.get(&key).await) {
             Ok(Some(bytes)) => match serde_json::from_slice(&bytes) {
-                Ok(value) => return Ok(Lookup { value: Some(value), status: CacheStatus::Hit }),
+                Ok(value) => {
+                    return Ok(Lookup {
+                        value: Some(value),
+                        status: CacheStatus::Hit,
+                    })
+                }
                 // Written by an older version of the type: reload and overwrite.
                 Err(error) => log::warn!("edgecache: dropping undecodable entry {key}: {error}"),
             },
             Ok(None) => {}
-            Err(_) => return Ok(Lookup { value: self.inner.get(id).await?, status: CacheStatus::Bypass }),
+            Err(_) => {
+                return Ok(Lookup {
+                    value: self.inner.get(id).await?,
+                    status: CacheStatus::Bypass,
+                })
+            }
         }
         let value = self.inner.get(id).await?;
         if let Some(value) = &value {
             self.write_back(&key, value).await;
         }
-        Ok(Lookup { value, status: CacheStatus::Miss })
+        Ok(Lookup {
+            value,
+            status: CacheStatus::Miss,
+        })
     }
 
     async fn write_back(&self, key: &str, value: &S::Value) {
-        let Some(backend) = self.cache.backend() else { return };
+        let Some(backend) = self.cache.backend() else {
+            return;
+        };
         match serde_json::to_vec(value) {
             Ok(bytes) => {
-                let _ = self.cache.observe("set", backend.set(key, &bytes, self.ttl).await);
+                let _ = self
+                    .cache
+                    .observe("set", backend.set(key, &bytes, self.ttl).await);
             }
             Err(error) => log::warn!("edgecache: not caching {key}: {error}"),
         }
     }
 
     async fn after_write(&self, id: &str, stored: Option<&S::Value>) {
-        let Some(backend) = self.cache.backend() else { return };
+        let Some(backend) = self.cache.backend() else {
+            return;
+        };
         let key = self.keys.key(id);
         match (self.write_policy, stored) {
             (WritePolicy::UpdateAfterWrite, Some(value)) => self.write_back(&key, value).await,
             _ => {
-                let _ = self.cache.observe("delete", backend.delete(&[key.as_str()]).await);
+                let _ = self
+                    .cache
+                    .observe("delete", backend.delete(&[key.as_str()]).await);
             }
         }
     }

@@ -27,7 +27,13 @@ impl ApiError {
 
     /// 405 Method Not Allowed, listing the allowed methods.
     pub fn method_not_allowed(method: &str, allow: &'static str) -> Self {
-        ApiError { allow: Some(allow), ..Self::new(405, format!("method {method} not allowed here; allowed: {allow}")) }
+        ApiError {
+            allow: Some(allow),
+            ..Self::new(
+                405,
+                format!("method {method} not allowed here; allowed: {allow}"),
+            )
+        }
     }
 
     /// 413 Payload Too Large.
@@ -37,12 +43,19 @@ impl ApiError {
 
     /// 415 Unsupported Media Type.
     pub fn unsupported_media_type(content_type: &str) -> Self {
-        Self::new(415, format!("content-type must be application/json, got {content_type:?}"))
+        Self::new(
+            415,
+            format!("content-type must be application/json, got {content_type:?}"),
+        )
     }
 
     /// An error with any status.
     pub fn new(status: u16, message: impl Into<String>) -> Self {
-        ApiError { status, message: message.into(), allow: None }
+        ApiError {
+            status,
+            message: message.into(),
+            allow: None,
+        }
     }
 
     /// The JSON body: `{"error": "..."}`.
@@ -55,7 +68,9 @@ impl From<StoreError> for ApiError {
     fn from(error: StoreError) -> Self {
         match error {
             StoreError::Backing { .. } => ApiError::new(503, error.to_string()),
-            StoreError::Cache(_) | StoreError::Codec { .. } => ApiError::new(500, error.to_string()),
+            StoreError::Cache(_) | StoreError::Codec { .. } => {
+                ApiError::new(500, error.to_string())
+            }
         }
     }
 }

@@ -47,8 +47,9 @@ impl Store for D1PolicyStore {
             .map_err(StoreError::backing)?;
         row.map(|row| {
             Ok(TenantPolicy {
-                allowed_models: serde_json::from_str(&row.allowed_models)
-                    .map_err(|e| StoreError::backing(format!("allowed_models of {}: {e}", row.tenant_id)))?,
+                allowed_models: serde_json::from_str(&row.allowed_models).map_err(|e| {
+                    StoreError::backing(format!("allowed_models of {}: {e}", row.tenant_id))
+                })?,
                 tenant_id: row.tenant_id,
                 default_model: row.default_model,
                 max_tokens_per_request: row.max_tokens_per_request,
@@ -59,8 +60,10 @@ impl Store for D1PolicyStore {
     }
 
     async fn set(&self, id: &str, value: &TenantPolicy) -> Result<TenantPolicy, StoreError> {
-        let allowed_models = serde_json::to_string(&value.allowed_models)
-            .map_err(|e| StoreError::Codec { message: e.to_string() })?;
+        let allowed_models =
+            serde_json::to_string(&value.allowed_models).map_err(|e| StoreError::Codec {
+                message: e.to_string(),
+            })?;
         self.db
             .prepare(
                 "INSERT INTO tenant_llm_policies \
@@ -82,7 +85,10 @@ impl Store for D1PolicyStore {
             .run()
             .await
             .map_err(StoreError::backing)?;
-        Ok(TenantPolicy { tenant_id: id.to_owned(), ..value.clone() })
+        Ok(TenantPolicy {
+            tenant_id: id.to_owned(),
+            ..value.clone()
+        })
     }
 
     async fn delete(&self, id: &str) -> Result<bool, StoreError> {
@@ -94,7 +100,11 @@ impl Store for D1PolicyStore {
             .run()
             .await
             .map_err(StoreError::backing)?;
-        let changes = result.meta().map_err(StoreError::backing)?.and_then(|m| m.changes).unwrap_or(0);
+        let changes = result
+            .meta()
+            .map_err(StoreError::backing)?
+            .and_then(|m| m.changes)
+            .unwrap_or(0);
         Ok(changes > 0)
     }
 }

@@ -57,7 +57,9 @@ pub fn resolve(method: &str, path: &str) -> Result<Endpoint, ApiError> {
 /// 400 naming the parameter.
 pub fn check_id(name: &str, raw: &str) -> Result<String, ApiError> {
     let valid = (1..=MAX_ID_LEN).contains(&raw.len())
-        && raw.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+        && raw
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
     if valid {
         Ok(raw.to_owned())
     } else {
@@ -76,13 +78,28 @@ mod tests {
     fn routes_resolve() {
         assert_eq!(resolve("GET", "/health"), Ok(Endpoint::Health));
         assert_eq!(resolve("GET", "/"), Ok(Endpoint::Page));
-        assert_eq!(resolve("get", "/v1/tenants/acme_1-x/policy"), Ok(Endpoint::GetPolicy { tenant: "acme_1-x".into() }));
-        assert_eq!(resolve("PUT", "/v1/tenants/acme/policy"), Ok(Endpoint::PutPolicy { tenant: "acme".into() }));
+        assert_eq!(
+            resolve("get", "/v1/tenants/acme_1-x/policy"),
+            Ok(Endpoint::GetPolicy {
+                tenant: "acme_1-x".into()
+            })
+        );
+        assert_eq!(
+            resolve("PUT", "/v1/tenants/acme/policy"),
+            Ok(Endpoint::PutPolicy {
+                tenant: "acme".into()
+            })
+        );
     }
 
     #[test]
     fn unknown_paths_are_404_and_wrong_methods_405() {
-        assert_eq!(resolve("GET", "/v1/tenants/acme/policy/").unwrap_err().status, 404);
+        assert_eq!(
+            resolve("GET", "/v1/tenants/acme/policy/")
+                .unwrap_err()
+                .status,
+            404
+        );
         assert_eq!(resolve("GET", "/v2/x").unwrap_err().status, 404);
         let err = resolve("DELETE", "/v1/tenants/acme/policy").unwrap_err();
         assert_eq!((err.status, err.allow), (405, Some("GET, HEAD, PUT")));

@@ -33,8 +33,11 @@ fn app_state(env: &Env) -> Result<Rc<AppState>, ApiError> {
     if let Some(state) = STATE.with(|s| s.borrow().clone()) {
         return Ok(state);
     }
-    let config = CacheConfig::from_env(&ConfigEnv::new(|name| env.var(name).ok().map(|v| v.to_string())), TTL_NAMES)
-        .inspect_err(|e| log::error!("edgecache: {e}"))?;
+    let config = CacheConfig::from_env(
+        &ConfigEnv::new(|name| env.var(name).ok().map(|v| v.to_string())),
+        TTL_NAMES,
+    )
+    .inspect_err(|e| log::error!("edgecache: {e}"))?;
     let cache = Cache::from_config(&config);
     let state = Rc::new(AppState {
         policy_keys: cache.key_space("llm", "policy")?,
@@ -62,29 +65,42 @@ async fn handle(mut req: Request, env: &Env) -> Result<Response, ApiError> {
         Endpoint::Health => {
             let health = state.cache.health().await;
             let status = if health.healthy { 200 } else { 503 };
-            Ok(Response::from_json(&health).map_err(internal)?.with_status(status))
+            Ok(Response::from_json(&health)
+                .map_err(internal)?
+                .with_status(status))
         }
         Endpoint::GetPolicy { tenant } => {
             let lookup = policy_store(&state, env)?.get_traced(&tenant).await?;
             let response = match lookup.value {
                 Some(policy) => Response::from_json(&policy).map_err(internal)?,
-                None => error_response(&ApiError::not_found(format!("no policy for tenant {tenant}")))
-                    .map_err(internal)?,
+                None => error_response(&ApiError::not_found(format!(
+                    "no policy for tenant {tenant}"
+                )))
+                .map_err(internal)?,
             };
             with_header(response, "x-cache", lookup.status.as_str())
         }
         Endpoint::PutPolicy { tenant } => {
             let body = read_json_body(&mut req).await?;
             let input = PolicyInput::parse(&body)?;
-            let stored = policy_store(&state, env)?.set(&tenant, &input.into_stored(&tenant, crate::clock::now_ms())).await?;
+            let stored = policy_store(&state, env)?
+                .set(&tenant, &input.into_stored(&tenant, crate::clock::now_ms()))
+                .await?;
             Response::from_json(&stored).map_err(internal)
         }
     }
 }
 
 fn policy_store(state: &AppState, env: &Env) -> Result<CachingStore<D1PolicyStore>, ApiError> {
-    let db = env.d1("DB").map_err(|e| ApiError::new(500, format!("D1 binding DB is missing: {e}")))?;
-    Ok(CachingStore::new(D1PolicyStore::new(db), &state.cache, state.policy_keys.clone(), state.policy_ttl))
+    let db = env
+        .d1("DB")
+        .map_err(|e| ApiError::new(500, format!("D1 binding DB is missing: {e}")))?;
+    Ok(CachingStore::new(
+        D1PolicyStore::new(db),
+        &state.cache,
+        state.policy_keys.clone(),
+        state.policy_ttl,
+    ))
 }
 
 /// Reads a JSON body of at most [`MAX_BODY_BYTES`]: 413 past it (by
@@ -93,15 +109,24 @@ fn policy_store(state: &AppState, env: &Env) -> Result<CachingStore<D1PolicyStor
 async fn read_json_body(req: &mut Request) -> Result<Vec<u8>, ApiError> {
     let headers = req.headers();
     if let Some(content_type) = headers.get("content-type").map_err(internal)? {
-        if !content_type.to_ascii_lowercase().starts_with("application/json") {
+        if !content_type
+            .to_ascii_lowercase()
+            .starts_with("application/json")
+        {
             return Err(ApiError::unsupported_media_type(&content_type));
         }
     }
-    let declared = headers.get("content-length").map_err(internal)?.and_then(|v| v.parse::<usize>().ok());
+    let declared = headers
+        .get("content-length")
+        .map_err(internal)?
+        .and_then(|v| v.parse::<usize>().ok());
     if declared.is_some_and(|n| n > MAX_BODY_BYTES) {
         return Err(ApiError::too_large(MAX_BODY_BYTES));
     }
-    let body = req.bytes().await.map_err(|e| ApiError::bad_request(format!("cannot read body: {e}")))?;
+    let body = req
+        .bytes()
+        .await
+        .map_err(|e| ApiError::bad_request(format!("cannot read body: {e}")))?;
     if body.len() > MAX_BODY_BYTES {
         return Err(ApiError::too_large(MAX_BODY_BYTES));
     }

@@ -35,7 +35,10 @@ impl MemoryBackend {
     /// A backend of `capacity` entries on `clock` (e.g. a
     /// [`ManualClock`](crate::clock::ManualClock) in tests).
     pub fn with_clock(capacity: NonZeroUsize, clock: Arc<dyn Clock>) -> Self {
-        MemoryBackend { entries: Mutex::new(LruCache::new(capacity)), clock }
+        MemoryBackend {
+            entries: Mutex::new(LruCache::new(capacity)),
+            clock,
+        }
     }
 
     /// How many entries are held now (expired ones included until read or evicted).
@@ -50,10 +53,17 @@ impl MemoryBackend {
 
     fn lock(&self) -> std::sync::MutexGuard<'_, LruCache<String, Entry>> {
         // A panic while holding the lock cannot leave an entry half-written.
-        self.entries.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.entries
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    fn read(&self, entries: &mut LruCache<String, Entry>, key: &str, now_ms: u64) -> Option<Vec<u8>> {
+    fn read(
+        &self,
+        entries: &mut LruCache<String, Entry>,
+        key: &str,
+        now_ms: u64,
+    ) -> Option<Vec<u8>> {
         match entries.get(key) {
             Some(entry) if entry.expires_at_ms > now_ms => Some(entry.value.clone()),
             Some(_) => {
@@ -80,12 +90,21 @@ impl CacheBackend for MemoryBackend {
     async fn get_many(&self, keys: &[&str]) -> Result<Vec<Option<Vec<u8>>>, CacheError> {
         let now_ms = self.clock.now_ms();
         let mut entries = self.lock();
-        Ok(keys.iter().map(|key| self.read(&mut entries, key, now_ms)).collect())
+        Ok(keys
+            .iter()
+            .map(|key| self.read(&mut entries, key, now_ms))
+            .collect())
     }
 
     async fn set(&self, key: &str, value: &[u8], ttl: Ttl) -> Result<(), CacheError> {
         let expires_at_ms = self.clock.now_ms().saturating_add(ttl.as_millis());
-        self.lock().put(key.to_owned(), Entry { value: value.to_vec(), expires_at_ms });
+        self.lock().put(
+            key.to_owned(),
+            Entry {
+                value: value.to_vec(),
+                expires_at_ms,
+            },
+        );
         Ok(())
     }
 
@@ -122,7 +141,13 @@ mod tests {
 
     fn backend(capacity: usize) -> (MemoryBackend, ManualClock) {
         let clock = ManualClock::new(1_000_000);
-        (MemoryBackend::with_clock(NonZeroUsize::new(capacity).unwrap(), Arc::new(clock.clone())), clock)
+        (
+            MemoryBackend::with_clock(
+                NonZeroUsize::new(capacity).unwrap(),
+                Arc::new(clock.clone()),
+            ),
+            clock,
+        )
     }
 
     #[test]
@@ -144,7 +169,10 @@ mod tests {
         block_on(cache.get("a")).unwrap(); // a is now more recent than b
         block_on(cache.set("c", b"3", Ttl::secs(60))).unwrap();
         assert_eq!(cache.len(), 2);
-        assert_eq!(block_on(cache.get_many(&["a", "b", "c"])).unwrap(), vec![Some(b"1".to_vec()), None, Some(b"3".to_vec())]);
+        assert_eq!(
+            block_on(cache.get_many(&["a", "b", "c"])).unwrap(),
+            vec![Some(b"1".to_vec()), None, Some(b"3".to_vec())]
+        );
     }
 
     #[test]
@@ -153,7 +181,10 @@ mod tests {
         block_on(cache.set("live", b"1", Ttl::secs(60))).unwrap();
         block_on(cache.set("dead", b"2", Ttl::secs(1))).unwrap();
         clock.advance_ms(1_000);
-        assert_eq!(block_on(cache.delete(&["live", "dead", "never"])).unwrap(), 1);
+        assert_eq!(
+            block_on(cache.delete(&["live", "dead", "never"])).unwrap(),
+            1
+        );
         assert_eq!(block_on(cache.get("live")).unwrap(), None);
     }
 }

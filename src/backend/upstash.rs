@@ -38,23 +38,42 @@ impl CacheBackend for UpstashBackend {
     }
 
     async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, CacheError> {
-        Ok(self.client.command(&Command::new("GET").arg(key)).await?.into_bytes()?)
+        Ok(self
+            .client
+            .command(&Command::new("GET").arg(key))
+            .await?
+            .into_bytes()?)
     }
 
     async fn get_many(&self, keys: &[&str]) -> Result<Vec<Option<Vec<u8>>>, CacheError> {
         if keys.is_empty() {
             return Ok(Vec::new());
         }
-        let reply = self.client.command(&Command::new("MGET").args_from(keys)).await?;
-        reply.into_array()?.into_iter().map(|item| Ok(item.into_bytes()?)).collect()
+        let reply = self
+            .client
+            .command(&Command::new("MGET").args_from(keys))
+            .await?;
+        reply
+            .into_array()?
+            .into_iter()
+            .map(|item| Ok(item.into_bytes()?))
+            .collect()
     }
 
     async fn set(&self, key: &str, value: &[u8], ttl: Ttl) -> Result<(), CacheError> {
         let text = std::str::from_utf8(value).map_err(|_| {
-            CacheError::InvalidValue("Upstash REST carries UTF-8 text; encode binary values first".into())
+            CacheError::InvalidValue(
+                "Upstash REST carries UTF-8 text; encode binary values first".into(),
+            )
         })?;
         self.client
-            .command(&Command::new("SET").arg(key).arg(text).arg("PX").arg(ttl.as_millis()))
+            .command(
+                &Command::new("SET")
+                    .arg(key)
+                    .arg(text)
+                    .arg("PX")
+                    .arg(ttl.as_millis()),
+            )
             .await?;
         Ok(())
     }
@@ -63,7 +82,11 @@ impl CacheBackend for UpstashBackend {
         if keys.is_empty() {
             return Ok(0);
         }
-        let deleted = self.client.command(&Command::new("DEL").args_from(keys)).await?.into_int()?;
+        let deleted = self
+            .client
+            .command(&Command::new("DEL").args_from(keys))
+            .await?
+            .into_int()?;
         Ok(u64::try_from(deleted).unwrap_or(0))
     }
 

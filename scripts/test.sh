@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# `npm test`: set up, make sure Redis runs, then every test: the native Rust
+# tests (library, upstash-local, and the client against upstash-local over real
+# Redis), then the built worker in Miniflare (workerd) with a local D1.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH="$PWD/node_modules/.bin:$PATH"
+bash scripts/setup.sh
+bash scripts/ensure-redis.sh
+
+echo "== cargo test (native)"
+cargo test --workspace --features edgecache/worker-app
+
+echo "== worker build"
+bash scripts/build-worker.sh
+cargo build -p upstash-local # the binary the worker tests start (already built by cargo test)
+
+echo "== worker tests (Miniflare)"
+export WRANGLER_SEND_METRICS=false
+node --test --test-concurrency=2 tests/worker/

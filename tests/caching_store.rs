@@ -1,0 +1,210 @@
+//! `CachingStore` over a real backing store of the test's own (a map) and
+//! both cache backends: cache-aside reads, write policies, degradation.
+
+mod common;
+
+use std::collections::HashMap;
+use std::num::NonZeroUsize;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+
+use async_trait::async_trait;
+use common::*;
+use edgecache::upstash::Command;
+use edgecache::{
+    Cache, CacheStatus, CachingStore, MemoryBackend, Store, StoreError, Ttl, UpstashBackend,
+    WritePolicy,
+};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct Profile {
+    name: String,
+    version: u32,
+}
+
+/// A backing store that counts its reads and stamps a version on each write.
+/// Clones share the rows, so a test keeps a handle to what the cache wraps.
+#[derive(Clone, Default)]
+struct MapStore {
+    rows: Arc<Mutex<HashMap<String, Profile>>>,
+    reads: Arc<AtomicUsize>,
+}
+
+#[async_trait]
+impl Store for MapStore {
+    type Value = Profile;
+
+    async fn get(&self, id: &str) -> Result<Option<Profile>, StoreError> {
+        self.reads.fetch_add(1, Ordering::SeqCst);
+        Ok(self.rows.lock().unwrap().get(id).cloned())
+    }
+
+    async fn set(&self, id: &str, value: &Profile) -> Result<Profile, StoreError> {
+        let mut rows = self.rows.lock().unwrap();
+        let version = rows.get(id).map_or(1, |p| p.version + 1);
+        let stored = Profile {
+            version,
+            ..value.clone()
+        };
+        rows.insert(id.to_owned(), stored.clone());
+        Ok(stored)
+    }
+
+    async fn delete(&self, id: &str) -> Result<bool, StoreError> {
+        Ok(self.rows.lock().unwrap().remove(id).is_some())
+    }
+}
+
+fn profile(name: &str) -> Profile {
+    Profile {
+        name: name.into(),
+        version: 0,
+    }
+}
+
+fn store_over(cache: &Cache) -> (CachingStore<MapStore>, MapStore) {
+    let backing = MapStore::default();
+    let store = CachingStore::new(
+        backing.clone(),
+        cache,
+        cache.key_space("auth", "profile").unwrap(),
+        Ttl::secs(60),
+    );
+    (store, backing)
+}
+
+fn memory_cache() -> Cache {
+    Cache::new(
+        Arc::new(MemoryBackend::new(NonZeroUsize::new(100).unwrap())),
+        "t",
+    )
+}
+
+#[tokio::test]
+async fn reads_miss_then_hit_and_writes_invalidate() {
+    let server = start_server().await;
+    let client = Arc::new(client(&server));
+    let prefix = unique("store").replace(':', "-");
+    let cache = Cache::new(Arc::new(UpstashBackend::new(client.clone())), &prefix);
+    let (store, backing) = store_over(&cache);
+
+    store.set("ada", &profile("Ada")).await.unwrap();
+    let first = store.get_traced("ada").await.unwrap();
+    assert_eq!(
+        (first.status, first.value.as_ref().map(|p| p.version)),
+        (CacheStatus::Miss, Some(1))
+    );
+    let second = store.get_traced("ada").await.unwrap();
+    assert_eq!(second.status, CacheStatus::Hit);
+    assert_eq!(second.value, first.value);
+    assert_eq!(
+        backing.reads.load(Ordering::SeqCst),
+        1,
+        "the hit did not touch the backing store"
+    );
+
+    let key = store.key("ada");
+    assert!(key.starts_with(&format!("{prefix}:auth:profile:")), "{key}");
+    let pttl = client
+        .command(&Command::new("PTTL").arg(&key))
+        .await
+        .unwrap()
+        .into_int()
+        .unwrap();
+    assert!(pttl > 0 && pttl <= 60_000, "cached with its TTL: {pttl}");
+
+    store.set("ada", &profile("Ada L.")).await.unwrap();
+    let after = store.get_traced("ada").await.unwrap();
+    assert_eq!(
+        after.status,
+        CacheStatus::Miss,
+        "the write invalidated the entry"
+    );
+    assert_eq!(after.value.unwrap().name, "Ada L.");
+}
+
+#[tokio::test]
+async fn update_after_write_puts_the_stored_value_in_the_cache() {
+    let cache = memory_cache();
+    let (store, backing) = store_over(&cache);
+    let store = store.with_write_policy(WritePolicy::UpdateAfterWrite);
+    let stored = store.set("bo", &profile("Bo")).await.unwrap();
+    let read = store.get_traced("bo").await.unwrap();
+    assert_eq!((read.status, read.value), (CacheStatus::Hit, Some(stored)));
+    assert_eq!(backing.reads.load(Ordering::SeqCst), 0);
+}
+
+#[tokio::test]
+async fn absent_values_are_not_cached_and_delete_invalidates() {
+    let cache = memory_cache();
+    let (store, backing) = store_over(&cache);
+    assert_eq!(store.get_traced("nobody").await.unwrap().value, None);
+    assert_eq!(
+        store.get_traced("nobody").await.unwrap().status,
+        CacheStatus::Miss
+    );
+    store.set("cy", &profile("Cy")).await.unwrap();
+    store.get("cy").await.unwrap();
+    assert!(store.delete("cy").await.unwrap());
+    assert_eq!(store.get_traced("cy").await.unwrap().value, None);
+    assert_eq!(backing.reads.load(Ordering::SeqCst), 4);
+}
+
+#[tokio::test]
+async fn a_disabled_cache_bypasses() {
+    let cache = Cache::disabled();
+    let (store, _) = store_over(&cache);
+    store.set("di", &profile("Di")).await.unwrap();
+    for _ in 0..2 {
+        let read = store.get_traced("di").await.unwrap();
+        assert_eq!(
+            (read.status, read.value.unwrap().name.as_str()),
+            (CacheStatus::Bypass, "Di")
+        );
+    }
+    assert_eq!(cache.health().await.backend, "none");
+}
+
+#[tokio::test]
+async fn a_failing_cache_degrades_to_the_backing_store_and_counts_one_outage() {
+    let mut redis = OwnRedis::start();
+    let server = start_server_for(&redis.url()).await;
+    let cache = Cache::new(
+        Arc::new(UpstashBackend::new(Arc::new(client(&server)))),
+        "t",
+    );
+    let (store, _) = store_over(&cache);
+    store.set("ed", &profile("Ed")).await.unwrap();
+    assert_eq!(
+        store.get_traced("ed").await.unwrap().status,
+        CacheStatus::Miss
+    );
+    assert!(!cache.outage().is_failing());
+
+    redis.stop();
+    for _ in 0..3 {
+        let read = store.get_traced("ed").await.unwrap();
+        assert_eq!(
+            (read.status, read.value.unwrap().name.as_str()),
+            (CacheStatus::Bypass, "Ed")
+        );
+    }
+    // Writes still commit to the backing store while the cache is down.
+    let stored = store.set("ed", &profile("Ed 2")).await.unwrap();
+    assert_eq!(stored.version, 2);
+    assert_eq!(
+        store.get_traced("ed").await.unwrap().value.unwrap().name,
+        "Ed 2"
+    );
+    assert!(cache.outage().is_failing());
+    assert_eq!(
+        cache.outage().failures(),
+        5,
+        "3 reads + 1 invalidation + 1 read"
+    );
+    let health = cache.health().await;
+    assert!(!health.healthy);
+    assert_eq!(health.backend, "upstash");
+    assert!(health.error.unwrap().contains("500"));
+}

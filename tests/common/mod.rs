@@ -1,0 +1,146 @@
+//! Shared set-up for integration tests: an in-process upstash-local in front
+//! of a real redis-server (REDIS_URL, default redis://127.0.0.1:6379).
+
+#![allow(dead_code)]
+
+use std::net::{SocketAddr, TcpListener};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use edgecache::upstash::{UpstashClient, UpstashConfig};
+
+pub const TOKEN: &str = "test-token";
+pub const READ_ONLY_TOKEN: &str = "test-read-only-token";
+
+pub fn redis_url() -> String {
+    std::env::var("REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into())
+}
+
+/// upstash-local serving `redis_url` on a free loopback port.
+pub async fn start_server_for(redis_url: &str) -> upstash_local::Server {
+    upstash_local::Server::start(upstash_local::Config {
+        listen: "127.0.0.1:0".parse().unwrap(),
+        redis_url: redis_url.to_owned(),
+        token: TOKEN.into(),
+        read_only_token: Some(READ_ONLY_TOKEN.into()),
+    })
+    .await
+    .unwrap_or_else(|e| panic!("upstash-local could not start against {redis_url} (is redis-server running? `npm test` starts one): {e:#}"))
+}
+
+pub async fn start_server() -> upstash_local::Server {
+    start_server_for(&redis_url()).await
+}
+
+pub fn client_for(url: &str, token: &str, timeout_ms: u64) -> UpstashClient {
+    let mut config = UpstashConfig::new(url, token).unwrap();
+    config.timeout_ms = timeout_ms;
+    UpstashClient::new(&config)
+}
+
+pub fn client(server: &upstash_local::Server) -> UpstashClient {
+    client_for(&server.url(), TOKEN, 2_000)
+}
+
+/// A key prefix no other test (or run) uses.
+pub fn unique(name: &str) -> String {
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    format!(
+        "test:{name}:{nanos:x}{}",
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    )
+}
+
+/// A redis-server of the test's own, on a free port, that the test may kill.
+pub struct OwnRedis {
+    pub port: u16,
+    child: Child,
+}
+
+impl OwnRedis {
+    pub fn start() -> OwnRedis {
+        let port = free_port();
+        let child = Command::new("redis-server")
+            .args([
+                "--port",
+                &port.to_string(),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+            ])
+            .stdout(Stdio::null())
+            .spawn()
+            .expect("redis-server on PATH (`npm test` installs it)");
+        for _ in 0..100 {
+            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                return OwnRedis { port, child };
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        panic!("redis-server did not listen on {port}");
+    }
+
+    pub fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}", self.port)
+    }
+
+    pub fn stop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for OwnRedis {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// A TCP server that accepts one connection, reads the request, then answers
+/// `response` (or nothing, when `None`) and reports when the client hung up.
+pub fn raw_http_server(
+    response: Option<&'static str>,
+) -> (SocketAddr, std::sync::mpsc::Receiver<Duration>) {
+    use std::io::{Read, Write};
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let (mut stream, _) = listener.accept().unwrap();
+        let accepted = std::time::Instant::now();
+        let mut buf = [0u8; 8192];
+        let _ = stream.read(&mut buf);
+        if let Some(response) = response {
+            let _ = stream.write_all(response.as_bytes());
+            let _ = stream.flush();
+        }
+        // Wait for the client to close its side (EOF) and say how long it took.
+        stream
+            .set_read_timeout(Some(Duration::from_secs(10)))
+            .unwrap();
+        loop {
+            match stream.read(&mut buf) {
+                Ok(0) | Err(_) => break,
+                Ok(_) => continue,
+            }
+        }
+        let _ = tx.send(accepted.elapsed());
+    });
+    (addr, rx)
+}

@@ -1,0 +1,186 @@
+// Test harness for the built worker: real redis-server processes, the real
+// upstash-local binary, and the worker in Miniflare (workerd) with a local D1.
+import { spawn } from "node:child_process";
+import { readFileSync, readdirSync, existsSync } from "node:fs";
+import { connect, createServer } from "node:net";
+import { once } from "node:events";
+import { fileURLToPath } from "node:url";
+import path from "node:path";
+import { Miniflare } from "miniflare";
+
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+export const TOKEN = "worker-test-token";
+const UPSTASH_LOCAL = process.env.UPSTASH_LOCAL_BIN ?? path.join(ROOT, "target/debug/upstash-local");
+const COMPATIBILITY_DATE = /compatibility_date\s*=\s*"([^"]+)"/.exec(
+  readFileSync(path.join(ROOT, "wrangler.toml"), "utf8"),
+)[1];
+
+let uniqueCounter = 0;
+/** A string no other test (or run) uses, for key prefixes. */
+export function unique(name) {
+  return `${name}-${process.pid}-${Date.now().toString(36)}-${uniqueCounter++}`;
+}
+
+export async function freePort() {
+  const server = createServer();
+  server.listen(0, "127.0.0.1");
+  await once(server, "listening");
+  const { port } = server.address();
+  server.close();
+  await once(server, "close");
+  return port;
+}
+
+async function waitFor(check, what, timeoutMs = 10_000) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (await check().catch(() => false)) return;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+/** Kills `child` and waits for it; a no-op when it has already exited. */
+async function stopChild(child) {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = once(child, "exit");
+  child.kill("SIGKILL");
+  await exited;
+}
+
+/** A redis-server of the test's own, on a free port, that the test may stop. */
+export async function startRedis() {
+  const port = await freePort();
+  const child = spawn("redis-server", ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"], {
+    stdio: "ignore",
+  });
+  const url = `redis://127.0.0.1:${port}`;
+  await waitFor(
+    () =>
+      new Promise((resolve) => {
+        const socket = connect(port, "127.0.0.1", () => (socket.end(), resolve(true)));
+        socket.on("error", () => resolve(false));
+      }),
+    `redis-server on ${port}`,
+  );
+  return {
+    url,
+    async stop() {
+      await stopChild(child);
+    },
+  };
+}
+
+/** The upstash-local binary in front of `redisUrl`; resolves once it listens. */
+export async function startUpstashLocal(redisUrl = "redis://127.0.0.1:6379") {
+  if (!existsSync(UPSTASH_LOCAL)) throw new Error(`${UPSTASH_LOCAL} is missing: run \`npm test\` (it builds it)`);
+  const child = spawn(UPSTASH_LOCAL, ["--listen", "127.0.0.1:0", "--redis-url", redisUrl, "--token", TOKEN], {
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  const url = await new Promise((resolve, reject) => {
+    let seen = "";
+    child.stdout.on("data", (chunk) => {
+      seen += chunk;
+      const match = /listening on (http:\/\/\S+)/.exec(seen);
+      if (match) resolve(match[1]);
+    });
+    child.on("exit", (code) => reject(new Error(`upstash-local exited with ${code}: ${seen}`)));
+  });
+  const server = {
+    url,
+    /** Runs one Redis command through the REST API (plain UTF-8 answers). */
+    async command(...args) {
+      const response = await fetch(`${url}/`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${TOKEN}` },
+        body: JSON.stringify(args),
+      });
+      const body = await response.json();
+      if (body.error) throw new Error(body.error);
+      return body.result;
+    },
+    /** Every key under `prefix`, with its PTTL in milliseconds. */
+    async keysWithPttl(prefix) {
+      const keys = await server.command("KEYS", `${prefix}:*`);
+      return Promise.all(keys.map(async (key) => ({ key, pttl: await server.command("PTTL", key) })));
+    },
+    async stop() {
+      await stopChild(child);
+    },
+  };
+  return server;
+}
+
+/** Statements of every migration under migrations/, in order. */
+function migrationStatements() {
+  const dir = path.join(ROOT, "migrations");
+  return readdirSync(dir)
+    .filter((f) => f.endsWith(".sql"))
+    .sort()
+    .flatMap((f) =>
+      readFileSync(path.join(dir, f), "utf8")
+        .replace(/--.*$/gm, "")
+        .split(";")
+        .map((s) => s.trim())
+        .filter(Boolean),
+    );
+}
+
+/**
+ * The built worker (build/index.js) in Miniflare, with a fresh local D1 that
+ * has the migrations applied. `vars` become the worker's environment.
+ * Console lines the worker prints are collected in `logs`.
+ */
+export async function startWorker(vars = {}) {
+  const logs = [];
+  const collect = (stream) => {
+    stream.setEncoding("utf8");
+    stream.on("data", (chunk) => logs.push(...chunk.split("\n").filter(Boolean)));
+  };
+  const mf = new Miniflare({
+    rootPath: ROOT,
+    modules: true,
+    scriptPath: path.join(ROOT, "build/index.js"),
+    modulesRules: [{ type: "CompiledWasm", include: ["**/*.wasm"], fallthrough: true }],
+    compatibilityDate: COMPATIBILITY_DATE,
+    d1Databases: ["DB"],
+    bindings: vars,
+    handleRuntimeStdio(stdout, stderr) {
+      collect(stdout);
+      collect(stderr);
+    },
+  });
+  await mf.ready;
+  const db = await mf.getD1Database("DB");
+  for (const statement of migrationStatements()) await db.prepare(statement).run();
+  return {
+    mf,
+    db,
+    logs,
+    /** `fetch` against the worker; `path` is absolute ("/health"). */
+    fetch(pathname, init) {
+      return mf.dispatchFetch(`http://localhost${pathname}`, init);
+    },
+    dispose: () => mf.dispose(),
+  };
+}
+
+/** Settings pointing the worker at `server` with a key prefix of its own. */
+export function upstashVars(server, extra = {}) {
+  return {
+    UPSTASH_REDIS_REST_URL: server.url,
+    UPSTASH_REDIS_REST_TOKEN: TOKEN,
+    CACHE_KEY_PREFIX: unique("wt"),
+    ...extra,
+  };
+}
+
+export const POLICY = { defaultModel: "m1", allowedModels: ["m1", "m2"], maxTokensPerRequest: 4096 };
+
+export function putJson(worker, pathname, body) {
+  return worker.fetch(pathname, {
+    method: "PUT",
+    headers: { "content-type": "application/json" },
+    body: typeof body === "string" ? body : JSON.stringify(body),
+  });
+}
