@@ -76,9 +76,10 @@ fn json_argument(item: &RawValue) -> Result<Vec<u8>, &'static str> {
 /// Parses a path-style request such as `GET /set/foo/bar?EX=100`.
 ///
 /// Path segments (percent-decoded) are the command and its first arguments;
-/// query parameters other than `_token` follow in order (`EX=100` adds `EX`
-/// and `100`, a bare `NX` adds `NX`); a non-empty `body` (from POST/PUT) is
-/// the last argument, as raw bytes.
+/// a non-empty `body` (from POST/PUT) follows them as one raw argument; query
+/// parameters other than `_token` come last, in order (`EX=100` adds `EX` and
+/// `100`, a bare `NX` adds `NX`). Upstash's docs: `POST -d $VALUE /set/foo?EX=100`
+/// "is equivalent to `REST_URL/set/foo/$VALUE/EX/100`".
 pub(crate) fn parse_path_command(
     path: &str,
     query: Option<&str>,
@@ -89,15 +90,15 @@ pub(crate) fn parse_path_command(
         .split('/')
         .map(|segment| percent_decode_str(segment).collect())
         .collect();
+    if let Some(body) = body.filter(|body| !body.is_empty()) {
+        command.push(body.to_vec());
+    }
     for (name, value) in query_params(query) {
         if name == b"_token" {
             continue;
         }
         command.push(name);
         command.extend(value);
-    }
-    if let Some(body) = body.filter(|body| !body.is_empty()) {
-        command.push(body.to_vec());
     }
     if command[0].is_empty() {
         return Err("ERR empty command name in the request path".to_string());
@@ -215,7 +216,7 @@ mod tests {
             parse_path_command("/set/a%20b/c", Some("_token=x&EX=100&NX"), Some(b"v")).unwrap();
         assert_eq!(
             strings(&command),
-            ["set", "a b", "c", "EX", "100", "NX", "v"]
+            ["set", "a b", "c", "v", "EX", "100", "NX"]
         );
     }
 

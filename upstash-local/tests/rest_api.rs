@@ -138,7 +138,7 @@ async fn malformed_body_arrays_are_400() {
 }
 
 #[tokio::test]
-async fn path_style_with_query_arguments_and_body_as_last_argument() {
+async fn path_style_with_body_then_query_arguments() {
     let f = Fixture::start().await;
     let (k1, k2, k3) = (f.key("p1"), f.key("p2"), f.key("p3"));
 
@@ -171,16 +171,24 @@ async fn path_style_with_query_arguments_and_body_as_last_argument() {
         json!({"result": "raw \"body\" bytes"})
     );
 
-    // Query arguments come before the body: HSET k f <body>.
+    // The body follows the path, then the query: SET k <body> EX 100
+    // (Upstash's docs: `POST -d $VALUE /set/foo?EX=100` is `/set/foo/$VALUE/EX/100`).
     let answer = send(
-        f.request(Method::PUT, &format!("/hset/{k3}?field"))
+        f.request(Method::PUT, &format!("/set/{k3}?EX=100"))
             .body("put body"),
     )
     .await;
-    assert_eq!(answer, (StatusCode::OK, json!({"result": 1})));
+    assert_eq!(answer, (StatusCode::OK, json!({"result": "OK"})));
     assert_eq!(
-        f.get(&format!("/hget/{k3}/field")).await.1,
+        f.get(&format!("/get/{k3}")).await.1,
         json!({"result": "put body"})
+    );
+    let ttl = f.get(&format!("/ttl/{k3}")).await.1["result"]
+        .as_i64()
+        .unwrap();
+    assert!(
+        (1..=100).contains(&ttl),
+        "EX=100 applied after the body, ttl {ttl}"
     );
 
     // HEAD behaves as GET, without a body.
