@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# `npm run bench`: builds the worker and a release upstash-local, then prints
+# round trips per request, throughput ratios and the wasm size as tables.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH="$PWD/node_modules/.bin:$PATH" WRANGLER_SEND_METRICS=false
+bash scripts/setup.sh
+bash scripts/ensure-redis.sh
+bash scripts/build-worker.sh
+cargo build --release -p upstash-local
+UPSTASH_LOCAL_BIN="$PWD/target/release/upstash-local" node tests/bench/worker.mjs
