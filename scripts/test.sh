@@ -13,7 +13,8 @@ cargo test --workspace --features edgecache/worker-app
 
 echo "== worker build"
 bash scripts/build-worker.sh
-cargo build -p upstash-local # the binary the worker tests start (already built by cargo test)
+# The upstash-local binary the worker tests start; same flags as above, so no rebuild.
+cargo build --workspace --features edgecache/worker-app --bins
 
 echo "== worker tests (Miniflare)"
 export WRANGLER_SEND_METRICS=false

@@ -47,6 +47,7 @@ pub mod clock;
 pub mod config;
 pub mod keys;
 mod outage;
+pub mod ratelimit;
 mod store;
 mod ttl;
 pub mod upstash;

@@ -1,0 +1,1 @@
+//! Rate limiting on Upstash REST (work in progress).
