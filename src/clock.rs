@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 /// A source of the current time, so time-dependent logic can be tested with
 /// a [`ManualClock`].
-pub trait Clock: Send + Sync {
+pub trait Clock: Send + Sync + std::fmt::Debug {
     /// Milliseconds since the Unix epoch.
     fn now_ms(&self) -> u64;
 }

@@ -83,6 +83,20 @@ pub fn parse_positive(env: &Env<'_>, name: &str) -> Result<Option<u64>, ConfigEr
         .transpose()
 }
 
+/// Parses `name` as a non-negative integer; `None` when unset.
+///
+/// # Errors
+/// [`ConfigError`] naming `name` when set to anything but a non-negative integer.
+pub fn parse_non_negative(env: &Env<'_>, name: &str) -> Result<Option<u64>, ConfigError> {
+    env.get(name)
+        .map(|raw| {
+            raw.parse::<u64>().map_err(|_| {
+                ConfigError::new(name, format!("must be a non-negative integer, got {raw:?}"))
+            })
+        })
+        .transpose()
+}
+
 /// Parses `name` as a boolean (`true/false`, `1/0`, `yes/no`, `on/off`); `None` when unset.
 ///
 /// # Errors
@@ -130,8 +144,22 @@ pub struct CacheConfig {
     pub provider: Provider,
     /// The Upstash database, when configured (see [`UpstashConfig::from_env`]).
     pub upstash: Option<UpstashConfig>,
+    /// `CACHE_L1_MAX_STALENESS_MS` (default 1000): how long an in-isolate copy
+    /// may be served before it is revalidated against Upstash; 0 turns L1 off.
+    pub l1_max_staleness_ms: u64,
+    /// `CACHE_TAG_TTL_SECONDS` (default 86400): TTL of tag and epoch versions.
+    pub tag_ttl: Ttl,
+    /// `CACHE_BREAKER_FAILURES` (default 5): consecutive failures that open the circuit breaker.
+    pub breaker_failures: u32,
+    /// `CACHE_BREAKER_COOLDOWN_MS` (default 5000): how long the breaker stays open.
+    pub breaker_cooldown_ms: u64,
+    /// `CACHE_EVENTS_CHANNEL` (unset: none): Redis channel invalidation events are published on.
+    pub events_channel: Option<String>,
     ttls: BTreeMap<String, Ttl>,
 }
+
+/// Default `CACHE_L1_MAX_STALENESS_MS`.
+pub const DEFAULT_L1_MAX_STALENESS_MS: u64 = 1_000;
 
 impl Default for CacheConfig {
     fn default() -> Self {
@@ -141,6 +169,11 @@ impl Default for CacheConfig {
             memory_size: NonZeroUsize::new(DEFAULT_MEMORY_SIZE).expect("non-zero"),
             provider: Provider::Memory,
             upstash: None,
+            l1_max_staleness_ms: DEFAULT_L1_MAX_STALENESS_MS,
+            tag_ttl: Ttl::secs(86_400),
+            breaker_failures: crate::failure::DEFAULT_BREAKER_FAILURES,
+            breaker_cooldown_ms: crate::failure::DEFAULT_BREAKER_COOLDOWN_MS,
+            events_channel: None,
             ttls: BTreeMap::new(),
         }
     }
@@ -200,12 +233,35 @@ impl CacheConfig {
                 ttls.insert(name.to_ascii_uppercase(), Ttl::secs(secs));
             }
         }
+        let l1_max_staleness_ms = parse_non_negative(env, "CACHE_L1_MAX_STALENESS_MS")?
+            .unwrap_or(DEFAULT_L1_MAX_STALENESS_MS);
+        let tag_ttl =
+            parse_positive(env, "CACHE_TAG_TTL_SECONDS")?.map_or(Ttl::secs(86_400), Ttl::secs);
+        let breaker_failures = parse_non_negative(env, "CACHE_BREAKER_FAILURES")?
+            .map(|n| u32::try_from(n).unwrap_or(u32::MAX))
+            .unwrap_or(crate::failure::DEFAULT_BREAKER_FAILURES);
+        let breaker_cooldown_ms = parse_positive(env, "CACHE_BREAKER_COOLDOWN_MS")?
+            .unwrap_or(crate::failure::DEFAULT_BREAKER_COOLDOWN_MS);
+        let events_channel = env.get("CACHE_EVENTS_CHANNEL");
+        if let Some(channel) = &events_channel {
+            if channel.len() > 256 || channel.chars().any(char::is_control) {
+                return Err(ConfigError::new(
+                    "CACHE_EVENTS_CHANNEL",
+                    "must be at most 256 printable characters",
+                ));
+            }
+        }
         Ok(CacheConfig {
             enabled,
             key_prefix,
             memory_size,
             provider,
             upstash,
+            l1_max_staleness_ms,
+            tag_ttl,
+            breaker_failures,
+            breaker_cooldown_ms,
+            events_channel,
             ttls,
         })
     }
@@ -286,6 +342,19 @@ mod tests {
                 "UPSTASH_REDIS_REST_TOKEN",
             ),
             (&[("REDIS_URL", "redis://localhost:6379")], "REDIS_URL"),
+            (
+                &[("CACHE_L1_MAX_STALENESS_MS", "soon")],
+                "CACHE_L1_MAX_STALENESS_MS",
+            ),
+            (&[("CACHE_TAG_TTL_SECONDS", "0")], "CACHE_TAG_TTL_SECONDS"),
+            (
+                &[("CACHE_BREAKER_FAILURES", "-1")],
+                "CACHE_BREAKER_FAILURES",
+            ),
+            (
+                &[("CACHE_BREAKER_COOLDOWN_MS", "0")],
+                "CACHE_BREAKER_COOLDOWN_MS",
+            ),
         ];
         for (pairs, variable) in cases {
             let err = config(pairs).expect_err(variable);

@@ -13,7 +13,20 @@ use crate::config::ConfigError;
 /// key in another namespace or entity.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct KeySpace {
+    prefix: String,
     base: String,
+}
+
+/// The keys one cached entry involves: its own, and the version keys its
+/// freshness depends on (the namespace epoch first, then one per tag).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EntryKey {
+    /// The entry's key.
+    pub key: String,
+    /// The entry's tags, as given.
+    pub tags: Vec<String>,
+    /// `[epoch key, tag key...]`, read with the entry in one `MGET`.
+    pub version_keys: Vec<String>,
 }
 
 impl KeySpace {
@@ -32,6 +45,7 @@ impl KeySpace {
             }
         }
         Ok(KeySpace {
+            prefix: prefix.to_owned(),
             base: format!("{prefix}:{domain}:{entity}"),
         })
     }
@@ -56,6 +70,36 @@ impl KeySpace {
     pub fn as_str(&self) -> &str {
         &self.base
     }
+
+    /// The namespace epoch key, `{prefix}:{domain}:{entity}:~epoch`; bumping
+    /// it clears the namespace. (`~` never survives [`escape_id`], so no id
+    /// names this key.)
+    pub fn epoch_key(&self) -> String {
+        epoch_key(&self.base)
+    }
+
+    /// The keys of entry `id` carrying `tags` (tags live under the prefix, so
+    /// one tag spans every namespace of the prefix).
+    pub fn entry(&self, id: &str, tags: Vec<String>) -> EntryKey {
+        let mut version_keys = Vec::with_capacity(tags.len() + 1);
+        version_keys.push(self.epoch_key());
+        version_keys.extend(tags.iter().map(|tag| tag_key(&self.prefix, tag)));
+        EntryKey {
+            key: self.key(id),
+            tags,
+            version_keys,
+        }
+    }
+}
+
+/// The epoch key of namespace `namespace` (`{prefix}:{domain}:{entity}`).
+pub fn epoch_key(namespace: &str) -> String {
+    format!("{namespace}:~epoch")
+}
+
+/// The version key of `tag` under `prefix`: `{prefix}:~tag:{escaped tag}`.
+pub fn tag_key(prefix: &str, tag: &str) -> String {
+    format!("{prefix}:~tag:{}", escape_id(tag))
 }
 
 fn is_plain_segment(segment: &str) -> bool {
@@ -110,6 +154,18 @@ mod tests {
         assert_ne!(space.key_of(&["a:b", "c"]), space.key_of(&["a", "b:c"]));
         assert_eq!(space.key("a:b*{x}%"), "p:conv:config:a%3Ab%2A%7Bx%7D%25");
         assert_ne!(space.key(""), space.key("%"));
+    }
+
+    #[test]
+    fn version_keys_cannot_be_named_by_ids_or_domains() {
+        let space = KeySpace::new("p", "conv", "config").unwrap();
+        let entry = space.entry("a", vec!["tenant:acme".into()]);
+        assert_eq!(
+            entry.version_keys,
+            ["p:conv:config:~epoch", "p:~tag:tenant%3Aacme"]
+        );
+        assert_ne!(space.key("~epoch"), space.epoch_key());
+        assert!(KeySpace::new("p", "~tag", "x").is_err());
     }
 
     #[test]

@@ -45,8 +45,10 @@ pub mod backend;
 mod cache;
 pub mod clock;
 pub mod config;
+mod failure;
 pub mod keys;
 mod outage;
+mod random;
 pub mod ratelimit;
 mod store;
 mod ttl;
@@ -56,11 +58,17 @@ pub mod upstash;
 pub mod app;
 
 pub use backend::{BackendKind, CacheBackend, CacheError, MemoryBackend, UpstashBackend};
-pub use cache::{Cache, Health};
+pub use cache::{
+    Cache, CacheBuilder, EntryOptions, EventError, Fence, Health, Invalidation, InvalidationEvent,
+    Stats, StatsSnapshot,
+};
 pub use config::{CacheConfig, ConfigError, Env, Provider};
-pub use keys::KeySpace;
+pub use failure::{CircuitBreaker, FailurePolicy};
+pub use keys::{EntryKey, KeySpace};
 pub use outage::OutageLog;
-pub use store::{CacheStatus, CachingStore, Lookup, Store, StoreError, WritePolicy};
+pub use store::{
+    Background, BoxFuture, CacheStatus, CachingStore, Lookup, Store, StoreError, WritePolicy,
+};
 pub use ttl::{Ttl, ZeroTtl};
 
 /// `Send + Sync` natively; nothing on wasm32, where JavaScript values are neither.

@@ -1,13 +1,18 @@
 //! The [`Store`] trait and the [`CachingStore`] decorator (cache-aside reads,
 //! invalidate- or update-after-write).
 
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+
 use async_trait::async_trait;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
 use crate::backend::CacheError;
-use crate::cache::Cache;
-use crate::keys::KeySpace;
+use crate::cache::{Cache, EntryOptions, Fence, Invalidation, StaleMode};
+use crate::failure::FailurePolicy;
+use crate::keys::{EntryKey, KeySpace};
 use crate::Ttl;
 
 /// Why a store operation failed.
@@ -22,7 +27,7 @@ pub enum StoreError {
     /// The cache failed and the operation's policy does not degrade.
     #[error("cache failed: {0}")]
     Cache(#[from] CacheError),
-    /// A value could not be serialized for the cache.
+    /// A value could not be serialized for the cache, or a cached one decoded.
     #[error("cannot encode value: {message}")]
     Codec {
         /// The serializer's message.
@@ -70,20 +75,24 @@ pub trait Store: crate::MaybeSendSync {
 /// Where a read's answer came from; sent as the `x-cache` response header.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CacheStatus {
-    /// Answered from the cache.
+    /// Answered from the cache (either tier).
     Hit,
     /// Not in the cache: read from the backing store (and written back).
     Miss,
+    /// Answered from an entry past its TTL, within its grace period: while a
+    /// refresh runs, or because the backing store failed.
+    Stale,
     /// The cache was off or failing: read from the backing store only.
     Bypass,
 }
 
 impl CacheStatus {
-    /// `"hit"`, `"miss"` or `"bypass"`.
+    /// `"hit"`, `"miss"`, `"stale"` or `"bypass"`.
     pub fn as_str(self) -> &'static str {
         match self {
             CacheStatus::Hit => "hit",
             CacheStatus::Miss => "miss",
+            CacheStatus::Stale => "stale",
             CacheStatus::Bypass => "bypass",
         }
     }
@@ -102,21 +111,41 @@ pub struct Lookup<T> {
 /// the backing store commits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum WritePolicy {
-    /// Delete the entry; the next read loads it again (seed 003, Pattern 1).
+    /// Delete the entry (and bump its tags); the next read loads it again
+    /// (seed 003, Pattern 1).
     #[default]
     InvalidateAfterWrite,
-    /// Put the value the backing store answered into the cache (seed 001:
-    /// "If the updated object is returned, update the cache directly").
+    /// Invalidate as above, then put the value the backing store answered
+    /// into the cache (seed 001: "If the updated object is returned, update
+    /// the cache directly").
     UpdateAfterWrite,
 }
 
-/// A [`Store`] that caches another: cache-aside reads, and after each write
-/// to the backing store, invalidation or update of the entry.
+/// A boxed future that a [`Background`] runs after the response: `Send` natively.
+#[cfg(not(target_arch = "wasm32"))]
+pub type BoxFuture = Pin<Box<dyn Future<Output = ()> + Send + 'static>>;
+/// A boxed future that a [`Background`] runs after the response.
+#[cfg(target_arch = "wasm32")]
+pub type BoxFuture = Pin<Box<dyn Future<Output = ()> + 'static>>;
+
+/// Runs work after the response is sent: `ctx.wait_until` on Workers,
+/// `tokio::spawn` natively. Used for stale-while-revalidate refreshes.
+pub trait Background: crate::MaybeSendSync {
+    /// Runs `task` to completion in the background.
+    fn spawn(&self, task: BoxFuture);
+}
+
+type TagsFn = dyn Fn(&str) -> Vec<String> + Send + Sync;
+
+/// A [`Store`] that caches another: read-through with single-flight, tags,
+/// fenced write-back, and after each write to the backing store,
+/// invalidation (or update) of the entry and its tags.
 ///
-/// Cache failures never fail a read: the read degrades to the backing store
-/// (`CacheStatus::Bypass`) and the outage is logged once (seed 003, Tier 2).
-/// A write commits to the backing store first; a cache failure after it is
-/// logged and does not undo or fail the write.
+/// Reads follow their [`FailurePolicy`] (default [`Degrade`](FailurePolicy::Degrade):
+/// a failing cache sends reads to the backing store, `CacheStatus::Bypass`,
+/// logged once per outage). A write commits to the backing store first; a
+/// cache failure after it is logged and counted, and fails the write only
+/// under `FailClosed`.
 ///
 /// ```
 /// # use edgecache::{Cache, CachingStore, Store, StoreError, Ttl, MemoryBackend};
@@ -131,121 +160,209 @@ pub enum WritePolicy {
 /// # }
 /// # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
 /// let cache = Cache::new(Arc::new(MemoryBackend::new(NonZeroUsize::new(100).unwrap())), "myapp");
-/// let users = CachingStore::new(Db, &cache, cache.key_space("auth", "user")?, Ttl::secs(300));
+/// let users = CachingStore::new(Db, &cache, cache.key_space("auth", "user")?, Ttl::secs(300))
+///     .with_tags(|id| vec![format!("user:{id}")]);
 /// assert_eq!(users.get("ada").await?, Some("ADA".to_string())); // miss: loads and caches
 /// assert_eq!(users.get("ada").await?, Some("ADA".to_string())); // hit
+/// cache.invalidate_tags(&["user:ada"], Default::default()).await?; // O(1)
 /// # Ok(()) }
 /// ```
 pub struct CachingStore<S> {
+    shared: Arc<Shared<S>>,
+}
+
+struct Shared<S> {
     inner: S,
     cache: Cache,
     keys: KeySpace,
-    ttl: Ttl,
+    options: EntryOptions,
+    tags: Option<Box<TagsFn>>,
     write_policy: WritePolicy,
+    read_policy: FailurePolicy,
+    write_failure_policy: FailurePolicy,
+    background: Option<Arc<dyn Background>>,
 }
 
-impl<S: Store> CachingStore<S> {
-    /// Caches `inner` in `cache` under `keys`, each entry living `ttl`.
+impl<S: Store + 'static> CachingStore<S> {
+    /// Caches `inner` in `cache` under `keys`, each entry fresh for `ttl`.
     pub fn new(inner: S, cache: &Cache, keys: KeySpace, ttl: Ttl) -> Self {
+        Self::with_options(inner, cache, keys, EntryOptions::new(ttl))
+    }
+
+    /// Caches `inner` with full [`EntryOptions`] (negative TTL, grace, jitter, early refresh).
+    pub fn with_options(inner: S, cache: &Cache, keys: KeySpace, options: EntryOptions) -> Self {
         CachingStore {
-            inner,
-            cache: cache.clone(),
-            keys,
-            ttl,
-            write_policy: WritePolicy::default(),
+            shared: Arc::new(Shared {
+                inner,
+                cache: cache.clone(),
+                keys,
+                options,
+                tags: None,
+                write_policy: WritePolicy::default(),
+                read_policy: FailurePolicy::Degrade,
+                write_failure_policy: FailurePolicy::Degrade,
+                background: None,
+            }),
         }
+    }
+
+    fn shared_mut(&mut self) -> &mut Shared<S> {
+        Arc::get_mut(&mut self.shared).expect("configured before first use")
+    }
+
+    /// Tags entry `id` with `tags(id)`; invalidating any of them invalidates it.
+    pub fn with_tags(mut self, tags: impl Fn(&str) -> Vec<String> + Send + Sync + 'static) -> Self {
+        self.shared_mut().tags = Some(Box::new(tags));
+        self
     }
 
     /// Sets what writes do to the cached entry (default: invalidate).
     pub fn with_write_policy(mut self, write_policy: WritePolicy) -> Self {
-        self.write_policy = write_policy;
+        self.shared_mut().write_policy = write_policy;
+        self
+    }
+
+    /// Sets the failure tiers of reads and of the invalidation after writes
+    /// (both default to [`FailurePolicy::Degrade`]).
+    pub fn with_failure_policy(
+        mut self,
+        reads: FailurePolicy,
+        invalidations: FailurePolicy,
+    ) -> Self {
+        let shared = self.shared_mut();
+        shared.read_policy = reads;
+        shared.write_failure_policy = invalidations;
+        self
+    }
+
+    /// Refreshes stale entries in `background` while serving them
+    /// (stale-while-revalidate); without it, a stale entry is refreshed inline.
+    pub fn with_background(mut self, background: Arc<dyn Background>) -> Self {
+        self.shared_mut().background = Some(background);
         self
     }
 
     /// The backing store.
     pub fn inner(&self) -> &S {
-        &self.inner
+        &self.shared.inner
     }
 
     /// The cache key of `id`.
     pub fn key(&self, id: &str) -> String {
-        self.keys.key(id)
+        self.shared.keys.key(id)
+    }
+
+    /// The keys of entry `id`: its own, its namespace epoch and its tags.
+    pub fn entry_key(&self, id: &str) -> EntryKey {
+        let tags = self
+            .shared
+            .tags
+            .as_ref()
+            .map(|tags| tags(id))
+            .unwrap_or_default();
+        self.shared.keys.entry(id, tags)
+    }
+
+    /// What a write of `id` invalidates: its entry and its tags.
+    pub fn invalidation_for(&self, id: &str) -> Invalidation {
+        let entry = self.entry_key(id);
+        Invalidation {
+            keys: vec![entry.key],
+            tags: entry.tags,
+            namespaces: Vec::new(),
+        }
     }
 
     /// Reads `id` through the cache and says where the answer came from.
     ///
     /// # Errors
-    /// [`StoreError`] only when the backing store fails; cache failures degrade.
+    /// [`StoreError`] when the backing store fails (and no stale entry can
+    /// stand in), or a cache error under `FailClosed`.
     pub async fn get_traced(&self, id: &str) -> Result<Lookup<Option<S::Value>>, StoreError> {
-        let Some(backend) = self.cache.backend() else {
-            return Ok(Lookup {
-                value: self.inner.get(id).await?,
-                status: CacheStatus::Bypass,
-            });
+        let shared = &self.shared;
+        let key = self.entry_key(id);
+        let mode = if shared.background.is_some() {
+            StaleMode::ServeAndDefer
+        } else {
+            StaleMode::RefreshInline
         };
-        let key = self.keys.key(id);
-        match self.cache.observe("get", backend.get(&key).await) {
-            Ok(Some(bytes)) => match serde_json::from_slice(&bytes) {
-                Ok(value) => {
-                    return Ok(Lookup {
-                        value: Some(value),
-                        status: CacheStatus::Hit,
-                    })
-                }
-                // Written by an older version of the type: reload and overwrite.
-                Err(error) => log::warn!("edgecache: dropping undecodable entry {key}: {error}"),
-            },
-            Ok(None) => {}
-            Err(_) => {
-                return Ok(Lookup {
-                    value: self.inner.get(id).await?,
-                    status: CacheStatus::Bypass,
-                })
-            }
+        let (lookup, refresh) = shared
+            .cache
+            .remember_with(&key, &shared.options, shared.read_policy, mode, || {
+                load(shared, id)
+            })
+            .await?;
+        if let (Some(fence), Some(background)) = (refresh, &shared.background) {
+            background.spawn(self.refresh_task(id.to_owned(), key, fence));
         }
-        let value = self.inner.get(id).await?;
-        if let Some(value) = &value {
-            self.write_back(&key, value).await;
-        }
+        let value = match lookup.value {
+            Some(bytes) => Some(
+                serde_json::from_slice(&bytes).map_err(|e| StoreError::Codec {
+                    message: e.to_string(),
+                })?,
+            ),
+            None => None,
+        };
         Ok(Lookup {
             value,
-            status: CacheStatus::Miss,
+            status: lookup.status,
         })
     }
 
-    async fn write_back(&self, key: &str, value: &S::Value) {
-        let Some(backend) = self.cache.backend() else {
-            return;
-        };
-        match serde_json::to_vec(value) {
-            Ok(bytes) => {
-                let _ = self
-                    .cache
-                    .observe("set", backend.set(key, &bytes, self.ttl).await);
-            }
-            Err(error) => log::warn!("edgecache: not caching {key}: {error}"),
-        }
+    fn refresh_task(&self, id: String, key: EntryKey, fence: Fence) -> BoxFuture {
+        let shared = self.shared.clone();
+        Box::pin(async move {
+            let cache = shared.cache.clone();
+            cache
+                .refresh(&key, &fence, &shared.options, || load(&shared, &id))
+                .await;
+        })
     }
 
-    async fn after_write(&self, id: &str, stored: Option<&S::Value>) {
-        let Some(backend) = self.cache.backend() else {
-            return;
-        };
-        let key = self.keys.key(id);
-        match (self.write_policy, stored) {
-            (WritePolicy::UpdateAfterWrite, Some(value)) => self.write_back(&key, value).await,
-            _ => {
-                let _ = self
+    /// Invalidates (and under `UpdateAfterWrite`, re-caches) `id` after a write.
+    async fn after_write(&self, id: &str, stored: Option<&S::Value>) -> Result<(), StoreError> {
+        let shared = &self.shared;
+        shared
+            .cache
+            .invalidate(&self.invalidation_for(id), shared.write_failure_policy)
+            .await?;
+        if let (WritePolicy::UpdateAfterWrite, Some(value)) = (shared.write_policy, stored) {
+            let bytes = serde_json::to_vec(value).map_err(|e| StoreError::Codec {
+                message: e.to_string(),
+            })?;
+            let key = self.entry_key(id);
+            let put = async {
+                let (_, fence) = shared.cache.read(&key).await?;
+                shared
                     .cache
-                    .observe("delete", backend.delete(&[key.as_str()]).await);
+                    .write_fenced(&key, &fence, Some(&bytes), &shared.options)
+                    .await
+            };
+            if let Err(error) = put.await {
+                if shared.write_failure_policy == FailurePolicy::FailClosed {
+                    return Err(StoreError::Cache(error));
+                }
             }
         }
+        Ok(())
+    }
+}
+
+/// Runs the backing store's read and encodes it for the cache.
+async fn load<S: Store>(shared: &Shared<S>, id: &str) -> Result<Option<Vec<u8>>, StoreError> {
+    match shared.inner.get(id).await? {
+        Some(value) => serde_json::to_vec(&value)
+            .map(Some)
+            .map_err(|e| StoreError::Codec {
+                message: e.to_string(),
+            }),
+        None => Ok(None),
     }
 }
 
 #[cfg_attr(target_arch = "wasm32", async_trait(?Send))]
 #[cfg_attr(not(target_arch = "wasm32"), async_trait)]
-impl<S: Store> Store for CachingStore<S> {
+impl<S: Store + 'static> Store for CachingStore<S> {
     type Value = S::Value;
 
     async fn get(&self, id: &str) -> Result<Option<S::Value>, StoreError> {
@@ -253,14 +370,14 @@ impl<S: Store> Store for CachingStore<S> {
     }
 
     async fn set(&self, id: &str, value: &S::Value) -> Result<S::Value, StoreError> {
-        let stored = self.inner.set(id, value).await?;
-        self.after_write(id, Some(&stored)).await;
+        let stored = self.shared.inner.set(id, value).await?;
+        self.after_write(id, Some(&stored)).await?;
         Ok(stored)
     }
 
     async fn delete(&self, id: &str) -> Result<bool, StoreError> {
-        let existed = self.inner.delete(id).await?;
-        self.after_write(id, None).await;
+        let existed = self.shared.inner.delete(id).await?;
+        self.after_write(id, None).await?;
         Ok(existed)
     }
 }

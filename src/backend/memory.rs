@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex};
 use async_trait::async_trait;
 use lru::LruCache;
 
-use super::{BackendKind, CacheBackend, CacheError};
+use super::{BackendKind, CacheBackend, CacheError, FencedWrite, InvalidationWrite};
 use crate::clock::{Clock, SystemClock};
 use crate::Ttl;
 
@@ -116,6 +116,65 @@ impl CacheBackend for MemoryBackend {
             .filter_map(|key| entries.pop(*key))
             .filter(|entry| entry.expires_at_ms > now_ms)
             .count() as u64)
+    }
+
+    async fn set_fenced(&self, write: &FencedWrite<'_>) -> Result<bool, CacheError> {
+        let now_ms = self.clock.now_ms();
+        let mut entries = self.lock();
+        for check in write.versions {
+            let current = self.read(&mut entries, check.key, now_ms);
+            if current.as_deref() != check.seen.map(str::as_bytes) {
+                return Ok(false);
+            }
+        }
+        let version_expiry_ms = now_ms.saturating_add(write.version_ttl.as_millis());
+        for check in write.versions {
+            match check.seen {
+                None => {
+                    let entry = Entry {
+                        value: check.create.as_bytes().to_vec(),
+                        expires_at_ms: version_expiry_ms,
+                    };
+                    entries.put(check.key.to_owned(), entry);
+                }
+                Some(_) => {
+                    if let Some(entry) = entries.get_mut(check.key) {
+                        entry.expires_at_ms = entry.expires_at_ms.max(version_expiry_ms);
+                    }
+                }
+            }
+        }
+        let expires_at_ms = now_ms.saturating_add(write.ttl.as_millis());
+        entries.put(
+            write.key.to_owned(),
+            Entry {
+                value: write.value.to_vec(),
+                expires_at_ms,
+            },
+        );
+        Ok(true)
+    }
+
+    async fn invalidate(&self, write: &InvalidationWrite<'_>) -> Result<(), CacheError> {
+        let expires_at_ms = self
+            .clock
+            .now_ms()
+            .saturating_add(write.version_ttl.as_millis());
+        let mut entries = self.lock();
+        for key in write.deletes {
+            entries.pop(*key);
+        }
+        for (key, version) in write.bumps {
+            entries.put(
+                (*key).to_owned(),
+                Entry {
+                    value: version.as_bytes().to_vec(),
+                    expires_at_ms,
+                },
+            );
+        }
+        // Nobody outside this isolate listens to its memory: nothing to publish.
+        Ok(())
     }
 
     async fn ping(&self) -> Result<(), CacheError> {

@@ -26,14 +26,66 @@ pub enum CacheError {
     /// UTF-8 text only); nothing was written.
     #[error("value rejected: {0}")]
     InvalidValue(String),
+    /// The circuit breaker is open: the backend failed repeatedly and is
+    /// skipped for a cool-down; no request was sent.
+    #[error("cache backend skipped: circuit breaker open after repeated failures")]
+    CircuitOpen,
+    /// Caching is off (`CACHE_ENABLED=false`).
+    #[error("caching is disabled")]
+    Disabled,
 }
 
 impl CacheError {
     /// True when the backend is unreachable or failing (as opposed to a
     /// request it refused), i.e. when degrading to the backing store is right.
     pub fn is_unavailable(&self) -> bool {
-        matches!(self, CacheError::Upstash(e) if e.is_unavailable())
+        match self {
+            CacheError::Upstash(e) => e.is_unavailable(),
+            CacheError::CircuitOpen => true,
+            CacheError::InvalidValue(_) | CacheError::Disabled => false,
+        }
     }
+}
+
+/// A write that only happens if every version it was read under is still
+/// current; see [`CacheBackend::set_fenced`].
+#[derive(Debug, Clone, Copy)]
+pub struct FencedWrite<'a> {
+    /// The entry's key.
+    pub key: &'a str,
+    /// The entry's bytes.
+    pub value: &'a [u8],
+    /// The entry's TTL.
+    pub ttl: Ttl,
+    /// TTL given to version keys this write creates or relies on (they must
+    /// outlive the entry).
+    pub version_ttl: Ttl,
+    /// The versions checked, one per version key.
+    pub versions: &'a [VersionCheck<'a>],
+}
+
+/// One version a fenced write depends on.
+#[derive(Debug, Clone, Copy)]
+pub struct VersionCheck<'a> {
+    /// The version key.
+    pub key: &'a str,
+    /// The version the reader saw; `None` when the key was absent.
+    pub seen: Option<&'a str>,
+    /// The version to create when it was absent and still is.
+    pub create: &'a str,
+}
+
+/// What one invalidation round trip does, see [`CacheBackend::invalidate`].
+#[derive(Debug, Clone, Copy)]
+pub struct InvalidationWrite<'a> {
+    /// Entry keys to delete.
+    pub deletes: &'a [&'a str],
+    /// Version keys to set to a new version: `(key, new version)`.
+    pub bumps: &'a [(&'a str, &'a str)],
+    /// TTL of the new versions.
+    pub version_ttl: Ttl,
+    /// `(channel, message)` to `PUBLISH`, if any.
+    pub publish: Option<(&'a str, &'a str)>,
 }
 
 /// Which kind of backend answers; shown by health checks.
@@ -87,6 +139,21 @@ pub trait CacheBackend: crate::MaybeSendSync {
     /// # Errors
     /// [`CacheError`] when the backend cannot answer.
     async fn delete(&self, keys: &[&str]) -> Result<u64, CacheError>;
+
+    /// Writes `write.value` under `write.key` only if every version key still
+    /// holds the version the reader saw (absent counting as its own value);
+    /// versions that were absent are created. Answers false when refused.
+    /// Atomic: a Lua script on Upstash (one round trip), under one lock in memory.
+    ///
+    /// # Errors
+    /// [`CacheError`] when the backend cannot answer; nothing was written then.
+    async fn set_fenced(&self, write: &FencedWrite<'_>) -> Result<bool, CacheError>;
+
+    /// Deletes keys, bumps versions and publishes the event, in one round trip.
+    ///
+    /// # Errors
+    /// [`CacheError`] when the backend cannot answer or any part failed.
+    async fn invalidate(&self, write: &InvalidationWrite<'_>) -> Result<(), CacheError>;
 
     /// Succeeds when the backend answers.
     ///

@@ -1,0 +1,896 @@
+//! [`Cache`]: the two-tier cache an isolate builds once and shares between
+//! its cached stores.
+//!
+//! # Reads: one round trip, whatever the number of tags
+//! An entry is stored with the versions it was written under: its
+//! namespace's epoch and one version per tag. A read is one `MGET` of the
+//! entry and those version keys; the entry is usable only if every version
+//! is still the one it carries. Invalidating a tag or clearing a namespace
+//! sets a new random version: O(1), no `KEYS`, no `SCAN`. A version key that
+//! is missing (evicted, expired) invalidates the entries stamped with it; it
+//! is never read as "0", so eviction cannot resurrect invalidated entries.
+//!
+//! # Writes: fenced
+//! A miss loads, then writes back with a Lua script that refuses the write
+//! if any version moved since the read (memcache leases, Nishtala et al.,
+//! "Scaling Memcache at Facebook", NSDI 2013): a loader that began before an
+//! invalidation cannot store its stale result after it.
+//!
+//! # Two tiers and the staleness bound
+//! With Upstash as the shared tier (L2), an in-isolate L1 answers repeated
+//! reads with no round trip. An L1 entry is revalidated against L2 (one
+//! `MGET`) once it was last validated `l1_max_staleness_ms` ago (default
+//! 1000, `CACHE_L1_MAX_STALENESS_MS`). Bound: after an invalidation in any
+//! isolate, no isolate serves the old value for longer than
+//! `l1_max_staleness_ms` (plus the duration of one in-flight request).
+//! Invalidations made in this isolate drop its L1 entries at once.
+
+mod entry;
+mod invalidation;
+mod l1;
+mod single_flight;
+mod stats;
+
+pub use invalidation::{EventError, Invalidation, InvalidationEvent};
+pub use stats::{Stats, StatsSnapshot};
+
+use std::future::Future;
+use std::num::NonZeroUsize;
+use std::sync::Arc;
+
+use serde_json::value::RawValue;
+
+use self::entry::{Entry, Judgement};
+use self::l1::L1;
+use self::single_flight::{Role, SingleFlight};
+use crate::backend::{
+    CacheBackend, CacheError, FencedWrite, InvalidationWrite, MemoryBackend, UpstashBackend,
+    VersionCheck,
+};
+use crate::clock::{Clock, SystemClock};
+use crate::config::{CacheConfig, ConfigError, Provider};
+use crate::failure::{CircuitBreaker, FailurePolicy};
+use crate::keys::{epoch_key, tag_key, EntryKey, KeySpace};
+use crate::outage::OutageLog;
+use crate::store::{CacheStatus, Lookup, StoreError};
+use crate::upstash::UpstashClient;
+use crate::Ttl;
+
+/// How long entries live, per cached store or call.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EntryOptions {
+    /// Time an entry is fresh.
+    pub ttl: Ttl,
+    /// Time a loader's "absent" is cached (negative caching); `None`: not cached.
+    pub negative_ttl: Option<Ttl>,
+    /// Time past `ttl` an entry may still be served stale: while a refresh
+    /// runs (stale-while-revalidate) or when the loader fails (stale-if-error).
+    pub grace: Option<Ttl>,
+    /// Up to this percentage is taken off each entry's TTL at random, so
+    /// entries written together do not expire together. 0 to 50.
+    pub jitter_percent: u8,
+    /// XFetch's `beta` (1.0 is the paper's default); `None`: no early refresh.
+    pub early_refresh_beta: Option<f64>,
+}
+
+impl EntryOptions {
+    /// Entries fresh for `ttl`; absent values not cached, no grace, no jitter.
+    pub fn new(ttl: Ttl) -> Self {
+        EntryOptions {
+            ttl,
+            negative_ttl: None,
+            grace: None,
+            jitter_percent: 0,
+            early_refresh_beta: None,
+        }
+    }
+
+    /// Caches "absent" for `ttl`.
+    pub fn negative_ttl(mut self, ttl: Ttl) -> Self {
+        self.negative_ttl = Some(ttl);
+        self
+    }
+
+    /// Serves entries up to `grace` past their TTL (stale-while-revalidate, stale-if-error).
+    pub fn grace(mut self, grace: Ttl) -> Self {
+        self.grace = Some(grace);
+        self
+    }
+
+    /// Takes up to `percent` (capped at 50) off each TTL at random.
+    pub fn jitter_percent(mut self, percent: u8) -> Self {
+        self.jitter_percent = percent.min(50);
+        self
+    }
+
+    /// Refreshes early with probability rising towards expiry (XFetch, `beta` > 0).
+    pub fn early_refresh(mut self, beta: f64) -> Self {
+        self.early_refresh_beta = (beta > 0.0 && beta.is_finite()).then_some(beta);
+        self
+    }
+
+    fn jittered(&self, ttl: Ttl) -> Ttl {
+        if self.jitter_percent == 0 {
+            return ttl;
+        }
+        let max_cut = ttl.as_millis() * u64::from(self.jitter_percent) / 100;
+        let cut = (max_cut as f64 * crate::random::unit_interval()) as u64;
+        Ttl::try_from_millis(ttl.as_millis() - cut.min(ttl.as_millis() - 1)).unwrap_or(ttl)
+    }
+}
+
+/// What [`Cache::remember`] may do when an entry is stale.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum StaleMode {
+    /// Refresh now; serve the stale value only if the loader fails.
+    RefreshInline,
+    /// Serve the stale value; the caller refreshes in the background.
+    ServeAndDefer,
+}
+
+/// The versions a read saw, one per version key (`None`: absent); a later
+/// write is fenced on them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Fence {
+    seen: Vec<Option<String>>,
+}
+
+/// What a read of the shared tier found.
+struct Found {
+    entry: Option<Entry>,
+    judgement: Judgement,
+    fence: Fence,
+}
+
+/// The loaded value's JSON (`None`: absent), as single-flight hands it round.
+type Loaded = Result<Option<Vec<u8>>, StoreError>;
+
+/// Settings of a [`Cache`] beyond its backend; see [`Cache::builder`].
+pub struct CacheBuilder {
+    backend: Option<Arc<dyn CacheBackend>>,
+    key_prefix: String,
+    l1: Option<(NonZeroUsize, u64)>,
+    version_ttl: Ttl,
+    breaker: (u32, u64),
+    events_channel: Option<String>,
+    clock: Arc<dyn Clock>,
+}
+
+impl CacheBuilder {
+    /// Keys start with `prefix` (default `edgecache`).
+    pub fn key_prefix(mut self, prefix: &str) -> Self {
+        self.key_prefix = prefix.to_owned();
+        self
+    }
+
+    /// Puts an in-isolate tier of `capacity` entries in front of the backend,
+    /// revalidating entries last validated `max_staleness_ms` ago (0: no L1).
+    pub fn l1(mut self, capacity: NonZeroUsize, max_staleness_ms: u64) -> Self {
+        self.l1 = (max_staleness_ms > 0).then_some((capacity, max_staleness_ms));
+        self
+    }
+
+    /// TTL of tag and epoch versions (default 1 day); keep it above every
+    /// entry's TTL + grace, or entries expire early (safely) with their versions.
+    pub fn version_ttl(mut self, ttl: Ttl) -> Self {
+        self.version_ttl = ttl;
+        self
+    }
+
+    /// Opens the circuit breaker after `failures` consecutive backend failures
+    /// for `cooldown_ms` (defaults 5 and 5000; 0 failures: never).
+    pub fn circuit_breaker(mut self, failures: u32, cooldown_ms: u64) -> Self {
+        self.breaker = (failures, cooldown_ms);
+        self
+    }
+
+    /// Publishes an [`InvalidationEvent`] on `channel` with every invalidation.
+    pub fn events_channel(mut self, channel: &str) -> Self {
+        self.events_channel = Some(channel.to_owned());
+        self
+    }
+
+    /// The clock for TTLs and staleness (default: the system clock).
+    pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// The cache.
+    pub fn build(self) -> Cache {
+        let breaker = CircuitBreaker::new(self.breaker.0, self.breaker.1, self.clock.clone());
+        Cache {
+            inner: Arc::new(Inner {
+                backend: self.backend,
+                l1: self
+                    .l1
+                    .map(|(capacity, staleness)| L1::new(capacity, staleness)),
+                key_prefix: self.key_prefix,
+                version_ttl: self.version_ttl,
+                events_channel: self.events_channel,
+                clock: self.clock,
+                outage: OutageLog::default(),
+                breaker,
+                stats: Stats::default(),
+                flights: SingleFlight::new(),
+            }),
+        }
+    }
+}
+
+/// The cache an application builds once per isolate and hands to each
+/// [`CachingStore`](crate::CachingStore). Cloning is cheap and shares it all:
+/// backend, L1, stats, outage log, circuit breaker, single-flight table.
+#[derive(Clone)]
+pub struct Cache {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    backend: Option<Arc<dyn CacheBackend>>,
+    l1: Option<L1>,
+    key_prefix: String,
+    version_ttl: Ttl,
+    events_channel: Option<String>,
+    clock: Arc<dyn Clock>,
+    outage: OutageLog,
+    breaker: CircuitBreaker,
+    stats: Stats,
+    flights: SingleFlight<Loaded>,
+}
+
+/// The cache's health, as `GET /health` reports it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Health {
+    /// True when the backend answered (or caching is off: nothing to fail).
+    pub healthy: bool,
+    /// `"upstash"`, `"memory"` or `"none"` (caching off).
+    pub backend: &'static str,
+    /// How long the `PING` took, in milliseconds.
+    pub latency_ms: u64,
+    /// Why the backend is unhealthy, or the last failure seen.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+fn new_version(now_ms: u64) -> String {
+    format!("{now_ms:x}.{:016x}", crate::random::random_u64())
+}
+
+impl Cache {
+    /// A builder over `backend` (`None`: caching off).
+    pub fn builder(backend: Option<Arc<dyn CacheBackend>>) -> CacheBuilder {
+        CacheBuilder {
+            backend,
+            key_prefix: crate::config::DEFAULT_KEY_PREFIX.to_owned(),
+            l1: None,
+            version_ttl: Ttl::secs(86_400),
+            breaker: (
+                crate::failure::DEFAULT_BREAKER_FAILURES,
+                crate::failure::DEFAULT_BREAKER_COOLDOWN_MS,
+            ),
+            events_channel: None,
+            clock: Arc::new(SystemClock),
+        }
+    }
+
+    /// Builds the cache that `config` describes: the single factory (seed 003).
+    ///
+    /// `CACHE_ENABLED=false` gives a disabled cache. With Upstash, an L1 of
+    /// `memory_size` entries sits in front unless `l1_max_staleness_ms` is 0;
+    /// with the memory provider, the memory backend is the only tier.
+    pub fn from_config(config: &CacheConfig) -> Cache {
+        let backend: Option<Arc<dyn CacheBackend>> =
+            match (config.enabled, config.provider, &config.upstash) {
+                (false, _, _) => None,
+                (true, Provider::Upstash, Some(upstash)) => Some(Arc::new(UpstashBackend::new(
+                    Arc::new(UpstashClient::new(upstash)),
+                ))),
+                (true, _, _) => Some(Arc::new(MemoryBackend::new(config.memory_size))),
+            };
+        let shared_tier =
+            config.enabled && config.provider == Provider::Upstash && config.upstash.is_some();
+        let mut builder = Cache::builder(backend)
+            .key_prefix(&config.key_prefix)
+            .version_ttl(config.tag_ttl)
+            .circuit_breaker(config.breaker_failures, config.breaker_cooldown_ms);
+        if shared_tier {
+            builder = builder.l1(config.memory_size, config.l1_max_staleness_ms);
+        }
+        if let Some(channel) = &config.events_channel {
+            builder = builder.events_channel(channel);
+        }
+        builder.build()
+    }
+
+    /// A cache over `backend` whose keys start with `key_prefix`, no L1.
+    pub fn new(backend: Arc<dyn CacheBackend>, key_prefix: &str) -> Cache {
+        Cache::builder(Some(backend)).key_prefix(key_prefix).build()
+    }
+
+    /// A cache that caches nothing: every read goes to the backing store.
+    pub fn disabled() -> Cache {
+        Cache::builder(None).build()
+    }
+
+    /// The backend, or `None` when caching is off.
+    pub fn backend(&self) -> Option<&Arc<dyn CacheBackend>> {
+        self.inner.backend.as_ref()
+    }
+
+    /// The key namespace `{prefix}:{domain}:{entity}` under this cache's prefix.
+    ///
+    /// # Errors
+    /// [`ConfigError`] when `domain` or `entity` is not a plain segment.
+    pub fn key_space(&self, domain: &str, entity: &str) -> Result<KeySpace, ConfigError> {
+        KeySpace::new(&self.inner.key_prefix, domain, entity)
+    }
+
+    /// The outage log: failures counted, the last error, whether failing now.
+    pub fn outage(&self) -> &OutageLog {
+        &self.inner.outage
+    }
+
+    /// The counters.
+    pub fn stats(&self) -> StatsSnapshot {
+        self.inner.stats.snapshot()
+    }
+
+    /// The L1 staleness bound in ms; `None` without an L1.
+    pub fn l1_max_staleness_ms(&self) -> Option<u64> {
+        self.inner.l1.as_ref().map(L1::max_staleness_ms)
+    }
+
+    fn now_ms(&self) -> u64 {
+        self.inner.clock.now_ms()
+    }
+
+    /// The backend if the breaker lets calls through.
+    fn guarded(&self) -> Result<&Arc<dyn CacheBackend>, CacheError> {
+        let backend = self.inner.backend.as_ref().ok_or(CacheError::Disabled)?;
+        if self.inner.breaker.allows() {
+            Ok(backend)
+        } else {
+            Stats::bump(&self.inner.stats.breaker_skips);
+            Err(CacheError::CircuitOpen)
+        }
+    }
+
+    /// Notes the outcome of a backend call (outage log, breaker, counters).
+    fn observe<T>(&self, operation: &str, result: Result<T, CacheError>) -> Result<T, CacheError> {
+        match &result {
+            Ok(_) => {
+                self.inner.outage.success();
+                self.inner.breaker.success();
+            }
+            Err(CacheError::CircuitOpen | CacheError::Disabled) => {}
+            Err(error) => {
+                Stats::bump(&self.inner.stats.backend_errors);
+                self.inner.outage.failure(operation, error);
+                self.inner.breaker.failure();
+            }
+        }
+        result
+    }
+
+    /// Reads an entry and its versions from the shared tier: one round trip.
+    async fn read_shared(&self, key: &EntryKey) -> Result<Found, CacheError> {
+        let backend = self.guarded()?;
+        let mut keys: Vec<&str> = Vec::with_capacity(key.version_keys.len() + 1);
+        keys.push(&key.key);
+        keys.extend(key.version_keys.iter().map(String::as_str));
+        let mut values = self
+            .observe("read", backend.get_many(&keys).await)?
+            .into_iter();
+        let entry = values
+            .next()
+            .flatten()
+            .and_then(|bytes| Entry::decode(&bytes));
+        let seen: Vec<Option<String>> = values
+            .map(|v| v.map(|bytes| String::from_utf8_lossy(&bytes).into_owned()))
+            .collect();
+        let judgement = match &entry {
+            Some(entry) => entry.judge(&key.version_keys, &seen, self.now_ms()),
+            None => Judgement::Unusable,
+        };
+        Ok(Found {
+            entry,
+            judgement,
+            fence: Fence { seen },
+        })
+    }
+
+    /// Reads `key` (L1, then L2) and says what it found, with the fence for a
+    /// later [`write_fenced`](Self::write_fenced). `value` is the entry's JSON;
+    /// `Ok(None)` when there is no usable entry.
+    ///
+    /// # Errors
+    /// [`CacheError`] when the backend fails (or caching is off).
+    pub async fn read(
+        &self,
+        key: &EntryKey,
+    ) -> Result<(Option<Lookup<Option<Vec<u8>>>>, Fence), CacheError> {
+        if let Some(entry) = self
+            .inner
+            .l1
+            .as_ref()
+            .and_then(|l1| l1.get(&key.key, self.now_ms()))
+        {
+            let fence = Fence {
+                seen: entry_fence(&entry, &key.version_keys),
+            };
+            return Ok((
+                Some(Lookup {
+                    value: raw_bytes(&entry),
+                    status: CacheStatus::Hit,
+                }),
+                fence,
+            ));
+        }
+        let found = self.read_shared(key).await?;
+        let lookup = match (&found.entry, found.judgement) {
+            (Some(entry), Judgement::Fresh) => Some(Lookup {
+                value: raw_bytes(entry),
+                status: CacheStatus::Hit,
+            }),
+            (Some(entry), Judgement::Stale) => Some(Lookup {
+                value: raw_bytes(entry),
+                status: CacheStatus::Stale,
+            }),
+            _ => None,
+        };
+        Ok((lookup, found.fence))
+    }
+
+    /// Writes `value` (JSON; `None` caches "absent", which needs a
+    /// `negative_ttl`) unless an invalidation moved a version since the read
+    /// that produced `fence`. Answers whether it was written.
+    ///
+    /// # Errors
+    /// [`CacheError`] when the backend fails.
+    pub async fn write_fenced(
+        &self,
+        key: &EntryKey,
+        fence: &Fence,
+        value: Option<&[u8]>,
+        options: &EntryOptions,
+    ) -> Result<bool, CacheError> {
+        self.write_back(key, fence, value, 0, options).await
+    }
+
+    async fn write_back(
+        &self,
+        key: &EntryKey,
+        fence: &Fence,
+        value: Option<&[u8]>,
+        delta_ms: u64,
+        options: &EntryOptions,
+    ) -> Result<bool, CacheError> {
+        let ttl = match value {
+            Some(_) => options.jittered(options.ttl),
+            None => match options.negative_ttl {
+                Some(ttl) => options.jittered(ttl),
+                None => return Ok(false),
+            },
+        };
+        let raw = match value {
+            Some(bytes) => {
+                let text = std::str::from_utf8(bytes)
+                    .map_err(|_| CacheError::InvalidValue("value is not UTF-8 JSON".into()))?;
+                Some(
+                    RawValue::from_string(text.to_owned())
+                        .map_err(|e| CacheError::InvalidValue(e.to_string()))?,
+                )
+            }
+            None => None,
+        };
+        let now_ms = self.now_ms();
+        let created: Vec<String> = key
+            .version_keys
+            .iter()
+            .map(|_| new_version(now_ms))
+            .collect();
+        let versions = key
+            .version_keys
+            .iter()
+            .zip(&fence.seen)
+            .zip(&created)
+            .map(|((k, seen), created)| {
+                (k.clone(), seen.clone().unwrap_or_else(|| created.clone()))
+            })
+            .collect();
+        let entry = Entry {
+            value: raw,
+            fresh_until_ms: now_ms + ttl.as_millis(),
+            delta_ms,
+            versions,
+        };
+        let checks: Vec<VersionCheck<'_>> = key
+            .version_keys
+            .iter()
+            .zip(&fence.seen)
+            .zip(&created)
+            .map(|((k, seen), create)| VersionCheck {
+                key: k,
+                seen: seen.as_deref(),
+                create,
+            })
+            .collect();
+        let stored_ttl =
+            Ttl::try_from_millis(ttl.as_millis() + options.grace.map_or(0, Ttl::as_millis))
+                .unwrap_or(ttl);
+        let payload = entry.encode();
+        let write = FencedWrite {
+            key: &key.key,
+            value: &payload,
+            ttl: stored_ttl,
+            version_ttl: self.inner.version_ttl.max(stored_ttl),
+            versions: &checks,
+        };
+        let backend = self.guarded()?;
+        let written = self.observe("write", backend.set_fenced(&write).await)?;
+        if written {
+            if let Some(l1) = &self.inner.l1 {
+                l1.put(&key.key, entry, &key.version_keys, now_ms);
+            }
+        } else {
+            Stats::bump(&self.inner.stats.fenced_refusals);
+        }
+        Ok(written)
+    }
+
+    /// Read-through with single-flight: answers the cached value of `key`, or
+    /// runs `loader` (once per isolate for concurrent misses of one key),
+    /// writes its result back (fenced) and answers it. The loader answers the
+    /// value's JSON, or `None` for "absent" (cached for `negative_ttl`).
+    ///
+    /// A stale entry (within `grace`) is refreshed now; it is served only if
+    /// the loader fails (stale-if-error). With `early_refresh_beta`, a fresh
+    /// entry near expiry may be refreshed early (XFetch).
+    ///
+    /// # Errors
+    /// The loader's error (when no stale entry can stand in); a cache error
+    /// only under [`FailurePolicy::FailClosed`].
+    pub async fn remember<F, Fut>(
+        &self,
+        key: &EntryKey,
+        options: &EntryOptions,
+        policy: FailurePolicy,
+        loader: F,
+    ) -> Result<Lookup<Option<Vec<u8>>>, StoreError>
+    where
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = Loaded>,
+    {
+        self.remember_with(key, options, policy, StaleMode::RefreshInline, loader)
+            .await
+            .map(|(lookup, _)| lookup)
+    }
+
+    /// [`remember`](Self::remember), where a stale entry may instead be served
+    /// at once, answering `Some(fence)` so the caller refreshes in the background.
+    pub(crate) async fn remember_with<F, Fut>(
+        &self,
+        key: &EntryKey,
+        options: &EntryOptions,
+        policy: FailurePolicy,
+        stale_mode: StaleMode,
+        loader: F,
+    ) -> Result<(Lookup<Option<Vec<u8>>>, Option<Fence>), StoreError>
+    where
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = Loaded>,
+    {
+        let stats = &self.inner.stats;
+        if self.inner.backend.is_none() {
+            Stats::bump(&stats.bypasses);
+            return Ok((
+                Lookup {
+                    value: loader().await?,
+                    status: CacheStatus::Bypass,
+                },
+                None,
+            ));
+        }
+        let now_ms = self.now_ms();
+        let early = |entry: &Entry| {
+            options.early_refresh_beta.is_some_and(|beta| {
+                entry.should_refresh_early(now_ms, beta, crate::random::unit_interval())
+            })
+        };
+        if let Some(entry) = self
+            .inner
+            .l1
+            .as_ref()
+            .and_then(|l1| l1.get(&key.key, now_ms))
+        {
+            if !early(&entry) {
+                Stats::bump(&stats.l1_hits);
+                if entry.value.is_none() {
+                    Stats::bump(&stats.negative_hits);
+                }
+                return Ok((
+                    Lookup {
+                        value: raw_bytes(&entry),
+                        status: CacheStatus::Hit,
+                    },
+                    None,
+                ));
+            }
+        }
+        let found = match self.read_shared(key).await {
+            Ok(found) => found,
+            Err(error) => {
+                if policy == FailurePolicy::FailClosed {
+                    return Err(StoreError::Cache(error));
+                }
+                Stats::bump(&stats.bypasses);
+                return Ok((
+                    Lookup {
+                        value: loader().await?,
+                        status: CacheStatus::Bypass,
+                    },
+                    None,
+                ));
+            }
+        };
+        let stale = match (found.entry, found.judgement) {
+            (Some(entry), Judgement::Fresh) if !early(&entry) => {
+                Stats::bump(&stats.l2_hits);
+                if entry.value.is_none() {
+                    Stats::bump(&stats.negative_hits);
+                }
+                let value = raw_bytes(&entry);
+                if let Some(l1) = &self.inner.l1 {
+                    l1.put(&key.key, entry, &key.version_keys, now_ms);
+                }
+                return Ok((
+                    Lookup {
+                        value,
+                        status: CacheStatus::Hit,
+                    },
+                    None,
+                ));
+            }
+            (Some(entry), Judgement::Fresh | Judgement::Stale) => Some(entry),
+            _ => None,
+        };
+        if let (Some(entry), StaleMode::ServeAndDefer) = (&stale, stale_mode) {
+            Stats::bump(&stats.stale_served);
+            return Ok((
+                Lookup {
+                    value: raw_bytes(entry),
+                    status: CacheStatus::Stale,
+                },
+                Some(found.fence),
+            ));
+        }
+        let loaded = self
+            .load_and_write(key, &found.fence, options, policy, loader)
+            .await;
+        match (loaded, stale) {
+            (Ok(value), _) => Ok((
+                Lookup {
+                    value,
+                    status: CacheStatus::Miss,
+                },
+                None,
+            )),
+            (Err(error), Some(entry)) => {
+                log::warn!(
+                    "edgecache: loader failed for {}, serving the stale entry: {error}",
+                    key.key
+                );
+                Stats::bump(&stats.stale_served);
+                Ok((
+                    Lookup {
+                        value: raw_bytes(&entry),
+                        status: CacheStatus::Stale,
+                    },
+                    None,
+                ))
+            }
+            (Err(error), None) => Err(error),
+        }
+    }
+
+    /// Loads (single-flight) and writes back, fenced on `fence`.
+    async fn load_and_write<F, Fut>(
+        &self,
+        key: &EntryKey,
+        fence: &Fence,
+        options: &EntryOptions,
+        policy: FailurePolicy,
+        loader: F,
+    ) -> Loaded
+    where
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = Loaded>,
+    {
+        let stats = &self.inner.stats;
+        let leader = match self.inner.flights.join(&key.key) {
+            Role::Leader(leader) => leader,
+            Role::Follower(result) => match result.await {
+                Ok(result) => {
+                    Stats::bump(&stats.coalesced);
+                    return result;
+                }
+                // The leader was cancelled: load alone.
+                Err(_) => return self.load_once(key, fence, options, policy, loader).await,
+            },
+        };
+        let result = self.load_once(key, fence, options, policy, loader).await;
+        leader.finish(&result);
+        result
+    }
+
+    async fn load_once<F, Fut>(
+        &self,
+        key: &EntryKey,
+        fence: &Fence,
+        options: &EntryOptions,
+        policy: FailurePolicy,
+        loader: F,
+    ) -> Loaded
+    where
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = Loaded>,
+    {
+        Stats::bump(&self.inner.stats.misses);
+        let started_ms = self.now_ms();
+        let value = loader().await?;
+        let delta_ms = self.now_ms().saturating_sub(started_ms);
+        if let Err(error) = self
+            .write_back(key, fence, value.as_deref(), delta_ms, options)
+            .await
+        {
+            if policy == FailurePolicy::FailClosed {
+                return Err(StoreError::Cache(error));
+            }
+        }
+        Ok(value)
+    }
+
+    /// Loads `key` anew and writes it back fenced on `fence` (a background
+    /// refresh after serving a stale entry).
+    pub(crate) async fn refresh<F, Fut>(
+        &self,
+        key: &EntryKey,
+        fence: &Fence,
+        options: &EntryOptions,
+        loader: F,
+    ) where
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = Loaded>,
+    {
+        if let Err(error) = self
+            .load_and_write(key, fence, options, FailurePolicy::Degrade, loader)
+            .await
+        {
+            log::warn!(
+                "edgecache: background refresh of {} failed: {error}",
+                key.key
+            );
+        }
+    }
+
+    /// Applies `invalidation` in one round trip: deletes its keys, bumps the
+    /// versions of its tags and namespaces, and publishes its event when an
+    /// events channel is set. This isolate's L1 forgets the same at once.
+    /// Answers whether the backend applied it.
+    ///
+    /// # Errors
+    /// [`CacheError`] under [`FailurePolicy::FailClosed`]; otherwise failures
+    /// are logged, counted and answered as `Ok(false)`.
+    pub async fn invalidate(
+        &self,
+        invalidation: &Invalidation,
+        policy: FailurePolicy,
+    ) -> Result<bool, CacheError> {
+        if invalidation.is_empty() || self.inner.backend.is_none() {
+            return Ok(true);
+        }
+        let version_keys: Vec<String> = invalidation
+            .tags
+            .iter()
+            .map(|tag| tag_key(&self.inner.key_prefix, tag))
+            .chain(invalidation.namespaces.iter().map(|ns| epoch_key(ns)))
+            .collect();
+        if let Some(l1) = &self.inner.l1 {
+            l1.forget(&invalidation.keys, &version_keys);
+        }
+        let now_ms = self.now_ms();
+        let versions: Vec<String> = version_keys.iter().map(|_| new_version(now_ms)).collect();
+        let bumps: Vec<(&str, &str)> = version_keys
+            .iter()
+            .map(String::as_str)
+            .zip(versions.iter().map(String::as_str))
+            .collect();
+        let deletes: Vec<&str> = invalidation.keys.iter().map(String::as_str).collect();
+        let message = self
+            .inner
+            .events_channel
+            .as_ref()
+            .map(|_| InvalidationEvent::new(invalidation.clone(), now_ms).to_json());
+        let write = InvalidationWrite {
+            deletes: &deletes,
+            bumps: &bumps,
+            version_ttl: self.inner.version_ttl,
+            publish: self.inner.events_channel.as_deref().zip(message.as_deref()),
+        };
+        let result = match self.guarded() {
+            Ok(backend) => self.observe("invalidate", backend.invalidate(&write).await),
+            Err(error) => Err(error),
+        };
+        match result {
+            Ok(()) => Ok(true),
+            Err(error) if policy == FailurePolicy::FailClosed => Err(error),
+            Err(_) => Ok(false),
+        }
+    }
+
+    /// Invalidates every entry written under any of `tags`.
+    ///
+    /// # Errors
+    /// As [`invalidate`](Self::invalidate).
+    pub async fn invalidate_tags(
+        &self,
+        tags: &[&str],
+        policy: FailurePolicy,
+    ) -> Result<bool, CacheError> {
+        let invalidation = Invalidation {
+            tags: tags.iter().map(|t| t.to_string()).collect(),
+            ..Default::default()
+        };
+        self.invalidate(&invalidation, policy).await
+    }
+
+    /// Clears a namespace by bumping its epoch (no keys are listed or deleted;
+    /// old entries expire by TTL).
+    ///
+    /// # Errors
+    /// As [`invalidate`](Self::invalidate).
+    pub async fn clear(&self, space: &KeySpace, policy: FailurePolicy) -> Result<bool, CacheError> {
+        let invalidation = Invalidation {
+            namespaces: vec![space.as_str().to_owned()],
+            ..Default::default()
+        };
+        self.invalidate(&invalidation, policy).await
+    }
+
+    /// Pings the backend (bypassing the breaker) and reports its health.
+    pub async fn health(&self) -> Health {
+        let Some(backend) = self.backend() else {
+            return Health {
+                healthy: true,
+                backend: "none",
+                latency_ms: 0,
+                error: None,
+            };
+        };
+        let started_ms = crate::clock::now_ms();
+        let result = self.observe("ping", backend.ping().await);
+        let latency_ms = crate::clock::now_ms().saturating_sub(started_ms);
+        Health {
+            healthy: result.is_ok(),
+            backend: backend.kind().as_str(),
+            latency_ms,
+            error: result.err().map(|e| e.to_string()),
+        }
+    }
+}
+
+fn raw_bytes(entry: &Entry) -> Option<Vec<u8>> {
+    entry
+        .value
+        .as_ref()
+        .map(|raw| raw.get().as_bytes().to_vec())
+}
+
+fn entry_fence(entry: &Entry, version_keys: &[String]) -> Vec<Option<String>> {
+    version_keys
+        .iter()
+        .map(|k| entry.versions.get(k).cloned())
+        .collect()
+}
