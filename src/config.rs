@@ -155,8 +155,18 @@ pub struct CacheConfig {
     pub breaker_cooldown_ms: u64,
     /// `CACHE_EVENTS_CHANNEL` (unset: none): Redis channel invalidation events are published on.
     pub events_channel: Option<String>,
+    /// `CACHE_NEGATIVE_TTL_SECONDS` (default 30; 0: off): how long "absent" is cached.
+    pub negative_ttl: Option<Ttl>,
+    /// `CACHE_GRACE_SECONDS` (default 0: off): how long past its TTL an entry
+    /// may be served stale (while refreshing, or when the source fails).
+    pub grace: Option<Ttl>,
+    /// `CACHE_TTL_JITTER_PERCENT` (default 0, at most 50): random cut off each TTL.
+    pub jitter_percent: u8,
     ttls: BTreeMap<String, Ttl>,
 }
+
+/// Default `CACHE_NEGATIVE_TTL_SECONDS`.
+pub const DEFAULT_NEGATIVE_TTL_SECS: u64 = 30;
 
 /// Default `CACHE_L1_MAX_STALENESS_MS`.
 pub const DEFAULT_L1_MAX_STALENESS_MS: u64 = 1_000;
@@ -174,6 +184,9 @@ impl Default for CacheConfig {
             breaker_failures: crate::failure::DEFAULT_BREAKER_FAILURES,
             breaker_cooldown_ms: crate::failure::DEFAULT_BREAKER_COOLDOWN_MS,
             events_channel: None,
+            negative_ttl: Some(Ttl::secs(DEFAULT_NEGATIVE_TTL_SECS)),
+            grace: None,
+            jitter_percent: 0,
             ttls: BTreeMap::new(),
         }
     }
@@ -251,6 +264,22 @@ impl CacheConfig {
                 ));
             }
         }
+        let negative_ttl = match parse_non_negative(env, "CACHE_NEGATIVE_TTL_SECONDS")? {
+            None => Some(Ttl::secs(DEFAULT_NEGATIVE_TTL_SECS)),
+            Some(secs) => Ttl::try_from_secs(secs).ok(),
+        };
+        let grace = parse_non_negative(env, "CACHE_GRACE_SECONDS")?
+            .and_then(|secs| Ttl::try_from_secs(secs).ok());
+        let jitter_percent = match parse_non_negative(env, "CACHE_TTL_JITTER_PERCENT")? {
+            None => 0,
+            Some(p) if p <= 50 => p as u8,
+            Some(p) => {
+                return Err(ConfigError::new(
+                    "CACHE_TTL_JITTER_PERCENT",
+                    format!("must be 0 to 50, got {p}"),
+                ))
+            }
+        };
         Ok(CacheConfig {
             enabled,
             key_prefix,
@@ -262,8 +291,24 @@ impl CacheConfig {
             breaker_failures,
             breaker_cooldown_ms,
             events_channel,
+            negative_ttl,
+            grace,
+            jitter_percent,
             ttls,
         })
+    }
+
+    /// Entry options for `name`: [`ttl`](Self::ttl), the negative TTL, grace and jitter.
+    pub fn entry_options(&self, name: &str) -> crate::EntryOptions {
+        let mut options =
+            crate::EntryOptions::new(self.ttl(name)).jitter_percent(self.jitter_percent);
+        if let Some(ttl) = self.negative_ttl {
+            options = options.negative_ttl(ttl);
+        }
+        if let Some(grace) = self.grace {
+            options = options.grace(grace);
+        }
+        options
     }
 
     /// The TTL for `name`: its `CACHE_TTL_<NAME>_SECONDS` override when

@@ -70,6 +70,36 @@ pub trait Store: crate::MaybeSendSync {
     /// # Errors
     /// [`StoreError`] when the delete did not commit.
     async fn delete(&self, id: &str) -> Result<bool, StoreError>;
+
+    /// Writes `value` as `id` and records `pending` (the cache invalidation
+    /// this write needs) in the same transaction: a transactional outbox, so
+    /// an invalidation that cannot run now (cache down) is not lost. Answers
+    /// the stored value and a ticket for [`complete_recorded`](Self::complete_recorded).
+    ///
+    /// The default writes with [`set`](Self::set) and records nothing.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the write did not commit (then nothing was recorded).
+    async fn set_recording(
+        &self,
+        id: &str,
+        value: &Self::Value,
+        pending: &Invalidation,
+    ) -> Result<(Self::Value, Option<i64>), StoreError> {
+        let _ = pending;
+        Ok((self.set(id, value).await?, None))
+    }
+
+    /// Marks the recorded invalidation `ticket` as applied (deletes it from
+    /// the outbox). The default does nothing.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the outbox cannot be updated; the invalidation then
+    /// runs again on the next drain, which is harmless.
+    async fn complete_recorded(&self, ticket: i64) -> Result<(), StoreError> {
+        let _ = ticket;
+        Ok(())
+    }
 }
 
 /// Where a read's answer came from; sent as the `x-cache` response header.
@@ -319,10 +349,11 @@ impl<S: Store + 'static> CachingStore<S> {
         })
     }
 
-    /// Invalidates (and under `UpdateAfterWrite`, re-caches) `id` after a write.
-    async fn after_write(&self, id: &str, stored: Option<&S::Value>) -> Result<(), StoreError> {
+    /// Invalidates (and under `UpdateAfterWrite`, re-caches) `id` after a
+    /// write; answers whether the invalidation was applied.
+    async fn after_write(&self, id: &str, stored: Option<&S::Value>) -> Result<bool, StoreError> {
         let shared = &self.shared;
-        shared
+        let applied = shared
             .cache
             .invalidate(&self.invalidation_for(id), shared.write_failure_policy)
             .await?;
@@ -344,7 +375,7 @@ impl<S: Store + 'static> CachingStore<S> {
                 }
             }
         }
-        Ok(())
+        Ok(applied)
     }
 }
 
@@ -369,9 +400,21 @@ impl<S: Store + 'static> Store for CachingStore<S> {
         Ok(self.get_traced(id).await?.value)
     }
 
+    /// Writes to the backing store, recording the invalidation in its outbox
+    /// when it has one ([`Store::set_recording`]), then invalidates; once the
+    /// invalidation is applied, the outbox entry is completed. If the cache is
+    /// down, the entry stays for a later drain (see [`Cache::invalidate`]).
     async fn set(&self, id: &str, value: &S::Value) -> Result<S::Value, StoreError> {
-        let stored = self.shared.inner.set(id, value).await?;
-        self.after_write(id, Some(&stored)).await?;
+        let inner = &self.shared.inner;
+        let (stored, ticket) = inner
+            .set_recording(id, value, &self.invalidation_for(id))
+            .await?;
+        let applied = self.after_write(id, Some(&stored)).await?;
+        if let (true, Some(ticket)) = (applied, ticket) {
+            if let Err(error) = inner.complete_recorded(ticket).await {
+                log::warn!("edgecache: outbox entry {ticket} stays for the next drain: {error}");
+            }
+        }
         Ok(stored)
     }
 

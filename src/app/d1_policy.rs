@@ -5,8 +5,9 @@ use async_trait::async_trait;
 use serde::Deserialize;
 use worker::D1Database;
 
+use super::d1_outbox;
 use super::policy::TenantPolicy;
-use crate::{Store, StoreError};
+use crate::{Invalidation, Store, StoreError};
 
 /// Tenant LLM policies in D1.
 pub struct D1PolicyStore {
@@ -26,6 +27,35 @@ impl D1PolicyStore {
     /// A store over the database bound as `db`.
     pub fn new(db: D1Database) -> Self {
         D1PolicyStore { db }
+    }
+
+    fn upsert(
+        &self,
+        id: &str,
+        value: &TenantPolicy,
+    ) -> Result<worker::D1PreparedStatement, StoreError> {
+        let allowed_models =
+            serde_json::to_string(&value.allowed_models).map_err(|e| StoreError::Codec {
+                message: e.to_string(),
+            })?;
+        self.db
+            .prepare(
+                "INSERT INTO tenant_llm_policies \
+                 (tenant_id, default_model, allowed_models, max_tokens_per_request, updated_at_ms) \
+                 VALUES (?1, ?2, ?3, ?4, ?5) \
+                 ON CONFLICT(tenant_id) DO UPDATE SET default_model = excluded.default_model, \
+                 allowed_models = excluded.allowed_models, \
+                 max_tokens_per_request = excluded.max_tokens_per_request, \
+                 updated_at_ms = excluded.updated_at_ms",
+            )
+            .bind(&[
+                id.into(),
+                value.default_model.as_str().into(),
+                allowed_models.into(),
+                f64::from(value.max_tokens_per_request).into(),
+                (value.updated_at_ms as f64).into(),
+            ])
+            .map_err(StoreError::backing)
     }
 }
 
@@ -60,28 +90,7 @@ impl Store for D1PolicyStore {
     }
 
     async fn set(&self, id: &str, value: &TenantPolicy) -> Result<TenantPolicy, StoreError> {
-        let allowed_models =
-            serde_json::to_string(&value.allowed_models).map_err(|e| StoreError::Codec {
-                message: e.to_string(),
-            })?;
-        self.db
-            .prepare(
-                "INSERT INTO tenant_llm_policies \
-                 (tenant_id, default_model, allowed_models, max_tokens_per_request, updated_at_ms) \
-                 VALUES (?1, ?2, ?3, ?4, ?5) \
-                 ON CONFLICT(tenant_id) DO UPDATE SET default_model = excluded.default_model, \
-                 allowed_models = excluded.allowed_models, \
-                 max_tokens_per_request = excluded.max_tokens_per_request, \
-                 updated_at_ms = excluded.updated_at_ms",
-            )
-            .bind(&[
-                id.into(),
-                value.default_model.as_str().into(),
-                allowed_models.into(),
-                f64::from(value.max_tokens_per_request).into(),
-                (value.updated_at_ms as f64).into(),
-            ])
-            .map_err(StoreError::backing)?
+        self.upsert(id, value)?
             .run()
             .await
             .map_err(StoreError::backing)?;
@@ -89,6 +98,26 @@ impl Store for D1PolicyStore {
             tenant_id: id.to_owned(),
             ..value.clone()
         })
+    }
+
+    async fn set_recording(
+        &self,
+        id: &str,
+        value: &TenantPolicy,
+        pending: &Invalidation,
+    ) -> Result<(TenantPolicy, Option<i64>), StoreError> {
+        let ticket = d1_outbox::write_recording(&self.db, self.upsert(id, value)?, pending).await?;
+        Ok((
+            TenantPolicy {
+                tenant_id: id.to_owned(),
+                ..value.clone()
+            },
+            Some(ticket),
+        ))
+    }
+
+    async fn complete_recorded(&self, ticket: i64) -> Result<(), StoreError> {
+        d1_outbox::complete(&self.db, ticket).await
     }
 
     async fn delete(&self, id: &str) -> Result<bool, StoreError> {

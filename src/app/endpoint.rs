@@ -19,6 +19,39 @@ pub enum Endpoint {
         /// The tenant id.
         tenant: String,
     },
+    /// `GET /stats`: the cache's counters in this isolate.
+    Stats,
+    /// `GET /v1/tenants/{tenant}/conversation-config`: the tenant default.
+    GetTenantConfig {
+        /// The tenant id.
+        tenant: String,
+    },
+    /// `PUT /v1/tenants/{tenant}/conversation-config`.
+    PutTenantConfig {
+        /// The tenant id.
+        tenant: String,
+    },
+    /// `GET /v1/tenants/{tenant}/users/{user}/conversation-config`: resolved.
+    GetUserConfig {
+        /// The tenant id.
+        tenant: String,
+        /// The user id.
+        user: String,
+    },
+    /// `PUT /v1/tenants/{tenant}/users/{user}/conversation-config`: the override.
+    PutUserConfig {
+        /// The tenant id.
+        tenant: String,
+        /// The user id.
+        user: String,
+    },
+}
+
+impl Endpoint {
+    /// True for the `/v1/*` API routes (rate limited, outbox drained before them).
+    pub fn is_api(&self) -> bool {
+        !matches!(self, Endpoint::Page | Endpoint::Health | Endpoint::Stats)
+    }
 }
 
 /// Longest tenant id accepted.
@@ -39,15 +72,47 @@ pub fn resolve(method: &str, path: &str) -> Result<Endpoint, ApiError> {
     match segments.as_slice() {
         [""] => read_only(Endpoint::Page),
         ["health"] => read_only(Endpoint::Health),
+        ["stats"] => read_only(Endpoint::Stats),
         ["v1", "tenants", tenant, "policy"] => {
             let tenant = check_id("tenant", tenant)?;
-            match method.as_str() {
-                "GET" | "HEAD" => Ok(Endpoint::GetPolicy { tenant }),
-                "PUT" => Ok(Endpoint::PutPolicy { tenant }),
-                _ => Err(ApiError::method_not_allowed(&method, "GET, HEAD, PUT")),
-            }
+            read_write(
+                &method,
+                Endpoint::GetPolicy {
+                    tenant: tenant.clone(),
+                },
+                Endpoint::PutPolicy { tenant },
+            )
+        }
+        ["v1", "tenants", tenant, "conversation-config"] => {
+            let tenant = check_id("tenant", tenant)?;
+            read_write(
+                &method,
+                Endpoint::GetTenantConfig {
+                    tenant: tenant.clone(),
+                },
+                Endpoint::PutTenantConfig { tenant },
+            )
+        }
+        ["v1", "tenants", tenant, "users", user, "conversation-config"] => {
+            let (tenant, user) = (check_id("tenant", tenant)?, check_id("user", user)?);
+            read_write(
+                &method,
+                Endpoint::GetUserConfig {
+                    tenant: tenant.clone(),
+                    user: user.clone(),
+                },
+                Endpoint::PutUserConfig { tenant, user },
+            )
         }
         _ => Err(ApiError::not_found(format!("no route for {path}"))),
+    }
+}
+
+fn read_write(method: &str, get: Endpoint, put: Endpoint) -> Result<Endpoint, ApiError> {
+    match method {
+        "GET" | "HEAD" => Ok(get),
+        "PUT" => Ok(put),
+        _ => Err(ApiError::method_not_allowed(method, "GET, HEAD, PUT")),
     }
 }
 

@@ -11,17 +11,38 @@
 //!   the cache (`x-cache: hit | miss | bypass`); 404 for an unknown tenant.
 //! - `PUT /v1/tenants/{tenant}/policy` — validates and writes the policy to D1,
 //!   then invalidates its cache entry; answers the stored policy.
+//! - `GET/PUT /v1/tenants/{tenant}/conversation-config` — the tenant default.
+//! - `GET/PUT /v1/tenants/{tenant}/users/{user}/conversation-config` — GET
+//!   answers the user's override resolved over the tenant default; PUT writes
+//!   the override. Resolved entries carry the tags `tenant:{tenant}` and
+//!   `user:{tenant}:{user}`, so a new tenant default invalidates every user's
+//!   resolved config in one version bump.
+//! - `GET /stats` — the cache's counters in this isolate.
+//!
+//! Every write records its invalidation in a D1 outbox in the same batch;
+//! rows left by a cache outage are drained before API requests (at most every
+//! `CACHE_OUTBOX_DRAIN_INTERVAL_MS`) and by the cron trigger.
 
 pub mod api_error;
+pub mod conversation;
 pub mod endpoint;
 pub mod policy;
 
 #[cfg(target_arch = "wasm32")]
 mod console_log;
 #[cfg(target_arch = "wasm32")]
+mod d1_conversation;
+#[cfg(target_arch = "wasm32")]
+mod d1_outbox;
+#[cfg(target_arch = "wasm32")]
 mod d1_policy;
 #[cfg(target_arch = "wasm32")]
 mod worker_main;
 
 /// The TTL names the app reads from `CACHE_TTL_<NAME>_SECONDS`.
-pub const TTL_NAMES: &[&str] = &["POLICY"];
+pub const TTL_NAMES: &[&str] = &["POLICY", "CONFIG"];
+
+/// Default `CACHE_OUTBOX_DRAIN_INTERVAL_MS`: how often an isolate checks the
+/// outbox before serving API requests. It bounds how long a read can return a
+/// pre-write value after the cache recovers from an outage.
+pub const DEFAULT_OUTBOX_DRAIN_INTERVAL_MS: u64 = 2_000;

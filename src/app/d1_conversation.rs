@@ -1,0 +1,234 @@
+//! Conversation configs in D1 (`conversation_configs`): tenant defaults
+//! (`user_id = ''`), user overrides, and the resolved view of both.
+
+use async_trait::async_trait;
+use serde::Deserialize;
+use worker::{D1Database, D1PreparedStatement};
+
+use super::conversation::{split_user_config_id, ConfigFields, ResolvedConfig, StoredConfig};
+use super::d1_outbox;
+use crate::{Invalidation, Store, StoreError};
+
+#[derive(Deserialize)]
+struct Row {
+    tenant_id: String,
+    user_id: String,
+    system_prompt: Option<String>,
+    temperature: Option<f64>,
+    max_turns: Option<f64>,
+    updated_at_ms: f64,
+}
+
+impl Row {
+    fn into_stored(self) -> StoredConfig {
+        StoredConfig {
+            tenant_id: self.tenant_id,
+            user_id: (!self.user_id.is_empty()).then_some(self.user_id),
+            fields: ConfigFields {
+                system_prompt: self.system_prompt,
+                temperature: self.temperature,
+                max_turns: self.max_turns.map(|t| t as u32),
+            },
+            updated_at_ms: self.updated_at_ms as u64,
+        }
+    }
+}
+
+async fn read_row(
+    db: &D1Database,
+    tenant: &str,
+    user: &str,
+) -> Result<Option<StoredConfig>, StoreError> {
+    let row: Option<Row> = db
+        .prepare(
+            "SELECT tenant_id, user_id, system_prompt, temperature, max_turns, updated_at_ms \
+             FROM conversation_configs WHERE tenant_id = ?1 AND user_id = ?2",
+        )
+        .bind(&[tenant.into(), user.into()])
+        .map_err(StoreError::backing)?
+        .first(None)
+        .await
+        .map_err(StoreError::backing)?;
+    Ok(row.map(Row::into_stored))
+}
+
+fn upsert(
+    db: &D1Database,
+    tenant: &str,
+    user: &str,
+    config: &StoredConfig,
+) -> Result<D1PreparedStatement, StoreError> {
+    let optional_text =
+        |v: &Option<String>| v.as_deref().map_or(wasm_bindgen::JsValue::NULL, Into::into);
+    let optional_number = |v: Option<f64>| v.map_or(wasm_bindgen::JsValue::NULL, Into::into);
+    db.prepare(
+        "INSERT INTO conversation_configs (tenant_id, user_id, system_prompt, temperature, max_turns, updated_at_ms) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6) \
+         ON CONFLICT(tenant_id, user_id) DO UPDATE SET system_prompt = excluded.system_prompt, \
+         temperature = excluded.temperature, max_turns = excluded.max_turns, updated_at_ms = excluded.updated_at_ms",
+    )
+    .bind(&[
+        tenant.into(),
+        user.into(),
+        optional_text(&config.fields.system_prompt),
+        optional_number(config.fields.temperature),
+        optional_number(config.fields.max_turns.map(f64::from)),
+        (config.updated_at_ms as f64).into(),
+    ])
+    .map_err(StoreError::backing)
+}
+
+async fn delete_row(db: &D1Database, tenant: &str, user: &str) -> Result<bool, StoreError> {
+    let result = db
+        .prepare("DELETE FROM conversation_configs WHERE tenant_id = ?1 AND user_id = ?2")
+        .bind(&[tenant.into(), user.into()])
+        .map_err(StoreError::backing)?
+        .run()
+        .await
+        .map_err(StoreError::backing)?;
+    Ok(result
+        .meta()
+        .map_err(StoreError::backing)?
+        .and_then(|m| m.changes)
+        .unwrap_or(0)
+        > 0)
+}
+
+fn split(id: &str) -> Result<(&str, &str), StoreError> {
+    split_user_config_id(id)
+        .ok_or_else(|| StoreError::backing(format!("{id:?} is not tenant/user")))
+}
+
+/// Conversation configs of one kind: tenant defaults (ids are tenants) or
+/// user overrides (ids are `tenant/user`). Writes record their cache
+/// invalidation in the outbox, in the same D1 batch.
+pub struct D1ConfigStore {
+    db: D1Database,
+    per_user: bool,
+}
+
+impl D1ConfigStore {
+    /// Tenant defaults.
+    pub fn tenant_defaults(db: D1Database) -> Self {
+        D1ConfigStore {
+            db,
+            per_user: false,
+        }
+    }
+
+    /// User overrides.
+    pub fn user_overrides(db: D1Database) -> Self {
+        D1ConfigStore { db, per_user: true }
+    }
+
+    fn row_of<'a>(&self, id: &'a str) -> Result<(&'a str, &'a str), StoreError> {
+        if self.per_user {
+            split(id)
+        } else {
+            Ok((id, ""))
+        }
+    }
+}
+
+#[async_trait(?Send)]
+impl Store for D1ConfigStore {
+    type Value = StoredConfig;
+
+    async fn get(&self, id: &str) -> Result<Option<StoredConfig>, StoreError> {
+        let (tenant, user) = self.row_of(id)?;
+        read_row(&self.db, tenant, user).await
+    }
+
+    async fn set(&self, id: &str, value: &StoredConfig) -> Result<StoredConfig, StoreError> {
+        let (tenant, user) = self.row_of(id)?;
+        upsert(&self.db, tenant, user, value)?
+            .run()
+            .await
+            .map_err(StoreError::backing)?;
+        Ok(value.clone())
+    }
+
+    async fn delete(&self, id: &str) -> Result<bool, StoreError> {
+        let (tenant, user) = self.row_of(id)?;
+        delete_row(&self.db, tenant, user).await
+    }
+
+    async fn set_recording(
+        &self,
+        id: &str,
+        value: &StoredConfig,
+        pending: &Invalidation,
+    ) -> Result<(StoredConfig, Option<i64>), StoreError> {
+        let (tenant, user) = self.row_of(id)?;
+        let ticket =
+            d1_outbox::write_recording(&self.db, upsert(&self.db, tenant, user, value)?, pending)
+                .await?;
+        Ok((value.clone(), Some(ticket)))
+    }
+
+    async fn complete_recorded(&self, ticket: i64) -> Result<(), StoreError> {
+        d1_outbox::complete(&self.db, ticket).await
+    }
+}
+
+/// The resolved config of `tenant/user`: the override over the tenant
+/// default, field by field, read from D1 in one query. Read-only.
+pub struct D1ResolvedConfigStore {
+    db: D1Database,
+}
+
+impl D1ResolvedConfigStore {
+    /// A view over `db`.
+    pub fn new(db: D1Database) -> Self {
+        D1ResolvedConfigStore { db }
+    }
+}
+
+#[async_trait(?Send)]
+impl Store for D1ResolvedConfigStore {
+    type Value = ResolvedConfig;
+
+    async fn get(&self, id: &str) -> Result<Option<ResolvedConfig>, StoreError> {
+        let (tenant, user) = split(id)?;
+        let rows: Vec<Row> = self
+            .db
+            .prepare(
+                "SELECT tenant_id, user_id, system_prompt, temperature, max_turns, updated_at_ms \
+                 FROM conversation_configs WHERE tenant_id = ?1 AND user_id IN ('', ?2)",
+            )
+            .bind(&[tenant.into(), user.into()])
+            .map_err(StoreError::backing)?
+            .all()
+            .await
+            .map_err(StoreError::backing)?
+            .results()
+            .map_err(StoreError::backing)?;
+        let mut tenant_default = None;
+        let mut user_override = None;
+        for row in rows {
+            let stored = row.into_stored();
+            match stored.user_id {
+                None => tenant_default = Some(stored.fields),
+                Some(_) => user_override = Some(stored.fields),
+            }
+        }
+        Ok(ResolvedConfig::resolve(
+            tenant,
+            user,
+            tenant_default.as_ref(),
+            user_override.as_ref(),
+        ))
+    }
+
+    async fn set(&self, id: &str, _: &ResolvedConfig) -> Result<ResolvedConfig, StoreError> {
+        Err(StoreError::backing(format!(
+            "{id}: a resolved config is read-only; write the default or the override"
+        )))
+    }
+
+    async fn delete(&self, id: &str) -> Result<bool, StoreError> {
+        Err(StoreError::backing(format!(
+            "{id}: a resolved config is read-only"
+        )))
+    }
+}
