@@ -71,10 +71,13 @@ export async function startRedis() {
   };
 }
 
-/** The upstash-local binary in front of `redisUrl`; resolves once it listens. */
-export async function startUpstashLocal(redisUrl = "redis://127.0.0.1:6379") {
+/**
+ * The upstash-local binary in front of `redisUrl`; resolves once it listens.
+ * `port` 0 picks a free one; give the port of a stopped one to restart it.
+ */
+export async function startUpstashLocal(redisUrl = "redis://127.0.0.1:6379", { port = 0 } = {}) {
   if (!existsSync(UPSTASH_LOCAL)) throw new Error(`${UPSTASH_LOCAL} is missing: run \`npm test\` (it builds it)`);
-  const child = spawn(UPSTASH_LOCAL, ["--listen", "127.0.0.1:0", "--redis-url", redisUrl, "--token", TOKEN], {
+  const child = spawn(UPSTASH_LOCAL, ["--listen", `127.0.0.1:${port}`, "--redis-url", redisUrl, "--token", TOKEN], {
     stdio: ["ignore", "pipe", "inherit"],
   });
   const url = await new Promise((resolve, reject) => {
@@ -88,6 +91,7 @@ export async function startUpstashLocal(redisUrl = "redis://127.0.0.1:6379") {
   });
   const server = {
     url,
+    port: Number(new URL(url).port),
     /** Runs one Redis command through the REST API (plain UTF-8 answers). */
     async command(...args) {
       const response = await fetch(`${url}/`, {
@@ -129,9 +133,10 @@ function migrationStatements() {
 /**
  * The built worker (build/index.js) in Miniflare, with a fresh local D1 that
  * has the migrations applied. `vars` become the worker's environment.
- * Console lines the worker prints are collected in `logs`.
+ * Console lines the worker prints are collected in `logs`. Workers given the
+ * same `d1Dir` share one D1 database (two isolates, one source of truth).
  */
-export async function startWorker(vars = {}) {
+export async function startWorker(vars = {}, { d1Dir } = {}) {
   const logs = [];
   const collect = (stream) => {
     stream.setEncoding("utf8");
@@ -144,6 +149,7 @@ export async function startWorker(vars = {}) {
     modulesRules: [{ type: "CompiledWasm", include: ["**/*.wasm"], fallthrough: true }],
     compatibilityDate: COMPATIBILITY_DATE,
     d1Databases: ["DB"],
+    ...(d1Dir ? { d1Persist: d1Dir } : {}),
     bindings: vars,
     handleRuntimeStdio(stdout, stderr) {
       collect(stdout);
@@ -173,6 +179,35 @@ export function upstashVars(server, extra = {}) {
     CACHE_KEY_PREFIX: unique("wt"),
     ...extra,
   };
+}
+
+/** A TCP server that accepts connections and never answers: a stalled backend. */
+export async function startStalledServer() {
+  const sockets = new Set();
+  const server = createServer((socket) => {
+    sockets.add(socket);
+    socket.on("error", () => {});
+    socket.on("close", () => sockets.delete(socket));
+  });
+  server.listen(0, "127.0.0.1");
+  await once(server, "listening");
+  return {
+    url: `http://127.0.0.1:${server.address().port}`,
+    async stop() {
+      for (const socket of sockets) socket.destroy();
+      server.close();
+    },
+  };
+}
+
+/** Polls `check` every 100 ms until it answers truthy; resolves to the ms it took. */
+export async function within(timeoutMs, what, check) {
+  const started = Date.now();
+  for (;;) {
+    if (await check()) return Date.now() - started;
+    if (Date.now() - started > timeoutMs) throw new Error(`not within ${timeoutMs} ms: ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
 }
 
 export const POLICY = { defaultModel: "m1", allowedModels: ["m1", "m2"], maxTokensPerRequest: 4096 };
