@@ -81,11 +81,14 @@ describe("Redis stopped under a running worker", () => {
   test("reads answer from D1 with x-cache: bypass, writes commit, the outage is logged once", async () => {
     const redis = await startRedis();
     const upstash = await startUpstashLocal(redis.url);
-    const worker = await startWorker(upstashVars(upstash));
+    // L1 off: every read goes to Redis (with L1, reads within its staleness
+    // bound would still hit the isolate's copy; isolation.test.mjs covers that).
+    const worker = await startWorker(upstashVars(upstash, { CACHE_L1_MAX_STALENESS_MS: "0" }));
     try {
       await putJson(worker, "/v1/tenants/acme/policy", POLICY);
       assert.equal((await worker.fetch("/v1/tenants/acme/policy")).headers.get("x-cache"), "miss");
       assert.equal((await worker.fetch("/v1/tenants/acme/policy")).headers.get("x-cache"), "hit");
+      assert.equal((await (await worker.fetch("/stats")).json()).cache.l2Hits, 1, "that hit came from Redis");
 
       await redis.stop();
       for (let i = 0; i < 3; i++) {

@@ -86,7 +86,8 @@ describe("failures", () => {
         await worker.fetch(policyPath);
         return (await worker.db.prepare("SELECT COUNT(*) AS n FROM cache_outbox").first()).n === 0;
       });
-      assert.equal(await upstash.command("EXISTS", `${vars.CACHE_KEY_PREFIX}:llm:policy:acme`), 0, "the stale entry is gone");
+      const entry = JSON.parse(await upstash.command("GET", `${vars.CACHE_KEY_PREFIX}:llm:policy:acme`));
+      assert.equal(entry.v.defaultModel, "m2", "the stale entry was replaced");
       // From now on reads see m2 whatever tier answers.
       for (let i = 0; i < 3; i++) assert.equal(await model(worker), "m2");
     } finally {
