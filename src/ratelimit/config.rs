@@ -1,0 +1,356 @@
+//! Rate-limit settings from the environment.
+
+use std::num::NonZeroUsize;
+use std::sync::Arc;
+
+use super::limiter::DEFAULT_BLOCK_CACHE_CAPACITY;
+use super::{Algorithm, FailurePolicy, Limiter};
+use crate::config::{parse_bool, parse_positive, ConfigError, Env};
+use crate::upstash::{UpstashClient, UpstashConfig};
+
+/// One limit: `limit` units per `window_ms`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LimitSpec {
+    /// Units allowed per window.
+    pub limit: u64,
+    /// The window, in milliseconds.
+    pub window_ms: u64,
+}
+
+/// Rate-limit settings, as [`RateLimitConfig::from_env`] reads them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RateLimitConfig {
+    /// `RATE_LIMIT_ENABLED` (default true). False: the application should not
+    /// check limits at all (the limiters themselves do not look at it).
+    pub enabled: bool,
+    /// `RATE_LIMIT_ALGORITHM`: `fixed-window`, `sliding-window`,
+    /// `sliding-log`, `token-bucket` or `gcra` (default `gcra`: exact, one key
+    /// and O(1) memory per identifier, exact retry-after, bursts up to the
+    /// limit; see [`Algorithm::Gcra`]).
+    pub algorithm: Algorithm,
+    /// `RATE_LIMIT_CLIENT_LIMIT` per `RATE_LIMIT_CLIENT_WINDOW_SECS` (default
+    /// 100 per 60 s): the per-client (e.g. per-IP) limit.
+    pub client: LimitSpec,
+    /// `RATE_LIMIT_TENANT_LIMIT` per `RATE_LIMIT_TENANT_WINDOW_SECS` (default
+    /// 1000 per 60 s): the per-tenant limit.
+    pub tenant: LimitSpec,
+    /// `RATE_LIMIT_TIMEOUT_MS` (default 1000): how long a check waits for
+    /// Redis before the failure policy answers; the fetch is aborted.
+    pub timeout_ms: u64,
+    /// `RATE_LIMIT_FAIL_CLOSED` (default false): refuse rather than allow
+    /// when Redis fails.
+    pub failure_policy: FailurePolicy,
+    /// `RATE_LIMIT_KEY_PREFIX` (default `edgecache`): first key segment,
+    /// `A-Z a-z 0-9 _ - .`, at most 64.
+    pub key_prefix: String,
+    /// `RATE_LIMIT_BLOCK_CACHE_SIZE` (default 10000): identifiers each
+    /// limiter's block cache holds, per isolate.
+    pub block_cache_size: NonZeroUsize,
+}
+
+impl Default for RateLimitConfig {
+    fn default() -> Self {
+        RateLimitConfig {
+            enabled: true,
+            algorithm: Algorithm::Gcra,
+            client: LimitSpec {
+                limit: 100,
+                window_ms: 60_000,
+            },
+            tenant: LimitSpec {
+                limit: 1_000,
+                window_ms: 60_000,
+            },
+            timeout_ms: crate::upstash::DEFAULT_TIMEOUT_MS,
+            failure_policy: FailurePolicy::FailOpen,
+            key_prefix: "edgecache".to_owned(),
+            block_cache_size: NonZeroUsize::new(DEFAULT_BLOCK_CACHE_CAPACITY).expect("non-zero"),
+        }
+    }
+}
+
+impl RateLimitConfig {
+    /// Reads and checks every `RATE_LIMIT_*` variable (unset or blank: the
+    /// default).
+    ///
+    /// # Errors
+    /// [`ConfigError`] naming the first variable whose value cannot be used:
+    /// an unknown algorithm, a limit, window, timeout or cache size that is
+    /// not a positive integer, a boolean that is not one, a bad prefix, or a
+    /// limit and window the chosen algorithm cannot hold (see
+    /// [`LimiterBuilder::build`](super::LimiterBuilder::build)).
+    pub fn from_env(env: &Env<'_>) -> Result<Self, ConfigError> {
+        let defaults = RateLimitConfig::default();
+        let enabled = parse_bool(env, "RATE_LIMIT_ENABLED")?.unwrap_or(true);
+        let algorithm = match env.get("RATE_LIMIT_ALGORITHM") {
+            None => defaults.algorithm,
+            Some(raw) => Algorithm::parse(&raw)
+                .filter(|a| !a.is_upstash_compatible())
+                .ok_or_else(|| {
+                    ConfigError::new(
+                        "RATE_LIMIT_ALGORITHM",
+                        format!(
+                            "must be fixed-window, sliding-window, sliding-log, token-bucket or gcra, got {raw:?}"
+                        ),
+                    )
+                })?,
+        };
+        let spec = |limit_var: &str, window_var: &str, default: LimitSpec| {
+            let limit = parse_positive(env, limit_var)?.unwrap_or(default.limit);
+            let window_ms = match parse_positive(env, window_var)? {
+                Some(secs) => secs
+                    .checked_mul(1000)
+                    .ok_or_else(|| ConfigError::new(window_var, format!("is too large: {secs}")))?,
+                None => default.window_ms,
+            };
+            Ok::<_, ConfigError>(LimitSpec { limit, window_ms })
+        };
+        let client = spec(
+            "RATE_LIMIT_CLIENT_LIMIT",
+            "RATE_LIMIT_CLIENT_WINDOW_SECS",
+            defaults.client,
+        )?;
+        let tenant = spec(
+            "RATE_LIMIT_TENANT_LIMIT",
+            "RATE_LIMIT_TENANT_WINDOW_SECS",
+            defaults.tenant,
+        )?;
+        let timeout_ms =
+            parse_positive(env, "RATE_LIMIT_TIMEOUT_MS")?.unwrap_or(defaults.timeout_ms);
+        let failure_policy = if parse_bool(env, "RATE_LIMIT_FAIL_CLOSED")?.unwrap_or(false) {
+            FailurePolicy::FailClosed
+        } else {
+            FailurePolicy::FailOpen
+        };
+        let key_prefix = env
+            .get("RATE_LIMIT_KEY_PREFIX")
+            .unwrap_or(defaults.key_prefix);
+        let block_cache_size = parse_positive(env, "RATE_LIMIT_BLOCK_CACHE_SIZE")?
+            .map(|n| NonZeroUsize::new(usize::try_from(n).unwrap_or(usize::MAX)).expect("positive"))
+            .unwrap_or(defaults.block_cache_size);
+        let config = RateLimitConfig {
+            enabled,
+            algorithm,
+            client,
+            tenant,
+            timeout_ms,
+            failure_policy,
+            key_prefix,
+            block_cache_size,
+        };
+        // Check now that both limiters can be built, naming the variable at fault.
+        for (name, spec, limit_var, window_var) in [
+            (
+                "client",
+                client,
+                "RATE_LIMIT_CLIENT_LIMIT",
+                "RATE_LIMIT_CLIENT_WINDOW_SECS",
+            ),
+            (
+                "tenant",
+                tenant,
+                "RATE_LIMIT_TENANT_LIMIT",
+                "RATE_LIMIT_TENANT_WINDOW_SECS",
+            ),
+        ] {
+            if let Err(e) = config.check(name, spec) {
+                let variable = match e.variable.as_str() {
+                    "prefix" => "RATE_LIMIT_KEY_PREFIX",
+                    "window_ms" => window_var,
+                    _ => limit_var,
+                };
+                return Err(ConfigError::new(variable, e.message));
+            }
+        }
+        Ok(config)
+    }
+
+    fn check(&self, name: &str, spec: LimitSpec) -> Result<(), ConfigError> {
+        // Validation needs no real client: build against a placeholder one.
+        let placeholder = UpstashConfig {
+            url: "http://127.0.0.1:9".to_owned(),
+            token: "-".to_owned(),
+            timeout_ms: self.timeout_ms,
+        };
+        self.limiter(Arc::new(UpstashClient::new(&placeholder)), name, spec)
+            .map(|_| ())
+    }
+
+    /// `base` with this configuration's timeout (`RATE_LIMIT_TIMEOUT_MS`):
+    /// build the limiters' [`UpstashClient`] from it, so a check that Redis
+    /// does not answer in time is aborted and answered by the failure policy.
+    pub fn upstash_config(&self, base: &UpstashConfig) -> UpstashConfig {
+        UpstashConfig {
+            timeout_ms: self.timeout_ms,
+            ..base.clone()
+        }
+    }
+
+    /// The per-client limiter, named `client`.
+    ///
+    /// # Errors
+    /// As [`LimiterBuilder::build`](super::LimiterBuilder::build)
+    /// (`from_env` already checked it).
+    pub fn client_limiter(&self, client: Arc<UpstashClient>) -> Result<Limiter, ConfigError> {
+        self.limiter(client, "client", self.client)
+    }
+
+    /// The per-tenant limiter, named `tenant`.
+    ///
+    /// # Errors
+    /// As [`LimiterBuilder::build`](super::LimiterBuilder::build)
+    /// (`from_env` already checked it).
+    pub fn tenant_limiter(&self, client: Arc<UpstashClient>) -> Result<Limiter, ConfigError> {
+        self.limiter(client, "tenant", self.tenant)
+    }
+
+    fn limiter(
+        &self,
+        client: Arc<UpstashClient>,
+        name: &str,
+        spec: LimitSpec,
+    ) -> Result<Limiter, ConfigError> {
+        Limiter::builder(client, name, self.algorithm, spec.limit, spec.window_ms)
+            .prefix(&self.key_prefix)
+            .failure_policy(self.failure_policy)
+            .block_cache_capacity(self.block_cache_size.get())
+            .build()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(pairs: &[(&str, &str)]) -> Result<RateLimitConfig, ConfigError> {
+        RateLimitConfig::from_env(&Env::from_pairs(pairs))
+    }
+
+    #[test]
+    fn defaults_are_gcra_100_and_1000_per_minute_fail_open() {
+        let c = config(&[]).unwrap();
+        assert_eq!(c, RateLimitConfig::default());
+        assert!(c.enabled);
+        assert_eq!(c.algorithm, Algorithm::Gcra);
+        assert_eq!(
+            c.client,
+            LimitSpec {
+                limit: 100,
+                window_ms: 60_000
+            }
+        );
+        assert_eq!(
+            c.tenant,
+            LimitSpec {
+                limit: 1000,
+                window_ms: 60_000
+            }
+        );
+        assert_eq!(c.timeout_ms, 1000);
+        assert_eq!(c.failure_policy, FailurePolicy::FailOpen);
+    }
+
+    #[test]
+    fn every_variable_is_read() {
+        let c = config(&[
+            ("RATE_LIMIT_ENABLED", "false"),
+            ("RATE_LIMIT_ALGORITHM", "Sliding-Log"),
+            ("RATE_LIMIT_CLIENT_LIMIT", "5"),
+            ("RATE_LIMIT_CLIENT_WINDOW_SECS", "2"),
+            ("RATE_LIMIT_TENANT_LIMIT", "50"),
+            ("RATE_LIMIT_TENANT_WINDOW_SECS", "3600"),
+            ("RATE_LIMIT_TIMEOUT_MS", "250"),
+            ("RATE_LIMIT_FAIL_CLOSED", "yes"),
+            ("RATE_LIMIT_KEY_PREFIX", "staging"),
+            ("RATE_LIMIT_BLOCK_CACHE_SIZE", "7"),
+        ])
+        .unwrap();
+        assert!(!c.enabled);
+        assert_eq!(c.algorithm, Algorithm::SlidingLog);
+        assert_eq!(
+            c.client,
+            LimitSpec {
+                limit: 5,
+                window_ms: 2_000
+            }
+        );
+        assert_eq!(
+            c.tenant,
+            LimitSpec {
+                limit: 50,
+                window_ms: 3_600_000
+            }
+        );
+        assert_eq!(c.timeout_ms, 250);
+        assert_eq!(c.failure_policy, FailurePolicy::FailClosed);
+        assert_eq!(c.key_prefix, "staging");
+        assert_eq!(c.block_cache_size.get(), 7);
+        let base = UpstashConfig::new("https://x.upstash.io", "t").unwrap();
+        assert_eq!(c.upstash_config(&base).timeout_ms, 250);
+        let client = Arc::new(UpstashClient::new(&c.upstash_config(&base)));
+        let l = c.tenant_limiter(client).unwrap();
+        assert_eq!(
+            (l.name(), l.quota(), l.window_ms()),
+            ("tenant", 50, 3_600_000)
+        );
+        assert_eq!(l.failure_policy(), FailurePolicy::FailClosed);
+    }
+
+    #[test]
+    fn each_bad_value_names_its_variable() {
+        let cases: &[(&[(&str, &str)], &str)] = &[
+            (&[("RATE_LIMIT_ENABLED", "perhaps")], "RATE_LIMIT_ENABLED"),
+            (&[("RATE_LIMIT_ALGORITHM", "leaky")], "RATE_LIMIT_ALGORITHM"),
+            (
+                &[("RATE_LIMIT_ALGORITHM", "upstash-sliding-window")],
+                "RATE_LIMIT_ALGORITHM",
+            ),
+            (
+                &[("RATE_LIMIT_CLIENT_LIMIT", "0")],
+                "RATE_LIMIT_CLIENT_LIMIT",
+            ),
+            (
+                &[("RATE_LIMIT_CLIENT_LIMIT", "ten")],
+                "RATE_LIMIT_CLIENT_LIMIT",
+            ),
+            (
+                &[("RATE_LIMIT_CLIENT_WINDOW_SECS", "-1")],
+                "RATE_LIMIT_CLIENT_WINDOW_SECS",
+            ),
+            (
+                &[("RATE_LIMIT_TENANT_LIMIT", "1.5")],
+                "RATE_LIMIT_TENANT_LIMIT",
+            ),
+            (
+                &[("RATE_LIMIT_TENANT_WINDOW_SECS", "0")],
+                "RATE_LIMIT_TENANT_WINDOW_SECS",
+            ),
+            (
+                &[("RATE_LIMIT_TENANT_WINDOW_SECS", "99999999")],
+                "RATE_LIMIT_TENANT_WINDOW_SECS",
+            ),
+            (&[("RATE_LIMIT_TIMEOUT_MS", "0")], "RATE_LIMIT_TIMEOUT_MS"),
+            (
+                &[("RATE_LIMIT_FAIL_CLOSED", "sometimes")],
+                "RATE_LIMIT_FAIL_CLOSED",
+            ),
+            (&[("RATE_LIMIT_KEY_PREFIX", "a:b")], "RATE_LIMIT_KEY_PREFIX"),
+            (
+                &[("RATE_LIMIT_BLOCK_CACHE_SIZE", "none")],
+                "RATE_LIMIT_BLOCK_CACHE_SIZE",
+            ),
+            (
+                &[
+                    ("RATE_LIMIT_CLIENT_LIMIT", "999999999999"),
+                    ("RATE_LIMIT_CLIENT_WINDOW_SECS", "86400"),
+                ],
+                "RATE_LIMIT_CLIENT_LIMIT",
+            ),
+        ];
+        for (pairs, variable) in cases {
+            let err = config(pairs).expect_err(variable);
+            assert_eq!(err.variable, *variable, "{err}");
+            assert!(err.to_string().contains(variable), "{err}");
+        }
+    }
+}

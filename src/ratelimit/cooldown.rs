@@ -1,0 +1,143 @@
+//! Per-isolate cooldowns, for limits where local is correct.
+
+use std::num::NonZeroUsize;
+use std::sync::{Arc, Mutex};
+
+use lru::LruCache;
+
+use crate::clock::{Clock, SystemClock};
+
+/// "At most once per `cooldown_ms` per key, in this isolate": seed 000's
+/// in-memory `Map` of notification cooldowns, with bounded memory and a
+/// testable clock.
+///
+/// Use it where a per-instance answer is the right one (a notification
+/// already shown by this isolate, a local retry back-off); use a
+/// [`Limiter`](super::Limiter) where the limit must hold across isolates.
+///
+/// Memory: at most `capacity` keys. Entries are kept in the order they
+/// started (checks do not reorder them), which with one cooldown length is
+/// also the order they expire, so a full map evicts the entry that expires
+/// first. An entry still cooling down is evicted only when more than
+/// `capacity` keys started within the last `cooldown_ms`; that key may then
+/// start again early. Size `capacity` above the keys started per cooldown.
+pub struct Cooldowns {
+    cooldown_ms: u64,
+    clock: Arc<dyn Clock>,
+    started: Mutex<LruCache<String, u64>>,
+}
+
+impl std::fmt::Debug for Cooldowns {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Cooldowns")
+            .field("cooldown_ms", &self.cooldown_ms)
+            .field("keys", &self.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Cooldowns {
+    /// Cooldowns of `cooldown_ms` for at most `capacity` keys, on the system clock.
+    pub fn new(cooldown_ms: u64, capacity: NonZeroUsize) -> Self {
+        Cooldowns::with_clock(cooldown_ms, capacity, Arc::new(SystemClock))
+    }
+
+    /// The same on `clock` (e.g. a [`ManualClock`](crate::clock::ManualClock) in tests).
+    pub fn with_clock(cooldown_ms: u64, capacity: NonZeroUsize, clock: Arc<dyn Clock>) -> Self {
+        Cooldowns {
+            cooldown_ms,
+            clock,
+            started: Mutex::new(LruCache::new(capacity)),
+        }
+    }
+
+    /// Starts the cooldown of `key` if it is not cooling down.
+    ///
+    /// # Errors
+    /// `Err(remaining_ms)`, the milliseconds left, when `key` started less
+    /// than `cooldown_ms` ago; nothing changes then.
+    pub fn try_start(&self, key: &str) -> Result<(), u64> {
+        let now = self.clock.now_ms();
+        let mut started = self.started.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(at) = started.peek(key) {
+            let left = (at + self.cooldown_ms).saturating_sub(now);
+            if left > 0 {
+                return Err(left);
+            }
+            started.pop(key);
+        }
+        started.push(key.to_owned(), now);
+        Ok(())
+    }
+
+    /// Milliseconds left in `key`'s cooldown; 0 when it is not cooling down.
+    pub fn remaining_ms(&self, key: &str) -> u64 {
+        let now = self.clock.now_ms();
+        self.started
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .peek(key)
+            .map_or(0, |at| (at + self.cooldown_ms).saturating_sub(now))
+    }
+
+    /// Ends `key`'s cooldown now.
+    pub fn clear(&self, key: &str) {
+        self.started
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .pop(key);
+    }
+
+    /// Keys held (cooling down, or expired and not yet evicted).
+    pub fn len(&self) -> usize {
+        self.started.lock().unwrap_or_else(|p| p.into_inner()).len()
+    }
+
+    /// True when no key is held.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::clock::ManualClock;
+
+    fn cooldowns(ms: u64, cap: usize) -> (Cooldowns, ManualClock) {
+        let clock = ManualClock::new(1_000_000);
+        let c = Cooldowns::with_clock(ms, NonZeroUsize::new(cap).unwrap(), Arc::new(clock.clone()));
+        (c, clock)
+    }
+
+    #[test]
+    fn second_start_within_the_cooldown_says_how_long_is_left() {
+        let (c, clock) = cooldowns(3_600_000, 10);
+        assert_eq!(c.try_start("user-1"), Ok(()));
+        clock.advance_ms(600_000);
+        assert_eq!(c.try_start("user-1"), Err(3_000_000));
+        assert_eq!(c.remaining_ms("user-1"), 3_000_000);
+        assert_eq!(c.try_start("user-2"), Ok(()));
+        clock.advance_ms(3_000_000);
+        assert_eq!(c.remaining_ms("user-1"), 0);
+        assert_eq!(c.try_start("user-1"), Ok(()));
+        assert_eq!(c.try_start("user-1"), Err(3_600_000));
+        c.clear("user-1");
+        assert_eq!(c.try_start("user-1"), Ok(()));
+    }
+
+    #[test]
+    fn memory_is_bounded_and_evicts_what_expires_first() {
+        let (c, clock) = cooldowns(1_000, 3);
+        for key in ["a", "b", "c"] {
+            c.try_start(key).unwrap();
+            clock.advance_ms(100);
+        }
+        // Checking "a" does not make it look recent.
+        assert!(c.try_start("a").is_err());
+        c.try_start("d").unwrap();
+        assert_eq!(c.len(), 3);
+        assert_eq!(c.remaining_ms("a"), 0, "a, the oldest, was evicted");
+        assert!(c.try_start("b").is_err() && c.try_start("c").is_err());
+    }
+}
