@@ -44,8 +44,7 @@ use self::entry::{Entry, Judgement};
 use self::l1::L1;
 use self::single_flight::{Role, SingleFlight};
 use crate::backend::{
-    CacheBackend, CacheError, FencedWrite, InvalidationWrite, MemoryBackend, UpstashBackend,
-    VersionCheck,
+    CacheBackend, CacheError, FencedWrite, InvalidationWrite, MemoryBackend, UpstashBackend, VersionCheck,
 };
 use crate::clock::{Clock, SystemClock};
 use crate::config::{CacheConfig, ConfigError, Provider};
@@ -76,13 +75,7 @@ pub struct EntryOptions {
 impl EntryOptions {
     /// Entries fresh for `ttl`; absent values not cached, no grace, no jitter.
     pub fn new(ttl: Ttl) -> Self {
-        EntryOptions {
-            ttl,
-            negative_ttl: None,
-            grace: None,
-            jitter_percent: 0,
-            early_refresh_beta: None,
-        }
+        EntryOptions { ttl, negative_ttl: None, grace: None, jitter_percent: 0, early_refresh_beta: None }
     }
 
     /// Caches "absent" for `ttl`.
@@ -145,6 +138,9 @@ struct Found {
 /// The loaded value's JSON (`None`: absent), as single-flight hands it round.
 type Loaded = Result<Option<Vec<u8>>, StoreError>;
 
+/// What single-flight hands from the leader to the reads that waited for it.
+type SharedLookup = Result<Lookup<Option<Vec<u8>>>, StoreError>;
+
 /// Settings of a [`Cache`] beyond its backend; see [`Cache::builder`].
 pub struct CacheBuilder {
     backend: Option<Arc<dyn CacheBackend>>,
@@ -202,9 +198,7 @@ impl CacheBuilder {
         Cache {
             inner: Arc::new(Inner {
                 backend: self.backend,
-                l1: self
-                    .l1
-                    .map(|(capacity, staleness)| L1::new(capacity, staleness)),
+                l1: self.l1.map(|(capacity, staleness)| L1::new(capacity, staleness)),
                 key_prefix: self.key_prefix,
                 version_ttl: self.version_ttl,
                 events_channel: self.events_channel,
@@ -236,7 +230,7 @@ struct Inner {
     outage: OutageLog,
     breaker: CircuitBreaker,
     stats: Stats,
-    flights: SingleFlight<Loaded>,
+    flights: SingleFlight<SharedLookup>,
 }
 
 /// The cache's health, as `GET /health` reports it.
@@ -266,10 +260,7 @@ impl Cache {
             key_prefix: crate::config::DEFAULT_KEY_PREFIX.to_owned(),
             l1: None,
             version_ttl: Ttl::secs(86_400),
-            breaker: (
-                crate::failure::DEFAULT_BREAKER_FAILURES,
-                crate::failure::DEFAULT_BREAKER_COOLDOWN_MS,
-            ),
+            breaker: (crate::failure::DEFAULT_BREAKER_FAILURES, crate::failure::DEFAULT_BREAKER_COOLDOWN_MS),
             events_channel: None,
             clock: Arc::new(SystemClock),
         }
@@ -281,16 +272,14 @@ impl Cache {
     /// `memory_size` entries sits in front unless `l1_max_staleness_ms` is 0;
     /// with the memory provider, the memory backend is the only tier.
     pub fn from_config(config: &CacheConfig) -> Cache {
-        let backend: Option<Arc<dyn CacheBackend>> =
-            match (config.enabled, config.provider, &config.upstash) {
-                (false, _, _) => None,
-                (true, Provider::Upstash, Some(upstash)) => Some(Arc::new(UpstashBackend::new(
-                    Arc::new(UpstashClient::new(upstash)),
-                ))),
-                (true, _, _) => Some(Arc::new(MemoryBackend::new(config.memory_size))),
-            };
-        let shared_tier =
-            config.enabled && config.provider == Provider::Upstash && config.upstash.is_some();
+        let backend: Option<Arc<dyn CacheBackend>> = match (config.enabled, config.provider, &config.upstash) {
+            (false, _, _) => None,
+            (true, Provider::Upstash, Some(upstash)) => {
+                Some(Arc::new(UpstashBackend::new(Arc::new(UpstashClient::new(upstash)))))
+            }
+            (true, _, _) => Some(Arc::new(MemoryBackend::new(config.memory_size))),
+        };
+        let shared_tier = config.enabled && config.provider == Provider::Upstash && config.upstash.is_some();
         let mut builder = Cache::builder(backend)
             .key_prefix(&config.key_prefix)
             .version_ttl(config.tag_ttl)
@@ -380,25 +369,15 @@ impl Cache {
         let mut keys: Vec<&str> = Vec::with_capacity(key.version_keys.len() + 1);
         keys.push(&key.key);
         keys.extend(key.version_keys.iter().map(String::as_str));
-        let mut values = self
-            .observe("read", backend.get_many(&keys).await)?
-            .into_iter();
-        let entry = values
-            .next()
-            .flatten()
-            .and_then(|bytes| Entry::decode(&bytes));
-        let seen: Vec<Option<String>> = values
-            .map(|v| v.map(|bytes| String::from_utf8_lossy(&bytes).into_owned()))
-            .collect();
+        let mut values = self.observe("read", backend.get_many(&keys).await)?.into_iter();
+        let entry = values.next().flatten().and_then(|bytes| Entry::decode(&bytes));
+        let seen: Vec<Option<String>> =
+            values.map(|v| v.map(|bytes| String::from_utf8_lossy(&bytes).into_owned())).collect();
         let judgement = match &entry {
             Some(entry) => entry.judge(&key.version_keys, &seen, self.now_ms()),
             None => Judgement::Unusable,
         };
-        Ok(Found {
-            entry,
-            judgement,
-            fence: Fence { seen },
-        })
+        Ok(Found { entry, judgement, fence: Fence { seen } })
     }
 
     /// Reads `key` (L1, then L2) and says what it found, with the fence for a
@@ -407,37 +386,15 @@ impl Cache {
     ///
     /// # Errors
     /// [`CacheError`] when the backend fails (or caching is off).
-    pub async fn read(
-        &self,
-        key: &EntryKey,
-    ) -> Result<(Option<Lookup<Option<Vec<u8>>>>, Fence), CacheError> {
-        if let Some(entry) = self
-            .inner
-            .l1
-            .as_ref()
-            .and_then(|l1| l1.get(&key.key, self.now_ms()))
-        {
-            let fence = Fence {
-                seen: entry_fence(&entry, &key.version_keys),
-            };
-            return Ok((
-                Some(Lookup {
-                    value: raw_bytes(&entry),
-                    status: CacheStatus::Hit,
-                }),
-                fence,
-            ));
+    pub async fn read(&self, key: &EntryKey) -> Result<(Option<Lookup<Option<Vec<u8>>>>, Fence), CacheError> {
+        if let Some(entry) = self.inner.l1.as_ref().and_then(|l1| l1.get(&key.key, self.now_ms())) {
+            let fence = Fence { seen: entry_fence(&entry, &key.version_keys) };
+            return Ok((Some(Lookup { value: raw_bytes(&entry), status: CacheStatus::Hit }), fence));
         }
         let found = self.read_shared(key).await?;
         let lookup = match (&found.entry, found.judgement) {
-            (Some(entry), Judgement::Fresh) => Some(Lookup {
-                value: raw_bytes(entry),
-                status: CacheStatus::Hit,
-            }),
-            (Some(entry), Judgement::Stale) => Some(Lookup {
-                value: raw_bytes(entry),
-                status: CacheStatus::Stale,
-            }),
+            (Some(entry), Judgement::Fresh) => Some(Lookup { value: raw_bytes(entry), status: CacheStatus::Hit }),
+            (Some(entry), Judgement::Stale) => Some(Lookup { value: raw_bytes(entry), status: CacheStatus::Stale }),
             _ => None,
         };
         Ok((lookup, found.fence))
@@ -478,48 +435,28 @@ impl Cache {
             Some(bytes) => {
                 let text = std::str::from_utf8(bytes)
                     .map_err(|_| CacheError::InvalidValue("value is not UTF-8 JSON".into()))?;
-                Some(
-                    RawValue::from_string(text.to_owned())
-                        .map_err(|e| CacheError::InvalidValue(e.to_string()))?,
-                )
+                Some(RawValue::from_string(text.to_owned()).map_err(|e| CacheError::InvalidValue(e.to_string()))?)
             }
             None => None,
         };
         let now_ms = self.now_ms();
-        let created: Vec<String> = key
-            .version_keys
-            .iter()
-            .map(|_| new_version(now_ms))
-            .collect();
+        let created: Vec<String> = key.version_keys.iter().map(|_| new_version(now_ms)).collect();
         let versions = key
             .version_keys
             .iter()
             .zip(&fence.seen)
             .zip(&created)
-            .map(|((k, seen), created)| {
-                (k.clone(), seen.clone().unwrap_or_else(|| created.clone()))
-            })
+            .map(|((k, seen), created)| (k.clone(), seen.clone().unwrap_or_else(|| created.clone())))
             .collect();
-        let entry = Entry {
-            value: raw,
-            fresh_until_ms: now_ms + ttl.as_millis(),
-            delta_ms,
-            versions,
-        };
+        let entry = Entry { value: raw, fresh_until_ms: now_ms + ttl.as_millis(), delta_ms, versions };
         let checks: Vec<VersionCheck<'_>> = key
             .version_keys
             .iter()
             .zip(&fence.seen)
             .zip(&created)
-            .map(|((k, seen), create)| VersionCheck {
-                key: k,
-                seen: seen.as_deref(),
-                create,
-            })
+            .map(|((k, seen), create)| VersionCheck { key: k, seen: seen.as_deref(), create })
             .collect();
-        let stored_ttl =
-            Ttl::try_from_millis(ttl.as_millis() + options.grace.map_or(0, Ttl::as_millis))
-                .unwrap_or(ttl);
+        let stored_ttl = Ttl::try_from_millis(ttl.as_millis() + options.grace.map_or(0, Ttl::as_millis)).unwrap_or(ttl);
         let payload = entry.encode();
         let write = FencedWrite {
             key: &key.key,
@@ -563,9 +500,7 @@ impl Cache {
         F: FnOnce() -> Fut,
         Fut: Future<Output = Loaded>,
     {
-        self.remember_with(key, options, policy, StaleMode::RefreshInline, loader)
-            .await
-            .map(|(lookup, _)| lookup)
+        self.remember_with(key, options, policy, StaleMode::RefreshInline, loader).await.map(|(lookup, _)| lookup)
     }
 
     /// [`remember`](Self::remember), where a stale entry may instead be served
@@ -585,40 +520,64 @@ impl Cache {
         let stats = &self.inner.stats;
         if self.inner.backend.is_none() {
             Stats::bump(&stats.bypasses);
-            return Ok((
-                Lookup {
-                    value: loader().await?,
-                    status: CacheStatus::Bypass,
-                },
-                None,
-            ));
+            return Ok((Lookup { value: loader().await?, status: CacheStatus::Bypass }, None));
         }
         let now_ms = self.now_ms();
         let early = |entry: &Entry| {
-            options.early_refresh_beta.is_some_and(|beta| {
-                entry.should_refresh_early(now_ms, beta, crate::random::unit_interval())
-            })
+            options
+                .early_refresh_beta
+                .is_some_and(|beta| entry.should_refresh_early(now_ms, beta, crate::random::unit_interval()))
         };
-        if let Some(entry) = self
-            .inner
-            .l1
-            .as_ref()
-            .and_then(|l1| l1.get(&key.key, now_ms))
-        {
+        if let Some(entry) = self.inner.l1.as_ref().and_then(|l1| l1.get(&key.key, now_ms)) {
             if !early(&entry) {
                 Stats::bump(&stats.l1_hits);
                 if entry.value.is_none() {
                     Stats::bump(&stats.negative_hits);
                 }
-                return Ok((
-                    Lookup {
-                        value: raw_bytes(&entry),
-                        status: CacheStatus::Hit,
-                    },
-                    None,
-                ));
+                return Ok((Lookup { value: raw_bytes(&entry), status: CacheStatus::Hit }, None));
             }
         }
+        // Concurrent reads of one key in this isolate share one lookup:
+        // one MGET, at most one loader run, one write-back.
+        let leader = match self.inner.flights.join(&key.key) {
+            Role::Leader(leader) => Some(leader),
+            Role::Follower(shared) => match shared.await {
+                Ok(result) => {
+                    Stats::bump(&stats.coalesced);
+                    return result.map(|lookup| (lookup, None));
+                }
+                // The leader was cancelled: look up alone.
+                Err(_) => None,
+            },
+        };
+        let result = self.lookup_shared(key, options, policy, stale_mode, loader).await;
+        if let Some(leader) = leader {
+            leader.finish(&result.as_ref().map(|(lookup, _)| lookup.clone()).map_err(Clone::clone));
+        }
+        result
+    }
+
+    /// The shared tier's part of [`remember_with`](Self::remember_with): read,
+    /// judge, and on a miss load and write back.
+    async fn lookup_shared<F, Fut>(
+        &self,
+        key: &EntryKey,
+        options: &EntryOptions,
+        policy: FailurePolicy,
+        stale_mode: StaleMode,
+        loader: F,
+    ) -> Result<(Lookup<Option<Vec<u8>>>, Option<Fence>), StoreError>
+    where
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = Loaded>,
+    {
+        let stats = &self.inner.stats;
+        let now_ms = self.now_ms();
+        let early = |entry: &Entry| {
+            options
+                .early_refresh_beta
+                .is_some_and(|beta| entry.should_refresh_early(now_ms, beta, crate::random::unit_interval()))
+        };
         let found = match self.read_shared(key).await {
             Ok(found) => found,
             Err(error) => {
@@ -626,13 +585,7 @@ impl Cache {
                     return Err(StoreError::Cache(error));
                 }
                 Stats::bump(&stats.bypasses);
-                return Ok((
-                    Lookup {
-                        value: loader().await?,
-                        status: CacheStatus::Bypass,
-                    },
-                    None,
-                ));
+                return Ok((Lookup { value: loader().await?, status: CacheStatus::Bypass }, None));
             }
         };
         let stale = match (found.entry, found.judgement) {
@@ -645,84 +598,25 @@ impl Cache {
                 if let Some(l1) = &self.inner.l1 {
                     l1.put(&key.key, entry, &key.version_keys, now_ms);
                 }
-                return Ok((
-                    Lookup {
-                        value,
-                        status: CacheStatus::Hit,
-                    },
-                    None,
-                ));
+                return Ok((Lookup { value, status: CacheStatus::Hit }, None));
             }
             (Some(entry), Judgement::Fresh | Judgement::Stale) => Some(entry),
             _ => None,
         };
         if let (Some(entry), StaleMode::ServeAndDefer) = (&stale, stale_mode) {
             Stats::bump(&stats.stale_served);
-            return Ok((
-                Lookup {
-                    value: raw_bytes(entry),
-                    status: CacheStatus::Stale,
-                },
-                Some(found.fence),
-            ));
+            return Ok((Lookup { value: raw_bytes(entry), status: CacheStatus::Stale }, Some(found.fence)));
         }
-        let loaded = self
-            .load_and_write(key, &found.fence, options, policy, loader)
-            .await;
+        let loaded = self.load_once(key, &found.fence, options, policy, loader).await;
         match (loaded, stale) {
-            (Ok(value), _) => Ok((
-                Lookup {
-                    value,
-                    status: CacheStatus::Miss,
-                },
-                None,
-            )),
+            (Ok(value), _) => Ok((Lookup { value, status: CacheStatus::Miss }, None)),
             (Err(error), Some(entry)) => {
-                log::warn!(
-                    "edgecache: loader failed for {}, serving the stale entry: {error}",
-                    key.key
-                );
+                log::warn!("edgecache: loader failed for {}, serving the stale entry: {error}", key.key);
                 Stats::bump(&stats.stale_served);
-                Ok((
-                    Lookup {
-                        value: raw_bytes(&entry),
-                        status: CacheStatus::Stale,
-                    },
-                    None,
-                ))
+                Ok((Lookup { value: raw_bytes(&entry), status: CacheStatus::Stale }, None))
             }
             (Err(error), None) => Err(error),
         }
-    }
-
-    /// Loads (single-flight) and writes back, fenced on `fence`.
-    async fn load_and_write<F, Fut>(
-        &self,
-        key: &EntryKey,
-        fence: &Fence,
-        options: &EntryOptions,
-        policy: FailurePolicy,
-        loader: F,
-    ) -> Loaded
-    where
-        F: FnOnce() -> Fut,
-        Fut: Future<Output = Loaded>,
-    {
-        let stats = &self.inner.stats;
-        let leader = match self.inner.flights.join(&key.key) {
-            Role::Leader(leader) => leader,
-            Role::Follower(result) => match result.await {
-                Ok(result) => {
-                    Stats::bump(&stats.coalesced);
-                    return result;
-                }
-                // The leader was cancelled: load alone.
-                Err(_) => return self.load_once(key, fence, options, policy, loader).await,
-            },
-        };
-        let result = self.load_once(key, fence, options, policy, loader).await;
-        leader.finish(&result);
-        result
     }
 
     async fn load_once<F, Fut>(
@@ -741,10 +635,7 @@ impl Cache {
         let started_ms = self.now_ms();
         let value = loader().await?;
         let delta_ms = self.now_ms().saturating_sub(started_ms);
-        if let Err(error) = self
-            .write_back(key, fence, value.as_deref(), delta_ms, options)
-            .await
-        {
+        if let Err(error) = self.write_back(key, fence, value.as_deref(), delta_ms, options).await {
             if policy == FailurePolicy::FailClosed {
                 return Err(StoreError::Cache(error));
             }
@@ -754,24 +645,13 @@ impl Cache {
 
     /// Loads `key` anew and writes it back fenced on `fence` (a background
     /// refresh after serving a stale entry).
-    pub(crate) async fn refresh<F, Fut>(
-        &self,
-        key: &EntryKey,
-        fence: &Fence,
-        options: &EntryOptions,
-        loader: F,
-    ) where
+    pub(crate) async fn refresh<F, Fut>(&self, key: &EntryKey, fence: &Fence, options: &EntryOptions, loader: F)
+    where
         F: FnOnce() -> Fut,
         Fut: Future<Output = Loaded>,
     {
-        if let Err(error) = self
-            .load_and_write(key, fence, options, FailurePolicy::Degrade, loader)
-            .await
-        {
-            log::warn!(
-                "edgecache: background refresh of {} failed: {error}",
-                key.key
-            );
+        if let Err(error) = self.load_once(key, fence, options, FailurePolicy::Degrade, loader).await {
+            log::warn!("edgecache: background refresh of {} failed: {error}", key.key);
         }
     }
 
@@ -783,11 +663,7 @@ impl Cache {
     /// # Errors
     /// [`CacheError`] under [`FailurePolicy::FailClosed`]; otherwise failures
     /// are logged, counted and answered as `Ok(false)`.
-    pub async fn invalidate(
-        &self,
-        invalidation: &Invalidation,
-        policy: FailurePolicy,
-    ) -> Result<bool, CacheError> {
+    pub async fn invalidate(&self, invalidation: &Invalidation, policy: FailurePolicy) -> Result<bool, CacheError> {
         if invalidation.is_empty() || self.inner.backend.is_none() {
             return Ok(true);
         }
@@ -802,17 +678,11 @@ impl Cache {
         }
         let now_ms = self.now_ms();
         let versions: Vec<String> = version_keys.iter().map(|_| new_version(now_ms)).collect();
-        let bumps: Vec<(&str, &str)> = version_keys
-            .iter()
-            .map(String::as_str)
-            .zip(versions.iter().map(String::as_str))
-            .collect();
+        let bumps: Vec<(&str, &str)> =
+            version_keys.iter().map(String::as_str).zip(versions.iter().map(String::as_str)).collect();
         let deletes: Vec<&str> = invalidation.keys.iter().map(String::as_str).collect();
-        let message = self
-            .inner
-            .events_channel
-            .as_ref()
-            .map(|_| InvalidationEvent::new(invalidation.clone(), now_ms).to_json());
+        let message =
+            self.inner.events_channel.as_ref().map(|_| InvalidationEvent::new(invalidation.clone(), now_ms).to_json());
         let write = InvalidationWrite {
             deletes: &deletes,
             bumps: &bumps,
@@ -834,15 +704,8 @@ impl Cache {
     ///
     /// # Errors
     /// As [`invalidate`](Self::invalidate).
-    pub async fn invalidate_tags(
-        &self,
-        tags: &[&str],
-        policy: FailurePolicy,
-    ) -> Result<bool, CacheError> {
-        let invalidation = Invalidation {
-            tags: tags.iter().map(|t| t.to_string()).collect(),
-            ..Default::default()
-        };
+    pub async fn invalidate_tags(&self, tags: &[&str], policy: FailurePolicy) -> Result<bool, CacheError> {
+        let invalidation = Invalidation { tags: tags.iter().map(|t| t.to_string()).collect(), ..Default::default() };
         self.invalidate(&invalidation, policy).await
     }
 
@@ -852,22 +715,14 @@ impl Cache {
     /// # Errors
     /// As [`invalidate`](Self::invalidate).
     pub async fn clear(&self, space: &KeySpace, policy: FailurePolicy) -> Result<bool, CacheError> {
-        let invalidation = Invalidation {
-            namespaces: vec![space.as_str().to_owned()],
-            ..Default::default()
-        };
+        let invalidation = Invalidation { namespaces: vec![space.as_str().to_owned()], ..Default::default() };
         self.invalidate(&invalidation, policy).await
     }
 
     /// Pings the backend (bypassing the breaker) and reports its health.
     pub async fn health(&self) -> Health {
         let Some(backend) = self.backend() else {
-            return Health {
-                healthy: true,
-                backend: "none",
-                latency_ms: 0,
-                error: None,
-            };
+            return Health { healthy: true, backend: "none", latency_ms: 0, error: None };
         };
         let started_ms = crate::clock::now_ms();
         let result = self.observe("ping", backend.ping().await);
@@ -882,15 +737,9 @@ impl Cache {
 }
 
 fn raw_bytes(entry: &Entry) -> Option<Vec<u8>> {
-    entry
-        .value
-        .as_ref()
-        .map(|raw| raw.get().as_bytes().to_vec())
+    entry.value.as_ref().map(|raw| raw.get().as_bytes().to_vec())
 }
 
 fn entry_fence(entry: &Entry, version_keys: &[String]) -> Vec<Option<String>> {
-    version_keys
-        .iter()
-        .map(|k| entry.versions.get(k).cloned())
-        .collect()
+    version_keys.iter().map(|k| entry.versions.get(k).cloned()).collect()
 }
