@@ -8,4 +8,7 @@ bash scripts/setup.sh
 bash scripts/ensure-redis.sh
 bash scripts/build-worker.sh
 cargo build --release -p upstash-local
+echo "== cache operations (cargo bench --bench cache)"
+cargo bench --bench cache
+echo "== the worker's routes (Miniflare)"
 UPSTASH_LOCAL_BIN="$PWD/target/release/upstash-local" node tests/bench/worker.mjs

@@ -14,8 +14,7 @@ use common::*;
 use edgecache::clock::ManualClock;
 use edgecache::upstash::{Command, UpstashClient};
 use edgecache::{
-    Cache, CacheStatus, EntryOptions, FailurePolicy, Invalidation, InvalidationEvent, StoreError,
-    Ttl, UpstashBackend,
+    Cache, CacheStatus, EntryOptions, FailurePolicy, Invalidation, InvalidationEvent, StoreError, Ttl, UpstashBackend,
 };
 use futures_util::StreamExt;
 
@@ -28,25 +27,16 @@ struct Setup {
 async fn setup() -> Setup {
     let server = start_server().await;
     let client = Arc::new(client(&server));
-    Setup {
-        _server: server,
-        client,
-        prefix: unique("core").replace(':', "-"),
-    }
+    Setup { _server: server, client, prefix: unique("core").replace(':', "-") }
 }
 
 impl Setup {
     fn cache(&self) -> Cache {
-        Cache::builder(Some(Arc::new(UpstashBackend::new(self.client.clone()))))
-            .key_prefix(&self.prefix)
-            .build()
+        Cache::builder(Some(Arc::new(UpstashBackend::new(self.client.clone())))).key_prefix(&self.prefix).build()
     }
 
     async fn redis(&self, args: &[&str]) -> edgecache::upstash::Reply {
-        self.client
-            .command(&Command::new(args[0]).args_from(&args[1..]))
-            .await
-            .unwrap()
+        self.client.command(&Command::new(args[0]).args_from(&args[1..])).await.unwrap()
     }
 }
 
@@ -73,72 +63,30 @@ async fn a_hit_with_three_tags_is_one_round_trip_and_a_tag_bump_invalidates() {
     let s = setup().await;
     let cache = s.cache();
     let space = cache.key_space("analytics", "ghosts").unwrap();
-    let key = space.entry(
-        "guild-1",
-        vec!["guild:1".into(), "analytics:ghosts".into(), "user:7".into()],
-    );
+    let key = space.entry("guild-1", vec!["guild:1".into(), "analytics:ghosts".into(), "user:7".into()]);
     let calls = AtomicUsize::new(0);
     // Load the write script once (EVALSHA, NOSCRIPT, EVAL): a one-time cost per Redis.
     let warm = space.entry("warm-up", vec![]);
-    cache
-        .remember(&warm, &options(), FailurePolicy::Degrade, || async {
-            Ok(json("w"))
-        })
-        .await
-        .unwrap();
+    cache.remember(&warm, &options(), FailurePolicy::Degrade, || async { Ok(json("w")) }).await.unwrap();
 
     let before = s.client.round_trips();
-    let miss = cache
-        .remember(&key, &options(), FailurePolicy::Degrade, || {
-            counting(&calls, "v1")
-        })
-        .await
-        .unwrap();
+    let miss = cache.remember(&key, &options(), FailurePolicy::Degrade, || counting(&calls, "v1")).await.unwrap();
     assert_eq!(miss.status, CacheStatus::Miss);
-    assert_eq!(
-        s.client.round_trips() - before,
-        2,
-        "a miss: one MGET, one fenced write"
-    );
+    assert_eq!(s.client.round_trips() - before, 2, "a miss: one MGET, one fenced write");
 
     let before = s.client.round_trips();
-    let hit = cache
-        .remember(&key, &options(), FailurePolicy::Degrade, || {
-            counting(&calls, "v2")
-        })
-        .await
-        .unwrap();
+    let hit = cache.remember(&key, &options(), FailurePolicy::Degrade, || counting(&calls, "v2")).await.unwrap();
     assert_eq!((hit.status, hit.value), (CacheStatus::Hit, json("v1")));
-    assert_eq!(
-        s.client.round_trips() - before,
-        1,
-        "a hit with 3 tags: one MGET"
-    );
+    assert_eq!(s.client.round_trips() - before, 1, "a hit with 3 tags: one MGET");
 
     let before = s.client.round_trips();
-    assert!(cache
-        .invalidate_tags(&["user:7"], FailurePolicy::FailClosed)
-        .await
-        .unwrap());
-    assert_eq!(
-        s.client.round_trips() - before,
-        1,
-        "invalidating a tag: one round trip, no KEYS/SCAN"
-    );
-    let after = cache
-        .remember(&key, &options(), FailurePolicy::Degrade, || {
-            counting(&calls, "v2")
-        })
-        .await
-        .unwrap();
+    assert!(cache.invalidate_tags(&["user:7"], FailurePolicy::FailClosed).await.unwrap());
+    assert_eq!(s.client.round_trips() - before, 1, "invalidating a tag: one round trip, no KEYS/SCAN");
+    let after = cache.remember(&key, &options(), FailurePolicy::Degrade, || counting(&calls, "v2")).await.unwrap();
     assert_eq!((after.status, after.value), (CacheStatus::Miss, json("v2")));
     assert_eq!(calls.load(Ordering::SeqCst), 2);
     // Every key written carries a TTL.
-    for k in [
-        key.key.as_str(),
-        key.version_keys[0].as_str(),
-        key.version_keys[3].as_str(),
-    ] {
+    for k in [key.key.as_str(), key.version_keys[0].as_str(), key.version_keys[3].as_str()] {
         let pttl = s.redis(&["PTTL", k]).await.into_int().unwrap();
         assert!(pttl > 0, "{k} has PTTL {pttl}");
     }
@@ -148,65 +96,39 @@ async fn a_hit_with_three_tags_is_one_round_trip_and_a_tag_bump_invalidates() {
 async fn a_write_that_read_before_an_invalidation_is_refused() {
     let s = setup().await;
     let cache = s.cache();
-    let key = cache
-        .key_space("llm", "policy")
-        .unwrap()
-        .entry("acme", vec!["tenant:acme".into()]);
+    let key = cache.key_space("llm", "policy").unwrap().entry("acme", vec!["tenant:acme".into()]);
     // 1. A reader misses and starts loading (it holds the fence of its read).
     let (found, fence) = cache.read(&key).await.unwrap();
     assert!(found.is_none());
     // 2. A writer commits and invalidates the tenant.
-    assert!(cache
-        .invalidate_tags(&["tenant:acme"], FailurePolicy::FailClosed)
-        .await
-        .unwrap());
+    assert!(cache.invalidate_tags(&["tenant:acme"], FailurePolicy::FailClosed).await.unwrap());
     // 3. The reader's late write-back of what it loaded before the write is refused.
-    let written = cache
-        .write_fenced(&key, &fence, json("stale").as_deref(), &options())
-        .await
-        .unwrap();
+    let written = cache.write_fenced(&key, &fence, json("stale").as_deref(), &options()).await.unwrap();
     assert!(!written, "the late set is refused");
     assert_eq!(cache.stats().fenced_refusals, 1);
     assert_eq!(s.redis(&["EXISTS", &key.key]).await.into_int().unwrap(), 0);
     // A write fenced on a current read goes through.
     let (_, fence) = cache.read(&key).await.unwrap();
-    assert!(cache
-        .write_fenced(&key, &fence, json("fresh").as_deref(), &options())
-        .await
-        .unwrap());
-    assert_eq!(
-        cache.read(&key).await.unwrap().0.unwrap().value,
-        json("fresh")
-    );
+    assert!(cache.write_fenced(&key, &fence, json("fresh").as_deref(), &options()).await.unwrap());
+    assert_eq!(cache.read(&key).await.unwrap().0.unwrap().value, json("fresh"));
 }
 
 #[tokio::test]
 async fn a_loader_overtaken_by_an_invalidation_answers_but_does_not_cache() {
     let s = setup().await;
     let cache = s.cache();
-    let key = cache
-        .key_space("llm", "policy")
-        .unwrap()
-        .entry("acme", vec!["tenant:acme".into()]);
+    let key = cache.key_space("llm", "policy").unwrap().entry("acme", vec!["tenant:acme".into()]);
     let answered = cache
         .remember(&key, &options(), FailurePolicy::Degrade, || async {
             // The write lands while the load is in flight.
-            cache
-                .invalidate_tags(&["tenant:acme"], FailurePolicy::FailClosed)
-                .await
-                .unwrap();
+            cache.invalidate_tags(&["tenant:acme"], FailurePolicy::FailClosed).await.unwrap();
             Ok(json("read-before-write"))
         })
         .await
         .unwrap();
     assert_eq!(answered.value, json("read-before-write"));
     assert_eq!(cache.stats().fenced_refusals, 1);
-    let next = cache
-        .remember(&key, &options(), FailurePolicy::Degrade, || async {
-            Ok(json("new"))
-        })
-        .await
-        .unwrap();
+    let next = cache.remember(&key, &options(), FailurePolicy::Degrade, || async { Ok(json("new")) }).await.unwrap();
     assert_eq!((next.status, next.value), (CacheStatus::Miss, json("new")));
 }
 
@@ -214,43 +136,18 @@ async fn a_loader_overtaken_by_an_invalidation_answers_but_does_not_cache() {
 async fn an_evicted_tag_version_never_resurrects_an_invalidated_entry() {
     let s = setup().await;
     let cache = s.cache();
-    let key = cache
-        .key_space("conv", "config")
-        .unwrap()
-        .entry("acme:u1", vec!["tenant:acme".into()]);
-    cache
-        .remember(&key, &options(), FailurePolicy::Degrade, || async {
-            Ok(json("v1"))
-        })
-        .await
-        .unwrap();
+    let key = cache.key_space("conv", "config").unwrap().entry("acme:u1", vec!["tenant:acme".into()]);
+    cache.remember(&key, &options(), FailurePolicy::Degrade, || async { Ok(json("v1")) }).await.unwrap();
     // Eviction (or expiry) of the tag's version: a version store that read
     // "missing" as 0 would now accept the entry.
     s.redis(&["DEL", &key.version_keys[1]]).await;
-    let read = cache
-        .remember(&key, &options(), FailurePolicy::Degrade, || async {
-            Ok(json("v2"))
-        })
-        .await
-        .unwrap();
-    assert_eq!(
-        (read.status, read.value),
-        (CacheStatus::Miss, json("v2")),
-        "missing version = invalid"
-    );
+    let read = cache.remember(&key, &options(), FailurePolicy::Degrade, || async { Ok(json("v2")) }).await.unwrap();
+    assert_eq!((read.status, read.value), (CacheStatus::Miss, json("v2")), "missing version = invalid");
 
     // The same after an invalidation: bump, then lose the bumped version.
-    cache
-        .invalidate_tags(&["tenant:acme"], FailurePolicy::FailClosed)
-        .await
-        .unwrap();
+    cache.invalidate_tags(&["tenant:acme"], FailurePolicy::FailClosed).await.unwrap();
     s.redis(&["DEL", &key.version_keys[1]]).await;
-    let read = cache
-        .remember(&key, &options(), FailurePolicy::Degrade, || async {
-            Ok(json("v3"))
-        })
-        .await
-        .unwrap();
+    let read = cache.remember(&key, &options(), FailurePolicy::Degrade, || async { Ok(json("v3")) }).await.unwrap();
     assert_eq!((read.status, read.value), (CacheStatus::Miss, json("v3")));
 }
 
@@ -262,57 +159,25 @@ async fn clear_bumps_the_namespace_epoch_without_deleting_keys() {
     let configs = cache.key_space("conv", "config").unwrap();
     let (a, b) = (policies.entry("a", vec![]), configs.entry("b", vec![]));
     for key in [&a, &b] {
-        cache
-            .remember(key, &options(), FailurePolicy::Degrade, || async {
-                Ok(json("old"))
-            })
-            .await
-            .unwrap();
+        cache.remember(key, &options(), FailurePolicy::Degrade, || async { Ok(json("old")) }).await.unwrap();
     }
     let before = s.client.round_trips();
-    assert!(cache
-        .clear(&policies, FailurePolicy::FailClosed)
-        .await
-        .unwrap());
+    assert!(cache.clear(&policies, FailurePolicy::FailClosed).await.unwrap());
     assert_eq!(s.client.round_trips() - before, 1);
-    assert_eq!(
-        s.redis(&["EXISTS", &a.key]).await.into_int().unwrap(),
-        1,
-        "no key was deleted"
-    );
-    let read_a = cache
-        .remember(&a, &options(), FailurePolicy::Degrade, || async {
-            Ok(json("new"))
-        })
-        .await
-        .unwrap();
-    let read_b = cache
-        .remember(&b, &options(), FailurePolicy::Degrade, || async {
-            Ok(json("new"))
-        })
-        .await
-        .unwrap();
-    assert_eq!(
-        read_a.status,
-        CacheStatus::Miss,
-        "the cleared namespace misses"
-    );
-    assert_eq!(
-        (read_b.status, read_b.value),
-        (CacheStatus::Hit, json("old")),
-        "other namespaces keep their entries"
-    );
+    assert_eq!(s.redis(&["EXISTS", &a.key]).await.into_int().unwrap(), 1, "no key was deleted");
+    let read_a = cache.remember(&a, &options(), FailurePolicy::Degrade, || async { Ok(json("new")) }).await.unwrap();
+    let read_b = cache.remember(&b, &options(), FailurePolicy::Degrade, || async { Ok(json("new")) }).await.unwrap();
+    assert_eq!(read_a.status, CacheStatus::Miss, "the cleared namespace misses");
+    assert_eq!((read_b.status, read_b.value), (CacheStatus::Hit, json("old")), "other namespaces keep their entries");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn fifty_concurrent_misses_run_the_loader_once() {
     let s = setup().await;
     let cache = s.cache();
-    let key = cache
-        .key_space("llm", "models")
-        .unwrap()
-        .entry("all", vec![]);
+    let key = cache.key_space("llm", "models").unwrap().entry("all", vec![]);
     let calls = Arc::new(AtomicUsize::new(0));
+    let before = s.client.round_trips();
     let mut tasks = Vec::new();
     for _ in 0..50 {
         let (cache, key, calls) = (cache.clone(), key.clone(), calls.clone());
@@ -330,11 +195,7 @@ async fn fifty_concurrent_misses_run_the_loader_once() {
     for task in tasks {
         assert_eq!(task.await.unwrap().value, json("models"));
     }
-    assert_eq!(
-        calls.load(Ordering::SeqCst),
-        1,
-        "one loader for 50 concurrent misses"
-    );
+    assert_eq!(calls.load(Ordering::SeqCst), 1, "one loader for 50 concurrent misses");
     let stats = cache.stats();
     assert_eq!(stats.coalesced + stats.l2_hits, 49, "{stats:?}");
     assert!(stats.coalesced > 0, "{stats:?}");
@@ -344,49 +205,24 @@ async fn fifty_concurrent_misses_run_the_loader_once() {
 async fn absent_values_are_cached_with_their_own_shorter_ttl() {
     let s = setup().await;
     let cache = s.cache();
-    let key = cache
-        .key_space("auth", "user")
-        .unwrap()
-        .entry("ghost", vec![]);
+    let key = cache.key_space("auth", "user").unwrap().entry("ghost", vec![]);
     let opts = options().negative_ttl(Ttl::secs(5));
     let calls = AtomicUsize::new(0);
     let load = || {
         calls.fetch_add(1, Ordering::SeqCst);
         async { Ok(None) }
     };
-    assert_eq!(
-        cache
-            .remember(&key, &opts, FailurePolicy::Degrade, load)
-            .await
-            .unwrap()
-            .status,
-        CacheStatus::Miss
-    );
-    let hit = cache
-        .remember(&key, &opts, FailurePolicy::Degrade, load)
-        .await
-        .unwrap();
+    assert_eq!(cache.remember(&key, &opts, FailurePolicy::Degrade, load).await.unwrap().status, CacheStatus::Miss);
+    let hit = cache.remember(&key, &opts, FailurePolicy::Degrade, load).await.unwrap();
     assert_eq!((hit.status, hit.value), (CacheStatus::Hit, None));
     assert_eq!(calls.load(Ordering::SeqCst), 1);
     assert_eq!(cache.stats().negative_hits, 1);
     let pttl = s.redis(&["PTTL", &key.key]).await.into_int().unwrap();
     assert!(pttl > 0 && pttl <= 5_000, "negative entries live {pttl} ms");
     // Without a negative TTL, absent is not cached.
-    let uncached = cache
-        .key_space("auth", "user")
-        .unwrap()
-        .entry("nobody", vec![]);
-    cache
-        .remember(&uncached, &options(), FailurePolicy::Degrade, load)
-        .await
-        .unwrap();
-    assert_eq!(
-        s.redis(&["EXISTS", &uncached.key])
-            .await
-            .into_int()
-            .unwrap(),
-        0
-    );
+    let uncached = cache.key_space("auth", "user").unwrap().entry("nobody", vec![]);
+    cache.remember(&uncached, &options(), FailurePolicy::Degrade, load).await.unwrap();
+    assert_eq!(s.redis(&["EXISTS", &uncached.key]).await.into_int().unwrap(), 0);
 }
 
 #[tokio::test]
@@ -400,69 +236,30 @@ async fn l1_hits_cost_no_round_trip_and_revalidate_after_the_staleness_bound() {
         .clock(Arc::new(clock.clone()))
         .build();
     let isolate_b = s.cache();
-    let key = isolate_a
-        .key_space("llm", "policy")
-        .unwrap()
-        .entry("acme", vec!["tenant:acme".into()]);
-    isolate_a
-        .remember(&key, &options(), FailurePolicy::Degrade, || async {
-            Ok(json("v1"))
-        })
-        .await
-        .unwrap();
+    let key = isolate_a.key_space("llm", "policy").unwrap().entry("acme", vec!["tenant:acme".into()]);
+    isolate_a.remember(&key, &options(), FailurePolicy::Degrade, || async { Ok(json("v1")) }).await.unwrap();
 
     let before = s.client.round_trips();
-    let hit = isolate_a
-        .remember(&key, &options(), FailurePolicy::Degrade, || async {
-            Ok(json("x"))
-        })
-        .await
-        .unwrap();
-    assert_eq!(
-        (hit.status, hit.value.clone()),
-        (CacheStatus::Hit, json("v1"))
-    );
+    let hit = isolate_a.remember(&key, &options(), FailurePolicy::Degrade, || async { Ok(json("x")) }).await.unwrap();
+    assert_eq!((hit.status, hit.value.clone()), (CacheStatus::Hit, json("v1")));
     assert_eq!(s.client.round_trips() - before, 0, "an L1 hit");
     assert_eq!(isolate_a.stats().l1_hits, 1);
 
     // Another isolate invalidates; A may serve its copy until the bound...
-    isolate_b
-        .invalidate_tags(&["tenant:acme"], FailurePolicy::FailClosed)
-        .await
-        .unwrap();
+    isolate_b.invalidate_tags(&["tenant:acme"], FailurePolicy::FailClosed).await.unwrap();
     clock.advance_ms(999);
-    let within = isolate_a
-        .remember(&key, &options(), FailurePolicy::Degrade, || async {
-            Ok(json("v2"))
-        })
-        .await
-        .unwrap();
+    let within =
+        isolate_a.remember(&key, &options(), FailurePolicy::Degrade, || async { Ok(json("v2")) }).await.unwrap();
     assert_eq!(within.value, json("v1"), "within the bound, the L1 copy");
     // ...and not after it.
     clock.advance_ms(1);
-    let after = isolate_a
-        .remember(&key, &options(), FailurePolicy::Degrade, || async {
-            Ok(json("v2"))
-        })
-        .await
-        .unwrap();
-    assert_eq!(
-        (after.status, after.value),
-        (CacheStatus::Miss, json("v2")),
-        "revalidated at the bound"
-    );
+    let after =
+        isolate_a.remember(&key, &options(), FailurePolicy::Degrade, || async { Ok(json("v2")) }).await.unwrap();
+    assert_eq!((after.status, after.value), (CacheStatus::Miss, json("v2")), "revalidated at the bound");
 
     // An invalidation in the same isolate drops its L1 copy at once.
-    isolate_a
-        .invalidate_tags(&["tenant:acme"], FailurePolicy::FailClosed)
-        .await
-        .unwrap();
-    let own = isolate_a
-        .remember(&key, &options(), FailurePolicy::Degrade, || async {
-            Ok(json("v3"))
-        })
-        .await
-        .unwrap();
+    isolate_a.invalidate_tags(&["tenant:acme"], FailurePolicy::FailClosed).await.unwrap();
+    let own = isolate_a.remember(&key, &options(), FailurePolicy::Degrade, || async { Ok(json("v3")) }).await.unwrap();
     assert_eq!(own.value, json("v3"));
 }
 
@@ -474,124 +271,57 @@ async fn stale_entries_are_served_when_the_loader_fails() {
         .key_prefix(&s.prefix)
         .clock(Arc::new(clock.clone()))
         .build();
-    let key = cache
-        .key_space("llm", "models")
-        .unwrap()
-        .entry("all", vec![]);
+    let key = cache.key_space("llm", "models").unwrap().entry("all", vec![]);
     let opts = EntryOptions::new(Ttl::secs(10)).grace(Ttl::secs(50));
-    cache
-        .remember(&key, &opts, FailurePolicy::Degrade, || async {
-            Ok(json("v1"))
-        })
-        .await
-        .unwrap();
+    cache.remember(&key, &opts, FailurePolicy::Degrade, || async { Ok(json("v1")) }).await.unwrap();
     clock.advance_ms(11_000);
     let failing = || async { Err(StoreError::backing("D1 is down")) };
-    let stale = cache
-        .remember(&key, &opts, FailurePolicy::Degrade, failing)
-        .await
-        .unwrap();
-    assert_eq!(
-        (stale.status, stale.value),
-        (CacheStatus::Stale, json("v1")),
-        "stale-if-error"
-    );
-    let refreshed = cache
-        .remember(&key, &opts, FailurePolicy::Degrade, || async {
-            Ok(json("v2"))
-        })
-        .await
-        .unwrap();
-    assert_eq!(
-        (refreshed.status, refreshed.value),
-        (CacheStatus::Miss, json("v2")),
-        "refreshed inline"
-    );
+    let stale = cache.remember(&key, &opts, FailurePolicy::Degrade, failing).await.unwrap();
+    assert_eq!((stale.status, stale.value), (CacheStatus::Stale, json("v1")), "stale-if-error");
+    let refreshed = cache.remember(&key, &opts, FailurePolicy::Degrade, || async { Ok(json("v2")) }).await.unwrap();
+    assert_eq!((refreshed.status, refreshed.value), (CacheStatus::Miss, json("v2")), "refreshed inline");
     // Past the grace period the entry is gone, and a failing loader fails.
     clock.advance_ms(11_000);
     s.redis(&["DEL", &key.key]).await;
-    assert!(cache
-        .remember(&key, &opts, FailurePolicy::Degrade, failing)
-        .await
-        .is_err());
+    assert!(cache.remember(&key, &opts, FailurePolicy::Degrade, failing).await.is_err());
 }
 
 #[tokio::test]
 async fn xfetch_refreshes_before_expiry_when_the_dice_say_so() {
     let s = setup().await;
     let cache = s.cache();
-    let key = cache
-        .key_space("llm", "models")
-        .unwrap()
-        .entry("all", vec![]);
+    let key = cache.key_space("llm", "models").unwrap().entry("all", vec![]);
     // A slow loader (delta = 100 ms) and an enormous beta: every read refreshes early.
     let eager = options().early_refresh(1e12);
     let slow = || async {
         tokio::time::sleep(Duration::from_millis(100)).await;
         Ok(json("v"))
     };
-    cache
-        .remember(&key, &eager, FailurePolicy::Degrade, slow)
-        .await
-        .unwrap();
-    let early = cache
-        .remember(&key, &eager, FailurePolicy::Degrade, slow)
-        .await
-        .unwrap();
+    cache.remember(&key, &eager, FailurePolicy::Degrade, slow).await.unwrap();
+    let early = cache.remember(&key, &eager, FailurePolicy::Degrade, slow).await.unwrap();
     assert_eq!(early.status, CacheStatus::Miss, "refreshed before expiry");
     // Without early refresh the same entry is a plain hit.
-    assert_eq!(
-        cache
-            .remember(&key, &options(), FailurePolicy::Degrade, slow)
-            .await
-            .unwrap()
-            .status,
-        CacheStatus::Hit
-    );
+    assert_eq!(cache.remember(&key, &options(), FailurePolicy::Degrade, slow).await.unwrap().status, CacheStatus::Hit);
 }
 
 #[tokio::test]
 async fn failure_tiers_with_redis_stopped() {
     let mut redis = OwnRedis::start();
     let server = start_server_for(&redis.url()).await;
-    let cache = Cache::builder(Some(Arc::new(UpstashBackend::new(Arc::new(client(
-        &server,
-    ))))))
-    .circuit_breaker(0, 1)
-    .build();
-    let key = cache
-        .key_space("llm", "policy")
-        .unwrap()
-        .entry("acme", vec!["tenant:acme".into()]);
+    let cache =
+        Cache::builder(Some(Arc::new(UpstashBackend::new(Arc::new(client(&server)))))).circuit_breaker(0, 1).build();
+    let key = cache.key_space("llm", "policy").unwrap().entry("acme", vec!["tenant:acme".into()]);
     redis.stop();
     let load = || async { Ok(json("from-d1")) };
-    let degraded = cache
-        .remember(&key, &options(), FailurePolicy::Degrade, load)
-        .await
-        .unwrap();
-    assert_eq!(
-        (degraded.status, degraded.value),
-        (CacheStatus::Bypass, json("from-d1"))
-    );
-    let open = cache
-        .remember(&key, &options(), FailurePolicy::FailOpen, load)
-        .await
-        .unwrap();
+    let degraded = cache.remember(&key, &options(), FailurePolicy::Degrade, load).await.unwrap();
+    assert_eq!((degraded.status, degraded.value), (CacheStatus::Bypass, json("from-d1")));
+    let open = cache.remember(&key, &options(), FailurePolicy::FailOpen, load).await.unwrap();
     assert_eq!(open.status, CacheStatus::Bypass);
-    let closed = cache
-        .remember(&key, &options(), FailurePolicy::FailClosed, load)
-        .await
-        .unwrap_err();
+    let closed = cache.remember(&key, &options(), FailurePolicy::FailClosed, load).await.unwrap_err();
     assert!(matches!(closed, StoreError::Cache(_)), "{closed:?}");
     // Invalidations: FailClosed errs, the others answer "not applied".
-    assert!(cache
-        .invalidate_tags(&["tenant:acme"], FailurePolicy::FailClosed)
-        .await
-        .is_err());
-    assert!(!cache
-        .invalidate_tags(&["tenant:acme"], FailurePolicy::Degrade)
-        .await
-        .unwrap());
+    assert!(cache.invalidate_tags(&["tenant:acme"], FailurePolicy::FailClosed).await.is_err());
+    assert!(!cache.invalidate_tags(&["tenant:acme"], FailurePolicy::Degrade).await.unwrap());
     assert!(cache.outage().is_failing());
     assert_eq!(cache.stats().backend_errors, 5);
 }
@@ -601,56 +331,30 @@ async fn a_stalled_backend_degrades_within_the_timeout() {
     let (addr, _) = raw_http_server(None);
     let client = Arc::new(client_for(&format!("http://{addr}"), TOKEN, 300));
     let cache = Cache::new(Arc::new(UpstashBackend::new(client)), "t");
-    let key = cache
-        .key_space("llm", "policy")
-        .unwrap()
-        .entry("acme", vec![]);
+    let key = cache.key_space("llm", "policy").unwrap().entry("acme", vec![]);
     let started = std::time::Instant::now();
-    let read = cache
-        .remember(&key, &options(), FailurePolicy::Degrade, || async {
-            Ok(json("d1"))
-        })
-        .await
-        .unwrap();
+    let read = cache.remember(&key, &options(), FailurePolicy::Degrade, || async { Ok(json("d1")) }).await.unwrap();
     assert_eq!(read.status, CacheStatus::Bypass);
-    assert!(
-        started.elapsed() < Duration::from_millis(2_000),
-        "{:?}",
-        started.elapsed()
-    );
+    assert!(started.elapsed() < Duration::from_millis(2_000), "{:?}", started.elapsed());
 }
 
 #[tokio::test]
 async fn the_circuit_breaker_stops_calling_a_failing_backend() {
     let mut redis = OwnRedis::start();
     let server = start_server_for(&redis.url()).await;
-    let cache = Cache::builder(Some(Arc::new(UpstashBackend::new(Arc::new(client(
-        &server,
-    ))))))
-    .circuit_breaker(3, 60_000)
-    .build();
-    let key = cache
-        .key_space("llm", "policy")
-        .unwrap()
-        .entry("acme", vec![]);
+    let cache = Cache::builder(Some(Arc::new(UpstashBackend::new(Arc::new(client(&server))))))
+        .circuit_breaker(3, 60_000)
+        .build();
+    let key = cache.key_space("llm", "policy").unwrap().entry("acme", vec![]);
     redis.stop();
     for _ in 0..10 {
-        let read = cache
-            .remember(&key, &options(), FailurePolicy::Degrade, || async {
-                Ok(json("d1"))
-            })
-            .await
-            .unwrap();
+        let read = cache.remember(&key, &options(), FailurePolicy::Degrade, || async { Ok(json("d1")) }).await.unwrap();
         assert_eq!(read.status, CacheStatus::Bypass);
     }
     let stats = cache.stats();
     assert_eq!(stats.backend_errors, 3, "three failures open the breaker");
     assert_eq!(stats.breaker_skips, 7, "the other reads skip the backend");
-    assert_eq!(
-        server.request_count(),
-        3,
-        "no request reached the server while open"
-    );
+    assert_eq!(server.request_count(), 3, "no request reached the server while open");
 }
 
 #[tokio::test]
@@ -665,20 +369,9 @@ async fn invalidations_are_published_as_validated_events() {
         .events_channel(&channel)
         .build();
     let before = s.client.round_trips();
-    let invalidation = Invalidation {
-        keys: vec!["k1".into()],
-        tags: vec!["tenant:acme".into()],
-        namespaces: vec![],
-    };
-    assert!(cache
-        .invalidate(&invalidation, FailurePolicy::FailClosed)
-        .await
-        .unwrap());
-    assert_eq!(
-        s.client.round_trips() - before,
-        1,
-        "delete, bump and PUBLISH in one round trip"
-    );
+    let invalidation = Invalidation { keys: vec!["k1".into()], tags: vec!["tenant:acme".into()], namespaces: vec![] };
+    assert!(cache.invalidate(&invalidation, FailurePolicy::FailClosed).await.unwrap());
+    assert_eq!(s.client.round_trips() - before, 1, "delete, bump and PUBLISH in one round trip");
     let message = tokio::time::timeout(Duration::from_secs(5), pubsub.on_message().next())
         .await
         .expect("an event within 5 s")

@@ -11,10 +11,7 @@ use std::sync::{Arc, Mutex};
 use async_trait::async_trait;
 use common::*;
 use edgecache::upstash::Command;
-use edgecache::{
-    Cache, CacheStatus, CachingStore, MemoryBackend, Store, StoreError, Ttl, UpstashBackend,
-    WritePolicy,
-};
+use edgecache::{Cache, CacheStatus, CachingStore, MemoryBackend, Store, StoreError, Ttl, UpstashBackend, WritePolicy};
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -43,10 +40,7 @@ impl Store for MapStore {
     async fn set(&self, id: &str, value: &Profile) -> Result<Profile, StoreError> {
         let mut rows = self.rows.lock().unwrap();
         let version = rows.get(id).map_or(1, |p| p.version + 1);
-        let stored = Profile {
-            version,
-            ..value.clone()
-        };
+        let stored = Profile { version, ..value.clone() };
         rows.insert(id.to_owned(), stored.clone());
         Ok(stored)
     }
@@ -57,28 +51,17 @@ impl Store for MapStore {
 }
 
 fn profile(name: &str) -> Profile {
-    Profile {
-        name: name.into(),
-        version: 0,
-    }
+    Profile { name: name.into(), version: 0 }
 }
 
 fn store_over(cache: &Cache) -> (CachingStore<MapStore>, MapStore) {
     let backing = MapStore::default();
-    let store = CachingStore::new(
-        backing.clone(),
-        cache,
-        cache.key_space("auth", "profile").unwrap(),
-        Ttl::secs(60),
-    );
+    let store = CachingStore::new(backing.clone(), cache, cache.key_space("auth", "profile").unwrap(), Ttl::secs(60));
     (store, backing)
 }
 
 fn memory_cache() -> Cache {
-    Cache::new(
-        Arc::new(MemoryBackend::new(NonZeroUsize::new(100).unwrap())),
-        "t",
-    )
+    Cache::new(Arc::new(MemoryBackend::new(NonZeroUsize::new(100).unwrap())), "t")
 }
 
 #[tokio::test]
@@ -91,36 +74,20 @@ async fn reads_miss_then_hit_and_writes_invalidate() {
 
     store.set("ada", &profile("Ada")).await.unwrap();
     let first = store.get_traced("ada").await.unwrap();
-    assert_eq!(
-        (first.status, first.value.as_ref().map(|p| p.version)),
-        (CacheStatus::Miss, Some(1))
-    );
+    assert_eq!((first.status, first.value.as_ref().map(|p| p.version)), (CacheStatus::Miss, Some(1)));
     let second = store.get_traced("ada").await.unwrap();
     assert_eq!(second.status, CacheStatus::Hit);
     assert_eq!(second.value, first.value);
-    assert_eq!(
-        backing.reads.load(Ordering::SeqCst),
-        1,
-        "the hit did not touch the backing store"
-    );
+    assert_eq!(backing.reads.load(Ordering::SeqCst), 1, "the hit did not touch the backing store");
 
     let key = store.key("ada");
     assert!(key.starts_with(&format!("{prefix}:auth:profile:")), "{key}");
-    let pttl = client
-        .command(&Command::new("PTTL").arg(&key))
-        .await
-        .unwrap()
-        .into_int()
-        .unwrap();
+    let pttl = client.command(&Command::new("PTTL").arg(&key)).await.unwrap().into_int().unwrap();
     assert!(pttl > 0 && pttl <= 60_000, "cached with its TTL: {pttl}");
 
     store.set("ada", &profile("Ada L.")).await.unwrap();
     let after = store.get_traced("ada").await.unwrap();
-    assert_eq!(
-        after.status,
-        CacheStatus::Miss,
-        "the write invalidated the entry"
-    );
+    assert_eq!(after.status, CacheStatus::Miss, "the write invalidated the entry");
     assert_eq!(after.value.unwrap().name, "Ada L.");
 }
 
@@ -140,10 +107,7 @@ async fn absent_values_are_not_cached_and_delete_invalidates() {
     let cache = memory_cache();
     let (store, backing) = store_over(&cache);
     assert_eq!(store.get_traced("nobody").await.unwrap().value, None);
-    assert_eq!(
-        store.get_traced("nobody").await.unwrap().status,
-        CacheStatus::Miss
-    );
+    assert_eq!(store.get_traced("nobody").await.unwrap().status, CacheStatus::Miss);
     store.set("cy", &profile("Cy")).await.unwrap();
     store.get("cy").await.unwrap();
     assert!(store.delete("cy").await.unwrap());
@@ -158,10 +122,7 @@ async fn a_disabled_cache_bypasses() {
     store.set("di", &profile("Di")).await.unwrap();
     for _ in 0..2 {
         let read = store.get_traced("di").await.unwrap();
-        assert_eq!(
-            (read.status, read.value.unwrap().name.as_str()),
-            (CacheStatus::Bypass, "Di")
-        );
+        assert_eq!((read.status, read.value.unwrap().name.as_str()), (CacheStatus::Bypass, "Di"));
     }
     assert_eq!(cache.health().await.backend, "none");
 }
@@ -170,41 +131,84 @@ async fn a_disabled_cache_bypasses() {
 async fn a_failing_cache_degrades_to_the_backing_store_and_counts_one_outage() {
     let mut redis = OwnRedis::start();
     let server = start_server_for(&redis.url()).await;
-    let cache = Cache::new(
-        Arc::new(UpstashBackend::new(Arc::new(client(&server)))),
-        "t",
-    );
+    let cache = Cache::new(Arc::new(UpstashBackend::new(Arc::new(client(&server)))), "t");
     let (store, _) = store_over(&cache);
     store.set("ed", &profile("Ed")).await.unwrap();
-    assert_eq!(
-        store.get_traced("ed").await.unwrap().status,
-        CacheStatus::Miss
-    );
+    assert_eq!(store.get_traced("ed").await.unwrap().status, CacheStatus::Miss);
     assert!(!cache.outage().is_failing());
 
     redis.stop();
     for _ in 0..3 {
         let read = store.get_traced("ed").await.unwrap();
-        assert_eq!(
-            (read.status, read.value.unwrap().name.as_str()),
-            (CacheStatus::Bypass, "Ed")
-        );
+        assert_eq!((read.status, read.value.unwrap().name.as_str()), (CacheStatus::Bypass, "Ed"));
     }
     // Writes still commit to the backing store while the cache is down.
     let stored = store.set("ed", &profile("Ed 2")).await.unwrap();
     assert_eq!(stored.version, 2);
-    assert_eq!(
-        store.get_traced("ed").await.unwrap().value.unwrap().name,
-        "Ed 2"
-    );
+    assert_eq!(store.get_traced("ed").await.unwrap().value.unwrap().name, "Ed 2");
     assert!(cache.outage().is_failing());
-    assert_eq!(
-        cache.outage().failures(),
-        5,
-        "3 reads + 1 invalidation + 1 read"
-    );
+    assert_eq!(cache.outage().failures(), 5, "3 reads + 1 invalidation + 1 read");
     let health = cache.health().await;
     assert!(!health.healthy);
     assert_eq!(health.backend, "upstash");
     assert!(health.error.unwrap().contains("500"));
+}
+
+/// Background work on the test's tokio runtime (Workers use `ctx.wait_until`).
+struct Tokio;
+
+impl Background for Tokio {
+    fn spawn(&self, task: BoxFuture) {
+        tokio::spawn(task);
+    }
+}
+
+#[tokio::test]
+async fn stale_entries_are_served_while_a_background_refresh_runs() {
+    let clock = ManualClock::new(1_000_000);
+    let memory = MemoryBackend::with_clock(NonZeroUsize::new(100).unwrap(), Arc::new(clock.clone()));
+    let cache = Cache::builder(Some(Arc::new(memory))).clock(Arc::new(clock.clone())).build();
+    let backing = MapStore::default();
+    let options = EntryOptions::new(Ttl::secs(10)).grace(Ttl::secs(60));
+    let store =
+        CachingStore::with_options(backing.clone(), &cache, cache.key_space("auth", "profile").unwrap(), options)
+            .with_background(Arc::new(Tokio));
+    store.set("ada", &profile("Ada")).await.unwrap();
+    assert_eq!(store.get_traced("ada").await.unwrap().status, CacheStatus::Miss);
+    // The source changes behind the cache, and the entry goes past its TTL.
+    backing.rows.lock().unwrap().insert("ada".into(), Profile { name: "Ada v2".into(), version: 2 });
+    clock.advance_ms(11_000);
+    let stale = store.get_traced("ada").await.unwrap();
+    assert_eq!((stale.status, stale.value.unwrap().name.as_str()), (CacheStatus::Stale, "Ada"), "served at once");
+    // The refresh runs in the background; then the entry is fresh again.
+    for _ in 0..100 {
+        let read = store.get_traced("ada").await.unwrap();
+        if read.status == CacheStatus::Hit {
+            assert_eq!(read.value.unwrap().name, "Ada v2");
+            assert_eq!(cache.stats().stale_served, 1);
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    panic!("the background refresh did not land");
+}
+
+#[tokio::test]
+async fn tags_invalidate_every_entry_that_carries_them() {
+    let cache = memory_cache();
+    let backing = MapStore::default();
+    let store = CachingStore::new(backing.clone(), &cache, cache.key_space("auth", "profile").unwrap(), Ttl::secs(60))
+        .with_tags(|id| vec![format!("team:{}", &id[..1])]);
+    for id in ["a1", "a2", "b1"] {
+        store.set(id, &profile(id)).await.unwrap();
+        store.get(id).await.unwrap();
+        assert_eq!(store.get_traced(id).await.unwrap().status, CacheStatus::Hit);
+    }
+    assert!(cache.invalidate_tags(&["team:a"], FailurePolicy::FailClosed).await.unwrap());
+    assert_eq!(store.get_traced("a1").await.unwrap().status, CacheStatus::Miss);
+    assert_eq!(store.get_traced("a2").await.unwrap().status, CacheStatus::Miss);
+    assert_eq!(store.get_traced("b1").await.unwrap().status, CacheStatus::Hit, "other tags keep their entries");
+    // A write invalidates the written entry's tags too.
+    store.set("a1", &profile("a1 v2")).await.unwrap();
+    assert_eq!(store.get_traced("a2").await.unwrap().status, CacheStatus::Miss);
 }

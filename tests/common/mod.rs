@@ -26,7 +26,11 @@ pub async fn start_server_for(redis_url: &str) -> upstash_local::Server {
         read_only_token: Some(READ_ONLY_TOKEN.into()),
     })
     .await
-    .unwrap_or_else(|e| panic!("upstash-local could not start against {redis_url} (is redis-server running? `npm test` starts one): {e:#}"))
+    .unwrap_or_else(|e| {
+        panic!(
+            "upstash-local could not start against {redis_url} (is redis-server running? `npm test` starts one): {e:#}"
+        )
+    })
 }
 
 pub async fn start_server() -> upstash_local::Server {
@@ -46,14 +50,8 @@ pub fn client(server: &upstash_local::Server) -> UpstashClient {
 /// A key prefix no other test (or run) uses.
 pub fn unique(name: &str) -> String {
     static NEXT: AtomicU64 = AtomicU64::new(0);
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_nanos();
-    format!(
-        "test:{name}:{nanos:x}{}",
-        NEXT.fetch_add(1, Ordering::Relaxed)
-    )
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos();
+    format!("test:{name}:{nanos:x}{}", NEXT.fetch_add(1, Ordering::Relaxed))
 }
 
 /// A redis-server of the test's own, on a free port, that the test may kill.
@@ -66,16 +64,7 @@ impl OwnRedis {
     pub fn start() -> OwnRedis {
         let port = free_port();
         let child = Command::new("redis-server")
-            .args([
-                "--port",
-                &port.to_string(),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-            ])
+            .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
             .stdout(Stdio::null())
             .spawn()
             .expect("redis-server on PATH (`npm test` installs it)");
@@ -105,18 +94,12 @@ impl Drop for OwnRedis {
 }
 
 pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
 /// A TCP server that accepts one connection, reads the request, then answers
 /// `response` (or nothing, when `None`) and reports when the client hung up.
-pub fn raw_http_server(
-    response: Option<&'static str>,
-) -> (SocketAddr, std::sync::mpsc::Receiver<Duration>) {
+pub fn raw_http_server(response: Option<&'static str>) -> (SocketAddr, std::sync::mpsc::Receiver<Duration>) {
     use std::io::{Read, Write};
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = listener.local_addr().unwrap();
@@ -131,9 +114,7 @@ pub fn raw_http_server(
             let _ = stream.flush();
         }
         // Wait for the client to close its side (EOF) and say how long it took.
-        stream
-            .set_read_timeout(Some(Duration::from_secs(10)))
-            .unwrap();
+        stream.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
         loop {
             match stream.read(&mut buf) {
                 Ok(0) | Err(_) => break,

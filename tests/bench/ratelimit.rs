@@ -1,0 +1,174 @@
+//! `cargo bench --bench ratelimit`: what a rate-limit check costs, as counts
+//! and ratios (these machines are shared and noisy; nothing is asserted).
+//!
+//! - REST round trips per check (the client's count, and upstash-local's):
+//!   allowed, refused by the block cache, two limits all-or-nothing, in a
+//!   caller's pipeline beside an MGET, and the first check after SCRIPT FLUSH;
+//! - checks per second through upstash-local for each algorithm, one client
+//!   in sequence and 8 concurrent clients (each its own `UpstashClient` and
+//!   `Limiter`, like isolates).
+//!
+//! Runs against a redis-server of its own (it flushes scripts), started here;
+//! `RATELIMIT_BENCH_CHECKS` sets the checks per measurement (default 400).
+
+#[path = "../common/mod.rs"]
+mod common;
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use common::*;
+use edgecache::ratelimit::{Algorithm, Limiter, Prepared};
+use edgecache::upstash::{Command, UpstashClient};
+
+const CONCURRENT: usize = 8;
+
+fn checks() -> usize {
+    std::env::var("RATELIMIT_BENCH_CHECKS").ok().and_then(|v| v.parse().ok()).unwrap_or(400)
+}
+
+fn limiter(client: &Arc<UpstashClient>, prefix: &str, name: &str, algorithm: Algorithm, limit: u64) -> Limiter {
+    Limiter::builder(client.clone(), name, algorithm, limit, 60_000).prefix(prefix).build().unwrap()
+}
+
+/// Average REST round trips of `times` runs of `measured`, by the client's
+/// count and by upstash-local's.
+async fn round_trips<F, Fut>(
+    server: &upstash_local::Server,
+    client: &UpstashClient,
+    times: usize,
+    mut measured: F,
+) -> (f64, f64)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
+    let (c0, s0) = (client.round_trips(), server.request_count());
+    for _ in 0..times {
+        measured().await;
+    }
+    let n = times as f64;
+    ((client.round_trips() - c0) as f64 / n, (server.request_count() - s0) as f64 / n)
+}
+
+#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+async fn main() {
+    let redis = OwnRedis::start();
+    let server = start_server_for(&redis.url()).await;
+    let client = Arc::new(client(&server));
+    let prefix = unique("bench").replace(':', "-");
+    let n = checks();
+
+    println!("REST round trips per rate-limit check (client count / upstash-local count)");
+    println!("{:<44} {:>8} {:>8}", "check", "client", "server");
+    let big = limiter(&client, &prefix, "client", Algorithm::Gcra, 1_000_000_000);
+    big.limit("warm-up", 1).await.unwrap();
+    let allowed = round_trips(&server, &client, 100, || async {
+        assert!(big.limit("ip", 1).await.unwrap().success);
+    })
+    .await;
+    let tiny = limiter(&client, &prefix, "tiny", Algorithm::Gcra, 1);
+    tiny.limit("ip", 1).await.unwrap();
+    let cached = round_trips(&server, &client, 100, || async {
+        assert!(!tiny.limit("ip", 1).await.unwrap().success);
+    })
+    .await;
+    let tenant = limiter(&client, &prefix, "tenant", Algorithm::SlidingLog, 1_000_000);
+    let multi = round_trips(&server, &client, 100, || async {
+        let m = Limiter::limit_all(&[(&big, "ip", 1), (&tenant, "acme", 1)]).await.unwrap();
+        assert!(m.success);
+    })
+    .await;
+    let cache_key = format!("{prefix}:policy");
+    let pipelined = round_trips(&server, &client, 100, || async {
+        let Prepared::Check(check) = Limiter::prepare_all(&[(&big, "ip", 1), (&tenant, "acme", 1)]).unwrap() else {
+            panic!("not blocked")
+        };
+        let mut outcomes = client.pipeline(&[Command::new("MGET").arg(&cache_key), check.command()]).await.unwrap();
+        assert!(check.resolve(outcomes.pop().unwrap()).await.success);
+    })
+    .await;
+    let flush = Command::new("SCRIPT").arg("FLUSH");
+    let mut after_flush = (0.0, 0.0);
+    for _ in 0..20 {
+        client.command(&flush).await.unwrap();
+        let one = round_trips(&server, &client, 1, || async {
+            assert!(big.limit("ip", 1).await.unwrap().success);
+        })
+        .await;
+        after_flush = (after_flush.0 + one.0 / 20.0, after_flush.1 + one.1 / 20.0);
+    }
+    let next = round_trips(&server, &client, 100, || async {
+        big.limit("ip", 1).await.unwrap();
+    })
+    .await;
+    for (label, (c, s)) in [
+        ("allowed", allowed),
+        ("refused, identifier in the block cache", cached),
+        ("two limits, all-or-nothing (limit_all)", multi),
+        ("two limits + MGET in one /pipeline", pipelined),
+        ("first check after SCRIPT FLUSH", after_flush),
+        ("checks after that", next),
+    ] {
+        println!("{label:<44} {c:>8.2} {s:>8.2}");
+    }
+
+    println!();
+    println!("Checks per second through upstash-local ({n} checks per run; hot identifier, always allowed)");
+    println!("{:<24} {:>12} {:>16} {:>8}", "algorithm", "sequential", format!("{CONCURRENT} concurrent"), "ratio");
+    for algorithm in [
+        Algorithm::FixedWindow,
+        Algorithm::SlidingWindow,
+        Algorithm::SlidingLog,
+        Algorithm::TokenBucket,
+        Algorithm::Gcra,
+        Algorithm::UpstashFixedWindow,
+        Algorithm::UpstashSlidingWindow,
+    ] {
+        let p = unique("bench").replace(':', "-");
+        let l = Limiter::builder(client.clone(), "client", algorithm, 1_000_000, 60_000).prefix(&p).build().unwrap();
+        l.limit("warm-up", 1).await.unwrap();
+        let started = Instant::now();
+        for _ in 0..n {
+            l.limit("hot", 1).await.unwrap();
+        }
+        let sequential = n as f64 / started.elapsed().as_secs_f64();
+
+        let limiters: Vec<Arc<Limiter>> = (0..CONCURRENT)
+            .map(|_| {
+                Arc::new(
+                    Limiter::builder(Arc::new(common::client(&server)), "client", algorithm, 1_000_000, 60_000)
+                        .prefix(&p)
+                        .build()
+                        .unwrap(),
+                )
+            })
+            .collect();
+        for l in &limiters {
+            l.limit("warm-up", 1).await.unwrap();
+        }
+        let started = Instant::now();
+        let tasks: Vec<_> = limiters
+            .into_iter()
+            .map(|l| {
+                tokio::spawn(async move {
+                    for _ in 0..n / CONCURRENT {
+                        l.limit("hot", 1).await.unwrap();
+                    }
+                })
+            })
+            .collect();
+        for t in tasks {
+            t.await.unwrap();
+        }
+        let concurrent = (n / CONCURRENT * CONCURRENT) as f64 / started.elapsed().as_secs_f64();
+        println!(
+            "{:<24} {:>12.0} {:>16.0} {:>8.2}",
+            algorithm.as_str(),
+            sequential,
+            concurrent,
+            concurrent / sequential
+        );
+    }
+    drop(redis);
+}
