@@ -11,7 +11,11 @@ use std::sync::{Arc, Mutex};
 use async_trait::async_trait;
 use common::*;
 use edgecache::upstash::Command;
-use edgecache::{Cache, CacheStatus, CachingStore, MemoryBackend, Store, StoreError, Ttl, UpstashBackend, WritePolicy};
+use edgecache::clock::ManualClock;
+use edgecache::{
+    Background, BoxFuture, Cache, CacheStatus, CachingStore, EntryOptions, FailurePolicy, MemoryBackend, Store,
+    StoreError, Ttl, UpstashBackend, WritePolicy,
+};
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
