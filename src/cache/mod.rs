@@ -207,6 +207,7 @@ impl CacheBuilder {
                 breaker,
                 stats: Stats::default(),
                 flights: SingleFlight::new(),
+                refreshing: Default::default(),
             }),
         }
     }
@@ -231,7 +232,12 @@ struct Inner {
     breaker: CircuitBreaker,
     stats: Stats,
     flights: SingleFlight<SharedLookup>,
+    /// Keys with a background refresh under way, and since when (ms).
+    refreshing: std::sync::Mutex<std::collections::HashMap<String, u64>>,
 }
+
+/// A refresh claim older than this (ms) may be taken over: its task never ran.
+const REFRESH_CLAIM_MS: u64 = 30_000;
 
 /// The cache's health, as `GET /health` reports it.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -605,7 +611,9 @@ impl Cache {
         };
         if let (Some(entry), StaleMode::ServeAndDefer) = (&stale, stale_mode) {
             Stats::bump(&stats.stale_served);
-            return Ok((Lookup { value: raw_bytes(entry), status: CacheStatus::Stale }, Some(found.fence)));
+            // One background refresh per key at a time.
+            let fence = self.claim_refresh(&key.key, now_ms).then_some(found.fence);
+            return Ok((Lookup { value: raw_bytes(entry), status: CacheStatus::Stale }, fence));
         }
         let loaded = self.load_once(key, &found.fence, options, policy, loader).await;
         match (loaded, stale) {
@@ -652,6 +660,19 @@ impl Cache {
     {
         if let Err(error) = self.load_once(key, fence, options, FailurePolicy::Degrade, loader).await {
             log::warn!("edgecache: background refresh of {} failed: {error}", key.key);
+        }
+        self.inner.refreshing.lock().unwrap_or_else(|p| p.into_inner()).remove(&key.key);
+    }
+
+    /// Claims the background refresh of `key`; false while another runs.
+    fn claim_refresh(&self, key: &str, now_ms: u64) -> bool {
+        let mut refreshing = self.inner.refreshing.lock().unwrap_or_else(|p| p.into_inner());
+        match refreshing.get(key) {
+            Some(since) if now_ms.saturating_sub(*since) < REFRESH_CLAIM_MS => false,
+            _ => {
+                refreshing.insert(key.to_owned(), now_ms);
+                true
+            }
         }
     }
 
