@@ -38,6 +38,32 @@ describe("across isolates", () => {
   });
 });
 
+describe("grace", () => {
+  test("past its TTL an entry is served stale while ctx.waitUntil refreshes it", async () => {
+    const upstash = await startUpstashLocal();
+    const worker = await startWorker(
+      upstashVars(upstash, { CACHE_TTL_POLICY_SECONDS: "1", CACHE_GRACE_SECONDS: "60", CACHE_L1_MAX_STALENESS_MS: "0" }),
+    );
+    try {
+      await putJson(worker, policyPath, POLICY);
+      assert.equal((await worker.fetch(policyPath)).headers.get("x-cache"), "miss");
+      // Change the source of truth behind the cache's back, then let the TTL pass.
+      await worker.db.prepare("UPDATE tenant_llm_policies SET default_model = 'm2' WHERE tenant_id = 'acme'").run();
+      await new Promise((r) => setTimeout(r, 1_100));
+      const stale = await worker.fetch(policyPath);
+      assert.equal(stale.headers.get("x-cache"), "stale");
+      assert.equal((await stale.json()).defaultModel, "m1", "the stale copy, at once");
+      await within(3_000, "the refreshed entry", async () => {
+        const response = await worker.fetch(policyPath);
+        return response.headers.get("x-cache") === "hit" && (await response.json()).defaultModel === "m2";
+      });
+    } finally {
+      await worker.dispose();
+      await upstash.stop();
+    }
+  });
+});
+
 describe("failures", () => {
   test("a stalled Upstash: reads answer from D1 within the timeout", async () => {
     const stalled = await startStalledServer();
