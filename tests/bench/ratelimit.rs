@@ -61,7 +61,7 @@ async fn main() {
 
     println!("REST round trips per rate-limit check (client count / upstash-local count)");
     println!("{:<44} {:>8} {:>8}", "check", "client", "server");
-    let big = limiter(&client, &prefix, "client", Algorithm::Gcra, 1_000_000_000);
+    let big = limiter(&client, &prefix, "client", Algorithm::Gcra, 10_000_000);
     big.limit("warm-up", 1).await.unwrap();
     let allowed = round_trips(&server, &client, 100, || async {
         assert!(big.limit("ip", 1).await.unwrap().success);
