@@ -309,6 +309,20 @@ impl<S: Store + 'static> CachingStore<S> {
     /// [`StoreError`] when the backing store fails (and no stale entry can
     /// stand in), or a cache error under `FailClosed`.
     pub async fn get_traced(&self, id: &str) -> Result<Lookup<Option<S::Value>>, StoreError> {
+        self.get_traced_ahead(id, None).await
+    }
+
+    /// [`get_traced`](Self::get_traced), finishing a shared-tier read that
+    /// [`Cache::read_along`] already made (sharing a round trip with another
+    /// command); a read-ahead of another key is ignored.
+    ///
+    /// # Errors
+    /// As [`get_traced`](Self::get_traced).
+    pub async fn get_traced_ahead(
+        &self,
+        id: &str,
+        ahead: Option<crate::cache::ReadAhead>,
+    ) -> Result<Lookup<Option<S::Value>>, StoreError> {
         let shared = &self.shared;
         let key = self.entry_key(id);
         let mode = if shared.background.is_some() {
@@ -318,7 +332,7 @@ impl<S: Store + 'static> CachingStore<S> {
         };
         let (lookup, refresh) = shared
             .cache
-            .remember_with(&key, &shared.options, shared.read_policy, mode, || {
+            .remember_with(&key, &shared.options, shared.read_policy, mode, ahead, || {
                 load(shared, id)
             })
             .await?;

@@ -218,3 +218,31 @@ async fn tags_invalidate_every_entry_that_carries_them() {
     store.set("a1", &profile("a1 v2")).await.unwrap();
     assert_eq!(store.get_traced("a2").await.unwrap().status, CacheStatus::Miss);
 }
+
+#[tokio::test]
+async fn another_command_rides_along_with_the_cache_read_in_one_round_trip() {
+    let server = start_server().await;
+    let client = Arc::new(client(&server));
+    let prefix = unique("ride").replace(':', "-");
+    let cache = Cache::new(Arc::new(UpstashBackend::new(client.clone())), &prefix);
+    let (store, backing) = store_over(&cache);
+    let counter = format!("{prefix}:counter");
+    let rider = Command::new("INCR").arg(&counter);
+    store.set("ada", &profile("Ada")).await.unwrap();
+    store.get("ada").await.unwrap(); // cached
+
+    let before = client.round_trips();
+    let (rider_outcome, ahead) = cache.read_along(&store.entry_key("ada"), &rider).await.expect("an Upstash read");
+    assert_eq!(rider_outcome.unwrap().into_int().unwrap(), 1);
+    let hit = store.get_traced_ahead("ada", Some(ahead)).await.unwrap();
+    assert_eq!((hit.status, hit.value.unwrap().name.as_str()), (CacheStatus::Hit, "Ada"));
+    assert_eq!(client.round_trips() - before, 1, "the rider and the read shared one request");
+
+    let before = client.round_trips();
+    let (_, ahead) = cache.read_along(&store.entry_key("bo"), &rider).await.unwrap();
+    backing.rows.lock().unwrap().insert("bo".into(), profile("Bo"));
+    let miss = store.get_traced_ahead("bo", Some(ahead)).await.unwrap();
+    assert_eq!((miss.status, miss.value.unwrap().name.as_str()), (CacheStatus::Miss, "Bo"));
+    assert_eq!(client.round_trips() - before, 2, "one shared request, then the write-back");
+    client.command(&Command::new("DEL").arg(&counter)).await.unwrap();
+}

@@ -160,4 +160,11 @@ pub trait CacheBackend: crate::MaybeSendSync {
     /// # Errors
     /// [`CacheError`] when it does not.
     async fn ping(&self) -> Result<(), CacheError>;
+
+    /// The Upstash client behind this backend, if any: lets a caller send its
+    /// own commands in the same REST request as a cache read
+    /// ([`Cache::read_along`](crate::Cache::read_along)).
+    fn upstash_client(&self) -> Option<&std::sync::Arc<crate::upstash::UpstashClient>> {
+        None
+    }
 }

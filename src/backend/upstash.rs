@@ -161,4 +161,8 @@ impl CacheBackend for UpstashBackend {
     async fn ping(&self) -> Result<(), CacheError> {
         Ok(self.client.ping().await?)
     }
+
+    fn upstash_client(&self) -> Option<&Arc<UpstashClient>> {
+        Some(&self.client)
+    }
 }

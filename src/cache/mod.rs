@@ -52,7 +52,7 @@ use crate::failure::{CircuitBreaker, FailurePolicy};
 use crate::keys::{epoch_key, tag_key, EntryKey, KeySpace};
 use crate::outage::OutageLog;
 use crate::store::{CacheStatus, Lookup, StoreError};
-use crate::upstash::UpstashClient;
+use crate::upstash::{Command, Reply, UpstashClient, UpstashError};
 use crate::Ttl;
 
 /// How long entries live, per cached store or call.
@@ -126,6 +126,17 @@ pub(crate) enum StaleMode {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Fence {
     seen: Vec<Option<String>>,
+}
+
+/// A shared-tier read made ahead by [`Cache::read_along`].
+pub struct ReadAhead {
+    key: String,
+    found: Result<Found, CacheError>,
+}
+
+/// The keys one read fetches: the entry, then its version keys.
+fn read_keys(key: &EntryKey) -> Vec<&str> {
+    std::iter::once(key.key.as_str()).chain(key.version_keys.iter().map(String::as_str)).collect()
 }
 
 /// What a read of the shared tier found.
@@ -372,10 +383,14 @@ impl Cache {
     /// Reads an entry and its versions from the shared tier: one round trip.
     async fn read_shared(&self, key: &EntryKey) -> Result<Found, CacheError> {
         let backend = self.guarded()?;
-        let mut keys: Vec<&str> = Vec::with_capacity(key.version_keys.len() + 1);
-        keys.push(&key.key);
-        keys.extend(key.version_keys.iter().map(String::as_str));
-        let mut values = self.observe("read", backend.get_many(&keys).await)?.into_iter();
+        let keys = read_keys(key);
+        let values = self.observe("read", backend.get_many(&keys).await)?;
+        Ok(self.judge(key, values))
+    }
+
+    /// Judges what an `MGET` of [`read_keys`] answered.
+    fn judge(&self, key: &EntryKey, values: Vec<Option<Vec<u8>>>) -> Found {
+        let mut values = values.into_iter();
         let entry = values.next().flatten().and_then(|bytes| Entry::decode(&bytes));
         let seen: Vec<Option<String>> =
             values.map(|v| v.map(|bytes| String::from_utf8_lossy(&bytes).into_owned())).collect();
@@ -383,7 +398,43 @@ impl Cache {
             Some(entry) => entry.judge(&key.version_keys, &seen, self.now_ms()),
             None => Judgement::Unusable,
         };
-        Ok(Found { entry, judgement, fence: Fence { seen } })
+        Found { entry, judgement, fence: Fence { seen } }
+    }
+
+    /// Sends `rider` (any command, e.g. a rate-limit check) and the shared-tier
+    /// read of `key` in ONE REST request (`/pipeline`), so a request that needs
+    /// both pays one round trip. Answers the rider's outcome and the read, to
+    /// finish with [`CachingStore::get_traced_ahead`](crate::CachingStore::get_traced_ahead)
+    /// once the caller has decided to go on (say, the request was not rate limited).
+    ///
+    /// Answers `None` (send the rider alone, then read as usual) when the read
+    /// needs no round trip (an L1 hit), when the backend is not Upstash, when
+    /// caching is off, or while the circuit breaker is open.
+    pub async fn read_along(&self, key: &EntryKey, rider: &Command) -> Option<(Result<Reply, UpstashError>, ReadAhead)> {
+        let client = self.inner.backend.as_ref()?.upstash_client()?;
+        if !self.inner.breaker.allows() {
+            return None;
+        }
+        if self.inner.l1.as_ref().is_some_and(|l1| l1.get(&key.key, self.now_ms()).is_some()) {
+            return None;
+        }
+        let read = Command::new("MGET").args_from(read_keys(key));
+        match client.pipeline(&[rider.clone(), read]).await {
+            Ok(mut outcomes) => {
+                let read = outcomes.pop().expect("two outcomes");
+                let rider = outcomes.pop().expect("two outcomes");
+                let values = read
+                    .and_then(|reply| reply.into_array()?.into_iter().map(Reply::into_bytes).collect::<Result<Vec<_>, _>>())
+                    .map_err(CacheError::from);
+                let found = self.observe("read", values).map(|values| self.judge(key, values));
+                Some((rider, ReadAhead { key: key.key.clone(), found }))
+            }
+            Err(error) => {
+                let failed = CacheError::from(error.clone());
+                let _ = self.observe::<()>("read", Err(failed.clone()));
+                Some((Err(error), ReadAhead { key: key.key.clone(), found: Err(failed) }))
+            }
+        }
     }
 
     /// Reads `key` (L1, then L2) and says what it found, with the fence for a
@@ -506,7 +557,7 @@ impl Cache {
         F: FnOnce() -> Fut,
         Fut: Future<Output = Loaded>,
     {
-        self.remember_with(key, options, policy, StaleMode::RefreshInline, loader).await.map(|(lookup, _)| lookup)
+        self.remember_with(key, options, policy, StaleMode::RefreshInline, None, loader).await.map(|(lookup, _)| lookup)
     }
 
     /// [`remember`](Self::remember), where a stale entry may instead be served
@@ -517,6 +568,7 @@ impl Cache {
         options: &EntryOptions,
         policy: FailurePolicy,
         stale_mode: StaleMode,
+        ahead: Option<ReadAhead>,
         loader: F,
     ) -> Result<(Lookup<Option<Vec<u8>>>, Option<Fence>), StoreError>
     where
@@ -534,7 +586,9 @@ impl Cache {
                 .early_refresh_beta
                 .is_some_and(|beta| entry.should_refresh_early(now_ms, beta, crate::random::unit_interval()))
         };
-        if let Some(entry) = self.inner.l1.as_ref().and_then(|l1| l1.get(&key.key, now_ms)) {
+        let prefetched = ahead.filter(|ahead| ahead.key == key.key).map(|ahead| ahead.found);
+        let l1 = self.inner.l1.as_ref().filter(|_| prefetched.is_none());
+        if let Some(entry) = l1.and_then(|l1| l1.get(&key.key, now_ms)) {
             if !early(&entry) {
                 Stats::bump(&stats.l1_hits);
                 if entry.value.is_none() {
@@ -556,7 +610,7 @@ impl Cache {
                 Err(_) => None,
             },
         };
-        let result = self.lookup_shared(key, options, policy, stale_mode, loader).await;
+        let result = self.lookup_shared(key, options, policy, stale_mode, prefetched, loader).await;
         if let Some(leader) = leader {
             leader.finish(&result.as_ref().map(|(lookup, _)| lookup.clone()).map_err(Clone::clone));
         }
@@ -571,6 +625,7 @@ impl Cache {
         options: &EntryOptions,
         policy: FailurePolicy,
         stale_mode: StaleMode,
+        prefetched: Option<Result<Found, CacheError>>,
         loader: F,
     ) -> Result<(Lookup<Option<Vec<u8>>>, Option<Fence>), StoreError>
     where
@@ -584,7 +639,11 @@ impl Cache {
                 .early_refresh_beta
                 .is_some_and(|beta| entry.should_refresh_early(now_ms, beta, crate::random::unit_interval()))
         };
-        let found = match self.read_shared(key).await {
+        let read = match prefetched {
+            Some(found) => found,
+            None => self.read_shared(key).await,
+        };
+        let found = match read {
             Ok(found) => found,
             Err(error) => {
                 if policy == FailurePolicy::FailClosed {
