@@ -34,42 +34,19 @@ async fn own() -> Own {
     let redis = OwnRedis::start();
     let server = start_server_for(&redis.url()).await;
     let client = Arc::new(client(&server));
-    Own {
-        _redis: redis,
-        server,
-        client,
-    }
+    Own { _redis: redis, server, client }
 }
 
-fn limiter(
-    client: &Arc<UpstashClient>,
-    prefix: &str,
-    algorithm: Algorithm,
-    limit: u64,
-    window_ms: u64,
-) -> Limiter {
-    Limiter::builder(client.clone(), "client", algorithm, limit, window_ms)
-        .prefix(prefix)
-        .build()
-        .unwrap()
+fn limiter(client: &Arc<UpstashClient>, prefix: &str, algorithm: Algorithm, limit: u64, window_ms: u64) -> Limiter {
+    Limiter::builder(client.clone(), "client", algorithm, limit, window_ms).prefix(prefix).build().unwrap()
 }
 
 async fn pttl_of_keys(client: &UpstashClient, pattern: &str) -> Vec<(String, i64)> {
-    let keys = client
-        .command(&Command::new("KEYS").arg(pattern))
-        .await
-        .unwrap()
-        .into_array()
-        .unwrap();
+    let keys = client.command(&Command::new("KEYS").arg(pattern)).await.unwrap().into_array().unwrap();
     let mut out = Vec::new();
     for key in keys {
         let key = String::from_utf8(key.into_bytes().unwrap().unwrap()).unwrap();
-        let ttl = client
-            .command(&Command::new("PTTL").arg(&key))
-            .await
-            .unwrap()
-            .into_int()
-            .unwrap();
+        let ttl = client.command(&Command::new("PTTL").arg(&key)).await.unwrap().into_int().unwrap();
         out.push((key, ttl));
     }
     out
@@ -92,10 +69,7 @@ async fn rejected_requests_consume_no_quota_in_any_algorithm() {
             assert!(refused.retry_after_ms > 0, "{algorithm}");
         }
         let last = l.limit("ip-1", 1).await.unwrap();
-        assert!(
-            last.success,
-            "{algorithm}: the refusals were counted: {last:?}"
-        );
+        assert!(last.success, "{algorithm}: the refusals were counted: {last:?}");
         assert_eq!(last.remaining, 0, "{algorithm}");
         for (key, ttl) in pttl_of_keys(&client, &format!("{p}:*")).await {
             assert!(ttl > 0, "{algorithm}: {key} has PTTL {ttl}");
@@ -114,32 +88,19 @@ async fn remaining_is_never_negative_in_the_raw_script_reply() {
             .build()
             .unwrap();
         for cost in [3, 4, 1, 2, 4, 1, -1, 4, 3] {
-            let Prepared::Check(check) = l.prepare("ip", cost).unwrap() else {
-                panic!("no block cache")
-            };
+            let Prepared::Check(check) = l.prepare("ip", cost).unwrap() else { panic!("no block cache") };
             let reply = eval_raw(&client, &check).await;
-            let values: Vec<i64> = reply
-                .into_array()
-                .unwrap()
-                .into_iter()
-                .map(|r| r.into_int().unwrap())
-                .collect();
+            let values: Vec<i64> = reply.into_array().unwrap().into_iter().map(|r| r.into_int().unwrap()).collect();
             // {all_ok, ok, remaining, reset_ms, retry_ms, block_ms, now_ms}
             assert_eq!(values.len(), 7);
-            assert!(
-                (0..=4).contains(&values[2]),
-                "{algorithm}: remaining {values:?}"
-            );
+            assert!((0..=4).contains(&values[2]), "{algorithm}: remaining {values:?}");
             assert!(values.iter().all(|v| *v >= 0), "{algorithm}: {values:?}");
         }
     }
 }
 
 /// A prepared check sent without deciding: the script's raw reply.
-async fn eval_raw(
-    client: &UpstashClient,
-    check: &edgecache::ratelimit::PreparedCheck<'_>,
-) -> Reply {
+async fn eval_raw(client: &UpstashClient, check: &edgecache::ratelimit::PreparedCheck<'_>) -> Reply {
     match client.command(&check.command()).await {
         Err(e) if e.is_noscript() => client.command(&check.eval_command()).await.unwrap(),
         other => other.unwrap(),
@@ -153,19 +114,9 @@ async fn cost_above_the_limit_is_a_typed_error_before_any_round_trip() {
     let l = limiter(&client, &prefix("cost"), Algorithm::Gcra, 5, 60_000);
     let before = client.round_trips();
     let err = l.limit("ip", 6).await.unwrap_err();
-    assert_eq!(
-        err,
-        RateLimitError::CostExceedsLimit {
-            policy: "client".into(),
-            cost: 6,
-            max_cost: 5
-        }
-    );
+    assert_eq!(err, RateLimitError::CostExceedsLimit { policy: "client".into(), cost: 6, max_cost: 5 });
     assert!(err.to_string().contains("cost 6"), "{err}");
-    assert!(matches!(
-        l.limit("ip", -6).await,
-        Err(RateLimitError::CostExceedsLimit { .. })
-    ));
+    assert!(matches!(l.limit("ip", -6).await, Err(RateLimitError::CostExceedsLimit { .. })));
     assert_eq!(client.round_trips(), before, "no request was sent");
     // Not a lock-out: the whole limit is still there.
     let d = l.limit("ip", 5).await.unwrap();
@@ -176,10 +127,7 @@ async fn cost_above_the_limit_is_a_typed_error_before_any_round_trip() {
         .prefix(&prefix("cost"))
         .build()
         .unwrap();
-    assert!(matches!(
-        paced.limit("ip", 3).await,
-        Err(RateLimitError::CostExceedsLimit { max_cost: 2, .. })
-    ));
+    assert!(matches!(paced.limit("ip", 3).await, Err(RateLimitError::CostExceedsLimit { max_cost: 2, .. })));
 }
 
 #[tokio::test]
@@ -192,11 +140,7 @@ async fn refunds_never_raise_remaining_above_the_limit() {
         let refund = l.limit("ip", -5).await.unwrap();
         assert!(refund.success, "{algorithm}");
         assert_eq!(refund.remaining, 5, "{algorithm}: {refund:?}");
-        assert_eq!(
-            l.get_remaining("ip").await.unwrap().remaining,
-            5,
-            "{algorithm}"
-        );
+        assert_eq!(l.get_remaining("ip").await.unwrap().remaining, 5, "{algorithm}");
         // The refund gave back what was spent, not more.
         assert!(l.limit("ip", 5).await.unwrap().success, "{algorithm}");
         assert!(!l.limit("ip", 1).await.unwrap().success, "{algorithm}");
@@ -212,38 +156,21 @@ async fn get_remaining_reads_without_spending_and_reset_forgets() {
     for algorithm in EXACT {
         let p = prefix("getreset");
         let l = limiter(&client, &p, algorithm, 4, 60_000);
-        assert_eq!(
-            l.get_remaining("ip").await.unwrap().remaining,
-            4,
-            "{algorithm}"
-        );
+        assert_eq!(l.get_remaining("ip").await.unwrap().remaining, 4, "{algorithm}");
         l.limit("ip", 3).await.unwrap();
         for _ in 0..3 {
             let r = l.get_remaining("ip").await.unwrap();
             assert_eq!(r.remaining, 1, "{algorithm}: get_remaining spent quota");
             assert!(r.success);
         }
-        assert_eq!(
-            l.limit("ip", 0).await.unwrap().remaining,
-            1,
-            "{algorithm}: cost 0 spent quota"
-        );
+        assert_eq!(l.limit("ip", 0).await.unwrap().remaining, 1, "{algorithm}: cost 0 spent quota");
         l.limit("ip", 1).await.unwrap();
         let empty = l.get_remaining("ip").await.unwrap();
-        assert!(
-            !empty.success && empty.remaining == 0 && empty.retry_after_ms > 0,
-            "{empty:?}"
-        );
+        assert!(!empty.success && empty.remaining == 0 && empty.retry_after_ms > 0, "{empty:?}");
         l.reset("ip").await.unwrap();
-        assert!(
-            pttl_of_keys(&client, &format!("{p}:*")).await.is_empty(),
-            "{algorithm}"
-        );
+        assert!(pttl_of_keys(&client, &format!("{p}:*")).await.is_empty(), "{algorithm}");
         let fresh = l.limit("ip", 4).await.unwrap();
-        assert!(
-            fresh.success,
-            "{algorithm}: reset did not forget: {fresh:?}"
-        );
+        assert!(fresh.success, "{algorithm}: reset did not forget: {fresh:?}");
     }
 }
 
@@ -251,17 +178,11 @@ async fn get_remaining_reads_without_spending_and_reset_forgets() {
 async fn block_cache_answers_with_zero_round_trips_and_reason_cache_block() {
     let own = own().await;
     let clock = ManualClock::new(1_000_000);
-    let l = Limiter::builder(
-        own.client.clone(),
-        "client",
-        Algorithm::FixedWindow,
-        2,
-        60_000,
-    )
-    .prefix(&prefix("blockcache"))
-    .clock(Arc::new(clock.clone()))
-    .build()
-    .unwrap();
+    let l = Limiter::builder(own.client.clone(), "client", Algorithm::FixedWindow, 2, 60_000)
+        .prefix(&prefix("blockcache"))
+        .clock(Arc::new(clock.clone()))
+        .build()
+        .unwrap();
     assert!(l.limit("ip", 1).await.unwrap().success);
     let last = l.limit("ip", 1).await.unwrap();
     assert!(last.success && last.remaining == 0);
@@ -274,11 +195,7 @@ async fn block_cache_answers_with_zero_round_trips_and_reason_cache_block() {
         assert!(d.retry_after_ms > 0 && d.retry_after_ms <= 60_000, "{d:?}");
         assert_eq!(d.limit, 2);
     }
-    assert_eq!(
-        own.client.round_trips(),
-        before,
-        "the block cache sent requests"
-    );
+    assert_eq!(own.client.round_trips(), before, "the block cache sent requests");
     assert_eq!(own.server.request_count(), served_before);
     assert_eq!(l.stats().cache_blocked, 5);
     // Another identifier is not blocked; a refund goes to Redis and unblocks.
@@ -303,33 +220,23 @@ async fn multi_limit_is_all_or_nothing_in_one_round_trip() {
         .block_cache_capacity(0)
         .build()
         .unwrap();
-    let per_tenant = Limiter::builder(
-        own.client.clone(),
-        "tenant",
-        Algorithm::FixedWindow,
-        2,
-        60_000,
-    )
-    .prefix(&p)
-    .block_cache_capacity(0)
-    .build()
-    .unwrap();
+    let per_tenant = Limiter::builder(own.client.clone(), "tenant", Algorithm::FixedWindow, 2, 60_000)
+        .prefix(&p)
+        .block_cache_capacity(0)
+        .build()
+        .unwrap();
     // Redis of this test's own: load the script once (EVALSHA, NOSCRIPT, EVAL).
     per_ip.get_remaining("warm-up").await.unwrap();
     let mut trips = own.client.round_trips();
     for i in 0..2 {
-        let m = Limiter::limit_all(&[(&per_ip, "1.2.3.4", 1), (&per_tenant, "acme", 1)])
-            .await
-            .unwrap();
+        let m = Limiter::limit_all(&[(&per_ip, "1.2.3.4", 1), (&per_tenant, "acme", 1)]).await.unwrap();
         assert!(m.success, "{i}: {m:?}");
         assert_eq!(own.client.round_trips() - trips, 1);
         trips = own.client.round_trips();
     }
     // The tenant refuses: the IP limit is not consumed either.
     for _ in 0..3 {
-        let m = Limiter::limit_all(&[(&per_ip, "1.2.3.4", 1), (&per_tenant, "acme", 1)])
-            .await
-            .unwrap();
+        let m = Limiter::limit_all(&[(&per_ip, "1.2.3.4", 1), (&per_tenant, "acme", 1)]).await.unwrap();
         assert!(!m.success);
         assert_eq!(own.client.round_trips() - trips, 1);
         trips = own.client.round_trips();
@@ -343,24 +250,13 @@ async fn multi_limit_is_all_or_nothing_in_one_round_trip() {
     assert_eq!(per_ip.stats().allowed, 2);
     assert_eq!(per_ip.stats().denied, 3);
     // Refused by the first limit: the second is not consumed.
-    let other_ip =
-        Limiter::limit_all(&[(&per_tenant, "globex", 1), (&per_ip, "5.6.7.8", 11)]).await;
-    assert!(matches!(
-        other_ip,
-        Err(RateLimitError::CostExceedsLimit { .. })
-    ));
-    let m = Limiter::limit_all(&[(&per_ip, "5.6.7.8", 10), (&per_tenant, "globex", 1)])
-        .await
-        .unwrap();
+    let other_ip = Limiter::limit_all(&[(&per_tenant, "globex", 1), (&per_ip, "5.6.7.8", 11)]).await;
+    assert!(matches!(other_ip, Err(RateLimitError::CostExceedsLimit { .. })));
+    let m = Limiter::limit_all(&[(&per_ip, "5.6.7.8", 10), (&per_tenant, "globex", 1)]).await.unwrap();
     assert!(m.success);
-    let m = Limiter::limit_all(&[(&per_ip, "5.6.7.8", 1), (&per_tenant, "globex", 1)])
-        .await
-        .unwrap();
+    let m = Limiter::limit_all(&[(&per_ip, "5.6.7.8", 1), (&per_tenant, "globex", 1)]).await.unwrap();
     assert!(!m.success);
-    assert_eq!(
-        per_tenant.get_remaining("globex").await.unwrap().remaining,
-        1
-    );
+    assert_eq!(per_tenant.get_remaining("globex").await.unwrap().remaining, 1);
     // The same key twice cannot be all-or-nothing.
     assert!(matches!(
         Limiter::limit_all(&[(&per_ip, "x", 1), (&per_ip, "x", 1)]).await,
@@ -373,26 +269,11 @@ async fn multi_limit_refused_by_the_block_cache_sends_nothing() {
     let own = own().await;
     let p = prefix("multicache");
     let per_ip = limiter(&own.client, &p, Algorithm::SlidingLog, 5, 60_000);
-    let per_tenant = Limiter::builder(
-        own.client.clone(),
-        "tenant",
-        Algorithm::TokenBucket,
-        1,
-        60_000,
-    )
-    .prefix(&p)
-    .build()
-    .unwrap();
-    assert!(
-        Limiter::limit_all(&[(&per_ip, "ip", 1), (&per_tenant, "t", 1)])
-            .await
-            .unwrap()
-            .success
-    );
+    let per_tenant =
+        Limiter::builder(own.client.clone(), "tenant", Algorithm::TokenBucket, 1, 60_000).prefix(&p).build().unwrap();
+    assert!(Limiter::limit_all(&[(&per_ip, "ip", 1), (&per_tenant, "t", 1)]).await.unwrap().success);
     let before = own.client.round_trips();
-    let m = Limiter::limit_all(&[(&per_ip, "ip", 1), (&per_tenant, "t", 1)])
-        .await
-        .unwrap();
+    let m = Limiter::limit_all(&[(&per_ip, "ip", 1), (&per_tenant, "t", 1)]).await.unwrap();
     assert_eq!(own.client.round_trips(), before);
     assert!(!m.success);
     assert!(m.decisions[0].is_none(), "not asked: {m:?}");
@@ -409,27 +290,15 @@ async fn checks_survive_script_flush_with_two_round_trips_once() {
         .build()
         .unwrap();
     l.limit("ip", 1).await.unwrap();
-    let flushed = own
-        .client
-        .command(&Command::new("SCRIPT").arg("FLUSH"))
-        .await
-        .unwrap();
+    let flushed = own.client.command(&Command::new("SCRIPT").arg("FLUSH")).await.unwrap();
     assert!(flushed.is_ok_status());
     let before = own.client.round_trips();
     let d = l.limit("ip", 1).await.unwrap();
     assert!(d.success && d.reason == Reason::None, "{d:?}");
-    assert_eq!(
-        own.client.round_trips() - before,
-        2,
-        "EVALSHA, NOSCRIPT, then EVAL"
-    );
+    assert_eq!(own.client.round_trips() - before, 2, "EVALSHA, NOSCRIPT, then EVAL");
     let before = own.client.round_trips();
     assert!(l.limit("ip", 1).await.unwrap().success);
-    assert_eq!(
-        own.client.round_trips() - before,
-        1,
-        "EVAL loaded the script again"
-    );
+    assert_eq!(own.client.round_trips() - before, 1, "EVAL loaded the script again");
     assert_eq!(l.get_remaining("ip").await.unwrap().remaining, 97);
     assert_eq!(l.stats().failed_open, 0);
 }
@@ -440,30 +309,12 @@ async fn prepared_check_rides_in_a_pipeline_with_mget_and_recovers_from_noscript
     let p = prefix("pipeline");
     let per_ip = limiter(&own.client, &p, Algorithm::Gcra, 3, 60_000);
     let cache_key = format!("{p}:cache:policy");
-    own.client
-        .command(
-            &Command::new("SET")
-                .arg(&cache_key)
-                .arg("{}")
-                .arg("PX")
-                .arg(60_000),
-        )
-        .await
-        .unwrap();
-    own.client
-        .command(&Command::new("SCRIPT").arg("FLUSH"))
-        .await
-        .unwrap();
+    own.client.command(&Command::new("SET").arg(&cache_key).arg("{}").arg("PX").arg(60_000)).await.unwrap();
+    own.client.command(&Command::new("SCRIPT").arg("FLUSH")).await.unwrap();
     for round in 0..3 {
-        let Prepared::Check(check) = per_ip.prepare("ip", 1).unwrap() else {
-            panic!("not blocked yet")
-        };
+        let Prepared::Check(check) = per_ip.prepare("ip", 1).unwrap() else { panic!("not blocked yet") };
         let before = own.client.round_trips();
-        let mut outcomes = own
-            .client
-            .pipeline(&[Command::new("MGET").arg(&cache_key), check.command()])
-            .await
-            .unwrap();
+        let mut outcomes = own.client.pipeline(&[Command::new("MGET").arg(&cache_key), check.command()]).await.unwrap();
         let limit_outcome = outcomes.pop().unwrap();
         let mget = outcomes.pop().unwrap().unwrap();
         assert_eq!(mget, Reply::Array(vec![Reply::Bytes(b"{}".to_vec())]));
@@ -483,11 +334,7 @@ async fn prepared_check_rides_in_a_pipeline_with_mget_and_recovers_from_noscript
 #[tokio::test]
 async fn skewed_local_clocks_cannot_exceed_the_limit_together() {
     let server = start_server().await;
-    for algorithm in [
-        Algorithm::Gcra,
-        Algorithm::SlidingLog,
-        Algorithm::FixedWindow,
-    ] {
+    for algorithm in [Algorithm::Gcra, Algorithm::SlidingLog, Algorithm::FixedWindow] {
         let p = prefix("skew");
         let behind = ManualClock::new(1_780_000_000_000);
         let ahead = ManualClock::new(1_780_000_030_000);
@@ -510,33 +357,21 @@ async fn skewed_local_clocks_cannot_exceed_the_limit_together() {
             behind.advance_ms(1_000);
             ahead.advance_ms(1_000);
         }
-        assert_eq!(
-            allowed, 5,
-            "{algorithm}: two skewed isolates admitted {allowed}"
-        );
+        assert_eq!(allowed, 5, "{algorithm}: two skewed isolates admitted {allowed}");
         assert!(a.stats().cache_blocked + b.stats().cache_blocked > 0);
     }
 }
 
 #[tokio::test]
 async fn fail_open_when_upstash_stalls_answers_in_time_with_reason_timeout() {
-    for (policy, expect_success) in [
-        (FailurePolicy::FailOpen, true),
-        (FailurePolicy::FailClosed, false),
-    ] {
+    for (policy, expect_success) in [(FailurePolicy::FailOpen, true), (FailurePolicy::FailClosed, false)] {
         let (addr, hung_up) = raw_http_server(None);
         let stalled = Arc::new(client_for(&format!("http://{addr}"), TOKEN, 300));
-        let l = Limiter::builder(stalled, "client", Algorithm::Gcra, 7, 60_000)
-            .failure_policy(policy)
-            .build()
-            .unwrap();
+        let l = Limiter::builder(stalled, "client", Algorithm::Gcra, 7, 60_000).failure_policy(policy).build().unwrap();
         let started = Instant::now();
         let d = l.limit("ip", 1).await.unwrap();
         let took = started.elapsed();
-        assert!(
-            took < Duration::from_millis(350),
-            "{policy:?} answered after {took:?}"
-        );
+        assert!(took < Duration::from_millis(350), "{policy:?} answered after {took:?}");
         assert_eq!(d.success, expect_success, "{d:?}");
         assert_eq!(d.reason, Reason::Timeout);
         assert_eq!(d.limit, 7);
@@ -551,11 +386,10 @@ async fn fail_open_when_upstash_stalls_answers_in_time_with_reason_timeout() {
         assert!(l.outage().is_failing());
         // The fetch was aborted: the server sees the client hang up. (Wait off
         // the runtime thread: the client's connection task must run to close.)
-        let closed =
-            tokio::task::spawn_blocking(move || hung_up.recv_timeout(Duration::from_secs(5)))
-                .await
-                .unwrap()
-                .expect("the client closed the connection");
+        let closed = tokio::task::spawn_blocking(move || hung_up.recv_timeout(Duration::from_secs(5)))
+            .await
+            .unwrap()
+            .expect("the client closed the connection");
         assert!(closed < Duration::from_secs(2), "{closed:?}");
     }
 }
@@ -563,11 +397,7 @@ async fn fail_open_when_upstash_stalls_answers_in_time_with_reason_timeout() {
 #[tokio::test]
 async fn fail_open_when_upstash_is_stopped_answers_with_reason_backend_error() {
     // Nothing listens: connection refused.
-    let nowhere = Arc::new(client_for(
-        &format!("http://127.0.0.1:{}", free_port()),
-        TOKEN,
-        300,
-    ));
+    let nowhere = Arc::new(client_for(&format!("http://127.0.0.1:{}", free_port()), TOKEN, 300));
     let open = Limiter::new(nowhere.clone(), "client", Algorithm::SlidingLog, 3, 60_000).unwrap();
     let closed = Limiter::builder(nowhere, "client", Algorithm::SlidingLog, 3, 60_000)
         .failure_policy(FailurePolicy::FailClosed)
@@ -577,28 +407,20 @@ async fn fail_open_when_upstash_is_stopped_answers_with_reason_backend_error() {
         let started = Instant::now();
         let d = open.limit("ip", 1).await.unwrap();
         assert!(started.elapsed() < Duration::from_millis(350));
-        assert!(
-            d.success && d.reason == Reason::BackendError && d.remaining == 3,
-            "{d:?}"
-        );
+        assert!(d.success && d.reason == Reason::BackendError && d.remaining == 3, "{d:?}");
         let d = closed.limit("ip", 1).await.unwrap();
         assert!(!d.success && d.reason == Reason::BackendError, "{d:?}");
     }
     assert_eq!(open.stats().failed_open, 3);
     assert_eq!(open.outage().failures(), 3);
-    assert!(matches!(
-        open.get_remaining("ip").await,
-        Err(RateLimitError::Backend(_))
-    ));
+    assert!(matches!(open.get_remaining("ip").await, Err(RateLimitError::Backend(_))));
 
     // Redis killed behind a running upstash-local: 5xx.
     let mut redis = OwnRedis::start();
     let server = start_server_for(&redis.url()).await;
     let c = Arc::new(client_for(&server.url(), TOKEN, 300));
-    let l = Limiter::builder(c.clone(), "client", Algorithm::Gcra, 3, 60_000)
-        .prefix(&prefix("killed"))
-        .build()
-        .unwrap();
+    let l =
+        Limiter::builder(c.clone(), "client", Algorithm::Gcra, 3, 60_000).prefix(&prefix("killed")).build().unwrap();
     let fc = Limiter::builder(c, "client", Algorithm::Gcra, 3, 60_000)
         .prefix(&prefix("killed"))
         .failure_policy(FailurePolicy::FailClosed)
@@ -608,20 +430,12 @@ async fn fail_open_when_upstash_is_stopped_answers_with_reason_backend_error() {
     redis.stop();
     let started = Instant::now();
     let d = l.limit("ip", 1).await.unwrap();
-    assert!(
-        started.elapsed() < Duration::from_millis(350),
-        "{:?}",
-        started.elapsed()
-    );
+    assert!(started.elapsed() < Duration::from_millis(350), "{:?}", started.elapsed());
     assert!(d.success && d.remaining == 3, "{d:?}");
     assert_eq!(d.reason, Reason::BackendError);
     let d = fc.limit("ip", 1).await.unwrap();
     assert!(!d.success && d.reason == Reason::BackendError, "{d:?}");
-    assert!(
-        l.outage().last_error().unwrap().contains("500"),
-        "{:?}",
-        l.outage().last_error()
-    );
+    assert!(l.outage().last_error().unwrap().contains("500"), "{:?}", l.outage().last_error());
 }
 
 /// A millisecond clock reading at a chosen offset into a window of `window_ms`.
@@ -636,62 +450,29 @@ async fn upstash_compatible_keys_are_named_as_the_js_library_names_them() {
     let client = Arc::new(client(&server));
     let id = prefix("js-user");
     let (clock, k) = clock_at_offset(10_000, 1_234);
-    let fixed = Limiter::builder(
-        client.clone(),
-        "default",
-        Algorithm::UpstashFixedWindow,
-        3,
-        10_000,
-    )
-    .clock(Arc::new(clock.clone()))
-    .build()
-    .unwrap();
+    let fixed = Limiter::builder(client.clone(), "default", Algorithm::UpstashFixedWindow, 3, 10_000)
+        .clock(Arc::new(clock.clone()))
+        .build()
+        .unwrap();
     assert_eq!(fixed.keys(&id), [format!("@upstash/ratelimit:{id}:{k}")]);
-    let sliding = Limiter::builder(
-        client.clone(),
-        "default",
-        Algorithm::UpstashSlidingWindow,
-        3,
-        10_000,
-    )
-    .clock(Arc::new(clock.clone()))
-    .build()
-    .unwrap();
+    let sliding = Limiter::builder(client.clone(), "default", Algorithm::UpstashSlidingWindow, 3, 10_000)
+        .clock(Arc::new(clock.clone()))
+        .build()
+        .unwrap();
     assert_eq!(
         sliding.keys(&id),
-        [
-            format!("@upstash/ratelimit:{id}:{k}"),
-            format!("@upstash/ratelimit:{id}:{}", k - 1)
-        ]
+        [format!("@upstash/ratelimit:{id}:{k}"), format!("@upstash/ratelimit:{id}:{}", k - 1)]
     );
     // The constructor picks @upstash/ratelimit's default prefix.
     let default = Limiter::upstash_compatible_sliding_window(client.clone(), 3, 10_000).unwrap();
     assert!(default.keys(&id)[0].starts_with(&format!("@upstash/ratelimit:{id}:")));
     fixed.limit(&id, 2).await.unwrap();
     let key = format!("@upstash/ratelimit:{id}:{k}");
-    let value = client
-        .command(&Command::new("GET").arg(&key))
-        .await
-        .unwrap();
-    assert_eq!(
-        value,
-        Reply::Bytes(b"2".to_vec()),
-        "a plain counter, as INCRBY makes it"
-    );
-    let ttl = client
-        .command(&Command::new("PTTL").arg(&key))
-        .await
-        .unwrap()
-        .into_int()
-        .unwrap();
-    assert!(
-        ttl > 9_000 && ttl <= 10_000,
-        "PEXPIRE window on creation: {ttl}"
-    );
-    client
-        .command(&Command::new("DEL").arg(&key))
-        .await
-        .unwrap();
+    let value = client.command(&Command::new("GET").arg(&key)).await.unwrap();
+    assert_eq!(value, Reply::Bytes(b"2".to_vec()), "a plain counter, as INCRBY makes it");
+    let ttl = client.command(&Command::new("PTTL").arg(&key)).await.unwrap().into_int().unwrap();
+    assert!(ttl > 9_000 && ttl <= 10_000, "PEXPIRE window on creation: {ttl}");
+    client.command(&Command::new("DEL").arg(&key)).await.unwrap();
 }
 
 #[tokio::test]
@@ -700,45 +481,25 @@ async fn upstash_compatible_fixed_window_honours_and_counts_like_the_js_library(
     let client = Arc::new(client(&server));
     let p = prefix("jsfw");
     let (clock, k) = clock_at_offset(60_000, 5_000);
-    let l = Limiter::builder(
-        client.clone(),
-        "default",
-        Algorithm::UpstashFixedWindow,
-        5,
-        60_000,
-    )
-    .prefix(&p)
-    .clock(Arc::new(clock.clone()))
-    .block_cache_capacity(0)
-    .build()
-    .unwrap();
+    let l = Limiter::builder(client.clone(), "default", Algorithm::UpstashFixedWindow, 5, 60_000)
+        .prefix(&p)
+        .clock(Arc::new(clock.clone()))
+        .block_cache_capacity(0)
+        .build()
+        .unwrap();
     let key = format!("{p}:user:{k}");
     // What the JS worker left after four requests in this window.
-    client
-        .command(&Command::new("SET").arg(&key).arg(4).arg("PX").arg(55_000))
-        .await
-        .unwrap();
+    client.command(&Command::new("SET").arg(&key).arg(4).arg("PX").arg(55_000)).await.unwrap();
     let d = l.limit("user", 1).await.unwrap();
     assert!(d.success && d.remaining == 0, "{d:?}");
     assert_eq!(d.reset_ms, (k + 1) * 60_000);
     let refused = l.limit("user", 1).await.unwrap();
     assert!(!refused.success);
     // As @upstash/ratelimit does, the refusal was counted too.
-    let count = client
-        .command(&Command::new("GET").arg(&key))
-        .await
-        .unwrap();
+    let count = client.command(&Command::new("GET").arg(&key)).await.unwrap();
     assert_eq!(count, Reply::Bytes(b"6".to_vec()));
-    let ttl = client
-        .command(&Command::new("PTTL").arg(&key))
-        .await
-        .unwrap()
-        .into_int()
-        .unwrap();
-    assert!(
-        ttl <= 55_000 && ttl > 0,
-        "the TTL the JS worker set is kept: {ttl}"
-    );
+    let ttl = client.command(&Command::new("PTTL").arg(&key)).await.unwrap().into_int().unwrap();
+    assert!(ttl <= 55_000 && ttl > 0, "the TTL the JS worker set is kept: {ttl}");
 }
 
 #[tokio::test]
@@ -749,23 +510,14 @@ async fn upstash_compatible_sliding_window_reproduces_the_js_weighting_and_quirk
     let window = 10_000;
     // A quarter into the window: the previous window weighs floor(0.75 * prev).
     let (clock, k) = clock_at_offset(window, 2_500);
-    let l = Limiter::builder(
-        client.clone(),
-        "default",
-        Algorithm::UpstashSlidingWindow,
-        10,
-        window,
-    )
-    .prefix(&p)
-    .clock(Arc::new(clock.clone()))
-    .block_cache_capacity(0)
-    .build()
-    .unwrap();
-    let (cur, prev) = (format!("{p}:u:{k}"), format!("{p}:u:{}", k - 1));
-    client
-        .command(&Command::new("SET").arg(&prev).arg(10).arg("PX").arg(20_000))
-        .await
+    let l = Limiter::builder(client.clone(), "default", Algorithm::UpstashSlidingWindow, 10, window)
+        .prefix(&p)
+        .clock(Arc::new(clock.clone()))
+        .block_cache_capacity(0)
+        .build()
         .unwrap();
+    let (cur, prev) = (format!("{p}:u:{k}"), format!("{p}:u:{}", k - 1));
+    client.command(&Command::new("SET").arg(&prev).arg(10).arg("PX").arg(20_000)).await.unwrap();
     // floor(0.75 * 10) = 7 from the previous window: 3 more fit.
     for i in 0..3 {
         let d = l.limit("u", 1).await.unwrap();
@@ -778,30 +530,14 @@ async fn upstash_compatible_sliding_window_reproduces_the_js_weighting_and_quirk
         let client = client.clone();
         async move { client.command(&Command::new("GET").arg(key)).await.unwrap() }
     };
-    assert_eq!(
-        get(cur.clone()).await,
-        Reply::Bytes(b"3".to_vec()),
-        "refused without counting"
-    );
-    let ttl = client
-        .command(&Command::new("PTTL").arg(&cur))
-        .await
-        .unwrap()
-        .into_int()
-        .unwrap();
+    assert_eq!(get(cur.clone()).await, Reply::Bytes(b"3".to_vec()), "refused without counting");
+    let ttl = client.command(&Command::new("PTTL").arg(&cur)).await.unwrap().into_int().unwrap();
     assert!(ttl > 20_000 && ttl <= 21_000, "2 * window + 1000: {ttl}");
     // The quirk: at 9 of 10, a request of cost 2 is counted and refused.
-    client
-        .command(&Command::new("SET").arg(&cur).arg(2).arg("KEEPTTL"))
-        .await
-        .unwrap();
+    client.command(&Command::new("SET").arg(&cur).arg(2).arg("KEEPTTL")).await.unwrap();
     let quirk = l.limit("u", 2).await.unwrap();
     assert!(!quirk.success, "{quirk:?}");
-    assert_eq!(
-        get(cur.clone()).await,
-        Reply::Bytes(b"4".to_vec()),
-        "counted as the JS script counts it"
-    );
+    assert_eq!(get(cur.clone()).await, Reply::Bytes(b"4".to_vec()), "counted as the JS script counts it");
     // Later in the window the previous one weighs less: floor(0.25 * 10) = 2.
     clock.advance_ms(5_000);
     let d = l.limit("u", 1).await.unwrap();
@@ -840,23 +576,14 @@ async fn lua_matches_the_pure_model() {
     let started = Instant::now();
     for algorithm in EXACT {
         for (limit, window_ms) in [(1, 50), (3, 400), (7, 1_000), (20, 250)] {
-            let burst = if algorithm == Algorithm::Gcra {
-                1 + rng.below(limit)
-            } else {
-                limit
-            };
-            let mut builder = Limiter::builder(client.clone(), "m", algorithm, limit, window_ms)
-                .prefix(&prefix("model"));
+            let burst = if algorithm == Algorithm::Gcra { 1 + rng.below(limit) } else { limit };
+            let mut builder =
+                Limiter::builder(client.clone(), "m", algorithm, limit, window_ms).prefix(&prefix("model"));
             if algorithm == Algorithm::Gcra {
                 builder = builder.burst(burst);
             }
             let l = builder.build().unwrap();
-            let params = Params {
-                algorithm,
-                limit,
-                window_ms,
-                burst,
-            };
+            let params = Params { algorithm, limit, window_ms, burst };
             let mut state = State::Empty;
             let mut jump_us = 0u64;
             for step in 0..60 {
@@ -880,10 +607,7 @@ async fn lua_matches_the_pure_model() {
                 assert_eq!(got.success, want.ok, "{ctx}: {got:?} vs {want:?}");
                 assert_eq!(got.remaining, want.remaining, "{ctx}: {got:?} vs {want:?}");
                 assert_eq!(got.reset_ms, want.reset_ms, "{ctx}: {got:?} vs {want:?}");
-                assert_eq!(
-                    got.retry_after_ms, want.retry_after_ms,
-                    "{ctx}: {got:?} vs {want:?}"
-                );
+                assert_eq!(got.retry_after_ms, want.retry_after_ms, "{ctx}: {got:?} vs {want:?}");
                 assert_eq!(got.now_ms, now_us / 1000, "{ctx}");
                 compared += 1;
             }

@@ -53,14 +53,8 @@ impl Default for RateLimitConfig {
         RateLimitConfig {
             enabled: true,
             algorithm: Algorithm::Gcra,
-            client: LimitSpec {
-                limit: 100,
-                window_ms: 60_000,
-            },
-            tenant: LimitSpec {
-                limit: 1_000,
-                window_ms: 60_000,
-            },
+            client: LimitSpec { limit: 100, window_ms: 60_000 },
+            tenant: LimitSpec { limit: 1_000, window_ms: 60_000 },
             timeout_ms: crate::upstash::DEFAULT_TIMEOUT_MS,
             failure_policy: FailurePolicy::FailOpen,
             key_prefix: "edgecache".to_owned(),
@@ -84,16 +78,12 @@ impl RateLimitConfig {
         let enabled = parse_bool(env, "RATE_LIMIT_ENABLED")?.unwrap_or(true);
         let algorithm = match env.get("RATE_LIMIT_ALGORITHM") {
             None => defaults.algorithm,
-            Some(raw) => Algorithm::parse(&raw)
-                .filter(|a| !a.is_upstash_compatible())
-                .ok_or_else(|| {
-                    ConfigError::new(
-                        "RATE_LIMIT_ALGORITHM",
-                        format!(
-                            "must be fixed-window, sliding-window, sliding-log, token-bucket or gcra, got {raw:?}"
-                        ),
-                    )
-                })?,
+            Some(raw) => Algorithm::parse(&raw).filter(|a| !a.is_upstash_compatible()).ok_or_else(|| {
+                ConfigError::new(
+                    "RATE_LIMIT_ALGORITHM",
+                    format!("must be fixed-window, sliding-window, sliding-log, token-bucket or gcra, got {raw:?}"),
+                )
+            })?,
         };
         let spec = |limit_var: &str, window_var: &str, default: LimitSpec| {
             let limit = parse_positive(env, limit_var)?.unwrap_or(default.limit);
@@ -105,26 +95,15 @@ impl RateLimitConfig {
             };
             Ok::<_, ConfigError>(LimitSpec { limit, window_ms })
         };
-        let client = spec(
-            "RATE_LIMIT_CLIENT_LIMIT",
-            "RATE_LIMIT_CLIENT_WINDOW_SECS",
-            defaults.client,
-        )?;
-        let tenant = spec(
-            "RATE_LIMIT_TENANT_LIMIT",
-            "RATE_LIMIT_TENANT_WINDOW_SECS",
-            defaults.tenant,
-        )?;
-        let timeout_ms =
-            parse_positive(env, "RATE_LIMIT_TIMEOUT_MS")?.unwrap_or(defaults.timeout_ms);
+        let client = spec("RATE_LIMIT_CLIENT_LIMIT", "RATE_LIMIT_CLIENT_WINDOW_SECS", defaults.client)?;
+        let tenant = spec("RATE_LIMIT_TENANT_LIMIT", "RATE_LIMIT_TENANT_WINDOW_SECS", defaults.tenant)?;
+        let timeout_ms = parse_positive(env, "RATE_LIMIT_TIMEOUT_MS")?.unwrap_or(defaults.timeout_ms);
         let failure_policy = if parse_bool(env, "RATE_LIMIT_FAIL_CLOSED")?.unwrap_or(false) {
             FailurePolicy::FailClosed
         } else {
             FailurePolicy::FailOpen
         };
-        let key_prefix = env
-            .get("RATE_LIMIT_KEY_PREFIX")
-            .unwrap_or(defaults.key_prefix);
+        let key_prefix = env.get("RATE_LIMIT_KEY_PREFIX").unwrap_or(defaults.key_prefix);
         let block_cache_size = parse_positive(env, "RATE_LIMIT_BLOCK_CACHE_SIZE")?
             .map(|n| NonZeroUsize::new(usize::try_from(n).unwrap_or(usize::MAX)).expect("positive"))
             .unwrap_or(defaults.block_cache_size);
@@ -140,18 +119,8 @@ impl RateLimitConfig {
         };
         // Check now that both limiters can be built, naming the variable at fault.
         for (name, spec, limit_var, window_var) in [
-            (
-                "client",
-                client,
-                "RATE_LIMIT_CLIENT_LIMIT",
-                "RATE_LIMIT_CLIENT_WINDOW_SECS",
-            ),
-            (
-                "tenant",
-                tenant,
-                "RATE_LIMIT_TENANT_LIMIT",
-                "RATE_LIMIT_TENANT_WINDOW_SECS",
-            ),
+            ("client", client, "RATE_LIMIT_CLIENT_LIMIT", "RATE_LIMIT_CLIENT_WINDOW_SECS"),
+            ("tenant", tenant, "RATE_LIMIT_TENANT_LIMIT", "RATE_LIMIT_TENANT_WINDOW_SECS"),
         ] {
             if let Err(e) = config.check(name, spec) {
                 let variable = match e.variable.as_str() {
@@ -166,13 +135,7 @@ impl RateLimitConfig {
     }
 
     fn check(&self, name: &str, spec: LimitSpec) -> Result<(), ConfigError> {
-        // Validation needs no real client: build against a placeholder one.
-        let placeholder = UpstashConfig {
-            url: "http://127.0.0.1:9".to_owned(),
-            token: "-".to_owned(),
-            timeout_ms: self.timeout_ms,
-        };
-        self.limiter(Arc::new(UpstashClient::new(&placeholder)), name, spec)
+        super::limiter::validate(name, self.algorithm, spec.limit, spec.window_ms, None, Some(&self.key_prefix))
             .map(|_| ())
     }
 
@@ -180,10 +143,7 @@ impl RateLimitConfig {
     /// build the limiters' [`UpstashClient`] from it, so a check that Redis
     /// does not answer in time is aborted and answered by the failure policy.
     pub fn upstash_config(&self, base: &UpstashConfig) -> UpstashConfig {
-        UpstashConfig {
-            timeout_ms: self.timeout_ms,
-            ..base.clone()
-        }
+        UpstashConfig { timeout_ms: self.timeout_ms, ..base.clone() }
     }
 
     /// The per-client limiter, named `client`.
@@ -204,12 +164,7 @@ impl RateLimitConfig {
         self.limiter(client, "tenant", self.tenant)
     }
 
-    fn limiter(
-        &self,
-        client: Arc<UpstashClient>,
-        name: &str,
-        spec: LimitSpec,
-    ) -> Result<Limiter, ConfigError> {
+    fn limiter(&self, client: Arc<UpstashClient>, name: &str, spec: LimitSpec) -> Result<Limiter, ConfigError> {
         Limiter::builder(client, name, self.algorithm, spec.limit, spec.window_ms)
             .prefix(&self.key_prefix)
             .failure_policy(self.failure_policy)
@@ -232,20 +187,8 @@ mod tests {
         assert_eq!(c, RateLimitConfig::default());
         assert!(c.enabled);
         assert_eq!(c.algorithm, Algorithm::Gcra);
-        assert_eq!(
-            c.client,
-            LimitSpec {
-                limit: 100,
-                window_ms: 60_000
-            }
-        );
-        assert_eq!(
-            c.tenant,
-            LimitSpec {
-                limit: 1000,
-                window_ms: 60_000
-            }
-        );
+        assert_eq!(c.client, LimitSpec { limit: 100, window_ms: 60_000 });
+        assert_eq!(c.tenant, LimitSpec { limit: 1000, window_ms: 60_000 });
         assert_eq!(c.timeout_ms, 1000);
         assert_eq!(c.failure_policy, FailurePolicy::FailOpen);
     }
@@ -267,20 +210,8 @@ mod tests {
         .unwrap();
         assert!(!c.enabled);
         assert_eq!(c.algorithm, Algorithm::SlidingLog);
-        assert_eq!(
-            c.client,
-            LimitSpec {
-                limit: 5,
-                window_ms: 2_000
-            }
-        );
-        assert_eq!(
-            c.tenant,
-            LimitSpec {
-                limit: 50,
-                window_ms: 3_600_000
-            }
-        );
+        assert_eq!(c.client, LimitSpec { limit: 5, window_ms: 2_000 });
+        assert_eq!(c.tenant, LimitSpec { limit: 50, window_ms: 3_600_000 });
         assert_eq!(c.timeout_ms, 250);
         assert_eq!(c.failure_policy, FailurePolicy::FailClosed);
         assert_eq!(c.key_prefix, "staging");
@@ -289,10 +220,7 @@ mod tests {
         assert_eq!(c.upstash_config(&base).timeout_ms, 250);
         let client = Arc::new(UpstashClient::new(&c.upstash_config(&base)));
         let l = c.tenant_limiter(client).unwrap();
-        assert_eq!(
-            (l.name(), l.quota(), l.window_ms()),
-            ("tenant", 50, 3_600_000)
-        );
+        assert_eq!((l.name(), l.quota(), l.window_ms()), ("tenant", 50, 3_600_000));
         assert_eq!(l.failure_policy(), FailurePolicy::FailClosed);
     }
 
@@ -301,49 +229,19 @@ mod tests {
         let cases: &[(&[(&str, &str)], &str)] = &[
             (&[("RATE_LIMIT_ENABLED", "perhaps")], "RATE_LIMIT_ENABLED"),
             (&[("RATE_LIMIT_ALGORITHM", "leaky")], "RATE_LIMIT_ALGORITHM"),
-            (
-                &[("RATE_LIMIT_ALGORITHM", "upstash-sliding-window")],
-                "RATE_LIMIT_ALGORITHM",
-            ),
-            (
-                &[("RATE_LIMIT_CLIENT_LIMIT", "0")],
-                "RATE_LIMIT_CLIENT_LIMIT",
-            ),
-            (
-                &[("RATE_LIMIT_CLIENT_LIMIT", "ten")],
-                "RATE_LIMIT_CLIENT_LIMIT",
-            ),
-            (
-                &[("RATE_LIMIT_CLIENT_WINDOW_SECS", "-1")],
-                "RATE_LIMIT_CLIENT_WINDOW_SECS",
-            ),
-            (
-                &[("RATE_LIMIT_TENANT_LIMIT", "1.5")],
-                "RATE_LIMIT_TENANT_LIMIT",
-            ),
-            (
-                &[("RATE_LIMIT_TENANT_WINDOW_SECS", "0")],
-                "RATE_LIMIT_TENANT_WINDOW_SECS",
-            ),
-            (
-                &[("RATE_LIMIT_TENANT_WINDOW_SECS", "99999999")],
-                "RATE_LIMIT_TENANT_WINDOW_SECS",
-            ),
+            (&[("RATE_LIMIT_ALGORITHM", "upstash-sliding-window")], "RATE_LIMIT_ALGORITHM"),
+            (&[("RATE_LIMIT_CLIENT_LIMIT", "0")], "RATE_LIMIT_CLIENT_LIMIT"),
+            (&[("RATE_LIMIT_CLIENT_LIMIT", "ten")], "RATE_LIMIT_CLIENT_LIMIT"),
+            (&[("RATE_LIMIT_CLIENT_WINDOW_SECS", "-1")], "RATE_LIMIT_CLIENT_WINDOW_SECS"),
+            (&[("RATE_LIMIT_TENANT_LIMIT", "1.5")], "RATE_LIMIT_TENANT_LIMIT"),
+            (&[("RATE_LIMIT_TENANT_WINDOW_SECS", "0")], "RATE_LIMIT_TENANT_WINDOW_SECS"),
+            (&[("RATE_LIMIT_TENANT_WINDOW_SECS", "99999999")], "RATE_LIMIT_TENANT_WINDOW_SECS"),
             (&[("RATE_LIMIT_TIMEOUT_MS", "0")], "RATE_LIMIT_TIMEOUT_MS"),
-            (
-                &[("RATE_LIMIT_FAIL_CLOSED", "sometimes")],
-                "RATE_LIMIT_FAIL_CLOSED",
-            ),
+            (&[("RATE_LIMIT_FAIL_CLOSED", "sometimes")], "RATE_LIMIT_FAIL_CLOSED"),
             (&[("RATE_LIMIT_KEY_PREFIX", "a:b")], "RATE_LIMIT_KEY_PREFIX"),
+            (&[("RATE_LIMIT_BLOCK_CACHE_SIZE", "none")], "RATE_LIMIT_BLOCK_CACHE_SIZE"),
             (
-                &[("RATE_LIMIT_BLOCK_CACHE_SIZE", "none")],
-                "RATE_LIMIT_BLOCK_CACHE_SIZE",
-            ),
-            (
-                &[
-                    ("RATE_LIMIT_CLIENT_LIMIT", "999999999999"),
-                    ("RATE_LIMIT_CLIENT_WINDOW_SECS", "86400"),
-                ],
+                &[("RATE_LIMIT_CLIENT_LIMIT", "999999999999"), ("RATE_LIMIT_CLIENT_WINDOW_SECS", "86400")],
                 "RATE_LIMIT_CLIENT_LIMIT",
             ),
         ];

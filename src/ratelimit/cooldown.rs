@@ -44,11 +44,7 @@ impl Cooldowns {
 
     /// The same on `clock` (e.g. a [`ManualClock`](crate::clock::ManualClock) in tests).
     pub fn with_clock(cooldown_ms: u64, capacity: NonZeroUsize, clock: Arc<dyn Clock>) -> Self {
-        Cooldowns {
-            cooldown_ms,
-            clock,
-            started: Mutex::new(LruCache::new(capacity)),
-        }
+        Cooldowns { cooldown_ms, clock, started: Mutex::new(LruCache::new(capacity)) }
     }
 
     /// Starts the cooldown of `key` if it is not cooling down.
@@ -82,10 +78,7 @@ impl Cooldowns {
 
     /// Ends `key`'s cooldown now.
     pub fn clear(&self, key: &str) {
-        self.started
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .pop(key);
+        self.started.lock().unwrap_or_else(|p| p.into_inner()).pop(key);
     }
 
     /// Keys held (cooling down, or expired and not yet evicted).

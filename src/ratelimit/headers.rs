@@ -37,60 +37,37 @@ pub const RETRY_AFTER_HEADER: &str = "Retry-After";
 /// One policy item: `"name";q=limit;w=seconds` (window rounded up to whole
 /// seconds, at least 1).
 pub fn policy_value(name: &str, limit: u64, window_ms: u64) -> String {
-    format!(
-        "{};q={limit};w={}",
-        sf_string(name),
-        window_ms.div_ceil(1000).max(1)
-    )
+    format!("{};q={limit};w={}", sf_string(name), window_ms.div_ceil(1000).max(1))
 }
 
 /// The `RateLimit-Policy` value for these limiters, e.g.
 /// `"client";q=100;w=60, "tenant";q=1000;w=60`.
 pub fn policy_header<'a>(limiters: impl IntoIterator<Item = &'a Limiter>) -> String {
-    limiters
-        .into_iter()
-        .map(|l| policy_value(l.name(), l.quota(), l.window_ms()))
-        .collect::<Vec<_>>()
-        .join(", ")
+    limiters.into_iter().map(|l| policy_value(l.name(), l.quota(), l.window_ms())).collect::<Vec<_>>().join(", ")
 }
 
 /// One service-limit item: `"name";r=remaining;t=seconds`, `t` being the
 /// seconds from the decision's own clock to `reset_ms`, rounded up.
 pub fn rate_limit_value(decision: &Decision) -> String {
     let wait_ms = decision.reset_ms.saturating_sub(decision.now_ms);
-    format!(
-        "{};r={};t={}",
-        sf_string(&decision.policy),
-        decision.remaining,
-        wait_ms.div_ceil(1000)
-    )
+    format!("{};r={};t={}", sf_string(&decision.policy), decision.remaining, wait_ms.div_ceil(1000))
 }
 
 /// The `RateLimit` value for these decisions, e.g. `"client";r=42;t=18`.
 pub fn rate_limit_header<'a>(decisions: impl IntoIterator<Item = &'a Decision>) -> String {
-    decisions
-        .into_iter()
-        .map(rate_limit_value)
-        .collect::<Vec<_>>()
-        .join(", ")
+    decisions.into_iter().map(rate_limit_value).collect::<Vec<_>>().join(", ")
 }
 
 /// Seconds to wait before retrying, rounded up: the largest
 /// `retry_after_ms` among the refused decisions (at least 1 s); `None` when
 /// none is refused.
 pub fn retry_after_secs<'a>(decisions: impl IntoIterator<Item = &'a Decision>) -> Option<u64> {
-    decisions
-        .into_iter()
-        .filter(|d| !d.success)
-        .map(|d| d.retry_after_ms.div_ceil(1000).max(1))
-        .max()
+    decisions.into_iter().filter(|d| !d.success).map(|d| d.retry_after_ms.div_ceil(1000).max(1)).max()
 }
 
 /// `RateLimit` for every decision, and `Retry-After` when one refused:
 /// `(header name, value)` pairs to set on the response.
-pub fn response_headers<'a>(
-    decisions: impl IntoIterator<Item = &'a Decision> + Clone,
-) -> Vec<(&'static str, String)> {
+pub fn response_headers<'a>(decisions: impl IntoIterator<Item = &'a Decision> + Clone) -> Vec<(&'static str, String)> {
     let mut out = Vec::with_capacity(2);
     let value = rate_limit_header(decisions.clone());
     if !value.is_empty() {
@@ -126,13 +103,7 @@ mod tests {
     use super::*;
     use crate::ratelimit::Reason;
 
-    fn decision(
-        policy: &str,
-        success: bool,
-        remaining: u64,
-        wait_ms: u64,
-        retry_ms: u64,
-    ) -> Decision {
+    fn decision(policy: &str, success: bool, remaining: u64, wait_ms: u64, retry_ms: u64) -> Decision {
         Decision {
             success,
             limit: 100,
@@ -148,21 +119,14 @@ mod tests {
     #[test]
     fn policy_and_limit_values_follow_the_draft_examples() {
         assert_eq!(
-            [
-                policy_value("client", 100, 60_000),
-                policy_value("tenant", 1000, 60_000)
-            ]
-            .join(", "),
+            [policy_value("client", 100, 60_000), policy_value("tenant", 1000, 60_000)].join(", "),
             r#""client";q=100;w=60, "tenant";q=1000;w=60"#
         );
         assert_eq!(policy_value("fast", 5, 1_500), r#""fast";q=5;w=2"#);
         assert_eq!(policy_value("tiny", 5, 10), r#""tiny";q=5;w=1"#);
         let a = decision("client", true, 42, 17_001, 0);
         let b = decision("tenant", true, 900, 0, 0);
-        assert_eq!(
-            rate_limit_header([&a, &b]),
-            r#""client";r=42;t=18, "tenant";r=900;t=0"#
-        );
+        assert_eq!(rate_limit_header([&a, &b]), r#""client";r=42;t=18, "tenant";r=900;t=0"#);
         assert_eq!(sf_string(r#"a"b\c"#), r#""a\"b\\c""#);
     }
 

@@ -140,71 +140,8 @@ impl LimiterBuilder {
     /// microsecond; `burst` outside `1..=limit` or set for another algorithm;
     /// a bad `prefix`.
     pub fn build(self) -> Result<Limiter, ConfigError> {
-        if !is_plain_segment(&self.name) {
-            return Err(ConfigError::new(
-                "name",
-                format!(
-                    "must be 1 to 64 characters of A-Z a-z 0-9 _ - ., got {:?}",
-                    self.name
-                ),
-            ));
-        }
-        if self.limit == 0 {
-            return Err(ConfigError::new("limit", "must be at least 1"));
-        }
-        if self.window_ms == 0 || self.window_ms > MAX_WINDOW_MS {
-            return Err(ConfigError::new(
-                "window_ms",
-                format!("must be 1 ms to 30 days, got {} ms", self.window_ms),
-            ));
-        }
-        if u128::from(self.limit) * u128::from(self.window_ms) > MAX_LIMIT_TIMES_WINDOW {
-            return Err(ConfigError::new(
-                "limit",
-                format!(
-                    "limit × window_ms must be at most 2^50, got {} × {}",
-                    self.limit, self.window_ms
-                ),
-            ));
-        }
-        if self.algorithm == Algorithm::Gcra && self.limit > self.window_ms * 1000 {
-            return Err(ConfigError::new(
-                "limit",
-                "GCRA allows at most one unit per microsecond",
-            ));
-        }
-        let burst = match (self.algorithm, self.burst) {
-            (Algorithm::Gcra, Some(b)) if (1..=self.limit).contains(&b) => b,
-            (Algorithm::Gcra, Some(b)) => {
-                return Err(ConfigError::new(
-                    "burst",
-                    format!("must be 1 to the limit {}, got {b}", self.limit),
-                ))
-            }
-            (_, None) => self.limit,
-            (other, Some(_)) => {
-                return Err(ConfigError::new(
-                    "burst",
-                    format!("applies to gcra only, not {other}"),
-                ))
-            }
-        };
-        let prefix = match self.prefix {
-            Some(p) => p,
-            None if self.algorithm.is_upstash_compatible() => UPSTASH_DEFAULT_PREFIX.to_owned(),
-            None => DEFAULT_PREFIX.to_owned(),
-        };
-        let prefix_ok = if self.algorithm.is_upstash_compatible() {
-            !prefix.is_empty()
-        } else {
-            is_plain_segment(&prefix)
-        };
-        if !prefix_ok {
-            return Err(ConfigError::new(
-                "prefix",
-                format!("cannot be used as a key prefix: {prefix:?}"),
-            ));
-        }
+        let (prefix, burst) =
+            validate(&self.name, self.algorithm, self.limit, self.window_ms, self.burst, self.prefix.as_deref())?;
         Ok(Limiter {
             client: self.client,
             name: Arc::from(self.name.as_str()),
@@ -215,19 +152,62 @@ impl LimiterBuilder {
             burst,
             policy: self.policy,
             clock: self.clock,
-            blocks: NonZeroUsize::new(self.block_cache_capacity)
-                .map(|cap| Mutex::new(LruCache::new(cap))),
+            blocks: NonZeroUsize::new(self.block_cache_capacity).map(|cap| Mutex::new(LruCache::new(cap))),
             outage: OutageLog::default(),
             counters: Counters::default(),
         })
     }
 }
 
+/// Checks a limiter's settings; answers the prefix to use and the burst.
+pub(crate) fn validate(
+    name: &str,
+    algorithm: Algorithm,
+    limit: u64,
+    window_ms: u64,
+    burst: Option<u64>,
+    prefix: Option<&str>,
+) -> Result<(String, u64), ConfigError> {
+    if !is_plain_segment(name) {
+        return Err(ConfigError::new("name", format!("must be 1 to 64 characters of A-Z a-z 0-9 _ - ., got {name:?}")));
+    }
+    if limit == 0 {
+        return Err(ConfigError::new("limit", "must be at least 1"));
+    }
+    if window_ms == 0 || window_ms > MAX_WINDOW_MS {
+        return Err(ConfigError::new("window_ms", format!("must be 1 ms to 30 days, got {window_ms} ms")));
+    }
+    if u128::from(limit) * u128::from(window_ms) > MAX_LIMIT_TIMES_WINDOW {
+        return Err(ConfigError::new(
+            "limit",
+            format!("limit × window_ms must be at most 2^50, got {limit} × {window_ms}"),
+        ));
+    }
+    if algorithm == Algorithm::Gcra && limit > window_ms * 1000 {
+        return Err(ConfigError::new("limit", "GCRA allows at most one unit per microsecond"));
+    }
+    let burst = match (algorithm, burst) {
+        (Algorithm::Gcra, Some(b)) if (1..=limit).contains(&b) => b,
+        (Algorithm::Gcra, Some(b)) => {
+            return Err(ConfigError::new("burst", format!("must be 1 to the limit {limit}, got {b}")))
+        }
+        (_, None) => limit,
+        (other, Some(_)) => return Err(ConfigError::new("burst", format!("applies to gcra only, not {other}"))),
+    };
+    let prefix = match prefix {
+        Some(p) => p.to_owned(),
+        None if algorithm.is_upstash_compatible() => UPSTASH_DEFAULT_PREFIX.to_owned(),
+        None => DEFAULT_PREFIX.to_owned(),
+    };
+    let prefix_ok = if algorithm.is_upstash_compatible() { !prefix.is_empty() } else { is_plain_segment(&prefix) };
+    if !prefix_ok {
+        return Err(ConfigError::new("prefix", format!("cannot be used as a key prefix: {prefix:?}")));
+    }
+    Ok((prefix, burst))
+}
+
 fn is_plain_segment(s: &str) -> bool {
-    !s.is_empty()
-        && s.len() <= 64
-        && s.bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"_-.".contains(&b))
+    !s.is_empty() && s.len() <= 64 && s.bytes().all(|b| b.is_ascii_alphanumeric() || b"_-.".contains(&b))
 }
 
 /// Counts of what a limiter answered, since it was built.
@@ -288,20 +268,13 @@ impl MultiDecision {
         if self.success {
             return 0;
         }
-        self.evaluated()
-            .filter(|d| !d.success)
-            .map(|d| d.retry_after_ms)
-            .max()
-            .unwrap_or(0)
+        self.evaluated().filter(|d| !d.success).map(|d| d.retry_after_ms).max().unwrap_or(0)
     }
 
     /// The first reason other than [`Reason::None`] among the decisions
     /// (a failure or a cache block), else `Reason::None`.
     pub fn reason(&self) -> Reason {
-        self.evaluated()
-            .map(|d| d.reason)
-            .find(|r| *r != Reason::None)
-            .unwrap_or(Reason::None)
+        self.evaluated().map(|d| d.reason).find(|r| *r != Reason::None).unwrap_or(Reason::None)
     }
 
     /// `RateLimit` (every evaluated policy) and, when refused, `Retry-After`
@@ -394,21 +367,13 @@ impl<'a> PreparedCheck<'a> {
                     .checks
                     .iter()
                     .zip(raws)
-                    .map(|((limiter, id, cost), raw)| {
-                        Some(limiter.after_round_trip(id, *cost, all_ok, raw))
-                    })
+                    .map(|((limiter, id, cost), raw)| Some(limiter.after_round_trip(id, *cost, all_ok, raw)))
                     .collect();
-                MultiDecision {
-                    success: all_ok,
-                    decisions,
-                }
+                MultiDecision { success: all_ok, decisions }
             }
             Err(error) => {
-                let decisions: Vec<Option<Decision>> = self
-                    .checks
-                    .iter()
-                    .map(|(limiter, _, _)| Some(limiter.after_failure(&error)))
-                    .collect();
+                let decisions: Vec<Option<Decision>> =
+                    self.checks.iter().map(|(limiter, _, _)| Some(limiter.after_failure(&error))).collect();
                 let success = decisions.iter().flatten().all(|d| d.success);
                 MultiDecision { success, decisions }
             }
@@ -482,13 +447,7 @@ impl Limiter {
         limit: u64,
         window_ms: u64,
     ) -> Result<Limiter, ConfigError> {
-        Limiter::new(
-            client,
-            "default",
-            Algorithm::UpstashSlidingWindow,
-            limit,
-            window_ms,
-        )
+        Limiter::new(client, "default", Algorithm::UpstashSlidingWindow, limit, window_ms)
     }
 
     /// @upstash/ratelimit v2's `Ratelimit.fixedWindow(limit, window)` on a
@@ -508,13 +467,7 @@ impl Limiter {
         limit: u64,
         window_ms: u64,
     ) -> Result<Limiter, ConfigError> {
-        Limiter::new(
-            client,
-            "default",
-            Algorithm::UpstashFixedWindow,
-            limit,
-            window_ms,
-        )
+        Limiter::new(client, "default", Algorithm::UpstashFixedWindow, limit, window_ms)
     }
 
     /// The policy name.
@@ -592,13 +545,7 @@ impl Limiter {
                 format!("{}:{identifier}:{k}", self.prefix),
                 format!("{}:{identifier}:{}", self.prefix, k.saturating_sub(1)),
             ],
-            _ => vec![format!(
-                "{}:rl:{}:{}:{}",
-                self.prefix,
-                self.name,
-                self.algorithm.code(),
-                escape_id(identifier)
-            )],
+            _ => vec![format!("{}:rl:{}:{}:{}", self.prefix, self.name, self.algorithm.code(), escape_id(identifier))],
         }
     }
 
@@ -615,11 +562,7 @@ impl Limiter {
     /// [`max_cost`](Self::max_cost), before any round trip.
     pub async fn limit(&self, identifier: &str, cost: i64) -> Result<Decision, RateLimitError> {
         let mut all = Limiter::limit_all(&[(self, identifier, cost)]).await?;
-        Ok(all
-            .decisions
-            .pop()
-            .flatten()
-            .expect("one check has one decision"))
+        Ok(all.decisions.pop().flatten().expect("one check has one decision"))
     }
 
     /// Checks several limits for one request, all-or-nothing, in one REST
@@ -632,9 +575,7 @@ impl Limiter {
     /// [`RateLimitError::CostExceedsLimit`] for a cost a limit can never
     /// grant; [`RateLimitError::DuplicateCheck`] when two checks name the
     /// same key. Both before any round trip.
-    pub async fn limit_all(
-        checks: &[(&Limiter, &str, i64)],
-    ) -> Result<MultiDecision, RateLimitError> {
+    pub async fn limit_all(checks: &[(&Limiter, &str, i64)]) -> Result<MultiDecision, RateLimitError> {
         match Limiter::prepare_all(checks)? {
             Prepared::Decided(decision) => Ok(decision),
             Prepared::Check(check) => Ok(check.run().await),
@@ -645,11 +586,7 @@ impl Limiter {
     ///
     /// # Errors
     /// As [`prepare_all`](Self::prepare_all).
-    pub fn prepare<'a>(
-        &'a self,
-        identifier: &str,
-        cost: i64,
-    ) -> Result<Prepared<'a>, RateLimitError> {
+    pub fn prepare<'a>(&'a self, identifier: &str, cost: i64) -> Result<Prepared<'a>, RateLimitError> {
         Limiter::prepare_all(&[(self, identifier, cost)])
     }
 
@@ -659,14 +596,9 @@ impl Limiter {
     ///
     /// # Errors
     /// As [`limit_all`](Self::limit_all).
-    pub fn prepare_all<'a>(
-        checks: &[(&'a Limiter, &str, i64)],
-    ) -> Result<Prepared<'a>, RateLimitError> {
+    pub fn prepare_all<'a>(checks: &[(&'a Limiter, &str, i64)]) -> Result<Prepared<'a>, RateLimitError> {
         if checks.is_empty() {
-            return Ok(Prepared::Decided(MultiDecision {
-                success: true,
-                decisions: Vec::new(),
-            }));
+            return Ok(Prepared::Decided(MultiDecision { success: true, decisions: Vec::new() }));
         }
         for (limiter, _, cost) in checks {
             if cost.unsigned_abs() > limiter.max_cost() {
@@ -678,15 +610,10 @@ impl Limiter {
             }
         }
         // The block cache: any limit known to refuse decides the whole check.
-        let blocked: Vec<Option<Decision>> = checks
-            .iter()
-            .map(|(limiter, id, cost)| limiter.cached_block(id, *cost))
-            .collect();
+        let blocked: Vec<Option<Decision>> =
+            checks.iter().map(|(limiter, id, cost)| limiter.cached_block(id, *cost)).collect();
         if blocked.iter().any(Option::is_some) {
-            return Ok(Prepared::Decided(MultiDecision {
-                success: false,
-                decisions: blocked,
-            }));
+            return Ok(Prepared::Decided(MultiDecision { success: false, decisions: blocked }));
         }
         let mut keys = Vec::new();
         let mut args = vec![String::new(), checks.len().to_string()];
@@ -695,18 +622,13 @@ impl Limiter {
             let client_now_ms = limiter.clock.now_ms();
             let own = limiter.keys_at(id, client_now_ms);
             if !seen.insert(own[0].clone()) {
-                return Err(RateLimitError::DuplicateCheck {
-                    key: own[0].clone(),
-                });
+                return Err(RateLimitError::DuplicateCheck { key: own[0].clone() });
             }
             args.extend(limiter.script_args(own.len(), *cost, client_now_ms));
             keys.extend(own);
         }
         Ok(Prepared::Check(PreparedCheck {
-            checks: checks
-                .iter()
-                .map(|(l, id, cost)| (*l, (*id).to_owned(), *cost))
-                .collect(),
+            checks: checks.iter().map(|(l, id, cost)| (*l, (*id).to_owned(), *cost)).collect(),
             keys,
             args,
         }))
@@ -740,11 +662,7 @@ impl Limiter {
         let keys = self.keys_at(identifier, client_now_ms);
         let mut args = vec![String::new(), "1".to_owned()];
         args.extend(self.script_args(keys.len(), 0, client_now_ms));
-        let outcome = self
-            .client
-            .eval(&SCRIPT, &keys, &args)
-            .await
-            .and_then(|reply| parse_reply(reply, 1));
+        let outcome = self.client.eval(&SCRIPT, &keys, &args).await.and_then(|reply| parse_reply(reply, 1));
         match outcome {
             Ok((_, mut raws)) => {
                 self.outage.success();
@@ -753,8 +671,7 @@ impl Limiter {
                 Ok(self.decision(raw, Reason::None))
             }
             Err(error) => {
-                self.outage
-                    .failure(&format!("rate limit {} get_remaining", self.name), &error);
+                self.outage.failure(&format!("rate limit {} get_remaining", self.name), &error);
                 Err(error.into())
             }
         }
@@ -770,18 +687,13 @@ impl Limiter {
     pub async fn reset(&self, identifier: &str) -> Result<(), RateLimitError> {
         self.forget(identifier);
         let keys = self.keys(identifier);
-        match self
-            .client
-            .command(&Command::new("DEL").args_from(&keys))
-            .await
-        {
+        match self.client.command(&Command::new("DEL").args_from(&keys)).await {
             Ok(_) => {
                 self.outage.success();
                 Ok(())
             }
             Err(error) => {
-                self.outage
-                    .failure(&format!("rate limit {} reset", self.name), &error);
+                self.outage.failure(&format!("rate limit {} reset", self.name), &error);
                 Err(error.into())
             }
         }
@@ -793,12 +705,7 @@ impl Limiter {
     /// # Errors
     /// Any [`UpstashError`], as is.
     #[doc(hidden)]
-    pub async fn limit_at_for_tests(
-        &self,
-        identifier: &str,
-        cost: i64,
-        now_us: u64,
-    ) -> Result<Decision, UpstashError> {
+    pub async fn limit_at_for_tests(&self, identifier: &str, cost: i64, now_us: u64) -> Result<Decision, UpstashError> {
         let keys = self.keys_at(identifier, now_us / 1000);
         let mut args = vec![now_us.to_string(), "1".to_owned()];
         args.extend(self.script_args(keys.len(), cost, now_us / 1000));
@@ -820,13 +727,7 @@ impl Limiter {
         }
     }
 
-    fn after_round_trip(
-        &self,
-        identifier: &str,
-        cost: i64,
-        all_ok: bool,
-        raw: RawVerdict,
-    ) -> Decision {
+    fn after_round_trip(&self, identifier: &str, cost: i64, all_ok: bool, raw: RawVerdict) -> Decision {
         self.outage.success();
         self.remember(identifier, cost, raw.block_ms);
         if all_ok {
@@ -920,10 +821,7 @@ impl Limiter {
 
     fn forget(&self, identifier: &str) {
         if let Some(blocks) = self.blocks.as_ref() {
-            blocks
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .pop(identifier);
+            blocks.lock().unwrap_or_else(|p| p.into_inner()).pop(identifier);
         }
     }
 }

@@ -94,8 +94,8 @@ use std::sync::Arc;
 pub use config::{LimitSpec, RateLimitConfig};
 pub use cooldown::Cooldowns;
 pub use limiter::{
-    Limiter, LimiterBuilder, LimiterStats, MultiDecision, Prepared, PreparedCheck,
-    DEFAULT_BLOCK_CACHE_CAPACITY, FAIL_CLOSED_RETRY_AFTER_MS, UPSTASH_DEFAULT_PREFIX,
+    Limiter, LimiterBuilder, LimiterStats, MultiDecision, Prepared, PreparedCheck, DEFAULT_BLOCK_CACHE_CAPACITY,
+    FAIL_CLOSED_RETRY_AFTER_MS, UPSTASH_DEFAULT_PREFIX,
 };
 
 use crate::upstash::UpstashError;
@@ -202,10 +202,7 @@ impl Algorithm {
 
     /// True for the two @upstash/ratelimit-compatible algorithms.
     pub fn is_upstash_compatible(self) -> bool {
-        matches!(
-            self,
-            Algorithm::UpstashFixedWindow | Algorithm::UpstashSlidingWindow
-        )
+        matches!(self, Algorithm::UpstashFixedWindow | Algorithm::UpstashSlidingWindow)
     }
 
     /// The code the script dispatches on (also a key segment).

@@ -110,15 +110,7 @@ fn run(params: &Params, state: &State, now_us: i64, cost: i64, commit: bool) -> 
         Algorithm::SlidingWindow => sliding_window(limit, window, state, now_us, cost, commit),
         Algorithm::SlidingLog => sliding_log(limit, window, state, now_us, cost, commit),
         Algorithm::TokenBucket => token_bucket(limit, window, state, now_us, cost, commit),
-        Algorithm::Gcra => gcra(
-            limit,
-            window,
-            params.burst as i64,
-            state,
-            now_us,
-            cost,
-            commit,
-        ),
+        Algorithm::Gcra => gcra(limit, window, params.burst as i64, state, now_us, cost, commit),
         Algorithm::UpstashFixedWindow | Algorithm::UpstashSlidingWindow => {
             panic!("the Upstash-compatible algorithms are not modelled")
         }
@@ -140,23 +132,10 @@ fn u(x: i64) -> u64 {
 }
 
 fn verdict(ok: bool, remaining: i64, reset_ms: i64, retry_ms: i64, block_ms: i64) -> Verdict {
-    Verdict {
-        ok,
-        remaining: u(remaining),
-        reset_ms: u(reset_ms),
-        retry_after_ms: u(retry_ms),
-        block_ms: u(block_ms),
-    }
+    Verdict { ok, remaining: u(remaining), reset_ms: u(reset_ms), retry_after_ms: u(retry_ms), block_ms: u(block_ms) }
 }
 
-fn fixed_window(
-    limit: i64,
-    w: i64,
-    state: &State,
-    now_us: i64,
-    cost: i64,
-    commit: bool,
-) -> (Verdict, State) {
+fn fixed_window(limit: i64, w: i64, state: &State, now_us: i64, cost: i64, commit: bool) -> (Verdict, State) {
     let now = floor_div(now_us, 1000);
     let k = floor_div(now, w);
     let n = match state {
@@ -170,10 +149,7 @@ fn fixed_window(
     };
     if commit {
         let (n2, remaining, block) = report((n + cost).clamp(0, limit));
-        let next = State::FixedWindow {
-            window: k,
-            used: n2,
-        };
+        let next = State::FixedWindow { window: k, used: n2 };
         return (verdict(true, remaining, end, 0, block), next);
     }
     let (_, remaining, block) = report(n);
@@ -217,46 +193,23 @@ impl Sw {
     }
 
     fn remaining(&self, cur: i64) -> i64 {
-        (floor_div(self.limit * self.w - self.prev * (self.w - self.e), self.w) - cur)
-            .clamp(0, self.limit)
+        (floor_div(self.limit * self.w - self.prev * (self.w - self.e), self.w) - cur).clamp(0, self.limit)
     }
 }
 
-fn sliding_window(
-    limit: i64,
-    w: i64,
-    state: &State,
-    now_us: i64,
-    cost: i64,
-    commit: bool,
-) -> (Verdict, State) {
+fn sliding_window(limit: i64, w: i64, state: &State, now_us: i64, cost: i64, commit: bool) -> (Verdict, State) {
     let now = floor_div(now_us, 1000);
     let k = floor_div(now, w);
     let (cur, prev) = match state {
-        State::SlidingWindow {
-            window,
-            current,
-            previous,
-        } if *window == k => (*current, *previous),
-        State::SlidingWindow {
-            window, current, ..
-        } if *window == k - 1 => (0, *current),
+        State::SlidingWindow { window, current, previous } if *window == k => (*current, *previous),
+        State::SlidingWindow { window, current, .. } if *window == k - 1 => (0, *current),
         _ => (0, 0),
     };
-    let sw = Sw {
-        limit,
-        w,
-        prev,
-        e: now - k * w,
-    };
+    let sw = Sw { limit, w, prev, e: now - k * w };
     let reset = (k + 1) * w;
     if commit {
         let cur2 = (cur + cost).max(0);
-        let next = State::SlidingWindow {
-            window: k,
-            current: cur2,
-            previous: prev,
-        };
+        let next = State::SlidingWindow { window: k, current: cur2, previous: prev };
         let v = verdict(true, sw.remaining(cur2), reset, 0, sw.wait(cur2, 1));
         return (v, next);
     }
@@ -270,14 +223,7 @@ fn sliding_window(
     (v, state.clone())
 }
 
-fn sliding_log(
-    limit: i64,
-    w: i64,
-    state: &State,
-    now: i64,
-    cost: i64,
-    commit: bool,
-) -> (Verdict, State) {
+fn sliding_log(limit: i64, w: i64, state: &State, now: i64, cost: i64, commit: bool) -> (Verdict, State) {
     let wus = w * 1000;
     let floor = now - wus;
     let mut scores: Vec<i64> = match state {
@@ -317,11 +263,7 @@ fn sliding_log(
             scores.truncate(keep);
         }
         let (count, reset, block, _) = report(&scores);
-        let next = if scores.is_empty() {
-            State::Empty
-        } else {
-            State::SlidingLog { scores_us: scores }
-        };
+        let next = if scores.is_empty() { State::Empty } else { State::SlidingLog { scores_us: scores } };
         return (verdict(true, limit - count, reset, 0, block), next);
     }
     let (count, reset, block, live) = report(&scores);
@@ -330,27 +272,13 @@ fn sliding_log(
     } else {
         let need = cost.max(1);
         let excess = count + need - limit;
-        let retry = if excess <= 0 {
-            0
-        } else {
-            ceil_div(live[(excess - 1) as usize] + wus - now, 1000)
-        };
+        let retry = if excess <= 0 { 0 } else { ceil_div(live[(excess - 1) as usize] + wus - now, 1000) };
         (count + need <= limit, retry)
     };
-    (
-        verdict(ok, (limit - count).clamp(0, limit), reset, retry, block),
-        state.clone(),
-    )
+    (verdict(ok, (limit - count).clamp(0, limit), reset, retry, block), state.clone())
 }
 
-fn token_bucket(
-    limit: i64,
-    w: i64,
-    state: &State,
-    now_us: i64,
-    cost: i64,
-    commit: bool,
-) -> (Verdict, State) {
+fn token_bucket(limit: i64, w: i64, state: &State, now_us: i64, cost: i64, commit: bool) -> (Verdict, State) {
     let now = floor_div(now_us, 1000);
     let cap = limit * w;
     let n = match state {
@@ -359,24 +287,13 @@ fn token_bucket(
     };
     let report = |n: i64| {
         let remaining = floor_div(n, w).clamp(0, limit);
-        let reset = if n >= cap {
-            now
-        } else {
-            now + ceil_div((floor_div(n, w) + 1) * w - n, limit)
-        };
+        let reset = if n >= cap { now } else { now + ceil_div((floor_div(n, w) + 1) * w - n, limit) };
         let block = if n >= w { 0 } else { ceil_div(w - n, limit) };
         (remaining, reset, block)
     };
     if commit {
         let n2 = (n - cost * w).min(cap);
-        let next = if n2 >= cap {
-            State::Empty
-        } else {
-            State::TokenBucket {
-                units: n2,
-                at_ms: now,
-            }
-        };
+        let next = if n2 >= cap { State::Empty } else { State::TokenBucket { units: n2, at_ms: now } };
         let (remaining, reset, block) = report(n2);
         return (verdict(true, remaining, reset, 0, block), next);
     }
@@ -396,15 +313,7 @@ pub fn gcra_interval_us(limit: u64, window_ms: u64) -> u64 {
     (window_ms * 1000).div_ceil(limit)
 }
 
-fn gcra(
-    limit: i64,
-    w: i64,
-    burst: i64,
-    state: &State,
-    now: i64,
-    cost: i64,
-    commit: bool,
-) -> (Verdict, State) {
+fn gcra(limit: i64, w: i64, burst: i64, state: &State, now: i64, cost: i64, commit: bool) -> (Verdict, State) {
     let t = ceil_div(w * 1000, limit);
     let tol = burst * t;
     let tat = match state {
@@ -414,21 +323,13 @@ fn gcra(
     let report = |tat: i64| {
         let d = tat - now;
         let remaining = floor_div(tol - d, t).clamp(0, burst);
-        let reset = if d <= 0 {
-            floor_div(now, 1000)
-        } else {
-            ceil_div(now + d - (ceil_div(d, t) - 1) * t, 1000)
-        };
+        let reset = if d <= 0 { floor_div(now, 1000) } else { ceil_div(now + d - (ceil_div(d, t) - 1) * t, 1000) };
         let block = ceil_div((tat + t - tol - now).max(0), 1000);
         (remaining, reset, block)
     };
     if commit {
         let tat2 = now.max(tat + cost * t);
-        let next = if tat2 <= now {
-            State::Empty
-        } else {
-            State::Gcra { tat_us: tat2 }
-        };
+        let next = if tat2 <= now { State::Empty } else { State::Gcra { tat_us: tat2 } };
         let (remaining, reset, block) = report(tat2);
         return (verdict(true, remaining, reset, 0, block), next);
     }
@@ -459,13 +360,11 @@ mod tests {
     const T0: i64 = 1_780_000_000_000_000;
 
     fn params() -> impl Strategy<Value = Params> {
-        (0usize..5, 1u64..=12, 1u64..=3_000, 1u64..=12).prop_map(|(a, limit, window_ms, b)| {
-            Params {
-                algorithm: EXACT[a],
-                limit,
-                window_ms,
-                burst: b.min(limit),
-            }
+        (0usize..5, 1u64..=12, 1u64..=3_000, 1u64..=12).prop_map(|(a, limit, window_ms, b)| Params {
+            algorithm: EXACT[a],
+            limit,
+            window_ms,
+            burst: b.min(limit),
         })
     }
 
@@ -662,12 +561,7 @@ mod tests {
 
     #[test]
     fn gcra_with_burst_one_paces_to_the_limit_per_window() {
-        let p = Params {
-            algorithm: Algorithm::Gcra,
-            limit: 4,
-            window_ms: 1_000,
-            burst: 1,
-        };
+        let p = Params { algorithm: Algorithm::Gcra, limit: 4, window_ms: 1_000, burst: 1 };
         let (v, s) = decide(&p, &State::Empty, T0, 1);
         assert!(v.ok);
         let (v2, _) = decide(&p, &s, T0 + 1_000, 1);
@@ -678,12 +572,7 @@ mod tests {
 
     #[test]
     fn token_bucket_refills_continuously_not_in_steps() {
-        let p = Params {
-            algorithm: Algorithm::TokenBucket,
-            limit: 10,
-            window_ms: 1_000,
-            burst: 10,
-        };
+        let p = Params { algorithm: Algorithm::TokenBucket, limit: 10, window_ms: 1_000, burst: 10 };
         let (v, s) = decide(&p, &State::Empty, T0, 10);
         assert!(v.ok);
         assert_eq!(v.remaining, 0);
@@ -695,12 +584,7 @@ mod tests {
 
     #[test]
     fn fixed_window_refusal_does_not_count() {
-        let p = Params {
-            algorithm: Algorithm::FixedWindow,
-            limit: 3,
-            window_ms: 60_000,
-            burst: 3,
-        };
+        let p = Params { algorithm: Algorithm::FixedWindow, limit: 3, window_ms: 60_000, burst: 3 };
         let t = 1_800_000_000_000_000; // a window boundary
         let (_, s) = decide(&p, &State::Empty, t, 2);
         let (refused, s2) = decide(&p, &s, t + 1, 2);

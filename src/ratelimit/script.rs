@@ -43,10 +43,7 @@ pub(crate) fn parse_reply(reply: Reply, n: usize) -> Result<(bool, Vec<RawVerdic
     if items.len() != 1 + n * VALUES_PER_LIMIT {
         return Err(UpstashError::Protocol {
             status: 200,
-            message: format!(
-                "rate limit script answered {} values for {n} limits",
-                items.len()
-            ),
+            message: format!("rate limit script answered {} values for {n} limits", items.len()),
         });
     }
     let mut ints = Vec::with_capacity(items.len());
@@ -83,11 +80,8 @@ mod tests {
             if line.is_empty() || line.starts_with(' ') || line.starts_with("--") {
                 continue;
             }
-            let ok = [
-                "local ", "ALG.", "if ", "else", "end", "for ", "return ", "}",
-            ]
-            .iter()
-            .any(|p| line.starts_with(p));
+            let ok =
+                ["local ", "ALG.", "if ", "else", "end", "for ", "return ", "}"].iter().any(|p| line.starts_with(p));
             assert!(ok, "top-level line that may assign a global: {line}");
         }
         assert_eq!(SCRIPT.sha1().len(), 40);
@@ -95,12 +89,8 @@ mod tests {
 
     #[test]
     fn parses_flags_and_clamps_nothing_negative() {
-        let reply = Reply::Array(
-            [1, 1, 4, 1000, 0, 0, 999, 0, 0, 2000, 5, 7, 999]
-                .into_iter()
-                .map(Reply::Int)
-                .collect(),
-        );
+        let reply =
+            Reply::Array([1, 1, 4, 1000, 0, 0, 999, 0, 0, 2000, 5, 7, 999].into_iter().map(Reply::Int).collect());
         let (all, v) = parse_reply(reply, 2).unwrap();
         assert!(all);
         assert_eq!(v[0].remaining, 4);
