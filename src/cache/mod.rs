@@ -581,15 +581,10 @@ impl Cache {
             return Ok((Lookup { value: loader().await?, status: CacheStatus::Bypass }, None));
         }
         let now_ms = self.now_ms();
-        let early = |entry: &Entry| {
-            options
-                .early_refresh_beta
-                .is_some_and(|beta| entry.should_refresh_early(now_ms, beta, crate::random::unit_interval()))
-        };
         let prefetched = ahead.filter(|ahead| ahead.key == key.key).map(|ahead| ahead.found);
         let l1 = self.inner.l1.as_ref().filter(|_| prefetched.is_none());
         if let Some(entry) = l1.and_then(|l1| l1.get(&key.key, now_ms)) {
-            if !early(&entry) {
+            if !refresh_early(options, &entry, now_ms) {
                 Stats::bump(&stats.l1_hits);
                 if entry.value.is_none() {
                     Stats::bump(&stats.negative_hits);
@@ -634,11 +629,6 @@ impl Cache {
     {
         let stats = &self.inner.stats;
         let now_ms = self.now_ms();
-        let early = |entry: &Entry| {
-            options
-                .early_refresh_beta
-                .is_some_and(|beta| entry.should_refresh_early(now_ms, beta, crate::random::unit_interval()))
-        };
         let read = match prefetched {
             Some(found) => found,
             None => self.read_shared(key).await,
@@ -654,7 +644,7 @@ impl Cache {
             }
         };
         let stale = match (found.entry, found.judgement) {
-            (Some(entry), Judgement::Fresh) if !early(&entry) => {
+            (Some(entry), Judgement::Fresh) if !refresh_early(options, &entry, now_ms) => {
                 Stats::bump(&stats.l2_hits);
                 if entry.value.is_none() {
                     Stats::bump(&stats.negative_hits);
@@ -814,6 +804,11 @@ impl Cache {
             error: result.err().map(|e| e.to_string()),
         }
     }
+}
+
+/// XFetch's dice for `entry` under `options` (false without early refresh).
+fn refresh_early(options: &EntryOptions, entry: &Entry, now_ms: u64) -> bool {
+    options.early_refresh_beta.is_some_and(|beta| entry.should_refresh_early(now_ms, beta, crate::random::unit_interval()))
 }
 
 fn raw_bytes(entry: &Entry) -> Option<Vec<u8>> {

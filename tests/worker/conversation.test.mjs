@@ -1,33 +1,24 @@
 // Conversation configs: tenant defaults, user overrides resolved field by
 // field, and tag invalidation of every user's resolved config on a new
 // tenant default, with no key listing.
-import { test, before, after, describe } from "node:test";
+import { test, before, describe } from "node:test";
 import assert from "node:assert/strict";
-import { putJson, startUpstashLocal, startWorker, upstashVars } from "./harness.mjs";
+import { putJson, useWorker } from "./harness.mjs";
 
 const tenantPath = (t) => `/v1/tenants/${t}/conversation-config`;
 const userPath = (t, u) => `/v1/tenants/${t}/users/${u}/conversation-config`;
 
 describe("conversation configs over Upstash", () => {
-  let upstash, worker, vars;
-  before(async () => {
-    upstash = await startUpstashLocal();
-    vars = upstashVars(upstash);
-    worker = await startWorker(vars);
-  });
-  after(async () => {
-    await worker?.dispose();
-    await upstash?.stop();
-  });
+  const s = useWorker();
 
   async function get(path) {
-    const response = await worker.fetch(path);
+    const response = await s.worker.fetch(path);
     return { status: response.status, cache: response.headers.get("x-cache"), body: await response.json() };
   }
 
   test("a user's config is the override resolved over the tenant default", async () => {
-    assert.equal((await putJson(worker, tenantPath("acme"), { systemPrompt: "be brief", temperature: 0.2, maxTurns: 10 })).status, 200);
-    const override = await putJson(worker, userPath("acme", "u1"), { temperature: 1.5 });
+    assert.equal((await putJson(s.worker, tenantPath("acme"), { systemPrompt: "be brief", temperature: 0.2, maxTurns: 10 })).status, 200);
+    const override = await putJson(s.worker, userPath("acme", "u1"), { temperature: 1.5 });
     assert.equal(override.status, 200);
     assert.deepEqual((await override.json()).userId, "u1");
 
@@ -46,16 +37,16 @@ describe("conversation configs over Upstash", () => {
   });
 
   test("a new tenant default invalidates every user's resolved config by tag, deleting no key", async () => {
-    await putJson(worker, tenantPath("tagco"), { systemPrompt: "v1", temperature: 0.5 });
-    await putJson(worker, userPath("tagco", "a"), { temperature: 1.0 });
+    await putJson(s.worker, tenantPath("tagco"), { systemPrompt: "v1", temperature: 0.5 });
+    await putJson(s.worker, userPath("tagco", "a"), { temperature: 1.0 });
     for (const user of ["a", "b", "c"]) {
       await get(userPath("tagco", user));
       assert.equal((await get(userPath("tagco", user))).cache, "hit", user);
     }
-    const resolvedKeys = (await upstash.keysWithPttl(vars.CACHE_KEY_PREFIX)).filter(({ key }) => key.includes(":conv:resolved:tagco"));
+    const resolvedKeys = (await s.upstash.keysWithPttl(s.vars.CACHE_KEY_PREFIX)).filter(({ key }) => key.includes(":conv:resolved:tagco"));
     assert.equal(resolvedKeys.length, 3);
 
-    await putJson(worker, tenantPath("tagco"), { systemPrompt: "v2", temperature: 0.7 });
+    await putJson(s.worker, tenantPath("tagco"), { systemPrompt: "v2", temperature: 0.7 });
     for (const user of ["a", "b", "c"]) {
       const after = await get(userPath("tagco", user));
       assert.equal(after.cache, "miss", user);
@@ -63,16 +54,16 @@ describe("conversation configs over Upstash", () => {
     }
     assert.equal((await get(userPath("tagco", "a"))).body.temperature, 1.0, "a's override still wins");
     // The old entries were invalidated by a version bump, not found and deleted.
-    for (const { key } of resolvedKeys) assert.equal(await upstash.command("EXISTS", key), 1, key);
+    for (const { key } of resolvedKeys) assert.equal(await s.upstash.command("EXISTS", key), 1, key);
   });
 
   test("a user override invalidates only that user's resolved config", async () => {
-    await putJson(worker, tenantPath("oneco"), { maxTurns: 5 });
+    await putJson(s.worker, tenantPath("oneco"), { maxTurns: 5 });
     for (const user of ["x", "y"]) {
       await get(userPath("oneco", user));
       assert.equal((await get(userPath("oneco", user))).cache, "hit");
     }
-    await putJson(worker, userPath("oneco", "x"), { maxTurns: 50 });
+    await putJson(s.worker, userPath("oneco", "x"), { maxTurns: 50 });
     const x = await get(userPath("oneco", "x"));
     assert.equal(x.cache, "miss");
     assert.equal(x.body.maxTurns, 50);
@@ -80,7 +71,7 @@ describe("conversation configs over Upstash", () => {
   });
 
   test("the tenant default route reads through the cache too", async () => {
-    await putJson(worker, tenantPath("defco"), { temperature: 1 });
+    await putJson(s.worker, tenantPath("defco"), { temperature: 1 });
     assert.equal((await get(tenantPath("defco"))).cache, "miss");
     const hit = await get(tenantPath("defco"));
     assert.equal(hit.cache, "hit");
@@ -99,7 +90,7 @@ describe("conversation configs over Upstash", () => {
       [userPath("acme", "u.1"), { temperature: 1 }, /user id must match/],
       [userPath("ac:me", "u1"), { temperature: 1 }, /tenant id must match/],
     ]) {
-      const response = await putJson(worker, path, body);
+      const response = await putJson(s.worker, path, body);
       assert.equal(response.status, 400, path);
       assert.match((await response.json()).error, message);
     }
@@ -109,7 +100,7 @@ describe("conversation configs over Upstash", () => {
   });
 
   test("stats count hits by tier and misses", async () => {
-    const stats = await (await worker.fetch("/stats")).json();
+    const stats = await (await s.worker.fetch("/stats")).json();
     assert.ok(stats.cache.misses > 0, JSON.stringify(stats));
     assert.ok(stats.cache.l1Hits + stats.cache.l2Hits > 0, JSON.stringify(stats));
     assert.equal(stats.l1MaxStalenessMs, 1000);

@@ -6,6 +6,7 @@ import { connect, createServer } from "node:net";
 import { once } from "node:events";
 import { fileURLToPath } from "node:url";
 import path from "node:path";
+import { after, before } from "node:test";
 import { Miniflare } from "miniflare";
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
@@ -179,6 +180,25 @@ export function upstashVars(server, extra = {}) {
     CACHE_KEY_PREFIX: unique("wt"),
     ...extra,
   };
+}
+
+/**
+ * For a `describe` block: starts upstash-local and the worker (its settings
+ * `upstashVars(upstash, extraVars)`) before the tests, stops both after.
+ * Answers an object whose `upstash`, `vars` and `worker` are set once started.
+ */
+export function useWorker(extraVars = {}) {
+  const suite = {};
+  before(async () => {
+    suite.upstash = await startUpstashLocal();
+    suite.vars = upstashVars(suite.upstash, extraVars);
+    suite.worker = await startWorker(suite.vars);
+  });
+  after(async () => {
+    await suite.worker?.dispose();
+    await suite.upstash?.stop();
+  });
+  return suite;
 }
 
 /** A TCP server that accepts connections and never answers: a stalled backend. */
