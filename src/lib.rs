@@ -58,10 +58,7 @@ pub mod upstash;
 pub mod app;
 
 pub use backend::{BackendKind, CacheBackend, CacheError, MemoryBackend, UpstashBackend};
-pub use cache::{
-    Cache, CacheBuilder, EntryOptions, EventError, Fence, Health, Invalidation, InvalidationEvent,
-    Stats, StatsSnapshot,
-};
+pub use cache::{Cache, CacheBuilder, EntryOptions, EventError, Fence, Health, Invalidation, InvalidationEvent, ReadAhead, Stats, StatsSnapshot};
 pub use config::{CacheConfig, ConfigError, Env, Provider};
 pub use failure::{CircuitBreaker, FailurePolicy};
 pub use keys::{EntryKey, KeySpace};

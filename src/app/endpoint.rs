@@ -50,7 +50,20 @@ pub enum Endpoint {
 impl Endpoint {
     /// True for the `/v1/*` API routes (rate limited, outbox drained before them).
     pub fn is_api(&self) -> bool {
-        !matches!(self, Endpoint::Page | Endpoint::Health | Endpoint::Stats)
+        self.tenant().is_some()
+    }
+
+    /// The tenant a `/v1/*` route acts for.
+    pub fn tenant(&self) -> Option<&str> {
+        match self {
+            Endpoint::Page | Endpoint::Health | Endpoint::Stats => None,
+            Endpoint::GetPolicy { tenant }
+            | Endpoint::PutPolicy { tenant }
+            | Endpoint::GetTenantConfig { tenant }
+            | Endpoint::PutTenantConfig { tenant }
+            | Endpoint::GetUserConfig { tenant, .. }
+            | Endpoint::PutUserConfig { tenant, .. } => Some(tenant),
+        }
     }
 }
 

@@ -19,10 +19,18 @@
 //!   resolved config in one version bump.
 //! - `GET /stats` — the cache's counters in this isolate.
 //!
+//! Every `/v1/*` request is rate limited per client (`CF-Connecting-IP`) and
+//! per tenant, both limits all-or-nothing (`RATE_LIMIT_*`); on a GET the check
+//! shares the cache read's REST round trip. A refusal is a 429 with
+//! `Retry-After` and the IETF `RateLimit-Policy` / `RateLimit` headers; allowed
+//! responses carry `RateLimit` and `RateLimit-Policy` too.
+//!
 //! Every write records its invalidation in a D1 outbox in the same batch;
 //! rows left by a cache outage are drained before API requests (at most every
 //! `CACHE_OUTBOX_DRAIN_INTERVAL_MS`) and by the cron trigger.
 
+#[cfg(target_arch = "wasm32")]
+mod admission;
 pub mod api_error;
 pub mod conversation;
 pub mod endpoint;

@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use worker::{event, Context, Env, Request, Response, ScheduleContext, ScheduledEvent};
 
+use super::admission::{admit, client_id, Admission, Limits};
 use super::api_error::ApiError;
 use super::console_log;
 use super::conversation::{tenant_tag, user_config_id, user_tag, ConfigFields, StoredConfig};
@@ -36,6 +37,7 @@ struct AppState {
     config_options: EntryOptions,
     outbox_drain_interval_ms: u64,
     last_outbox_drain_ms: Cell<u64>,
+    limits: Option<Limits>,
 }
 
 thread_local! {
@@ -53,8 +55,10 @@ fn app_state(env: &Env) -> Result<Rc<AppState>, ApiError> {
         CacheConfig::from_env(&vars, TTL_NAMES).inspect_err(|e| log::error!("edgecache: {e}"))?;
     let outbox_drain_interval_ms = parse_positive(&vars, "CACHE_OUTBOX_DRAIN_INTERVAL_MS")?
         .unwrap_or(DEFAULT_OUTBOX_DRAIN_INTERVAL_MS);
+    let limits = Limits::from_env(&vars, config.upstash.as_ref())?;
     let cache = Cache::from_config(&config);
     let state = Rc::new(AppState {
+        limits,
         policy_keys: cache.key_space("llm", "policy")?,
         policy_options: config.entry_options("POLICY"),
         config_keys: cache.key_space("conv", "config")?,
@@ -164,21 +168,15 @@ async fn scheduled(_event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
     }
 }
 
-async fn handle(mut req: Request, env: &Env, ctx: &Arc<Context>) -> Result<Response, ApiError> {
+async fn handle(req: Request, env: &Env, ctx: &Arc<Context>) -> Result<Response, ApiError> {
     let endpoint = resolve(&req.method().to_string(), &req.path())?;
     let state = app_state(env)?;
-    if endpoint.is_api() {
-        drain_outbox_if_due(&state, env).await;
-    }
-    let stores = || Stores::new(&state, env, ctx);
     match endpoint {
         Endpoint::Page => Response::from_html(PAGE).map_err(internal),
         Endpoint::Health => {
             let health = state.cache.health().await;
             let status = if health.healthy { 200 } else { 503 };
-            Ok(Response::from_json(&health)
-                .map_err(internal)?
-                .with_status(status))
+            Ok(Response::from_json(&health).map_err(internal)?.with_status(status))
         }
         Endpoint::Stats => {
             let outage = state.cache.outage();
@@ -191,60 +189,83 @@ async fn handle(mut req: Request, env: &Env, ctx: &Arc<Context>) -> Result<Respo
             }))
             .map_err(internal)
         }
+        api => serve_api(api, req, &state, env, ctx).await,
+    }
+}
+
+/// A `/v1/*` request: drain the outbox if due, pass the rate limits (the GET's
+/// cache read riding along), serve, and add the rate-limit headers.
+async fn serve_api(
+    endpoint: Endpoint,
+    mut req: Request,
+    state: &AppState,
+    env: &Env,
+    ctx: &Arc<Context>,
+) -> Result<Response, ApiError> {
+    drain_outbox_if_due(state, env).await;
+    let stores = Stores::new(state, env, ctx)?;
+    let read_key = match &endpoint {
+        Endpoint::GetPolicy { tenant } => Some(stores.policies.entry_key(tenant)),
+        Endpoint::GetTenantConfig { tenant } => Some(stores.tenant_configs.entry_key(tenant)),
+        Endpoint::GetUserConfig { tenant, user } => Some(stores.resolved_configs.entry_key(&user_config_id(tenant, user))),
+        _ => None,
+    };
+    let admission = match &state.limits {
+        None => Admission::default(),
+        Some(limits) => {
+            let client = client_id(req.headers().get("CF-Connecting-IP").map_err(internal)?);
+            let tenant = endpoint.tenant().unwrap_or_default();
+            match admit(limits, &state.cache, &client, tenant, read_key.as_ref()).await? {
+                Ok(admission) => admission,
+                Err(too_many) => return Ok(too_many),
+            }
+        }
+    };
+    let mut response = match serve(endpoint, &mut req, &stores, admission.ahead).await {
+        Ok(response) => response,
+        Err(error) => error_response(&error).map_err(internal)?,
+    };
+    for (name, value) in &admission.headers {
+        response.headers_mut().set(name, value).map_err(internal)?;
+    }
+    Ok(response)
+}
+
+async fn serve(endpoint: Endpoint, req: &mut Request, stores: &Stores, ahead: Option<crate::ReadAhead>) -> Result<Response, ApiError> {
+    match endpoint {
         Endpoint::GetPolicy { tenant } => {
-            let lookup = stores()?.policies.get_traced(&tenant).await?;
-            cached_response(lookup.value.as_ref(), lookup.status, || {
-                format!("no policy for tenant {tenant}")
-            })
+            let lookup = stores.policies.get_traced_ahead(&tenant, ahead).await?;
+            cached_response(lookup.value.as_ref(), lookup.status, || format!("no policy for tenant {tenant}"))
         }
         Endpoint::PutPolicy { tenant } => {
-            let input = PolicyInput::parse(&read_json_body(&mut req).await?)?;
-            let stored = stores()?
-                .policies
-                .set(&tenant, &input.into_stored(&tenant, crate::clock::now_ms()))
-                .await?;
+            let input = PolicyInput::parse(&read_json_body(req).await?)?;
+            let stored = stores.policies.set(&tenant, &input.into_stored(&tenant, crate::clock::now_ms())).await?;
             Response::from_json(&stored).map_err(internal)
         }
         Endpoint::GetTenantConfig { tenant } => {
-            let lookup = stores()?.tenant_configs.get_traced(&tenant).await?;
-            cached_response(lookup.value.as_ref(), lookup.status, || {
-                format!("no conversation config for tenant {tenant}")
-            })
+            let lookup = stores.tenant_configs.get_traced_ahead(&tenant, ahead).await?;
+            cached_response(lookup.value.as_ref(), lookup.status, || format!("no conversation config for tenant {tenant}"))
         }
         Endpoint::PutTenantConfig { tenant } => {
-            let fields = ConfigFields::parse(&read_json_body(&mut req).await?)?;
-            let config = StoredConfig {
-                tenant_id: tenant.clone(),
-                user_id: None,
-                fields,
-                updated_at_ms: crate::clock::now_ms(),
-            };
-            let stored = stores()?.tenant_configs.set(&tenant, &config).await?;
+            let fields = ConfigFields::parse(&read_json_body(req).await?)?;
+            let config = StoredConfig { tenant_id: tenant.clone(), user_id: None, fields, updated_at_ms: crate::clock::now_ms() };
+            let stored = stores.tenant_configs.set(&tenant, &config).await?;
             Response::from_json(&stored).map_err(internal)
         }
         Endpoint::GetUserConfig { tenant, user } => {
-            let lookup = stores()?
-                .resolved_configs
-                .get_traced(&user_config_id(&tenant, &user))
-                .await?;
+            let lookup = stores.resolved_configs.get_traced_ahead(&user_config_id(&tenant, &user), ahead).await?;
             cached_response(lookup.value.as_ref(), lookup.status, || {
                 format!("no conversation config for tenant {tenant} or user {user}")
             })
         }
         Endpoint::PutUserConfig { tenant, user } => {
-            let fields = ConfigFields::parse(&read_json_body(&mut req).await?)?;
-            let config = StoredConfig {
-                tenant_id: tenant.clone(),
-                user_id: Some(user.clone()),
-                fields,
-                updated_at_ms: crate::clock::now_ms(),
-            };
-            let stored = stores()?
-                .user_overrides
-                .set(&user_config_id(&tenant, &user), &config)
-                .await?;
+            let fields = ConfigFields::parse(&read_json_body(req).await?)?;
+            let config =
+                StoredConfig { tenant_id: tenant.clone(), user_id: Some(user.clone()), fields, updated_at_ms: crate::clock::now_ms() };
+            let stored = stores.user_overrides.set(&user_config_id(&tenant, &user), &config).await?;
             Response::from_json(&stored).map_err(internal)
         }
+        Endpoint::Page | Endpoint::Health | Endpoint::Stats => Err(ApiError::not_found("not an API route")),
     }
 }
 

@@ -153,7 +153,7 @@ impl LimiterBuilder {
             policy: self.policy,
             clock: self.clock,
             blocks: NonZeroUsize::new(self.block_cache_capacity).map(|cap| Mutex::new(LruCache::new(cap))),
-            outage: OutageLog::default(),
+            outage: OutageLog::for_subject("rate limiter", "answering by its failure policy"),
             counters: Counters::default(),
         })
     }
@@ -416,7 +416,7 @@ impl Limiter {
             limit,
             window_ms,
             prefix: None,
-            policy: FailurePolicy::default(),
+            policy: FailurePolicy::FailOpen,
             clock: Arc::new(SystemClock),
             block_cache_capacity: DEFAULT_BLOCK_CACHE_CAPACITY,
             burst: None,
@@ -747,7 +747,7 @@ impl Limiter {
         self.outage.failure(&operation, error);
         let now = self.clock.now_ms();
         match self.policy {
-            FailurePolicy::FailOpen => {
+            FailurePolicy::FailOpen | FailurePolicy::Degrade => {
                 Counters::bump(&self.counters.failed_open);
                 Decision {
                     success: true,

@@ -226,19 +226,17 @@ impl std::fmt::Display for Algorithm {
 }
 
 /// What a limiter answers when Redis cannot (timeout, transport error, 5xx,
-/// an error reply).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum FailurePolicy {
-    /// Allow the request (`success: true`, `remaining == limit`) with the
-    /// failure as [`Decision::reason`]: availability over enforcement
-    /// (seed 003's "Tier 3: fail open"). The default.
-    #[default]
-    FailOpen,
-    /// Refuse the request (`success: false`,
-    /// `retry_after_ms ==` [`FAIL_CLOSED_RETRY_AFTER_MS`]) with the failure as
-    /// the reason: enforcement over availability.
-    FailClosed,
-}
+/// an error reply): the crate's [`FailurePolicy`](crate::FailurePolicy).
+///
+/// - `FailOpen` (a limiter's default): allow the request (`success: true`,
+///   `remaining == limit`) with the failure as [`Decision::reason`]:
+///   availability over enforcement (seed 003's "Tier 3: fail open").
+/// - `FailClosed`: refuse (`success: false`, `retry_after_ms ==`
+///   [`FAIL_CLOSED_RETRY_AFTER_MS`]) with the failure as the reason:
+///   enforcement over availability.
+/// - `Degrade`: a limiter has no backing store to fall back to, so it allows
+///   as `FailOpen` does.
+pub use crate::FailurePolicy;
 
 /// Why a decision is what it is, beyond the count.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

@@ -104,6 +104,14 @@ export async function startUpstashLocal(redisUrl = "redis://127.0.0.1:6379", { p
       if (body.error) throw new Error(body.error);
       return body.result;
     },
+    /** REST requests upstash-local has served since the last reset. */
+    async requests() {
+      const response = await fetch(`${url}/__local/stats`, { headers: { authorization: `Bearer ${TOKEN}` } });
+      return (await response.json()).requests;
+    },
+    async resetRequests() {
+      await fetch(`${url}/__local/stats/reset`, { method: "POST", headers: { authorization: `Bearer ${TOKEN}` } });
+    },
     /** Every key under `prefix`, with its PTTL in milliseconds. */
     async keysWithPttl(prefix) {
       const keys = await server.command("KEYS", `${prefix}:*`);

@@ -1,0 +1,136 @@
+// Rate limiting on the /v1/* routes: per client and per tenant, 429 with the
+// standard headers, one REST round trip shared with the cache read.
+import { test, describe } from "node:test";
+import assert from "node:assert/strict";
+import { POLICY, putJson, startStalledServer, startUpstashLocal, startWorker, unique, upstashVars } from "./harness.mjs";
+
+const from = (ip, init = {}) => ({ ...init, headers: { ...(init.headers ?? {}), "CF-Connecting-IP": ip } });
+const put = (worker, path, body, ip) =>
+  worker.fetch(path, from(ip, { method: "PUT", headers: { "content-type": "application/json" }, body: JSON.stringify(body) }));
+
+async function withWorker(extraVars, run) {
+  const upstash = await startUpstashLocal();
+  const vars = upstashVars(upstash, { RATE_LIMIT_KEY_PREFIX: unique("rl"), ...extraVars });
+  const worker = await startWorker(vars);
+  try {
+    await run(worker, upstash, vars);
+  } finally {
+    await worker.dispose();
+    await upstash.stop();
+  }
+}
+
+describe("rate limits on /v1/*", () => {
+  test("a client over its limit gets 429 with Retry-After and the RateLimit headers", async () => {
+    await withWorker({ RATE_LIMIT_CLIENT_LIMIT: "3", RATE_LIMIT_CLIENT_WINDOW_SECS: "60" }, async (worker) => {
+      assert.equal((await put(worker, "/v1/tenants/acme/policy", POLICY, "10.0.0.1")).status, 200);
+      for (let i = 0; i < 2; i++) {
+        const allowed = await worker.fetch("/v1/tenants/acme/policy", from("10.0.0.1"));
+        assert.equal(allowed.status, 200);
+        assert.match(allowed.headers.get("ratelimit"), /"client";r=\d+;t=\d+/);
+        assert.equal(allowed.headers.get("ratelimit-policy"), '"client";q=3;w=60, "tenant";q=1000;w=60');
+      }
+      const refused = await worker.fetch("/v1/tenants/acme/policy", from("10.0.0.1"));
+      assert.equal(refused.status, 429);
+      const retryAfter = Number(refused.headers.get("retry-after"));
+      assert.ok(retryAfter >= 1 && retryAfter <= 60, `Retry-After ${retryAfter}`);
+      assert.match(refused.headers.get("ratelimit"), /"client";r=0;t=\d+/);
+      assert.ok(refused.headers.get("ratelimit-policy"));
+      const body = await refused.json();
+      assert.equal(body.error, "rate limit exceeded");
+      assert.ok(body.retryAfterMs > 0);
+      // A PUT from that client is refused before its body is read: nothing changes.
+      assert.equal((await put(worker, "/v1/tenants/acme/policy", { ...POLICY, defaultModel: "m2" }, "10.0.0.1")).status, 429);
+      // Another client is not affected, and sees the policy unchanged.
+      const other = await worker.fetch("/v1/tenants/acme/policy", from("10.0.0.2"));
+      assert.equal(other.status, 200);
+      assert.equal((await other.json()).defaultModel, "m1");
+      // Health and stats are not limited.
+      assert.equal((await worker.fetch("/health", from("10.0.0.1"))).status, 200);
+    });
+  });
+
+  test("a tenant over its limit is refused whichever client asks", async () => {
+    await withWorker({ RATE_LIMIT_TENANT_LIMIT: "2" }, async (worker) => {
+      assert.equal((await put(worker, "/v1/tenants/busy/policy", POLICY, "10.0.1.1")).status, 200);
+      assert.equal((await worker.fetch("/v1/tenants/busy/policy", from("10.0.1.2"))).status, 200);
+      const refused = await worker.fetch("/v1/tenants/busy/conversation-config", from("10.0.1.3"));
+      assert.equal(refused.status, 429);
+      assert.match(refused.headers.get("ratelimit"), /"tenant";r=0/);
+      assert.equal((await worker.fetch("/v1/tenants/quiet/policy", from("10.0.1.3"))).status, 404, "other tenants go on");
+    });
+  });
+
+  test("a refused limit consumes nothing from the other (all-or-nothing)", async () => {
+    await withWorker({ RATE_LIMIT_TENANT_LIMIT: "1", RATE_LIMIT_CLIENT_LIMIT: "5" }, async (worker) => {
+      assert.equal((await worker.fetch("/v1/tenants/t1/policy", from("10.0.2.1"))).status, 404);
+      for (let i = 0; i < 3; i++) assert.equal((await worker.fetch("/v1/tenants/t1/policy", from("10.0.2.1"))).status, 429);
+      // Had the refused requests spent the client's quota, only 1 of 5 would be left.
+      const allowed = await worker.fetch("/v1/tenants/t2/policy", from("10.0.2.1"));
+      assert.equal(allowed.status, 404);
+      assert.match(allowed.headers.get("ratelimit"), /"client";r=3;/);
+    });
+  });
+
+  test("a rate-limited cache hit costs one REST round trip", async () => {
+    await withWorker({ CACHE_L1_MAX_STALENESS_MS: "0" }, async (worker, upstash) => {
+      await put(worker, "/v1/tenants/one/policy", POLICY, "10.0.3.1");
+      await worker.fetch("/v1/tenants/one/policy", from("10.0.3.1")); // miss: cached; scripts loaded
+      await worker.fetch("/v1/tenants/one/policy", from("10.0.3.1"));
+      await upstash.resetRequests();
+      const hit = await worker.fetch("/v1/tenants/one/policy", from("10.0.3.1"));
+      assert.equal(hit.headers.get("x-cache"), "hit");
+      assert.ok(hit.headers.get("ratelimit"));
+      assert.equal(await upstash.requests(), 1, "the limit check and the cache read shared one request");
+    });
+  });
+
+  test("RATE_LIMIT_ENABLED=false turns limiting off", async () => {
+    await withWorker({ RATE_LIMIT_ENABLED: "false", RATE_LIMIT_CLIENT_LIMIT: "1" }, async (worker) => {
+      for (let i = 0; i < 3; i++) {
+        const response = await worker.fetch("/v1/tenants/acme/policy", from("10.0.4.1"));
+        assert.equal(response.status, 404);
+        assert.equal(response.headers.get("ratelimit"), null);
+      }
+    });
+  });
+
+  test("bad settings name their variable", async () => {
+    for (const [name, value] of [["RATE_LIMIT_CLIENT_LIMIT", "0"], ["RATE_LIMIT_ALGORITHM", "leaky"], ["RATE_LIMIT_TENANT_WINDOW_SECS", "x"]]) {
+      const worker = await startWorker({ UPSTASH_REDIS_REST_URL: "http://127.0.0.1:9", UPSTASH_REDIS_REST_TOKEN: "t", [name]: value });
+      try {
+        const response = await worker.fetch("/v1/tenants/acme/policy");
+        assert.equal(response.status, 500, name);
+        assert.match((await response.json()).error, new RegExp(name));
+      } finally {
+        await worker.dispose();
+      }
+    }
+    const noDatabase = await startWorker({ RATE_LIMIT_ENABLED: "true" });
+    try {
+      assert.match((await (await noDatabase.fetch("/health")).json()).error, /RATE_LIMIT_ENABLED/);
+    } finally {
+      await noDatabase.dispose();
+    }
+  });
+
+  test("with Upstash stalled, requests are allowed (fail-open) within the timeout", async () => {
+    const stalled = await startStalledServer();
+    const worker = await startWorker({
+      UPSTASH_REDIS_REST_URL: stalled.url,
+      UPSTASH_REDIS_REST_TOKEN: "t",
+      RATE_LIMIT_TIMEOUT_MS: "300",
+      CACHE_TIMEOUT_MS: "300",
+    });
+    try {
+      const started = Date.now();
+      const response = await worker.fetch("/v1/tenants/acme/policy", from("10.0.5.1"));
+      assert.equal(response.status, 404, "allowed, then answered from D1");
+      assert.ok(Date.now() - started < 2_000, `took ${Date.now() - started} ms`);
+      assert.match(response.headers.get("ratelimit"), /"client";r=100;/, "fail-open answers with the real limit");
+    } finally {
+      await worker.dispose();
+      await stalled.stop();
+    }
+  });
+});
