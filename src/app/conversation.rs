@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::api_error::ApiError;
+use super::api_error::{parse_json_object, ApiError};
 use super::policy::MAX_BODY_BYTES;
 
 /// Longest system prompt accepted, in characters.
@@ -33,11 +33,7 @@ impl ConfigFields {
     /// 413 past 64 KiB; 400 for a body that is not a JSON object of these
     /// fields, wrong types, or values out of range.
     pub fn parse(body: &[u8]) -> Result<ConfigFields, ApiError> {
-        if body.len() > MAX_BODY_BYTES {
-            return Err(ApiError::too_large(MAX_BODY_BYTES));
-        }
-        let fields: ConfigFields = serde_json::from_slice(body)
-            .map_err(|e| ApiError::bad_request(format!("invalid conversation config body: {e}")))?;
+        let fields: ConfigFields = parse_json_object(body, MAX_BODY_BYTES, "conversation config")?;
         if let Some(prompt) = &fields.system_prompt {
             if prompt.chars().count() > MAX_SYSTEM_PROMPT_CHARS {
                 return Err(ApiError::bad_request(format!(

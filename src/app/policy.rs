@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::api_error::ApiError;
+use super::api_error::{parse_json_object, ApiError};
 
 /// Largest request body accepted, in bytes (64 KiB).
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
@@ -50,11 +50,7 @@ impl PolicyInput {
     /// 413 past [`MAX_BODY_BYTES`]; 400 for a body that is not JSON, has unknown
     /// or missing fields, wrong types, or values out of range.
     pub fn parse(body: &[u8]) -> Result<PolicyInput, ApiError> {
-        if body.len() > MAX_BODY_BYTES {
-            return Err(ApiError::too_large(MAX_BODY_BYTES));
-        }
-        let input: PolicyInput = serde_json::from_slice(body)
-            .map_err(|e| ApiError::bad_request(format!("invalid policy body: {e}")))?;
+        let input: PolicyInput = parse_json_object(body, MAX_BODY_BYTES, "policy")?;
         input.validate()?;
         Ok(input)
     }
@@ -140,6 +136,7 @@ mod tests {
         let cases = [
             (r#"{"defaultModel":"m1""#, "invalid policy body"),
             (r#"[]"#, "invalid policy body"),
+            (r#"["m1",["m1"],4096]"#, "expected a JSON object, got an array"),
             (
                 r#"{"defaultModel":"m1","allowedModels":["m1"],"maxTokensPerRequest":1,"extra":1}"#,
                 "unknown field",
