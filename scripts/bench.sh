@@ -10,5 +10,7 @@ bash scripts/build-worker.sh
 cargo build --release -p upstash-local
 echo "== cache operations (cargo bench --bench cache)"
 cargo bench --bench cache
+echo "== rate limiting (cargo bench --bench ratelimit)"
+cargo bench --bench ratelimit
 echo "== the worker's routes (Miniflare)"
 UPSTASH_LOCAL_BIN="$PWD/target/release/upstash-local" node tests/bench/worker.mjs

@@ -31,10 +31,7 @@ pub fn now_ms() -> u64 {
     }
     #[cfg(not(target_arch = "wasm32"))]
     {
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_millis() as u64)
-            .unwrap_or(0)
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0)
     }
 }
 
@@ -47,9 +44,7 @@ pub struct ManualClock {
 impl ManualClock {
     /// A clock that reads `start_ms`.
     pub fn new(start_ms: u64) -> Self {
-        ManualClock {
-            now_ms: Arc::new(AtomicU64::new(start_ms)),
-        }
+        ManualClock { now_ms: Arc::new(AtomicU64::new(start_ms)) }
     }
 
     /// Moves the clock forward by `delta_ms`.

@@ -13,25 +13,21 @@ use crate::Ttl;
 /// Worker's `env` vars and secrets on Workers). A variable that is set to an
 /// empty or blank string counts as unset.
 pub struct Env<'a> {
-    lookup: Box<dyn Fn(&str) -> Option<String> + 'a>,
+    lookup: Lookup<'a>,
 }
+
+/// How an [`Env`] answers a variable's value.
+type Lookup<'a> = Box<dyn Fn(&str) -> Option<String> + 'a>;
 
 impl<'a> Env<'a> {
     /// An environment answered by `lookup`.
     pub fn new(lookup: impl Fn(&str) -> Option<String> + 'a) -> Self {
-        Env {
-            lookup: Box::new(lookup),
-        }
+        Env { lookup: Box::new(lookup) }
     }
 
     /// An environment holding exactly `pairs`; handy in tests.
     pub fn from_pairs(pairs: &'a [(&'a str, &'a str)]) -> Self {
-        Env::new(move |name| {
-            pairs
-                .iter()
-                .find(|(k, _)| *k == name)
-                .map(|(_, v)| (*v).to_owned())
-        })
+        Env::new(move |name| pairs.iter().find(|(k, _)| *k == name).map(|(_, v)| (*v).to_owned()))
     }
 
     /// The process environment.
@@ -41,9 +37,7 @@ impl<'a> Env<'a> {
 
     /// The trimmed value of `name`, or `None` when unset or blank.
     pub fn get(&self, name: &str) -> Option<String> {
-        (self.lookup)(name)
-            .map(|v| v.trim().to_owned())
-            .filter(|v| !v.is_empty())
+        (self.lookup)(name).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty())
     }
 }
 
@@ -60,10 +54,7 @@ pub struct ConfigError {
 impl ConfigError {
     /// An error about `variable`.
     pub fn new(variable: impl Into<String>, message: impl Into<String>) -> Self {
-        ConfigError {
-            variable: variable.into(),
-            message: message.into(),
-        }
+        ConfigError { variable: variable.into(), message: message.into() }
     }
 }
 
@@ -75,10 +66,7 @@ pub fn parse_positive(env: &Env<'_>, name: &str) -> Result<Option<u64>, ConfigEr
     env.get(name)
         .map(|raw| match raw.parse::<u64>() {
             Ok(n) if n > 0 => Ok(n),
-            _ => Err(ConfigError::new(
-                name,
-                format!("must be a positive integer, got {raw:?}"),
-            )),
+            _ => Err(ConfigError::new(name, format!("must be a positive integer, got {raw:?}"))),
         })
         .transpose()
 }
@@ -90,9 +78,8 @@ pub fn parse_positive(env: &Env<'_>, name: &str) -> Result<Option<u64>, ConfigEr
 pub fn parse_non_negative(env: &Env<'_>, name: &str) -> Result<Option<u64>, ConfigError> {
     env.get(name)
         .map(|raw| {
-            raw.parse::<u64>().map_err(|_| {
-                ConfigError::new(name, format!("must be a non-negative integer, got {raw:?}"))
-            })
+            raw.parse::<u64>()
+                .map_err(|_| ConfigError::new(name, format!("must be a non-negative integer, got {raw:?}")))
         })
         .transpose()
 }
@@ -106,10 +93,7 @@ pub fn parse_bool(env: &Env<'_>, name: &str) -> Result<Option<bool>, ConfigError
         .map(|raw| match raw.to_ascii_lowercase().as_str() {
             "true" | "1" | "yes" | "on" => Ok(true),
             "false" | "0" | "no" | "off" => Ok(false),
-            _ => Err(ConfigError::new(
-                name,
-                format!("must be true or false, got {raw:?}"),
-            )),
+            _ => Err(ConfigError::new(name, format!("must be true or false, got {raw:?}"))),
         })
         .transpose()
 }
@@ -203,19 +187,11 @@ impl CacheConfig {
     /// [`ConfigError`] naming the first variable whose value cannot be used.
     pub fn from_env(env: &Env<'_>, ttl_names: &[&str]) -> Result<Self, ConfigError> {
         let enabled = parse_bool(env, "CACHE_ENABLED")?.unwrap_or(true);
-        let key_prefix = env
-            .get("CACHE_KEY_PREFIX")
-            .unwrap_or_else(|| DEFAULT_KEY_PREFIX.to_owned());
-        if key_prefix.len() > 64
-            || !key_prefix
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b"_-.".contains(&b))
-        {
+        let key_prefix = env.get("CACHE_KEY_PREFIX").unwrap_or_else(|| DEFAULT_KEY_PREFIX.to_owned());
+        if key_prefix.len() > 64 || !key_prefix.bytes().all(|b| b.is_ascii_alphanumeric() || b"_-.".contains(&b)) {
             return Err(ConfigError::new(
                 "CACHE_KEY_PREFIX",
-                format!(
-                    "must be 1 to 64 characters of A-Z a-z 0-9 _ - . (no ':'), got {key_prefix:?}"
-                ),
+                format!("must be 1 to 64 characters of A-Z a-z 0-9 _ - . (no ':'), got {key_prefix:?}"),
             ));
         }
         let memory_size = parse_positive(env, "CACHE_MEMORY_SIZE")?
@@ -246,39 +222,29 @@ impl CacheConfig {
                 ttls.insert(name.to_ascii_uppercase(), Ttl::secs(secs));
             }
         }
-        let l1_max_staleness_ms = parse_non_negative(env, "CACHE_L1_MAX_STALENESS_MS")?
-            .unwrap_or(DEFAULT_L1_MAX_STALENESS_MS);
-        let tag_ttl =
-            parse_positive(env, "CACHE_TAG_TTL_SECONDS")?.map_or(Ttl::secs(86_400), Ttl::secs);
+        let l1_max_staleness_ms =
+            parse_non_negative(env, "CACHE_L1_MAX_STALENESS_MS")?.unwrap_or(DEFAULT_L1_MAX_STALENESS_MS);
+        let tag_ttl = parse_positive(env, "CACHE_TAG_TTL_SECONDS")?.map_or(Ttl::secs(86_400), Ttl::secs);
         let breaker_failures = parse_non_negative(env, "CACHE_BREAKER_FAILURES")?
             .map(|n| u32::try_from(n).unwrap_or(u32::MAX))
             .unwrap_or(crate::failure::DEFAULT_BREAKER_FAILURES);
-        let breaker_cooldown_ms = parse_positive(env, "CACHE_BREAKER_COOLDOWN_MS")?
-            .unwrap_or(crate::failure::DEFAULT_BREAKER_COOLDOWN_MS);
+        let breaker_cooldown_ms =
+            parse_positive(env, "CACHE_BREAKER_COOLDOWN_MS")?.unwrap_or(crate::failure::DEFAULT_BREAKER_COOLDOWN_MS);
         let events_channel = env.get("CACHE_EVENTS_CHANNEL");
         if let Some(channel) = &events_channel {
             if channel.len() > 256 || channel.chars().any(char::is_control) {
-                return Err(ConfigError::new(
-                    "CACHE_EVENTS_CHANNEL",
-                    "must be at most 256 printable characters",
-                ));
+                return Err(ConfigError::new("CACHE_EVENTS_CHANNEL", "must be at most 256 printable characters"));
             }
         }
         let negative_ttl = match parse_non_negative(env, "CACHE_NEGATIVE_TTL_SECONDS")? {
             None => Some(Ttl::secs(DEFAULT_NEGATIVE_TTL_SECS)),
             Some(secs) => Ttl::try_from_secs(secs).ok(),
         };
-        let grace = parse_non_negative(env, "CACHE_GRACE_SECONDS")?
-            .and_then(|secs| Ttl::try_from_secs(secs).ok());
+        let grace = parse_non_negative(env, "CACHE_GRACE_SECONDS")?.and_then(|secs| Ttl::try_from_secs(secs).ok());
         let jitter_percent = match parse_non_negative(env, "CACHE_TTL_JITTER_PERCENT")? {
             None => 0,
             Some(p) if p <= 50 => p as u8,
-            Some(p) => {
-                return Err(ConfigError::new(
-                    "CACHE_TTL_JITTER_PERCENT",
-                    format!("must be 0 to 50, got {p}"),
-                ))
-            }
+            Some(p) => return Err(ConfigError::new("CACHE_TTL_JITTER_PERCENT", format!("must be 0 to 50, got {p}"))),
         };
         Ok(CacheConfig {
             enabled,
@@ -300,8 +266,7 @@ impl CacheConfig {
 
     /// Entry options for `name`: [`ttl`](Self::ttl), the negative TTL, grace and jitter.
     pub fn entry_options(&self, name: &str) -> crate::EntryOptions {
-        let mut options =
-            crate::EntryOptions::new(self.ttl(name)).jitter_percent(self.jitter_percent);
+        let mut options = crate::EntryOptions::new(self.ttl(name)).jitter_percent(self.jitter_percent);
         if let Some(ttl) = self.negative_ttl {
             options = options.negative_ttl(ttl);
         }
@@ -314,10 +279,7 @@ impl CacheConfig {
     /// The TTL for `name`: its `CACHE_TTL_<NAME>_SECONDS` override when
     /// [`from_env`](Self::from_env) read one, else [`DEFAULT_TTL_SECS`].
     pub fn ttl(&self, name: &str) -> Ttl {
-        self.ttls
-            .get(&name.to_ascii_uppercase())
-            .copied()
-            .unwrap_or(Ttl::secs(DEFAULT_TTL_SECS))
+        self.ttls.get(&name.to_ascii_uppercase()).copied().unwrap_or(Ttl::secs(DEFAULT_TTL_SECS))
     }
 }
 
@@ -342,25 +304,15 @@ mod tests {
 
     #[test]
     fn upstash_variables_and_redis_aliases() {
-        let c = config(&[
-            ("UPSTASH_REDIS_REST_URL", "http://127.0.0.1:8079"),
-            ("UPSTASH_REDIS_REST_TOKEN", "t"),
-        ])
-        .unwrap();
+        let c =
+            config(&[("UPSTASH_REDIS_REST_URL", "http://127.0.0.1:8079"), ("UPSTASH_REDIS_REST_TOKEN", "t")]).unwrap();
         assert_eq!(c.provider, Provider::Upstash);
         assert_eq!(c.upstash.unwrap().token, "t");
-        let alias = config(&[
-            ("REDIS_URL", "https://x.upstash.io"),
-            ("REDIS_PASSWORD", "p"),
-        ])
-        .unwrap();
+        let alias = config(&[("REDIS_URL", "https://x.upstash.io"), ("REDIS_PASSWORD", "p")]).unwrap();
         assert_eq!(alias.upstash.unwrap().url, "https://x.upstash.io");
-        let forced = config(&[
-            ("REDIS_URL", "https://x.upstash.io"),
-            ("REDIS_PASSWORD", "p"),
-            ("CACHE_PROVIDER", "memory"),
-        ])
-        .unwrap();
+        let forced =
+            config(&[("REDIS_URL", "https://x.upstash.io"), ("REDIS_PASSWORD", "p"), ("CACHE_PROVIDER", "memory")])
+                .unwrap();
         assert_eq!(forced.provider, Provider::Memory);
     }
 
@@ -371,35 +323,17 @@ mod tests {
             (&[("CACHE_MEMORY_SIZE", "0")], "CACHE_MEMORY_SIZE"),
             (&[("CACHE_MEMORY_SIZE", "lots")], "CACHE_MEMORY_SIZE"),
             (&[("CACHE_KEY_PREFIX", "a:b")], "CACHE_KEY_PREFIX"),
-            (
-                &[("CACHE_TTL_POLICY_SECONDS", "-5")],
-                "CACHE_TTL_POLICY_SECONDS",
-            ),
+            (&[("CACHE_TTL_POLICY_SECONDS", "-5")], "CACHE_TTL_POLICY_SECONDS"),
             (&[("CACHE_PROVIDER", "upstash")], "CACHE_PROVIDER"),
             (&[("CACHE_PROVIDER", "redis")], "CACHE_PROVIDER"),
             (&[("CACHE_TIMEOUT_MS", "0")], "CACHE_TIMEOUT_MS"),
-            (
-                &[("UPSTASH_REDIS_REST_URL", "ftp://x")],
-                "UPSTASH_REDIS_REST_URL",
-            ),
-            (
-                &[("UPSTASH_REDIS_REST_URL", "https://x")],
-                "UPSTASH_REDIS_REST_TOKEN",
-            ),
+            (&[("UPSTASH_REDIS_REST_URL", "ftp://x")], "UPSTASH_REDIS_REST_URL"),
+            (&[("UPSTASH_REDIS_REST_URL", "https://x")], "UPSTASH_REDIS_REST_TOKEN"),
             (&[("REDIS_URL", "redis://localhost:6379")], "REDIS_URL"),
-            (
-                &[("CACHE_L1_MAX_STALENESS_MS", "soon")],
-                "CACHE_L1_MAX_STALENESS_MS",
-            ),
+            (&[("CACHE_L1_MAX_STALENESS_MS", "soon")], "CACHE_L1_MAX_STALENESS_MS"),
             (&[("CACHE_TAG_TTL_SECONDS", "0")], "CACHE_TAG_TTL_SECONDS"),
-            (
-                &[("CACHE_BREAKER_FAILURES", "-1")],
-                "CACHE_BREAKER_FAILURES",
-            ),
-            (
-                &[("CACHE_BREAKER_COOLDOWN_MS", "0")],
-                "CACHE_BREAKER_COOLDOWN_MS",
-            ),
+            (&[("CACHE_BREAKER_FAILURES", "-1")], "CACHE_BREAKER_FAILURES"),
+            (&[("CACHE_BREAKER_COOLDOWN_MS", "0")], "CACHE_BREAKER_COOLDOWN_MS"),
         ];
         for (pairs, variable) in cases {
             let err = config(pairs).expect_err(variable);
@@ -410,11 +344,7 @@ mod tests {
 
     #[test]
     fn ttl_override_applies_and_blank_counts_as_unset() {
-        let c = config(&[
-            ("CACHE_TTL_POLICY_SECONDS", "42"),
-            ("CACHE_KEY_PREFIX", " "),
-        ])
-        .unwrap();
+        let c = config(&[("CACHE_TTL_POLICY_SECONDS", "42"), ("CACHE_KEY_PREFIX", " ")]).unwrap();
         assert_eq!(c.ttl("policy"), Ttl::secs(42));
         assert_eq!(c.key_prefix, "edgecache");
     }

@@ -67,10 +67,7 @@ impl CircuitBreaker {
 
     /// Records a failed call; opens the breaker at the threshold.
     pub fn failure(&self) {
-        let failures = self
-            .consecutive_failures
-            .fetch_add(1, Ordering::SeqCst)
-            .saturating_add(1);
+        let failures = self.consecutive_failures.fetch_add(1, Ordering::SeqCst).saturating_add(1);
         if self.threshold > 0 && failures >= self.threshold {
             let until = self.clock.now_ms().saturating_add(self.cooldown_ms);
             self.open_until_ms.store(until, Ordering::SeqCst);

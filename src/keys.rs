@@ -44,10 +44,7 @@ impl KeySpace {
                 ));
             }
         }
-        Ok(KeySpace {
-            prefix: prefix.to_owned(),
-            base: format!("{prefix}:{domain}:{entity}"),
-        })
+        Ok(KeySpace { prefix: prefix.to_owned(), base: format!("{prefix}:{domain}:{entity}") })
     }
 
     /// The key of the entity with this `id`: `{prefix}:{domain}:{entity}:{escaped id}`.
@@ -84,11 +81,7 @@ impl KeySpace {
         let mut version_keys = Vec::with_capacity(tags.len() + 1);
         version_keys.push(self.epoch_key());
         version_keys.extend(tags.iter().map(|tag| tag_key(&self.prefix, tag)));
-        EntryKey {
-            key: self.key(id),
-            tags,
-            version_keys,
-        }
+        EntryKey { key: self.key(id), tags, version_keys }
     }
 }
 
@@ -160,10 +153,7 @@ mod tests {
     fn version_keys_cannot_be_named_by_ids_or_domains() {
         let space = KeySpace::new("p", "conv", "config").unwrap();
         let entry = space.entry("a", vec!["tenant:acme".into()]);
-        assert_eq!(
-            entry.version_keys,
-            ["p:conv:config:~epoch", "p:~tag:tenant%3Aacme"]
-        );
+        assert_eq!(entry.version_keys, ["p:conv:config:~epoch", "p:~tag:tenant%3Aacme"]);
         assert_ne!(space.key("~epoch"), space.epoch_key());
         assert!(KeySpace::new("p", "~tag", "x").is_err());
     }

@@ -58,14 +58,15 @@ pub mod upstash;
 pub mod app;
 
 pub use backend::{BackendKind, CacheBackend, CacheError, MemoryBackend, UpstashBackend};
-pub use cache::{Cache, CacheBuilder, EntryOptions, EventError, Fence, Health, Invalidation, InvalidationEvent, ReadAhead, Stats, StatsSnapshot};
+pub use cache::{
+    Cache, CacheBuilder, EntryOptions, EventError, Fence, Health, Invalidation, InvalidationEvent, ReadAhead, Stats,
+    StatsSnapshot,
+};
 pub use config::{CacheConfig, ConfigError, Env, Provider};
 pub use failure::{CircuitBreaker, FailurePolicy};
 pub use keys::{EntryKey, KeySpace};
 pub use outage::OutageLog;
-pub use store::{
-    Background, BoxFuture, CacheStatus, CachingStore, Lookup, Store, StoreError, WritePolicy,
-};
+pub use store::{Background, BoxFuture, CacheStatus, CachingStore, Lookup, Store, StoreError, WritePolicy};
 pub use ttl::{Ttl, ZeroTtl};
 
 /// `Send + Sync` natively; nothing on wasm32, where JavaScript values are neither.

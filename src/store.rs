@@ -38,9 +38,7 @@ pub enum StoreError {
 impl StoreError {
     /// A backing-store failure with `message`.
     pub fn backing(message: impl std::fmt::Display) -> Self {
-        StoreError::Backing {
-            message: message.to_string(),
-        }
+        StoreError::Backing { message: message.to_string() }
     }
 }
 
@@ -254,11 +252,7 @@ impl<S: Store + 'static> CachingStore<S> {
 
     /// Sets the failure tiers of reads and of the invalidation after writes
     /// (both default to [`FailurePolicy::Degrade`]).
-    pub fn with_failure_policy(
-        mut self,
-        reads: FailurePolicy,
-        invalidations: FailurePolicy,
-    ) -> Self {
+    pub fn with_failure_policy(mut self, reads: FailurePolicy, invalidations: FailurePolicy) -> Self {
         let shared = self.shared_mut();
         shared.read_policy = reads;
         shared.write_failure_policy = invalidations;
@@ -284,23 +278,14 @@ impl<S: Store + 'static> CachingStore<S> {
 
     /// The keys of entry `id`: its own, its namespace epoch and its tags.
     pub fn entry_key(&self, id: &str) -> EntryKey {
-        let tags = self
-            .shared
-            .tags
-            .as_ref()
-            .map(|tags| tags(id))
-            .unwrap_or_default();
+        let tags = self.shared.tags.as_ref().map(|tags| tags(id)).unwrap_or_default();
         self.shared.keys.entry(id, tags)
     }
 
     /// What a write of `id` invalidates: its entry and its tags.
     pub fn invalidation_for(&self, id: &str) -> Invalidation {
         let entry = self.entry_key(id);
-        Invalidation {
-            keys: vec![entry.key],
-            tags: entry.tags,
-            namespaces: Vec::new(),
-        }
+        Invalidation { keys: vec![entry.key], tags: entry.tags, namespaces: Vec::new() }
     }
 
     /// Reads `id` through the cache and says where the answer came from.
@@ -325,41 +310,28 @@ impl<S: Store + 'static> CachingStore<S> {
     ) -> Result<Lookup<Option<S::Value>>, StoreError> {
         let shared = &self.shared;
         let key = self.entry_key(id);
-        let mode = if shared.background.is_some() {
-            StaleMode::ServeAndDefer
-        } else {
-            StaleMode::RefreshInline
-        };
+        let mode = if shared.background.is_some() { StaleMode::ServeAndDefer } else { StaleMode::RefreshInline };
         let (lookup, refresh) = shared
             .cache
-            .remember_with(&key, &shared.options, shared.read_policy, mode, ahead, || {
-                load(shared, id)
-            })
+            .remember_with(&key, &shared.options, shared.read_policy, mode, ahead, || load(shared, id))
             .await?;
         if let (Some(fence), Some(background)) = (refresh, &shared.background) {
             background.spawn(self.refresh_task(id.to_owned(), key, fence));
         }
         let value = match lookup.value {
-            Some(bytes) => Some(
-                serde_json::from_slice(&bytes).map_err(|e| StoreError::Codec {
-                    message: e.to_string(),
-                })?,
-            ),
+            Some(bytes) => {
+                Some(serde_json::from_slice(&bytes).map_err(|e| StoreError::Codec { message: e.to_string() })?)
+            }
             None => None,
         };
-        Ok(Lookup {
-            value,
-            status: lookup.status,
-        })
+        Ok(Lookup { value, status: lookup.status })
     }
 
     fn refresh_task(&self, id: String, key: EntryKey, fence: Fence) -> BoxFuture {
         let shared = self.shared.clone();
         Box::pin(async move {
             let cache = shared.cache.clone();
-            cache
-                .refresh(&key, &fence, &shared.options, || load(&shared, &id))
-                .await;
+            cache.refresh(&key, &fence, &shared.options, || load(&shared, &id)).await;
         })
     }
 
@@ -367,21 +339,13 @@ impl<S: Store + 'static> CachingStore<S> {
     /// write; answers whether the invalidation was applied.
     async fn after_write(&self, id: &str, stored: Option<&S::Value>) -> Result<bool, StoreError> {
         let shared = &self.shared;
-        let applied = shared
-            .cache
-            .invalidate(&self.invalidation_for(id), shared.write_failure_policy)
-            .await?;
+        let applied = shared.cache.invalidate(&self.invalidation_for(id), shared.write_failure_policy).await?;
         if let (WritePolicy::UpdateAfterWrite, Some(value)) = (shared.write_policy, stored) {
-            let bytes = serde_json::to_vec(value).map_err(|e| StoreError::Codec {
-                message: e.to_string(),
-            })?;
+            let bytes = serde_json::to_vec(value).map_err(|e| StoreError::Codec { message: e.to_string() })?;
             let key = self.entry_key(id);
             let put = async {
                 let (_, fence) = shared.cache.read(&key).await?;
-                shared
-                    .cache
-                    .write_fenced(&key, &fence, Some(&bytes), &shared.options)
-                    .await
+                shared.cache.write_fenced(&key, &fence, Some(&bytes), &shared.options).await
             };
             if let Err(error) = put.await {
                 if shared.write_failure_policy == FailurePolicy::FailClosed {
@@ -396,11 +360,7 @@ impl<S: Store + 'static> CachingStore<S> {
 /// Runs the backing store's read and encodes it for the cache.
 async fn load<S: Store>(shared: &Shared<S>, id: &str) -> Result<Option<Vec<u8>>, StoreError> {
     match shared.inner.get(id).await? {
-        Some(value) => serde_json::to_vec(&value)
-            .map(Some)
-            .map_err(|e| StoreError::Codec {
-                message: e.to_string(),
-            }),
+        Some(value) => serde_json::to_vec(&value).map(Some).map_err(|e| StoreError::Codec { message: e.to_string() }),
         None => Ok(None),
     }
 }
@@ -420,9 +380,7 @@ impl<S: Store + 'static> Store for CachingStore<S> {
     /// down, the entry stays for a later drain (see [`Cache::invalidate`]).
     async fn set(&self, id: &str, value: &S::Value) -> Result<S::Value, StoreError> {
         let inner = &self.shared.inner;
-        let (stored, ticket) = inner
-            .set_recording(id, value, &self.invalidation_for(id))
-            .await?;
+        let (stored, ticket) = inner.set_recording(id, value, &self.invalidation_for(id)).await?;
         let applied = self.after_write(id, Some(&stored)).await?;
         if let (true, Some(ticket)) = (applied, ticket) {
             if let Err(error) = inner.complete_recorded(ticket).await {

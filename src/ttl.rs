@@ -40,9 +40,7 @@ impl Ttl {
     /// # Errors
     /// [`ZeroTtl`] when `millis` is 0.
     pub fn try_from_millis(millis: u64) -> Result<Ttl, ZeroTtl> {
-        NonZeroU64::new(millis)
-            .map(|millis| Ttl { millis })
-            .ok_or(ZeroTtl)
+        NonZeroU64::new(millis).map(|millis| Ttl { millis }).ok_or(ZeroTtl)
     }
 
     /// The TTL in milliseconds (what `SET ... PX` takes).

@@ -10,8 +10,8 @@ use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
 use common::*;
-use edgecache::upstash::Command;
 use edgecache::clock::ManualClock;
+use edgecache::upstash::Command;
 use edgecache::{
     Background, BoxFuture, Cache, CacheStatus, CachingStore, EntryOptions, FailurePolicy, MemoryBackend, Store,
     StoreError, Ttl, UpstashBackend, WritePolicy,

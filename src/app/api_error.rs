@@ -27,13 +27,7 @@ impl ApiError {
 
     /// 405 Method Not Allowed, listing the allowed methods.
     pub fn method_not_allowed(method: &str, allow: &'static str) -> Self {
-        ApiError {
-            allow: Some(allow),
-            ..Self::new(
-                405,
-                format!("method {method} not allowed here; allowed: {allow}"),
-            )
-        }
+        ApiError { allow: Some(allow), ..Self::new(405, format!("method {method} not allowed here; allowed: {allow}")) }
     }
 
     /// 413 Payload Too Large.
@@ -43,19 +37,12 @@ impl ApiError {
 
     /// 415 Unsupported Media Type.
     pub fn unsupported_media_type(content_type: &str) -> Self {
-        Self::new(
-            415,
-            format!("content-type must be application/json, got {content_type:?}"),
-        )
+        Self::new(415, format!("content-type must be application/json, got {content_type:?}"))
     }
 
     /// An error with any status.
     pub fn new(status: u16, message: impl Into<String>) -> Self {
-        ApiError {
-            status,
-            message: message.into(),
-            allow: None,
-        }
+        ApiError { status, message: message.into(), allow: None }
     }
 
     /// The JSON body: `{"error": "..."}`.
@@ -72,14 +59,21 @@ impl ApiError {
 /// # Errors
 /// 413 past `max_bytes`; 400 (`invalid {what} body: ...`) for a body that is
 /// not a JSON object or does not fit `T`.
-pub fn parse_json_object<T: serde::de::DeserializeOwned>(body: &[u8], max_bytes: usize, what: &str) -> Result<T, ApiError> {
+pub fn parse_json_object<T: serde::de::DeserializeOwned>(
+    body: &[u8],
+    max_bytes: usize,
+    what: &str,
+) -> Result<T, ApiError> {
     if body.len() > max_bytes {
         return Err(ApiError::too_large(max_bytes));
     }
     let invalid = |e: serde_json::Error| ApiError::bad_request(format!("invalid {what} body: {e}"));
     match serde_json::from_slice::<serde_json::Value>(body).map_err(invalid)? {
         object @ serde_json::Value::Object(_) => serde_json::from_value(object).map_err(invalid),
-        other => Err(ApiError::bad_request(format!("invalid {what} body: expected a JSON object, got {}", json_kind(&other)))),
+        other => Err(ApiError::bad_request(format!(
+            "invalid {what} body: expected a JSON object, got {}",
+            json_kind(&other)
+        ))),
     }
 }
 
@@ -98,9 +92,7 @@ impl From<StoreError> for ApiError {
     fn from(error: StoreError) -> Self {
         match error {
             StoreError::Backing { .. } => ApiError::new(503, error.to_string()),
-            StoreError::Cache(_) | StoreError::Codec { .. } => {
-                ApiError::new(500, error.to_string())
-            }
+            StoreError::Cache(_) | StoreError::Codec { .. } => ApiError::new(500, error.to_string()),
         }
     }
 }

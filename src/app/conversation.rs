@@ -43,16 +43,12 @@ impl ConfigFields {
         }
         if let Some(t) = fields.temperature {
             if !(0.0..=2.0).contains(&t) {
-                return Err(ApiError::bad_request(format!(
-                    "temperature must be between 0 and 2, got {t}"
-                )));
+                return Err(ApiError::bad_request(format!("temperature must be between 0 and 2, got {t}")));
             }
         }
         if let Some(turns) = fields.max_turns {
             if !(1..=1000).contains(&turns) {
-                return Err(ApiError::bad_request(format!(
-                    "maxTurns must be between 1 and 1000, got {turns}"
-                )));
+                return Err(ApiError::bad_request(format!("maxTurns must be between 1 and 1000, got {turns}")));
             }
         }
         Ok(fields)
@@ -61,10 +57,7 @@ impl ConfigFields {
     /// `self` over `fallback`, field by field.
     pub fn over(&self, fallback: &ConfigFields) -> ConfigFields {
         ConfigFields {
-            system_prompt: self
-                .system_prompt
-                .clone()
-                .or_else(|| fallback.system_prompt.clone()),
+            system_prompt: self.system_prompt.clone().or_else(|| fallback.system_prompt.clone()),
             temperature: self.temperature.or(fallback.temperature),
             max_turns: self.max_turns.or(fallback.max_turns),
         }
@@ -155,23 +148,13 @@ mod tests {
 
     #[test]
     fn the_user_override_wins_field_by_field() {
-        let tenant = ConfigFields {
-            system_prompt: Some("be brief".into()),
-            temperature: Some(0.2),
-            max_turns: Some(10),
-        };
-        let user = ConfigFields {
-            temperature: Some(1.5),
-            ..Default::default()
-        };
+        let tenant =
+            ConfigFields { system_prompt: Some("be brief".into()), temperature: Some(0.2), max_turns: Some(10) };
+        let user = ConfigFields { temperature: Some(1.5), ..Default::default() };
         let resolved = ResolvedConfig::resolve("acme", "u1", Some(&tenant), Some(&user)).unwrap();
         assert_eq!(
             resolved.fields,
-            ConfigFields {
-                system_prompt: Some("be brief".into()),
-                temperature: Some(1.5),
-                max_turns: Some(10)
-            }
+            ConfigFields { system_prompt: Some("be brief".into()), temperature: Some(1.5), max_turns: Some(10) }
         );
         assert!(ResolvedConfig::resolve("acme", "u1", None, None).is_none());
         let only_user = ResolvedConfig::resolve("acme", "u1", None, Some(&user)).unwrap();
@@ -181,12 +164,7 @@ mod tests {
     #[test]
     fn bodies_are_validated() {
         assert_eq!(ConfigFields::parse(b"{}").unwrap(), ConfigFields::default());
-        assert_eq!(
-            ConfigFields::parse(br#"{"maxTurns":1000,"temperature":0}"#)
-                .unwrap()
-                .max_turns,
-            Some(1000)
-        );
+        assert_eq!(ConfigFields::parse(br#"{"maxTurns":1000,"temperature":0}"#).unwrap().max_turns, Some(1000));
         for (body, expected) in [
             (r#"{"temperature":2.5}"#, "temperature"),
             (r#"{"temperature":"hot"}"#, "invalid type"),
@@ -199,13 +177,7 @@ mod tests {
             assert_eq!(err.status, 400, "{body}");
             assert!(err.message.contains(expected), "{body}: {}", err.message);
         }
-        let long = format!(
-            r#"{{"systemPrompt":"{}"}}"#,
-            "x".repeat(MAX_SYSTEM_PROMPT_CHARS + 1)
-        );
-        assert_eq!(
-            ConfigFields::parse(long.as_bytes()).unwrap_err().status,
-            400
-        );
+        let long = format!(r#"{{"systemPrompt":"{}"}}"#, "x".repeat(MAX_SYSTEM_PROMPT_CHARS + 1));
+        assert_eq!(ConfigFields::parse(long.as_bytes()).unwrap_err().status, 400);
     }
 }

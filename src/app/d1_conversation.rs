@@ -34,11 +34,7 @@ impl Row {
     }
 }
 
-async fn read_row(
-    db: &D1Database,
-    tenant: &str,
-    user: &str,
-) -> Result<Option<StoredConfig>, StoreError> {
+async fn read_row(db: &D1Database, tenant: &str, user: &str) -> Result<Option<StoredConfig>, StoreError> {
     let row: Option<Row> = db
         .prepare(
             "SELECT tenant_id, user_id, system_prompt, temperature, max_turns, updated_at_ms \
@@ -52,14 +48,8 @@ async fn read_row(
     Ok(row.map(Row::into_stored))
 }
 
-fn upsert(
-    db: &D1Database,
-    tenant: &str,
-    user: &str,
-    config: &StoredConfig,
-) -> Result<D1PreparedStatement, StoreError> {
-    let optional_text =
-        |v: &Option<String>| v.as_deref().map_or(wasm_bindgen::JsValue::NULL, Into::into);
+fn upsert(db: &D1Database, tenant: &str, user: &str, config: &StoredConfig) -> Result<D1PreparedStatement, StoreError> {
+    let optional_text = |v: &Option<String>| v.as_deref().map_or(wasm_bindgen::JsValue::NULL, Into::into);
     let optional_number = |v: Option<f64>| v.map_or(wasm_bindgen::JsValue::NULL, Into::into);
     db.prepare(
         "INSERT INTO conversation_configs (tenant_id, user_id, system_prompt, temperature, max_turns, updated_at_ms) \
@@ -86,17 +76,11 @@ async fn delete_row(db: &D1Database, tenant: &str, user: &str) -> Result<bool, S
         .run()
         .await
         .map_err(StoreError::backing)?;
-    Ok(result
-        .meta()
-        .map_err(StoreError::backing)?
-        .and_then(|m| m.changes)
-        .unwrap_or(0)
-        > 0)
+    Ok(result.meta().map_err(StoreError::backing)?.and_then(|m| m.changes).unwrap_or(0) > 0)
 }
 
 fn split(id: &str) -> Result<(&str, &str), StoreError> {
-    split_user_config_id(id)
-        .ok_or_else(|| StoreError::backing(format!("{id:?} is not tenant/user")))
+    split_user_config_id(id).ok_or_else(|| StoreError::backing(format!("{id:?} is not tenant/user")))
 }
 
 /// Conversation configs of one kind: tenant defaults (ids are tenants) or
@@ -110,10 +94,7 @@ pub struct D1ConfigStore {
 impl D1ConfigStore {
     /// Tenant defaults.
     pub fn tenant_defaults(db: D1Database) -> Self {
-        D1ConfigStore {
-            db,
-            per_user: false,
-        }
+        D1ConfigStore { db, per_user: false }
     }
 
     /// User overrides.
@@ -141,10 +122,7 @@ impl Store for D1ConfigStore {
 
     async fn set(&self, id: &str, value: &StoredConfig) -> Result<StoredConfig, StoreError> {
         let (tenant, user) = self.row_of(id)?;
-        upsert(&self.db, tenant, user, value)?
-            .run()
-            .await
-            .map_err(StoreError::backing)?;
+        upsert(&self.db, tenant, user, value)?.run().await.map_err(StoreError::backing)?;
         Ok(value.clone())
     }
 
@@ -160,9 +138,7 @@ impl Store for D1ConfigStore {
         pending: &Invalidation,
     ) -> Result<(StoredConfig, Option<i64>), StoreError> {
         let (tenant, user) = self.row_of(id)?;
-        let ticket =
-            d1_outbox::write_recording(&self.db, upsert(&self.db, tenant, user, value)?, pending)
-                .await?;
+        let ticket = d1_outbox::write_recording(&self.db, upsert(&self.db, tenant, user, value)?, pending).await?;
         Ok((value.clone(), Some(ticket)))
     }
 
@@ -212,23 +188,14 @@ impl Store for D1ResolvedConfigStore {
                 Some(_) => user_override = Some(stored.fields),
             }
         }
-        Ok(ResolvedConfig::resolve(
-            tenant,
-            user,
-            tenant_default.as_ref(),
-            user_override.as_ref(),
-        ))
+        Ok(ResolvedConfig::resolve(tenant, user, tenant_default.as_ref(), user_override.as_ref()))
     }
 
     async fn set(&self, id: &str, _: &ResolvedConfig) -> Result<ResolvedConfig, StoreError> {
-        Err(StoreError::backing(format!(
-            "{id}: a resolved config is read-only; write the default or the override"
-        )))
+        Err(StoreError::backing(format!("{id}: a resolved config is read-only; write the default or the override")))
     }
 
     async fn delete(&self, id: &str) -> Result<bool, StoreError> {
-        Err(StoreError::backing(format!(
-            "{id}: a resolved config is read-only"
-        )))
+        Err(StoreError::backing(format!("{id}: a resolved config is read-only")))
     }
 }

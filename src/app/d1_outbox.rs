@@ -20,17 +20,12 @@ pub async fn write_recording(
     write: D1PreparedStatement,
     pending: &Invalidation,
 ) -> Result<i64, StoreError> {
-    let json = serde_json::to_string(pending).map_err(|e| StoreError::Codec {
-        message: e.to_string(),
-    })?;
+    let json = serde_json::to_string(pending).map_err(|e| StoreError::Codec { message: e.to_string() })?;
     let record = db
         .prepare("INSERT INTO cache_outbox (invalidation, created_at_ms) VALUES (?1, ?2)")
         .bind(&[json.into(), (crate::clock::now_ms() as f64).into()])
         .map_err(StoreError::backing)?;
-    let results = db
-        .batch(vec![write, record])
-        .await
-        .map_err(StoreError::backing)?;
+    let results = db.batch(vec![write, record]).await.map_err(StoreError::backing)?;
     if let Some(error) = results.iter().find_map(|r| r.error()) {
         return Err(StoreError::backing(error));
     }
@@ -69,9 +64,7 @@ struct Row {
 /// [`StoreError::Backing`] when D1 fails.
 pub async fn drain(db: &D1Database, cache: &Cache) -> Result<usize, StoreError> {
     let rows: Vec<Row> = db
-        .prepare(format!(
-            "SELECT id, invalidation FROM cache_outbox ORDER BY id LIMIT {DRAIN_BATCH}"
-        ))
+        .prepare(format!("SELECT id, invalidation FROM cache_outbox ORDER BY id LIMIT {DRAIN_BATCH}"))
         .all()
         .await
         .map_err(StoreError::backing)?
@@ -85,17 +78,10 @@ pub async fn drain(db: &D1Database, cache: &Cache) -> Result<usize, StoreError> 
         match serde_json::from_str::<Invalidation>(&row.invalidation) {
             Ok(invalidation) => merged.merge(invalidation),
             // Unreadable rows are dropped with a warning, not retried forever.
-            Err(error) => log::warn!(
-                "edgecache: dropping unreadable outbox row {}: {error}",
-                row.id
-            ),
+            Err(error) => log::warn!("edgecache: dropping unreadable outbox row {}: {error}", row.id),
         }
     }
-    if !cache
-        .invalidate(&merged, FailurePolicy::Degrade)
-        .await
-        .unwrap_or(false)
-    {
+    if !cache.invalidate(&merged, FailurePolicy::Degrade).await.unwrap_or(false) {
         return Ok(0);
     }
     let last_id = rows.iter().map(|r| r.id).fold(0.0, f64::max);

@@ -29,15 +29,9 @@ impl D1PolicyStore {
         D1PolicyStore { db }
     }
 
-    fn upsert(
-        &self,
-        id: &str,
-        value: &TenantPolicy,
-    ) -> Result<worker::D1PreparedStatement, StoreError> {
+    fn upsert(&self, id: &str, value: &TenantPolicy) -> Result<worker::D1PreparedStatement, StoreError> {
         let allowed_models =
-            serde_json::to_string(&value.allowed_models).map_err(|e| StoreError::Codec {
-                message: e.to_string(),
-            })?;
+            serde_json::to_string(&value.allowed_models).map_err(|e| StoreError::Codec { message: e.to_string() })?;
         self.db
             .prepare(
                 "INSERT INTO tenant_llm_policies \
@@ -77,9 +71,8 @@ impl Store for D1PolicyStore {
             .map_err(StoreError::backing)?;
         row.map(|row| {
             Ok(TenantPolicy {
-                allowed_models: serde_json::from_str(&row.allowed_models).map_err(|e| {
-                    StoreError::backing(format!("allowed_models of {}: {e}", row.tenant_id))
-                })?,
+                allowed_models: serde_json::from_str(&row.allowed_models)
+                    .map_err(|e| StoreError::backing(format!("allowed_models of {}: {e}", row.tenant_id)))?,
                 tenant_id: row.tenant_id,
                 default_model: row.default_model,
                 max_tokens_per_request: row.max_tokens_per_request,
@@ -90,14 +83,8 @@ impl Store for D1PolicyStore {
     }
 
     async fn set(&self, id: &str, value: &TenantPolicy) -> Result<TenantPolicy, StoreError> {
-        self.upsert(id, value)?
-            .run()
-            .await
-            .map_err(StoreError::backing)?;
-        Ok(TenantPolicy {
-            tenant_id: id.to_owned(),
-            ..value.clone()
-        })
+        self.upsert(id, value)?.run().await.map_err(StoreError::backing)?;
+        Ok(TenantPolicy { tenant_id: id.to_owned(), ..value.clone() })
     }
 
     async fn set_recording(
@@ -107,13 +94,7 @@ impl Store for D1PolicyStore {
         pending: &Invalidation,
     ) -> Result<(TenantPolicy, Option<i64>), StoreError> {
         let ticket = d1_outbox::write_recording(&self.db, self.upsert(id, value)?, pending).await?;
-        Ok((
-            TenantPolicy {
-                tenant_id: id.to_owned(),
-                ..value.clone()
-            },
-            Some(ticket),
-        ))
+        Ok((TenantPolicy { tenant_id: id.to_owned(), ..value.clone() }, Some(ticket)))
     }
 
     async fn complete_recorded(&self, ticket: i64) -> Result<(), StoreError> {
@@ -129,11 +110,7 @@ impl Store for D1PolicyStore {
             .run()
             .await
             .map_err(StoreError::backing)?;
-        let changes = result
-            .meta()
-            .map_err(StoreError::backing)?
-            .and_then(|m| m.changes)
-            .unwrap_or(0);
+        let changes = result.meta().map_err(StoreError::backing)?.and_then(|m| m.changes).unwrap_or(0);
         Ok(changes > 0)
     }
 }

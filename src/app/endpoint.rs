@@ -88,21 +88,13 @@ pub fn resolve(method: &str, path: &str) -> Result<Endpoint, ApiError> {
         ["stats"] => read_only(Endpoint::Stats),
         ["v1", "tenants", tenant, "policy"] => {
             let tenant = check_id("tenant", tenant)?;
-            read_write(
-                &method,
-                Endpoint::GetPolicy {
-                    tenant: tenant.clone(),
-                },
-                Endpoint::PutPolicy { tenant },
-            )
+            read_write(&method, Endpoint::GetPolicy { tenant: tenant.clone() }, Endpoint::PutPolicy { tenant })
         }
         ["v1", "tenants", tenant, "conversation-config"] => {
             let tenant = check_id("tenant", tenant)?;
             read_write(
                 &method,
-                Endpoint::GetTenantConfig {
-                    tenant: tenant.clone(),
-                },
+                Endpoint::GetTenantConfig { tenant: tenant.clone() },
                 Endpoint::PutTenantConfig { tenant },
             )
         }
@@ -110,10 +102,7 @@ pub fn resolve(method: &str, path: &str) -> Result<Endpoint, ApiError> {
             let (tenant, user) = (check_id("tenant", tenant)?, check_id("user", user)?);
             read_write(
                 &method,
-                Endpoint::GetUserConfig {
-                    tenant: tenant.clone(),
-                    user: user.clone(),
-                },
+                Endpoint::GetUserConfig { tenant: tenant.clone(), user: user.clone() },
                 Endpoint::PutUserConfig { tenant, user },
             )
         }
@@ -135,9 +124,7 @@ fn read_write(method: &str, get: Endpoint, put: Endpoint) -> Result<Endpoint, Ap
 /// 400 naming the parameter.
 pub fn check_id(name: &str, raw: &str) -> Result<String, ApiError> {
     let valid = (1..=MAX_ID_LEN).contains(&raw.len())
-        && raw
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+        && raw.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
     if valid {
         Ok(raw.to_owned())
     } else {
@@ -158,26 +145,14 @@ mod tests {
         assert_eq!(resolve("GET", "/"), Ok(Endpoint::Page));
         assert_eq!(
             resolve("get", "/v1/tenants/acme_1-x/policy"),
-            Ok(Endpoint::GetPolicy {
-                tenant: "acme_1-x".into()
-            })
+            Ok(Endpoint::GetPolicy { tenant: "acme_1-x".into() })
         );
-        assert_eq!(
-            resolve("PUT", "/v1/tenants/acme/policy"),
-            Ok(Endpoint::PutPolicy {
-                tenant: "acme".into()
-            })
-        );
+        assert_eq!(resolve("PUT", "/v1/tenants/acme/policy"), Ok(Endpoint::PutPolicy { tenant: "acme".into() }));
     }
 
     #[test]
     fn unknown_paths_are_404_and_wrong_methods_405() {
-        assert_eq!(
-            resolve("GET", "/v1/tenants/acme/policy/")
-                .unwrap_err()
-                .status,
-            404
-        );
+        assert_eq!(resolve("GET", "/v1/tenants/acme/policy/").unwrap_err().status, 404);
         assert_eq!(resolve("GET", "/v2/x").unwrap_err().status, 404);
         let err = resolve("DELETE", "/v1/tenants/acme/policy").unwrap_err();
         assert_eq!((err.status, err.allow), (405, Some("GET, HEAD, PUT")));

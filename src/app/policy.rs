@@ -66,9 +66,7 @@ impl PolicyInput {
         for (i, model) in self.allowed_models.iter().enumerate() {
             check_model("allowedModels", model)?;
             if self.allowed_models[..i].contains(model) {
-                return Err(ApiError::bad_request(format!(
-                    "allowedModels lists {model:?} twice"
-                )));
+                return Err(ApiError::bad_request(format!("allowedModels lists {model:?} twice")));
             }
         }
         if !self.allowed_models.contains(&self.default_model) {
@@ -100,11 +98,7 @@ impl PolicyInput {
 
 fn check_model(field: &str, model: &str) -> Result<(), ApiError> {
     let length = model.chars().count();
-    if length == 0
-        || length > MAX_MODEL_LEN
-        || model.chars().any(char::is_control)
-        || model.trim() != model
-    {
+    if length == 0 || length > MAX_MODEL_LEN || model.chars().any(char::is_control) || model.trim() != model {
         return Err(ApiError::bad_request(format!(
             "{field}: a model name is 1 to {MAX_MODEL_LEN} printable characters without surrounding spaces, got {:?}",
             model.chars().take(40).collect::<String>()
@@ -119,16 +113,12 @@ mod tests {
 
     #[test]
     fn a_valid_body_parses() {
-        let input = PolicyInput::parse(
-            br#"{"defaultModel":"m1","allowedModels":["m1","m2"],"maxTokensPerRequest":4096}"#,
-        )
-        .unwrap();
+        let input =
+            PolicyInput::parse(br#"{"defaultModel":"m1","allowedModels":["m1","m2"],"maxTokensPerRequest":4096}"#)
+                .unwrap();
         let stored = input.into_stored("acme", 7);
         assert_eq!(stored.allowed_models, ["m1", "m2"]);
-        assert_eq!(
-            serde_json::to_value(&stored).unwrap()["maxTokensPerRequest"],
-            4096
-        );
+        assert_eq!(serde_json::to_value(&stored).unwrap()["maxTokensPerRequest"], 4096);
     }
 
     #[test]
@@ -137,46 +127,16 @@ mod tests {
             (r#"{"defaultModel":"m1""#, "invalid policy body"),
             (r#"[]"#, "invalid policy body"),
             (r#"["m1",["m1"],4096]"#, "expected a JSON object, got an array"),
-            (
-                r#"{"defaultModel":"m1","allowedModels":["m1"],"maxTokensPerRequest":1,"extra":1}"#,
-                "unknown field",
-            ),
-            (
-                r#"{"defaultModel":"m1","allowedModels":["m1"]}"#,
-                "missing field",
-            ),
-            (
-                r#"{"defaultModel":1,"allowedModels":["m1"],"maxTokensPerRequest":1}"#,
-                "invalid type",
-            ),
-            (
-                r#"{"defaultModel":"m1","allowedModels":["m1"],"maxTokensPerRequest":-1}"#,
-                "invalid value",
-            ),
-            (
-                r#"{"defaultModel":"m1","allowedModels":["m1"],"maxTokensPerRequest":1.5}"#,
-                "invalid type",
-            ),
-            (
-                r#"{"defaultModel":"m1","allowedModels":[],"maxTokensPerRequest":1}"#,
-                "allowedModels",
-            ),
-            (
-                r#"{"defaultModel":"m3","allowedModels":["m1"],"maxTokensPerRequest":1}"#,
-                "must be one of",
-            ),
-            (
-                r#"{"defaultModel":"m1","allowedModels":["m1","m1"],"maxTokensPerRequest":1}"#,
-                "twice",
-            ),
-            (
-                r#"{"defaultModel":"","allowedModels":["m1"],"maxTokensPerRequest":1}"#,
-                "defaultModel",
-            ),
-            (
-                r#"{"defaultModel":"m1","allowedModels":["m1"],"maxTokensPerRequest":0}"#,
-                "maxTokensPerRequest",
-            ),
+            (r#"{"defaultModel":"m1","allowedModels":["m1"],"maxTokensPerRequest":1,"extra":1}"#, "unknown field"),
+            (r#"{"defaultModel":"m1","allowedModels":["m1"]}"#, "missing field"),
+            (r#"{"defaultModel":1,"allowedModels":["m1"],"maxTokensPerRequest":1}"#, "invalid type"),
+            (r#"{"defaultModel":"m1","allowedModels":["m1"],"maxTokensPerRequest":-1}"#, "invalid value"),
+            (r#"{"defaultModel":"m1","allowedModels":["m1"],"maxTokensPerRequest":1.5}"#, "invalid type"),
+            (r#"{"defaultModel":"m1","allowedModels":[],"maxTokensPerRequest":1}"#, "allowedModels"),
+            (r#"{"defaultModel":"m3","allowedModels":["m1"],"maxTokensPerRequest":1}"#, "must be one of"),
+            (r#"{"defaultModel":"m1","allowedModels":["m1","m1"],"maxTokensPerRequest":1}"#, "twice"),
+            (r#"{"defaultModel":"","allowedModels":["m1"],"maxTokensPerRequest":1}"#, "defaultModel"),
+            (r#"{"defaultModel":"m1","allowedModels":["m1"],"maxTokensPerRequest":0}"#, "maxTokensPerRequest"),
         ];
         for (body, expected) in cases {
             let err = PolicyInput::parse(body.as_bytes()).expect_err(body);

@@ -18,10 +18,7 @@ use super::endpoint::{resolve, Endpoint};
 use super::policy::{PolicyInput, MAX_BODY_BYTES};
 use super::{DEFAULT_OUTBOX_DRAIN_INTERVAL_MS, TTL_NAMES};
 use crate::config::parse_positive;
-use crate::{
-    Background, BoxFuture, Cache, CacheConfig, CachingStore, EntryOptions, Env as ConfigEnv,
-    KeySpace, Store,
-};
+use crate::{Background, BoxFuture, Cache, CacheConfig, CachingStore, EntryOptions, Env as ConfigEnv, KeySpace, Store};
 
 const PAGE: &str = include_str!("../../www/index.html");
 
@@ -51,10 +48,9 @@ fn app_state(env: &Env) -> Result<Rc<AppState>, ApiError> {
         return Ok(state);
     }
     let vars = ConfigEnv::new(|name| env.var(name).ok().map(|v| v.to_string()));
-    let config =
-        CacheConfig::from_env(&vars, TTL_NAMES).inspect_err(|e| log::error!("edgecache: {e}"))?;
-    let outbox_drain_interval_ms = parse_positive(&vars, "CACHE_OUTBOX_DRAIN_INTERVAL_MS")?
-        .unwrap_or(DEFAULT_OUTBOX_DRAIN_INTERVAL_MS);
+    let config = CacheConfig::from_env(&vars, TTL_NAMES).inspect_err(|e| log::error!("edgecache: {e}"))?;
+    let outbox_drain_interval_ms =
+        parse_positive(&vars, "CACHE_OUTBOX_DRAIN_INTERVAL_MS")?.unwrap_or(DEFAULT_OUTBOX_DRAIN_INTERVAL_MS);
     let limits = Limits::from_env(&vars, config.upstash.as_ref())?;
     let cache = Cache::from_config(&config);
     let state = Rc::new(AppState {
@@ -93,10 +89,7 @@ struct Stores {
 
 impl Stores {
     fn new(state: &AppState, env: &Env, ctx: &Arc<Context>) -> Result<Stores, ApiError> {
-        let db = || {
-            env.d1("DB")
-                .map_err(|e| ApiError::new(500, format!("D1 binding DB is missing: {e}")))
-        };
+        let db = || env.d1("DB").map_err(|e| ApiError::new(500, format!("D1 binding DB is missing: {e}")));
         let background: Arc<dyn Background> = Arc::new(WaitUntil(ctx.clone()));
         let cache = &state.cache;
         Ok(Stores {
@@ -123,22 +116,14 @@ impl Stores {
                 state.override_keys.clone(),
                 state.config_options.clone(),
             )
-            .with_tags(|id| {
-                id.split_once('/')
-                    .map(|(t, u)| vec![user_tag(t, u)])
-                    .unwrap_or_default()
-            }),
+            .with_tags(|id| id.split_once('/').map(|(t, u)| vec![user_tag(t, u)]).unwrap_or_default()),
             resolved_configs: CachingStore::with_options(
                 D1ResolvedConfigStore::new(db()?),
                 cache,
                 state.resolved_keys.clone(),
                 state.config_options.clone(),
             )
-            .with_tags(|id| {
-                id.split_once('/')
-                    .map(|(t, u)| vec![tenant_tag(t), user_tag(t, u)])
-                    .unwrap_or_default()
-            })
+            .with_tags(|id| id.split_once('/').map(|(t, u)| vec![tenant_tag(t), user_tag(t, u)]).unwrap_or_default())
             .with_background(background),
         })
     }
@@ -169,7 +154,7 @@ async fn scheduled(_event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
 }
 
 async fn handle(req: Request, env: &Env, ctx: &Arc<Context>) -> Result<Response, ApiError> {
-    let endpoint = resolve(&req.method().to_string(), &req.path())?;
+    let endpoint = resolve(req.method().as_ref(), &req.path())?;
     let state = app_state(env)?;
     match endpoint {
         Endpoint::Page => Response::from_html(PAGE).map_err(internal),
@@ -207,7 +192,9 @@ async fn serve_api(
     let read_key = match &endpoint {
         Endpoint::GetPolicy { tenant } => Some(stores.policies.entry_key(tenant)),
         Endpoint::GetTenantConfig { tenant } => Some(stores.tenant_configs.entry_key(tenant)),
-        Endpoint::GetUserConfig { tenant, user } => Some(stores.resolved_configs.entry_key(&user_config_id(tenant, user))),
+        Endpoint::GetUserConfig { tenant, user } => {
+            Some(stores.resolved_configs.entry_key(&user_config_id(tenant, user)))
+        }
         _ => None,
     };
     let admission = match &state.limits {
@@ -231,7 +218,12 @@ async fn serve_api(
     Ok(response)
 }
 
-async fn serve(endpoint: Endpoint, req: &mut Request, stores: &Stores, ahead: Option<crate::ReadAhead>) -> Result<Response, ApiError> {
+async fn serve(
+    endpoint: Endpoint,
+    req: &mut Request,
+    stores: &Stores,
+    ahead: Option<crate::ReadAhead>,
+) -> Result<Response, ApiError> {
     match endpoint {
         Endpoint::GetPolicy { tenant } => {
             let lookup = stores.policies.get_traced_ahead(&tenant, ahead).await?;
@@ -244,11 +236,18 @@ async fn serve(endpoint: Endpoint, req: &mut Request, stores: &Stores, ahead: Op
         }
         Endpoint::GetTenantConfig { tenant } => {
             let lookup = stores.tenant_configs.get_traced_ahead(&tenant, ahead).await?;
-            cached_response(lookup.value.as_ref(), lookup.status, || format!("no conversation config for tenant {tenant}"))
+            cached_response(lookup.value.as_ref(), lookup.status, || {
+                format!("no conversation config for tenant {tenant}")
+            })
         }
         Endpoint::PutTenantConfig { tenant } => {
             let fields = ConfigFields::parse(&read_json_body(req).await?)?;
-            let config = StoredConfig { tenant_id: tenant.clone(), user_id: None, fields, updated_at_ms: crate::clock::now_ms() };
+            let config = StoredConfig {
+                tenant_id: tenant.clone(),
+                user_id: None,
+                fields,
+                updated_at_ms: crate::clock::now_ms(),
+            };
             let stored = stores.tenant_configs.set(&tenant, &config).await?;
             Response::from_json(&stored).map_err(internal)
         }
@@ -260,8 +259,12 @@ async fn serve(endpoint: Endpoint, req: &mut Request, stores: &Stores, ahead: Op
         }
         Endpoint::PutUserConfig { tenant, user } => {
             let fields = ConfigFields::parse(&read_json_body(req).await?)?;
-            let config =
-                StoredConfig { tenant_id: tenant.clone(), user_id: Some(user.clone()), fields, updated_at_ms: crate::clock::now_ms() };
+            let config = StoredConfig {
+                tenant_id: tenant.clone(),
+                user_id: Some(user.clone()),
+                fields,
+                updated_at_ms: crate::clock::now_ms(),
+            };
             let stored = stores.user_overrides.set(&user_config_id(&tenant, &user), &config).await?;
             Response::from_json(&stored).map_err(internal)
         }
@@ -304,24 +307,15 @@ fn cached_response<T: serde::Serialize>(
 async fn read_json_body(req: &mut Request) -> Result<Vec<u8>, ApiError> {
     let headers = req.headers();
     if let Some(content_type) = headers.get("content-type").map_err(internal)? {
-        if !content_type
-            .to_ascii_lowercase()
-            .starts_with("application/json")
-        {
+        if !content_type.to_ascii_lowercase().starts_with("application/json") {
             return Err(ApiError::unsupported_media_type(&content_type));
         }
     }
-    let declared = headers
-        .get("content-length")
-        .map_err(internal)?
-        .and_then(|v| v.parse::<usize>().ok());
+    let declared = headers.get("content-length").map_err(internal)?.and_then(|v| v.parse::<usize>().ok());
     if declared.is_some_and(|n| n > MAX_BODY_BYTES) {
         return Err(ApiError::too_large(MAX_BODY_BYTES));
     }
-    let body = req
-        .bytes()
-        .await
-        .map_err(|e| ApiError::bad_request(format!("cannot read body: {e}")))?;
+    let body = req.bytes().await.map_err(|e| ApiError::bad_request(format!("cannot read body: {e}")))?;
     if body.len() > MAX_BODY_BYTES {
         return Err(ApiError::too_large(MAX_BODY_BYTES));
     }

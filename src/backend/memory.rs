@@ -35,10 +35,7 @@ impl MemoryBackend {
     /// A backend of `capacity` entries on `clock` (e.g. a
     /// [`ManualClock`](crate::clock::ManualClock) in tests).
     pub fn with_clock(capacity: NonZeroUsize, clock: Arc<dyn Clock>) -> Self {
-        MemoryBackend {
-            entries: Mutex::new(LruCache::new(capacity)),
-            clock,
-        }
+        MemoryBackend { entries: Mutex::new(LruCache::new(capacity)), clock }
     }
 
     /// How many entries are held now (expired ones included until read or evicted).
@@ -53,17 +50,10 @@ impl MemoryBackend {
 
     fn lock(&self) -> std::sync::MutexGuard<'_, LruCache<String, Entry>> {
         // A panic while holding the lock cannot leave an entry half-written.
-        self.entries
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.entries.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    fn read(
-        &self,
-        entries: &mut LruCache<String, Entry>,
-        key: &str,
-        now_ms: u64,
-    ) -> Option<Vec<u8>> {
+    fn read(&self, entries: &mut LruCache<String, Entry>, key: &str, now_ms: u64) -> Option<Vec<u8>> {
         match entries.get(key) {
             Some(entry) if entry.expires_at_ms > now_ms => Some(entry.value.clone()),
             Some(_) => {
@@ -90,32 +80,19 @@ impl CacheBackend for MemoryBackend {
     async fn get_many(&self, keys: &[&str]) -> Result<Vec<Option<Vec<u8>>>, CacheError> {
         let now_ms = self.clock.now_ms();
         let mut entries = self.lock();
-        Ok(keys
-            .iter()
-            .map(|key| self.read(&mut entries, key, now_ms))
-            .collect())
+        Ok(keys.iter().map(|key| self.read(&mut entries, key, now_ms)).collect())
     }
 
     async fn set(&self, key: &str, value: &[u8], ttl: Ttl) -> Result<(), CacheError> {
         let expires_at_ms = self.clock.now_ms().saturating_add(ttl.as_millis());
-        self.lock().put(
-            key.to_owned(),
-            Entry {
-                value: value.to_vec(),
-                expires_at_ms,
-            },
-        );
+        self.lock().put(key.to_owned(), Entry { value: value.to_vec(), expires_at_ms });
         Ok(())
     }
 
     async fn delete(&self, keys: &[&str]) -> Result<u64, CacheError> {
         let now_ms = self.clock.now_ms();
         let mut entries = self.lock();
-        Ok(keys
-            .iter()
-            .filter_map(|key| entries.pop(*key))
-            .filter(|entry| entry.expires_at_ms > now_ms)
-            .count() as u64)
+        Ok(keys.iter().filter_map(|key| entries.pop(*key)).filter(|entry| entry.expires_at_ms > now_ms).count() as u64)
     }
 
     async fn set_fenced(&self, write: &FencedWrite<'_>) -> Result<bool, CacheError> {
@@ -131,10 +108,7 @@ impl CacheBackend for MemoryBackend {
         for check in write.versions {
             match check.seen {
                 None => {
-                    let entry = Entry {
-                        value: check.create.as_bytes().to_vec(),
-                        expires_at_ms: version_expiry_ms,
-                    };
+                    let entry = Entry { value: check.create.as_bytes().to_vec(), expires_at_ms: version_expiry_ms };
                     entries.put(check.key.to_owned(), entry);
                 }
                 Some(_) => {
@@ -145,33 +119,18 @@ impl CacheBackend for MemoryBackend {
             }
         }
         let expires_at_ms = now_ms.saturating_add(write.ttl.as_millis());
-        entries.put(
-            write.key.to_owned(),
-            Entry {
-                value: write.value.to_vec(),
-                expires_at_ms,
-            },
-        );
+        entries.put(write.key.to_owned(), Entry { value: write.value.to_vec(), expires_at_ms });
         Ok(true)
     }
 
     async fn invalidate(&self, write: &InvalidationWrite<'_>) -> Result<(), CacheError> {
-        let expires_at_ms = self
-            .clock
-            .now_ms()
-            .saturating_add(write.version_ttl.as_millis());
+        let expires_at_ms = self.clock.now_ms().saturating_add(write.version_ttl.as_millis());
         let mut entries = self.lock();
         for key in write.deletes {
             entries.pop(*key);
         }
         for (key, version) in write.bumps {
-            entries.put(
-                (*key).to_owned(),
-                Entry {
-                    value: version.as_bytes().to_vec(),
-                    expires_at_ms,
-                },
-            );
+            entries.put((*key).to_owned(), Entry { value: version.as_bytes().to_vec(), expires_at_ms });
         }
         // Nobody outside this isolate listens to its memory: nothing to publish.
         Ok(())
@@ -200,13 +159,7 @@ mod tests {
 
     fn backend(capacity: usize) -> (MemoryBackend, ManualClock) {
         let clock = ManualClock::new(1_000_000);
-        (
-            MemoryBackend::with_clock(
-                NonZeroUsize::new(capacity).unwrap(),
-                Arc::new(clock.clone()),
-            ),
-            clock,
-        )
+        (MemoryBackend::with_clock(NonZeroUsize::new(capacity).unwrap(), Arc::new(clock.clone())), clock)
     }
 
     #[test]
@@ -240,10 +193,7 @@ mod tests {
         block_on(cache.set("live", b"1", Ttl::secs(60))).unwrap();
         block_on(cache.set("dead", b"2", Ttl::secs(1))).unwrap();
         clock.advance_ms(1_000);
-        assert_eq!(
-            block_on(cache.delete(&["live", "dead", "never"])).unwrap(),
-            1
-        );
+        assert_eq!(block_on(cache.delete(&["live", "dead", "never"])).unwrap(), 1);
         assert_eq!(block_on(cache.get("live")).unwrap(), None);
     }
 }

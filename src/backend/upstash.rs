@@ -14,11 +14,8 @@ fn fenced_set_script() -> &'static Script {
 }
 
 fn as_text(value: &[u8]) -> Result<&str, CacheError> {
-    std::str::from_utf8(value).map_err(|_| {
-        CacheError::InvalidValue(
-            "Upstash REST carries UTF-8 text; encode binary values first".into(),
-        )
-    })
+    std::str::from_utf8(value)
+        .map_err(|_| CacheError::InvalidValue("Upstash REST carries UTF-8 text; encode binary values first".into()))
 }
 
 /// Cache operations on Upstash Redis: `GET`, `MGET`, `SET ... PX`, `DEL`,
@@ -51,43 +48,22 @@ impl CacheBackend for UpstashBackend {
     }
 
     async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, CacheError> {
-        Ok(self
-            .client
-            .command(&Command::new("GET").arg(key))
-            .await?
-            .into_bytes()?)
+        Ok(self.client.command(&Command::new("GET").arg(key)).await?.into_bytes()?)
     }
 
     async fn get_many(&self, keys: &[&str]) -> Result<Vec<Option<Vec<u8>>>, CacheError> {
         if keys.is_empty() {
             return Ok(Vec::new());
         }
-        let reply = self
-            .client
-            .command(&Command::new("MGET").args_from(keys))
-            .await?;
-        reply
-            .into_array()?
-            .into_iter()
-            .map(|item| Ok(item.into_bytes()?))
-            .collect()
+        let reply = self.client.command(&Command::new("MGET").args_from(keys)).await?;
+        reply.into_array()?.into_iter().map(|item| Ok(item.into_bytes()?)).collect()
     }
 
     async fn set(&self, key: &str, value: &[u8], ttl: Ttl) -> Result<(), CacheError> {
         let text = std::str::from_utf8(value).map_err(|_| {
-            CacheError::InvalidValue(
-                "Upstash REST carries UTF-8 text; encode binary values first".into(),
-            )
+            CacheError::InvalidValue("Upstash REST carries UTF-8 text; encode binary values first".into())
         })?;
-        self.client
-            .command(
-                &Command::new("SET")
-                    .arg(key)
-                    .arg(text)
-                    .arg("PX")
-                    .arg(ttl.as_millis()),
-            )
-            .await?;
+        self.client.command(&Command::new("SET").arg(key).arg(text).arg("PX").arg(ttl.as_millis())).await?;
         Ok(())
     }
 
@@ -95,11 +71,7 @@ impl CacheBackend for UpstashBackend {
         if keys.is_empty() {
             return Ok(0);
         }
-        let deleted = self
-            .client
-            .command(&Command::new("DEL").args_from(keys))
-            .await?
-            .into_int()?;
+        let deleted = self.client.command(&Command::new("DEL").args_from(keys)).await?.into_int()?;
         Ok(u64::try_from(deleted).unwrap_or(0))
     }
 
@@ -114,11 +86,7 @@ impl CacheBackend for UpstashBackend {
             args.push(check.seen.unwrap_or(""));
             args.push(check.create);
         }
-        let written = self
-            .client
-            .eval(fenced_set_script(), &keys, &args)
-            .await?
-            .into_int()?;
+        let written = self.client.eval(fenced_set_script(), &keys, &args).await?.into_int()?;
         Ok(written == 1)
     }
 
@@ -129,25 +97,14 @@ impl CacheBackend for UpstashBackend {
             commands.push(Command::new("DEL").args_from(write.deletes));
         }
         for (key, version) in write.bumps {
-            commands.push(
-                Command::new("SET")
-                    .arg(key)
-                    .arg(version)
-                    .arg("PX")
-                    .arg(version_ttl_ms),
-            );
+            commands.push(Command::new("SET").arg(key).arg(version).arg("PX").arg(version_ttl_ms));
         }
         if let Some((channel, message)) = write.publish {
             commands.push(Command::new("PUBLISH").arg(channel).arg(message));
         }
         match commands.len() {
             0 => Ok(()),
-            1 => self
-                .client
-                .command(&commands[0])
-                .await
-                .map(|_| ())
-                .map_err(Into::into),
+            1 => self.client.command(&commands[0]).await.map(|_| ()).map_err(Into::into),
             _ => {
                 // One round trip; atomic, so a reader never sees half of it.
                 for outcome in self.client.multi_exec(&commands).await? {

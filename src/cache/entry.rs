@@ -50,17 +50,10 @@ impl Entry {
     ///
     /// A version that is absent now counts as invalid, never as "0": an
     /// evicted version key must not resurrect entries it invalidated.
-    pub fn judge(
-        &self,
-        version_keys: &[String],
-        current: &[Option<String>],
-        now_ms: u64,
-    ) -> Judgement {
-        let current_versions = version_keys.iter().zip(current).all(|(key, now)| {
-            match (now, self.versions.get(key)) {
-                (Some(now), Some(stamped)) => now == stamped,
-                _ => false,
-            }
+    pub fn judge(&self, version_keys: &[String], current: &[Option<String>], now_ms: u64) -> Judgement {
+        let current_versions = version_keys.iter().zip(current).all(|(key, now)| match (now, self.versions.get(key)) {
+            (Some(now), Some(stamped)) => now == stamped,
+            _ => false,
         });
         if !current_versions {
             Judgement::Unusable
@@ -91,10 +84,7 @@ mod tests {
             value: Some(RawValue::from_string("{\"a\":1}".into()).unwrap()),
             fresh_until_ms: 1_000,
             delta_ms: 100,
-            versions: versions
-                .iter()
-                .map(|(k, v)| (k.to_string(), v.to_string()))
-                .collect(),
+            versions: versions.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
         }
     }
 
@@ -105,26 +95,10 @@ mod tests {
         let now = |v: &[&str]| v.iter().map(|s| Some(s.to_string())).collect::<Vec<_>>();
         assert_eq!(e.judge(&keys, &now(&["e1", "t1"]), 999), Judgement::Fresh);
         assert_eq!(e.judge(&keys, &now(&["e1", "t1"]), 1_000), Judgement::Stale);
-        assert_eq!(
-            e.judge(&keys, &now(&["e1", "t2"]), 0),
-            Judgement::Unusable,
-            "tag bumped"
-        );
-        assert_eq!(
-            e.judge(&keys, &[Some("e1".into()), None], 0),
-            Judgement::Unusable,
-            "tag version evicted"
-        );
-        let more = vec![
-            "epoch".to_string(),
-            "tag:a".to_string(),
-            "tag:b".to_string(),
-        ];
-        assert_eq!(
-            e.judge(&more, &now(&["e1", "t1", "x"]), 0),
-            Judgement::Unusable,
-            "not stamped with tag:b"
-        );
+        assert_eq!(e.judge(&keys, &now(&["e1", "t2"]), 0), Judgement::Unusable, "tag bumped");
+        assert_eq!(e.judge(&keys, &[Some("e1".into()), None], 0), Judgement::Unusable, "tag version evicted");
+        let more = vec!["epoch".to_string(), "tag:a".to_string(), "tag:b".to_string()];
+        assert_eq!(e.judge(&more, &now(&["e1", "t1", "x"]), 0), Judgement::Unusable, "not stamped with tag:b");
     }
 
     #[test]
@@ -132,10 +106,7 @@ mod tests {
         let e = entry(&[("epoch", "e1")]);
         let back = Entry::decode(&e.encode()).unwrap();
         assert_eq!(back.value.unwrap().get(), "{\"a\":1}");
-        assert!(
-            Entry::decode(b"{\"a\":1}").is_none(),
-            "a bare value is not an entry"
-        );
+        assert!(Entry::decode(b"{\"a\":1}").is_none(), "a bare value is not an entry");
     }
 
     #[test]

@@ -65,13 +65,7 @@ pub struct EventError(pub String);
 impl InvalidationEvent {
     /// The event announcing `invalidation` at `at_ms`.
     pub fn new(invalidation: Invalidation, at_ms: u64) -> Self {
-        InvalidationEvent {
-            kind: "invalidate".into(),
-            version: 1,
-            source: "edgecache".into(),
-            at_ms,
-            invalidation,
-        }
+        InvalidationEvent { kind: "invalidate".into(), version: 1, source: "edgecache".into(), at_ms, invalidation }
     }
 
     /// The JSON text published.
@@ -85,26 +79,16 @@ impl InvalidationEvent {
     /// [`EventError`] for a message that is not JSON of this shape, has
     /// another type or version, carries nothing, or more than [`MAX_EVENT_ITEMS`] items.
     pub fn parse(message: &str) -> Result<Self, EventError> {
-        let event: InvalidationEvent =
-            serde_json::from_str(message).map_err(|e| EventError(e.to_string()))?;
+        let event: InvalidationEvent = serde_json::from_str(message).map_err(|e| EventError(e.to_string()))?;
         if event.kind != "invalidate" || event.version != 1 {
-            return Err(EventError(format!(
-                "unsupported type {:?} version {}",
-                event.kind, event.version
-            )));
+            return Err(EventError(format!("unsupported type {:?} version {}", event.kind, event.version)));
         }
         let items = &event.invalidation;
         let count = items.keys.len() + items.tags.len() + items.namespaces.len();
         if count == 0 || count > MAX_EVENT_ITEMS {
-            return Err(EventError(format!(
-                "must carry 1 to {MAX_EVENT_ITEMS} items, got {count}"
-            )));
+            return Err(EventError(format!("must carry 1 to {MAX_EVENT_ITEMS} items, got {count}")));
         }
-        let all = items
-            .keys
-            .iter()
-            .chain(&items.tags)
-            .chain(&items.namespaces);
+        let all = items.keys.iter().chain(&items.tags).chain(&items.namespaces);
         if let Some(bad) = all.into_iter().find(|s| s.is_empty() || s.len() > 1024) {
             return Err(EventError(format!("item {bad:?} must be 1 to 1024 bytes")));
         }
@@ -118,18 +102,9 @@ mod tests {
 
     #[test]
     fn events_round_trip_and_are_validated() {
-        let event = InvalidationEvent::new(
-            Invalidation {
-                tags: vec!["tenant:acme".into()],
-                ..Default::default()
-            },
-            7,
-        );
+        let event = InvalidationEvent::new(Invalidation { tags: vec!["tenant:acme".into()], ..Default::default() }, 7);
         let json = event.to_json();
-        assert_eq!(
-            json,
-            r#"{"type":"invalidate","version":1,"source":"edgecache","atMs":7,"tags":["tenant:acme"]}"#
-        );
+        assert_eq!(json, r#"{"type":"invalidate","version":1,"source":"edgecache","atMs":7,"tags":["tenant:acme"]}"#);
         assert_eq!(InvalidationEvent::parse(&json).unwrap(), event);
         for bad in [
             r#"{"type":"invalidate","version":1,"source":"x","atMs":1}"#,

@@ -26,10 +26,7 @@ pub(crate) struct L1 {
 
 impl L1 {
     pub fn new(capacity: NonZeroUsize, max_staleness_ms: u64) -> Self {
-        L1 {
-            slots: Mutex::new(LruCache::new(capacity)),
-            max_staleness_ms,
-        }
+        L1 { slots: Mutex::new(LruCache::new(capacity)), max_staleness_ms }
     }
 
     pub fn max_staleness_ms(&self) -> u64 {
@@ -45,9 +42,7 @@ impl L1 {
     pub fn get(&self, key: &str, now_ms: u64) -> Option<Entry> {
         let mut slots = self.lock();
         let slot = slots.get(key)?;
-        if now_ms.saturating_sub(slot.validated_at_ms) < self.max_staleness_ms
-            && now_ms < slot.entry.fresh_until_ms
-        {
+        if now_ms.saturating_sub(slot.validated_at_ms) < self.max_staleness_ms && now_ms < slot.entry.fresh_until_ms {
             Some(slot.entry.clone())
         } else {
             slots.pop(key);
@@ -57,11 +52,7 @@ impl L1 {
 
     /// Keeps `entry`, validated against the shared tier at `now_ms`.
     pub fn put(&self, key: &str, entry: Entry, version_keys: &[String], now_ms: u64) {
-        let slot = Slot {
-            entry,
-            version_keys: version_keys.to_vec(),
-            validated_at_ms: now_ms,
-        };
+        let slot = Slot { entry, version_keys: version_keys.to_vec(), validated_at_ms: now_ms };
         self.lock().put(key.to_owned(), slot);
     }
 
@@ -70,9 +61,7 @@ impl L1 {
         let mut slots = self.lock();
         let doomed: Vec<String> = slots
             .iter()
-            .filter(|(key, slot)| {
-                keys.contains(key) || slot.version_keys.iter().any(|v| version_keys.contains(v))
-            })
+            .filter(|(key, slot)| keys.contains(key) || slot.version_keys.iter().any(|v| version_keys.contains(v)))
             .map(|(key, _)| key.clone())
             .collect();
         for key in doomed {

@@ -204,6 +204,9 @@ impl CacheBuilder {
     }
 
     /// The cache.
+    // On wasm32 the backend is not Send/Sync (nothing of `fetch` is) and the
+    // Arc is only for shared ownership within the isolate's one thread.
+    #[cfg_attr(target_arch = "wasm32", allow(clippy::arc_with_non_send_sync))]
     pub fn build(self) -> Cache {
         let breaker = CircuitBreaker::new(self.breaker.0, self.breaker.1, self.clock.clone());
         Cache {
@@ -410,7 +413,11 @@ impl Cache {
     /// Answers `None` (send the rider alone, then read as usual) when the read
     /// needs no round trip (an L1 hit), when the backend is not Upstash, when
     /// caching is off, or while the circuit breaker is open.
-    pub async fn read_along(&self, key: &EntryKey, rider: &Command) -> Option<(Result<Reply, UpstashError>, ReadAhead)> {
+    pub async fn read_along(
+        &self,
+        key: &EntryKey,
+        rider: &Command,
+    ) -> Option<(Result<Reply, UpstashError>, ReadAhead)> {
         let client = self.inner.backend.as_ref()?.upstash_client()?;
         if !self.inner.breaker.allows() {
             return None;
@@ -424,7 +431,9 @@ impl Cache {
                 let read = outcomes.pop().expect("two outcomes");
                 let rider = outcomes.pop().expect("two outcomes");
                 let values = read
-                    .and_then(|reply| reply.into_array()?.into_iter().map(Reply::into_bytes).collect::<Result<Vec<_>, _>>())
+                    .and_then(|reply| {
+                        reply.into_array()?.into_iter().map(Reply::into_bytes).collect::<Result<Vec<_>, _>>()
+                    })
                     .map_err(CacheError::from);
                 let found = self.observe("read", values).map(|values| self.judge(key, values));
                 Some((rider, ReadAhead { key: key.key.clone(), found }))
@@ -808,7 +817,9 @@ impl Cache {
 
 /// XFetch's dice for `entry` under `options` (false without early refresh).
 fn refresh_early(options: &EntryOptions, entry: &Entry, now_ms: u64) -> bool {
-    options.early_refresh_beta.is_some_and(|beta| entry.should_refresh_early(now_ms, beta, crate::random::unit_interval()))
+    options
+        .early_refresh_beta
+        .is_some_and(|beta| entry.should_refresh_early(now_ms, beta, crate::random::unit_interval()))
 }
 
 fn raw_bytes(entry: &Entry) -> Option<Vec<u8>> {

@@ -25,9 +25,7 @@ pub(crate) struct Leader<'a, T: Clone> {
 
 impl<T: Clone> SingleFlight<T> {
     pub fn new() -> Self {
-        SingleFlight {
-            waiting: Mutex::new(HashMap::new()),
-        }
+        SingleFlight { waiting: Mutex::new(HashMap::new()) }
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Vec<oneshot::Sender<T>>>> {
@@ -45,10 +43,7 @@ impl<T: Clone> SingleFlight<T> {
             }
             None => {
                 waiting.insert(key.to_owned(), Vec::new());
-                Role::Leader(Leader {
-                    flights: self,
-                    key: Some(key.to_owned()),
-                })
+                Role::Leader(Leader { flights: self, key: Some(key.to_owned()) })
             }
         }
     }

@@ -66,11 +66,7 @@ impl Stats {
             backend_errors: get(&self.backend_errors),
             breaker_skips: get(&self.breaker_skips),
             bypasses: get(&self.bypasses),
-            hit_rate: if reads == 0 {
-                0.0
-            } else {
-                hits as f64 / reads as f64
-            },
+            hit_rate: if reads == 0 { 0.0 } else { hits as f64 / reads as f64 },
         }
     }
 }

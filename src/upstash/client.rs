@@ -60,10 +60,7 @@ impl UpstashClient {
     /// The latest `upstash-sync-token` the server sent, which the next request
     /// sends back; `None` before the first answer.
     pub fn sync_token(&self) -> Option<String> {
-        self.sync_token
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .clone()
+        self.sync_token.lock().unwrap_or_else(|p| p.into_inner()).clone()
     }
 
     /// Runs one command (`POST /` with the command as a JSON array).
@@ -87,10 +84,7 @@ impl UpstashClient {
     /// # Errors
     /// The outer error is for the request as a whole (auth, transport,
     /// timeout, a body not of the documented shape).
-    pub async fn pipeline(
-        &self,
-        commands: &[Command],
-    ) -> Result<Vec<Result<Reply, UpstashError>>, UpstashError> {
+    pub async fn pipeline(&self, commands: &[Command]) -> Result<Vec<Result<Reply, UpstashError>>, UpstashError> {
         self.batch("/pipeline", commands).await
     }
 
@@ -103,10 +97,7 @@ impl UpstashClient {
     /// [`UpstashError::Command`] (`EXECABORT ...`) when Redis discarded the
     /// whole transaction because a command was rejected while queuing: then
     /// nothing applied. Otherwise as [`pipeline`](Self::pipeline).
-    pub async fn multi_exec(
-        &self,
-        commands: &[Command],
-    ) -> Result<Vec<Result<Reply, UpstashError>>, UpstashError> {
+    pub async fn multi_exec(&self, commands: &[Command]) -> Result<Vec<Result<Reply, UpstashError>>, UpstashError> {
         self.batch("/multi-exec", commands).await
     }
 
@@ -135,24 +126,16 @@ impl UpstashClient {
         self.command(&Command::new("PING")).await.map(|_| ())
     }
 
-    async fn batch(
-        &self,
-        path: &str,
-        commands: &[Command],
-    ) -> Result<Vec<Result<Reply, UpstashError>>, UpstashError> {
+    async fn batch(&self, path: &str, commands: &[Command]) -> Result<Vec<Result<Reply, UpstashError>>, UpstashError> {
         let bodies: Vec<&[String]> = commands.iter().map(Command::args).collect();
         let (status, body) = self.post(path, &bodies).await?;
         match (status, &body) {
-            (200, Json::Array(items)) if items.len() == commands.len() => items
-                .iter()
-                .map(|item| decode_outcome(item, status))
-                .collect(),
+            (200, Json::Array(items)) if items.len() == commands.len() => {
+                items.iter().map(|item| decode_outcome(item, status)).collect()
+            }
             (200, _) => Err(UpstashError::Protocol {
                 status,
-                message: format!(
-                    "expected an array of {} outcomes, got {body}",
-                    commands.len()
-                ),
+                message: format!("expected an array of {} outcomes, got {body}", commands.len()),
             }),
             // A discarded transaction, an oversized request, a refused command.
             (400, _) => match decode_outcome(&body, status)? {
@@ -166,15 +149,9 @@ impl UpstashClient {
     /// POSTs `body` as JSON to `base_url + path`; answers the status and the JSON
     /// body, having already turned auth failures, 5xx and transport errors into
     /// errors.
-    async fn post<B: serde::Serialize + ?Sized>(
-        &self,
-        path: &str,
-        body: &B,
-    ) -> Result<(u16, Json), UpstashError> {
-        let payload = serde_json::to_vec(body).map_err(|e| UpstashError::Protocol {
-            status: 0,
-            message: format!("cannot encode request: {e}"),
-        })?;
+    async fn post<B: serde::Serialize + ?Sized>(&self, path: &str, body: &B) -> Result<(u16, Json), UpstashError> {
+        let payload = serde_json::to_vec(body)
+            .map_err(|e| UpstashError::Protocol { status: 0, message: format!("cannot encode request: {e}") })?;
         let mut request = self
             .http
             .post(format!("{}{}", self.base_url, path))
@@ -183,32 +160,17 @@ impl UpstashClient {
             .header(ENCODING_HEADER, "base64")
             .timeout(Duration::from_millis(self.timeout_ms))
             .body(payload);
-        if let Some(token) = self
-            .sync_token
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .clone()
-        {
+        if let Some(token) = self.sync_token.lock().unwrap_or_else(|p| p.into_inner()).clone() {
             request = request.header(SYNC_TOKEN_HEADER, token);
         }
         self.round_trips.fetch_add(1, Ordering::Relaxed);
         let started_ms = now_ms();
-        let response = request
-            .send()
-            .await
-            .map_err(|e| self.transport_error(e, started_ms))?;
+        let response = request.send().await.map_err(|e| self.transport_error(e, started_ms))?;
         let status = response.status().as_u16();
-        if let Some(token) = response
-            .headers()
-            .get(SYNC_TOKEN_HEADER)
-            .and_then(|v| v.to_str().ok())
-        {
+        if let Some(token) = response.headers().get(SYNC_TOKEN_HEADER).and_then(|v| v.to_str().ok()) {
             *self.sync_token.lock().unwrap_or_else(|p| p.into_inner()) = Some(token.to_owned());
         }
-        let bytes = response
-            .bytes()
-            .await
-            .map_err(|e| self.transport_error(e, started_ms))?;
+        let bytes = response.bytes().await.map_err(|e| self.transport_error(e, started_ms))?;
         let text = String::from_utf8_lossy(&bytes);
         let parsed: Option<Json> = serde_json::from_slice(&bytes).ok();
         let error_text = || {
@@ -220,20 +182,12 @@ impl UpstashClient {
                 .unwrap_or_else(|| text.trim().to_owned())
         };
         match status {
-            401 | 403 => Err(UpstashError::Unauthorized {
+            401 | 403 => Err(UpstashError::Unauthorized { status, message: error_text() }),
+            500..=599 => Err(UpstashError::Transport { status: Some(status), message: error_text() }),
+            _ => parsed.map(|json| (status, json)).ok_or_else(|| UpstashError::Protocol {
                 status,
-                message: error_text(),
+                message: format!("body is not JSON: {}", truncate(&text, 200)),
             }),
-            500..=599 => Err(UpstashError::Transport {
-                status: Some(status),
-                message: error_text(),
-            }),
-            _ => parsed
-                .map(|json| (status, json))
-                .ok_or_else(|| UpstashError::Protocol {
-                    status,
-                    message: format!("body is not JSON: {}", truncate(&text, 200)),
-                }),
         }
     }
 
@@ -241,23 +195,15 @@ impl UpstashClient {
         // On wasm32 an aborted fetch does not always say it was the timeout,
         // so the elapsed time decides too.
         if error.is_timeout() || now_ms().saturating_sub(started_ms) >= self.timeout_ms {
-            UpstashError::Timeout {
-                timeout_ms: self.timeout_ms,
-            }
+            UpstashError::Timeout { timeout_ms: self.timeout_ms }
         } else {
-            UpstashError::Transport {
-                status: None,
-                message: error.to_string(),
-            }
+            UpstashError::Transport { status: None, message: error.to_string() }
         }
     }
 }
 
 fn unexpected_status(status: u16, body: &Json) -> UpstashError {
-    UpstashError::Protocol {
-        status,
-        message: format!("unexpected answer: {}", truncate(&body.to_string(), 200)),
-    }
+    UpstashError::Protocol { status, message: format!("unexpected answer: {}", truncate(&body.to_string(), 200)) }
 }
 
 fn truncate(text: &str, max_chars: usize) -> String {

@@ -18,9 +18,7 @@ pub struct Command {
 impl Command {
     /// A command named `name` (e.g. `"GET"`), with no arguments yet.
     pub fn new(name: &str) -> Self {
-        Command {
-            args: vec![name.to_owned()],
-        }
+        Command { args: vec![name.to_owned()] }
     }
 
     /// Appends one argument.
@@ -60,10 +58,7 @@ pub struct Script {
 impl Script {
     /// A script with the given Lua source.
     pub fn new(source: &'static str) -> Self {
-        Script {
-            source,
-            sha1: sha1_smol::Sha1::from(source).digest().to_string(),
-        }
+        Script { source, sha1: sha1_smol::Sha1::from(source).digest().to_string() }
     }
 
     /// The lowercase hex SHA1 of the source (what `EVALSHA` takes).
@@ -86,13 +81,7 @@ impl Script {
         self.invocation("EVAL", self.source, keys, args)
     }
 
-    fn invocation<K: ToString, A: ToString>(
-        &self,
-        verb: &str,
-        body: &str,
-        keys: &[K],
-        args: &[A],
-    ) -> Command {
+    fn invocation<K: ToString, A: ToString>(&self, verb: &str, body: &str, keys: &[K], args: &[A]) -> Command {
         Command::new(verb)
             .arg(body)
             .arg(keys.len())
@@ -108,25 +97,12 @@ mod tests {
     #[test]
     fn script_digest_matches_redis_sha1() {
         // `redis-cli SCRIPT LOAD "return 1"` answers this digest.
-        assert_eq!(
-            Script::new("return 1").sha1(),
-            "e0e1f9fabfc9d4800c877a703b823ac0578ff8db"
-        );
+        assert_eq!(Script::new("return 1").sha1(), "e0e1f9fabfc9d4800c877a703b823ac0578ff8db");
     }
 
     #[test]
     fn evalsha_lists_keys_then_args() {
         let cmd = Script::new("return 1").evalsha_command(&["k1", "k2"], &[5]);
-        assert_eq!(
-            cmd.args(),
-            [
-                "EVALSHA",
-                "e0e1f9fabfc9d4800c877a703b823ac0578ff8db",
-                "2",
-                "k1",
-                "k2",
-                "5"
-            ]
-        );
+        assert_eq!(cmd.args(), ["EVALSHA", "e0e1f9fabfc9d4800c877a703b823ac0578ff8db", "2", "k1", "k2", "5"]);
     }
 }

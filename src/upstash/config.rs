@@ -36,11 +36,7 @@ impl UpstashConfig {
         if token.trim().is_empty() {
             return Err(ConfigError::new("token", "must not be empty"));
         }
-        Ok(UpstashConfig {
-            url: url.to_owned(),
-            token: token.to_owned(),
-            timeout_ms: DEFAULT_TIMEOUT_MS,
-        })
+        Ok(UpstashConfig { url: url.to_owned(), token: token.to_owned(), timeout_ms: DEFAULT_TIMEOUT_MS })
     }
 
     /// Reads the database from the environment, or `None` when none is configured.
@@ -56,35 +52,30 @@ impl UpstashConfig {
     /// a URL is malformed, or `CACHE_TIMEOUT_MS` is not a positive integer.
     pub fn from_env(env: &Env<'_>) -> Result<Option<Self>, ConfigError> {
         let timeout_ms = parse_positive(env, "CACHE_TIMEOUT_MS")?.unwrap_or(DEFAULT_TIMEOUT_MS);
-        let (url_var, token_var) =
-            if env.get("UPSTASH_REDIS_REST_URL").is_some() {
-                ("UPSTASH_REDIS_REST_URL", "UPSTASH_REDIS_REST_TOKEN")
-            } else {
-                match env.get("REDIS_URL") {
-                    Some(url) if url.starts_with("http://") || url.starts_with("https://") => {
-                        ("REDIS_URL", "REDIS_PASSWORD")
-                    }
-                    Some(_) => return Err(ConfigError::new(
+        let (url_var, token_var) = if env.get("UPSTASH_REDIS_REST_URL").is_some() {
+            ("UPSTASH_REDIS_REST_URL", "UPSTASH_REDIS_REST_TOKEN")
+        } else {
+            match env.get("REDIS_URL") {
+                Some(url) if url.starts_with("http://") || url.starts_with("https://") => {
+                    ("REDIS_URL", "REDIS_PASSWORD")
+                }
+                Some(_) => {
+                    return Err(ConfigError::new(
                         "REDIS_URL",
                         "edgecache speaks the Upstash REST protocol: give an http(s):// REST URL \
                          (redis:// needs a TCP connection, which Workers cannot hold)",
-                    )),
-                    None => return Ok(None),
+                    ))
                 }
-            };
+                None => return Ok(None),
+            }
+        };
         let url = env.get(url_var).unwrap_or_default();
         check_url(url_var, &url)?;
         let token = env
             .get(token_var)
             .filter(|t| !t.trim().is_empty())
-            .ok_or_else(|| {
-                ConfigError::new(token_var, format!("must be set when {url_var} is set"))
-            })?;
-        Ok(Some(UpstashConfig {
-            url,
-            token,
-            timeout_ms,
-        }))
+            .ok_or_else(|| ConfigError::new(token_var, format!("must be set when {url_var} is set")))?;
+        Ok(Some(UpstashConfig { url, token, timeout_ms }))
     }
 }
 
@@ -92,12 +83,7 @@ fn check_url(variable: &str, url: &str) -> Result<(), ConfigError> {
     let rest = url
         .strip_prefix("https://")
         .or_else(|| url.strip_prefix("http://"))
-        .ok_or_else(|| {
-            ConfigError::new(
-                variable,
-                format!("must be an http:// or https:// URL, got {url:?}"),
-            )
-        })?;
+        .ok_or_else(|| ConfigError::new(variable, format!("must be an http:// or https:// URL, got {url:?}")))?;
     if rest.is_empty() || rest.starts_with('/') || rest.contains(char::is_whitespace) {
         return Err(ConfigError::new(variable, format!("has no host: {url:?}")));
     }

@@ -59,9 +59,6 @@ impl UpstashError {
     /// True when the failure says the backend is unavailable (transport, timeout,
     /// 5xx) rather than that the request itself was wrong.
     pub fn is_unavailable(&self) -> bool {
-        matches!(
-            self,
-            UpstashError::Transport { .. } | UpstashError::Timeout { .. }
-        )
+        matches!(self, UpstashError::Transport { .. } | UpstashError::Timeout { .. })
     }
 }

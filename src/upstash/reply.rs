@@ -31,9 +31,7 @@ impl Reply {
         match self {
             Reply::Nil => Ok(None),
             Reply::Bytes(b) => Ok(Some(b)),
-            other => Err(shape_error(format!(
-                "expected a string or nil, got {other:?}"
-            ))),
+            other => Err(shape_error(format!("expected a string or nil, got {other:?}"))),
         }
     }
 
@@ -66,10 +64,7 @@ impl Reply {
 }
 
 fn shape_error(message: String) -> UpstashError {
-    UpstashError::Protocol {
-        status: 200,
-        message,
-    }
+    UpstashError::Protocol { status: 200, message }
 }
 
 /// Decodes one `result` value of a base64-encoded answer.
@@ -81,48 +76,31 @@ fn shape_error(message: String) -> UpstashError {
 pub(crate) fn decode_result(value: &Json, status: u16) -> Result<Reply, UpstashError> {
     match value {
         Json::Null => Ok(Reply::Nil),
-        Json::Number(n) => n
-            .as_i64()
-            .map(Reply::Int)
-            .ok_or_else(|| UpstashError::Protocol {
-                status,
-                message: format!("result number {n} is not a 64-bit integer"),
-            }),
+        Json::Number(n) => n.as_i64().map(Reply::Int).ok_or_else(|| UpstashError::Protocol {
+            status,
+            message: format!("result number {n} is not a 64-bit integer"),
+        }),
         Json::String(s) if s == "OK" => Ok(Reply::Bytes(b"OK".to_vec())),
         Json::String(s) => BASE64
             .decode(s)
             .map(Reply::Bytes)
-            .map_err(|e| UpstashError::Protocol {
-                status,
-                message: format!("result string is not base64 ({e})"),
-            }),
-        Json::Array(items) => items
-            .iter()
-            .map(|item| decode_result(item, status))
-            .collect::<Result<Vec<_>, _>>()
-            .map(Reply::Array),
-        other => Err(UpstashError::Protocol {
-            status,
-            message: format!("unexpected result value {other}"),
-        }),
+            .map_err(|e| UpstashError::Protocol { status, message: format!("result string is not base64 ({e})") }),
+        Json::Array(items) => {
+            items.iter().map(|item| decode_result(item, status)).collect::<Result<Vec<_>, _>>().map(Reply::Array)
+        }
+        other => Err(UpstashError::Protocol { status, message: format!("unexpected result value {other}") }),
     }
 }
 
 /// Decodes one `{"result": ...}` or `{"error": "..."}` object: the body of a
 /// single command, or one item of a `/pipeline` or `/multi-exec` answer.
-pub(crate) fn decode_outcome(
-    value: &Json,
-    status: u16,
-) -> Result<Result<Reply, UpstashError>, UpstashError> {
+pub(crate) fn decode_outcome(value: &Json, status: u16) -> Result<Result<Reply, UpstashError>, UpstashError> {
     let object = value.as_object().ok_or_else(|| UpstashError::Protocol {
         status,
         message: format!("expected a {{\"result\"}} or {{\"error\"}} object, got {value}"),
     })?;
     if let Some(error) = object.get("error") {
-        let message = error
-            .as_str()
-            .map(str::to_owned)
-            .unwrap_or_else(|| error.to_string());
+        let message = error.as_str().map(str::to_owned).unwrap_or_else(|| error.to_string());
         return Ok(Err(UpstashError::Command { message }));
     }
     match object.get("result") {
@@ -162,14 +140,8 @@ mod tests {
 
     #[test]
     fn error_objects_become_command_errors_verbatim() {
-        let outcome =
-            decode_outcome(&json!({"error": "WRONGTYPE Operation against a key"}), 200).unwrap();
-        assert_eq!(
-            outcome,
-            Err(UpstashError::Command {
-                message: "WRONGTYPE Operation against a key".into()
-            })
-        );
+        let outcome = decode_outcome(&json!({"error": "WRONGTYPE Operation against a key"}), 200).unwrap();
+        assert_eq!(outcome, Err(UpstashError::Command { message: "WRONGTYPE Operation against a key".into() }));
         assert!(decode_outcome(&json!({"neither": 1}), 200).is_err());
     }
 }

@@ -18,9 +18,7 @@ fn options() -> EntryOptions {
 }
 
 async fn value() -> Result<Option<Vec<u8>>, edgecache::StoreError> {
-    Ok(Some(
-        br#"{"defaultModel":"m1","allowedModels":["m1","m2"],"maxTokensPerRequest":4096}"#.to_vec(),
-    ))
+    Ok(Some(br#"{"defaultModel":"m1","allowedModels":["m1","m2"],"maxTokensPerRequest":4096}"#.to_vec()))
 }
 
 /// Round trips `server` saw while `run` ran.
@@ -37,10 +35,7 @@ fn tags(n: usize) -> Vec<String> {
 async fn per_second(rounds: u32, cache: &Cache, key: &EntryKey) -> f64 {
     let started = Instant::now();
     for _ in 0..rounds {
-        cache
-            .remember(key, &options(), FailurePolicy::Degrade, value)
-            .await
-            .unwrap();
+        cache.remember(key, &options(), FailurePolicy::Degrade, value).await.unwrap();
     }
     f64::from(rounds) / started.elapsed().as_secs_f64()
 }
@@ -51,61 +46,27 @@ async fn main() {
     let client = Arc::new(common::client(&server));
     let backend = Arc::new(UpstashBackend::new(client));
     let prefix = common::unique("bench").replace(':', "-");
-    let l2_only = Cache::builder(Some(backend.clone()))
-        .key_prefix(&prefix)
-        .build();
-    let two_tier = Cache::builder(Some(backend))
-        .key_prefix(&prefix)
-        .l1(NonZeroUsize::new(1000).unwrap(), 60_000)
-        .build();
+    let l2_only = Cache::builder(Some(backend.clone())).key_prefix(&prefix).build();
+    let two_tier =
+        Cache::builder(Some(backend)).key_prefix(&prefix).l1(NonZeroUsize::new(1000).unwrap(), 60_000).build();
     let space = l2_only.key_space("bench", "entity").unwrap();
     // Load the fenced-write script once, as any long-lived Redis already has it.
-    l2_only
-        .remember(
-            &space.entry("warm", vec![]),
-            &options(),
-            FailurePolicy::Degrade,
-            value,
-        )
-        .await
-        .unwrap();
+    l2_only.remember(&space.entry("warm", vec![]), &options(), FailurePolicy::Degrade, value).await.unwrap();
 
     let mut rows: Vec<(String, u64, &str)> = Vec::new();
     for n in [0, 3, 10] {
         let key = space.entry(&format!("tags-{n}"), tags(n));
-        let miss = trips(
-            &server,
-            l2_only.remember(&key, &options(), FailurePolicy::Degrade, value),
-        )
-        .await;
-        let hit = trips(
-            &server,
-            l2_only.remember(&key, &options(), FailurePolicy::Degrade, value),
-        )
-        .await;
-        rows.push((
-            format!("miss, {n} tags (MGET, then fenced SET)"),
-            miss,
-            "at most 2",
-        ));
+        let miss = trips(&server, l2_only.remember(&key, &options(), FailurePolicy::Degrade, value)).await;
+        let hit = trips(&server, l2_only.remember(&key, &options(), FailurePolicy::Degrade, value)).await;
+        rows.push((format!("miss, {n} tags (MGET, then fenced SET)"), miss, "at most 2"));
         rows.push((format!("L2 hit, {n} tags (one MGET)"), hit, "1"));
     }
     let key = space.entry("l1", tags(3));
-    two_tier
-        .remember(&key, &options(), FailurePolicy::Degrade, value)
-        .await
-        .unwrap();
-    let l1 = trips(
-        &server,
-        two_tier.remember(&key, &options(), FailurePolicy::Degrade, value),
-    )
-    .await;
+    two_tier.remember(&key, &options(), FailurePolicy::Degrade, value).await.unwrap();
+    let l1 = trips(&server, two_tier.remember(&key, &options(), FailurePolicy::Degrade, value)).await;
     rows.push(("L1 hit, 3 tags".into(), l1, "0"));
-    let invalidate = trips(
-        &server,
-        l2_only.invalidate_tags(&["tag-0", "tag-1", "tag-2"], FailurePolicy::Degrade),
-    )
-    .await;
+    let invalidate =
+        trips(&server, l2_only.invalidate_tags(&["tag-0", "tag-1", "tag-2"], FailurePolicy::Degrade)).await;
     rows.push(("invalidate 3 tags (one MULTI/EXEC)".into(), invalidate, "1"));
     let clear = trips(&server, l2_only.clear(&space, FailurePolicy::Degrade)).await;
     rows.push(("clear a namespace (epoch bump)".into(), clear, "1"));
@@ -132,14 +93,7 @@ async fn main() {
         }
     })
     .await;
-    rows.push((
-        format!(
-            "50 concurrent misses of one key ({} loader run)",
-            loads.load(Ordering::SeqCst)
-        ),
-        herd,
-        "-",
-    ));
+    rows.push((format!("50 concurrent misses of one key ({} loader run)", loads.load(Ordering::SeqCst)), herd, "-"));
 
     println!("\nREST round trips per cache operation (counted by upstash-local)");
     println!("| operation | round trips | expected |");
@@ -151,14 +105,9 @@ async fn main() {
     let rounds = 300;
     let l1_rate = per_second(rounds, &two_tier, &key).await;
     let l2_key = space.entry("rate", tags(3));
-    l2_only
-        .remember(&l2_key, &options(), FailurePolicy::Degrade, value)
-        .await
-        .unwrap();
+    l2_only.remember(&l2_key, &options(), FailurePolicy::Degrade, value).await.unwrap();
     let l2_rate = per_second(rounds, &l2_only, &l2_key).await;
-    println!(
-        "\nThroughput, {rounds} sequential reads each (a ratio between tiers, not a forecast)"
-    );
+    println!("\nThroughput, {rounds} sequential reads each (a ratio between tiers, not a forecast)");
     println!("| tier | relative reads per second |");
     println!("| --- | ---: |");
     println!("| L2 hit (3 tags, upstash-local on loopback) | 1.00x |");

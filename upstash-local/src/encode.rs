@@ -45,14 +45,7 @@ pub(crate) fn reply_object(reply: Reply, encoding: Encoding) -> Json {
 /// Maps a Redis reply to JSON: nil → null, integer → number, strings →
 /// string, arrays (and RESP3 sets, maps as flat key/value arrays) → arrays.
 pub(crate) fn to_json(value: Value, encoding: Encoding) -> Json {
-    let array = |items: Vec<Value>| {
-        Json::Array(
-            items
-                .into_iter()
-                .map(|item| to_json(item, encoding))
-                .collect(),
-        )
-    };
+    let array = |items: Vec<Value>| Json::Array(items.into_iter().map(|item| to_json(item, encoding)).collect());
     match value {
         Value::Nil => Json::Null,
         Value::Int(n) => json!(n),
@@ -99,10 +92,7 @@ mod tests {
             Value::Int(7),
             Value::Nil,
         ]);
-        assert_eq!(
-            to_json(value, Encoding::Base64),
-            json!(["AP/+", "OK", "OK", 7, null])
-        );
+        assert_eq!(to_json(value, Encoding::Base64), json!(["AP/+", "OK", "OK", 7, null]));
     }
 
     #[test]

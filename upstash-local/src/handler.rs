@@ -16,9 +16,7 @@ use serde_json::{json, Value as JsonValue};
 use subtle::ConstantTimeEq;
 
 use crate::encode::{reply_object, to_json, Encoding};
-use crate::protocol::{
-    parse_json_batch, parse_json_command, parse_path_command, query_params, refusal, Command,
-};
+use crate::protocol::{parse_json_batch, parse_json_command, parse_path_command, query_params, refusal, Command};
 use crate::redis_exec::{run_command, run_pipeline, run_transaction, Access, Redis, Transaction};
 use crate::MAX_REQUEST_SIZE;
 
@@ -45,10 +43,7 @@ pub(crate) struct AppState {
 
 /// The whole HTTP API: every path goes through one handler.
 pub(crate) fn router(state: Arc<AppState>) -> Router {
-    Router::new()
-        .fallback(handle)
-        .layer(DefaultBodyLimit::disable())
-        .with_state(state)
+    Router::new().fallback(handle).layer(DefaultBodyLimit::disable()).with_state(state)
 }
 
 async fn handle(State(state): State<Arc<AppState>>, request: Request) -> Response {
@@ -90,9 +85,7 @@ async fn respond(state: &AppState, request: Request) -> Response {
             state.requests.store(0, Ordering::Relaxed);
             (StatusCode::OK, Json(json!({ "result": "OK" }))).into_response()
         }
-        STATS_PATH | STATS_RESET_PATH => {
-            error(StatusCode::METHOD_NOT_ALLOWED, "Method Not Allowed")
-        }
+        STATS_PATH | STATS_RESET_PATH => error(StatusCode::METHOD_NOT_ALLOWED, "Method Not Allowed"),
         "/pipeline" => pipeline(state, access, &body, encoding).await,
         "/multi-exec" => multi_exec(state, access, &body, encoding).await,
         "/" => single(state, access, parse_json_command(&body), encoding).await,
@@ -110,16 +103,10 @@ fn authorize(state: &AppState, headers: &HeaderMap, query: Option<&str>) -> Opti
     let bearer = headers.get(AUTHORIZATION).and_then(|value| {
         let value = value.as_bytes();
         let scheme = value.get(..7)?;
-        scheme
-            .eq_ignore_ascii_case(b"bearer ")
-            .then(|| value[7..].to_vec())
+        scheme.eq_ignore_ascii_case(b"bearer ").then(|| value[7..].to_vec())
     });
-    let presented = bearer.or_else(|| {
-        query_params(query)
-            .into_iter()
-            .find(|(name, _)| name == b"_token")
-            .and_then(|(_, value)| value)
-    })?;
+    let presented = bearer
+        .or_else(|| query_params(query).into_iter().find(|(name, _)| name == b"_token").and_then(|(_, value)| value))?;
     let matches = |token: &str| bool::from(presented.as_slice().ct_eq(token.as_bytes()));
     if matches(&state.token) {
         Some(Access::Full)
@@ -135,12 +122,8 @@ async fn read_body(mut body: Body) -> Result<Vec<u8>, Response> {
     let mut data = Vec::new();
     let mut total = 0usize;
     while let Some(frame) = body.frame().await {
-        let frame = frame.map_err(|err| {
-            error(
-                StatusCode::BAD_REQUEST,
-                format!("ERR failed to read the request body: {err}"),
-            )
-        })?;
+        let frame = frame
+            .map_err(|err| error(StatusCode::BAD_REQUEST, format!("ERR failed to read the request body: {err}")))?;
         let Ok(chunk) = frame.into_data() else {
             continue;
         };
@@ -154,20 +137,12 @@ async fn read_body(mut body: Body) -> Result<Vec<u8>, Response> {
         }
     }
     if total > MAX_REQUEST_SIZE {
-        return Err(error(
-            StatusCode::BAD_REQUEST,
-            "ERR max request size exceeded",
-        ));
+        return Err(error(StatusCode::BAD_REQUEST, "ERR max request size exceeded"));
     }
     Ok(data)
 }
 
-async fn single(
-    state: &AppState,
-    access: Access,
-    command: Result<Command, String>,
-    encoding: Encoding,
-) -> Response {
+async fn single(state: &AppState, access: Access, command: Result<Command, String>, encoding: Encoding) -> Response {
     let command = match command {
         Ok(command) => command,
         Err(text) => return error(StatusCode::BAD_REQUEST, text),
@@ -207,9 +182,7 @@ async fn pipeline(state: &AppState, access: Access, body: &[u8], encoding: Encod
         .into_iter()
         .map(|refused| match refused {
             Some(why) => Err(why),
-            None => replies
-                .next()
-                .unwrap_or_else(|| Err("ERR missing reply from Redis".to_string())),
+            None => replies.next().unwrap_or_else(|| Err("ERR missing reply from Redis".to_string())),
         })
         .map(|reply| reply_object(reply, encoding))
         .collect();
@@ -225,12 +198,9 @@ async fn multi_exec(state: &AppState, access: Access, body: &[u8], encoding: Enc
         return error(StatusCode::BAD_REQUEST, why);
     }
     match run_transaction(&mut state.redis.connection(access), &commands).await {
-        Ok(Transaction::Committed(replies)) => ok(JsonValue::Array(
-            replies
-                .into_iter()
-                .map(|reply| reply_object(reply, encoding))
-                .collect(),
-        )),
+        Ok(Transaction::Committed(replies)) => {
+            ok(JsonValue::Array(replies.into_iter().map(|reply| reply_object(reply, encoding)).collect()))
+        }
         Ok(Transaction::Discarded(text)) => error(StatusCode::BAD_REQUEST, text),
         Err(err) => redis_unavailable(err),
     }
@@ -246,8 +216,5 @@ fn error(status: StatusCode, text: impl Into<String>) -> Response {
 
 /// Redis could not be reached or answered unusably: a 5xx, like an Upstash outage.
 fn redis_unavailable(err: RedisError) -> Response {
-    error(
-        StatusCode::INTERNAL_SERVER_ERROR,
-        format!("ERR Redis unavailable: {err}"),
-    )
+    error(StatusCode::INTERNAL_SERVER_ERROR, format!("ERR Redis unavailable: {err}"))
 }

@@ -69,12 +69,9 @@ impl Server {
     /// unreachable), creates the read-only ACL user if configured, binds, and
     /// starts serving in a spawned tokio task.
     pub async fn start(config: Config) -> anyhow::Result<Server> {
-        let redis =
-            redis_exec::Redis::connect(&config.redis_url, config.read_only_token.as_deref())
-                .await?;
-        let listener = TcpListener::bind(config.listen)
-            .await
-            .with_context(|| format!("cannot listen on {}", config.listen))?;
+        let redis = redis_exec::Redis::connect(&config.redis_url, config.read_only_token.as_deref()).await?;
+        let listener =
+            TcpListener::bind(config.listen).await.with_context(|| format!("cannot listen on {}", config.listen))?;
         let addr = listener.local_addr()?;
         let requests = Arc::new(AtomicU64::new(0));
         let state = Arc::new(handler::AppState {
@@ -92,18 +89,11 @@ impl Server {
                     std::future::pending::<()>().await;
                 }
             };
-            if let Err(err) = axum::serve(listener, handler::router(state))
-                .with_graceful_shutdown(stop)
-                .await
-            {
+            if let Err(err) = axum::serve(listener, handler::router(state)).with_graceful_shutdown(stop).await {
                 eprintln!("upstash-local: server error: {err}");
             }
         });
-        Ok(Server {
-            addr,
-            requests,
-            shutdown,
-        })
+        Ok(Server { addr, requests, shutdown })
     }
 
     /// The address actually bound (with the real port when listening on port 0).

@@ -10,8 +10,7 @@ pub(crate) type Command = Vec<Vec<u8>>;
 /// Parses the body of `POST /`: one JSON array such as `["SET","foo","bar","EX",100]`.
 pub(crate) fn parse_json_command(body: &[u8]) -> Result<Command, String> {
     let items: Vec<&RawValue> = serde_json::from_slice(body).map_err(|_| {
-        "ERR request body must be a JSON array of command arguments, e.g. [\"SET\",\"foo\",\"bar\"]"
-            .to_string()
+        "ERR request body must be a JSON array of command arguments, e.g. [\"SET\",\"foo\",\"bar\"]".to_string()
     })?;
     command_from_json(&items).map_err(|why| format!("ERR {why}"))
 }
@@ -31,8 +30,7 @@ pub(crate) fn parse_json_batch(body: &[u8]) -> Result<Vec<Command>, String> {
         .iter()
         .enumerate()
         .map(|(index, command)| {
-            let items: Vec<&RawValue> =
-                serde_json::from_str(command.get()).map_err(|_| not_a_batch())?;
+            let items: Vec<&RawValue> = serde_json::from_str(command.get()).map_err(|_| not_a_batch())?;
             command_from_json(&items).map_err(|why| format!("ERR command at index {index}: {why}"))
         })
         .collect()
@@ -47,9 +45,7 @@ fn command_from_json(items: &[&RawValue]) -> Result<Command, String> {
         .enumerate()
         .map(|(index, item)| {
             json_argument(item).map_err(|kind| {
-                format!(
-                    "argument at index {index} is {kind}; only strings, numbers and booleans are allowed"
-                )
+                format!("argument at index {index} is {kind}; only strings, numbers and booleans are allowed")
             })
         })
         .collect()
@@ -60,9 +56,7 @@ fn command_from_json(items: &[&RawValue]) -> Result<Command, String> {
 fn json_argument(item: &RawValue) -> Result<Vec<u8>, &'static str> {
     let text = item.get();
     match text.as_bytes().first() {
-        Some(b'"') => serde_json::from_str::<String>(text)
-            .map(String::into_bytes)
-            .map_err(|_| "an invalid string"),
+        Some(b'"') => serde_json::from_str::<String>(text).map(String::into_bytes).map_err(|_| "an invalid string"),
         Some(b'n') => Err("null"),
         Some(b'{') => Err("an object"),
         Some(b'[') => Err("an array"),
@@ -80,16 +74,9 @@ fn json_argument(item: &RawValue) -> Result<Vec<u8>, &'static str> {
 /// parameters other than `_token` come last, in order (`EX=100` adds `EX` and
 /// `100`, a bare `NX` adds `NX`). Upstash's docs: `POST -d $VALUE /set/foo?EX=100`
 /// "is equivalent to `REST_URL/set/foo/$VALUE/EX/100`".
-pub(crate) fn parse_path_command(
-    path: &str,
-    query: Option<&str>,
-    body: Option<&[u8]>,
-) -> Result<Command, String> {
+pub(crate) fn parse_path_command(path: &str, query: Option<&str>, body: Option<&[u8]>) -> Result<Command, String> {
     let path = path.strip_prefix('/').unwrap_or(path);
-    let mut command: Command = path
-        .split('/')
-        .map(|segment| percent_decode_str(segment).collect())
-        .collect();
+    let mut command: Command = path.split('/').map(|segment| percent_decode_str(segment).collect()).collect();
     if let Some(body) = body.filter(|body| !body.is_empty()) {
         command.push(body.to_vec());
     }
@@ -125,16 +112,16 @@ pub(crate) fn query_params(query: Option<&str>) -> Vec<(Vec<u8>, Option<Vec<u8>>
 pub(crate) fn refusal(command: &Command) -> Option<String> {
     let name = String::from_utf8_lossy(&command[0]).to_ascii_lowercase();
     let why = match name.as_str() {
-        "blpop" | "brpop" | "brpoplpush" | "blmove" | "blmpop" | "bzpopmin" | "bzpopmax"
-        | "bzmpop" => "blocking commands are not supported over REST",
+        "blpop" | "brpop" | "brpoplpush" | "blmove" | "blmpop" | "bzpopmin" | "bzpopmax" | "bzmpop" => {
+            "blocking commands are not supported over REST"
+        }
         "xread" | "xreadgroup" if has_block_option(&name, &command[1..]) => {
             "BLOCK makes it a blocking command, which is not supported over REST"
         }
         "multi" | "exec" | "discard" | "watch" | "unwatch" => {
             "transactions cannot be built command by command over REST, use /multi-exec"
         }
-        "subscribe" | "psubscribe" | "ssubscribe" | "unsubscribe" | "punsubscribe"
-        | "sunsubscribe" | "monitor" => {
+        "subscribe" | "psubscribe" | "ssubscribe" | "unsubscribe" | "punsubscribe" | "sunsubscribe" | "monitor" => {
             "it needs a long-lived connection, which is not supported over REST"
         }
         "auth" | "select" | "quit" | "hello" | "reset" | "client" => {
@@ -170,41 +157,18 @@ mod tests {
     use super::*;
 
     fn strings(command: &Command) -> Vec<String> {
-        command
-            .iter()
-            .map(|arg| String::from_utf8_lossy(arg).into_owned())
-            .collect()
+        command.iter().map(|arg| String::from_utf8_lossy(arg).into_owned()).collect()
     }
 
     #[test]
     fn json_numbers_keep_their_text() {
-        let command =
-            parse_json_command(br#"["SET", "k", 1.5, 100, true, false, 12345678901234567890]"#)
-                .unwrap();
-        assert_eq!(
-            strings(&command),
-            [
-                "SET",
-                "k",
-                "1.5",
-                "100",
-                "true",
-                "false",
-                "12345678901234567890"
-            ]
-        );
+        let command = parse_json_command(br#"["SET", "k", 1.5, 100, true, false, 12345678901234567890]"#).unwrap();
+        assert_eq!(strings(&command), ["SET", "k", "1.5", "100", "true", "false", "12345678901234567890"]);
     }
 
     #[test]
     fn json_rejects_other_types() {
-        for body in [
-            &b"[]"[..],
-            b"[null]",
-            b"[\"GET\",{}]",
-            b"[\"GET\",[]]",
-            b"{}",
-            b"x",
-        ] {
+        for body in [&b"[]"[..], b"[null]", b"[\"GET\",{}]", b"[\"GET\",[]]", b"{}", b"x"] {
             let err = parse_json_command(body).unwrap_err();
             assert!(err.starts_with("ERR "), "{err}");
         }
@@ -212,12 +176,8 @@ mod tests {
 
     #[test]
     fn path_query_and_body() {
-        let command =
-            parse_path_command("/set/a%20b/c", Some("_token=x&EX=100&NX"), Some(b"v")).unwrap();
-        assert_eq!(
-            strings(&command),
-            ["set", "a b", "c", "v", "EX", "100", "NX"]
-        );
+        let command = parse_path_command("/set/a%20b/c", Some("_token=x&EX=100&NX"), Some(b"v")).unwrap();
+        assert_eq!(strings(&command), ["set", "a b", "c", "v", "EX", "100", "NX"]);
     }
 
     #[test]

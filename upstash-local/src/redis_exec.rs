@@ -41,9 +41,7 @@ impl Redis {
     /// Connects to `url` (failing fast if unreachable) and, when a read-only
     /// token is given, creates its ACL user and connects as that user too.
     pub(crate) async fn connect(url: &str, read_only_token: Option<&str>) -> anyhow::Result<Self> {
-        let info = url
-            .into_connection_info()
-            .map_err(|err| anyhow!("invalid Redis URL {url}: {err}"))?;
+        let info = url.into_connection_info().map_err(|err| anyhow!("invalid Redis URL {url}: {err}"))?;
         let mut full = connect_manager(Client::open(info.clone())?)
             .await
             .map_err(|err| anyhow!("cannot connect to Redis at {url}: {err}"))?;
@@ -60,15 +58,11 @@ impl Redis {
                 if let Err(text) = reply {
                     bail!("ACL SETUSER {user} failed on Redis at {url}: {text}");
                 }
-                let settings = info
-                    .redis_settings()
-                    .clone()
-                    .set_username(&user)
-                    .set_password(token);
+                let settings = info.redis_settings().clone().set_username(&user).set_password(token);
                 let client = Client::open(info.clone().set_redis_settings(settings))?;
-                let manager = connect_manager(client).await.map_err(|err| {
-                    anyhow!("cannot connect to Redis at {url} as read-only user {user}: {err}")
-                })?;
+                let manager = connect_manager(client)
+                    .await
+                    .map_err(|err| anyhow!("cannot connect to Redis at {url} as read-only user {user}: {err}"))?;
                 Some(manager)
             }
         };
@@ -166,38 +160,26 @@ fn to_reply(value: Value) -> Reply {
 async fn send(pipe: &mut Pipeline, con: &mut ConnectionManager) -> Result<Vec<Value>, RedisError> {
     match pipe.ignore_errors().query_async::<Value>(con).await? {
         Value::Array(values) if values.len() == pipe.len() => Ok(values),
-        other => Err(RedisError::from((
-            redis::ErrorKind::Client,
-            "unexpected reply shape from Redis",
-            format!("{other:?}"),
-        ))),
+        other => {
+            Err(RedisError::from((redis::ErrorKind::Client, "unexpected reply shape from Redis", format!("{other:?}"))))
+        }
     }
 }
 
 /// Runs one command. `Err` means Redis could not be reached.
-pub(crate) async fn run_command(
-    con: &mut ConnectionManager,
-    command: &Command,
-) -> Result<Reply, RedisError> {
+pub(crate) async fn run_command(con: &mut ConnectionManager, command: &Command) -> Result<Reply, RedisError> {
     let mut replies = run_pipeline(con, std::slice::from_ref(command)).await?;
     Ok(replies.remove(0))
 }
 
 /// Runs commands in order in one round trip, not atomically: an error in one
 /// does not stop the others. `Err` means Redis could not be reached.
-pub(crate) async fn run_pipeline(
-    con: &mut ConnectionManager,
-    commands: &[Command],
-) -> Result<Vec<Reply>, RedisError> {
+pub(crate) async fn run_pipeline(con: &mut ConnectionManager, commands: &[Command]) -> Result<Vec<Reply>, RedisError> {
     let mut pipe = redis::pipe();
     for command in commands {
         pipe.add_command(to_cmd(command));
     }
-    Ok(send(&mut pipe, con)
-        .await?
-        .into_iter()
-        .map(to_reply)
-        .collect())
+    Ok(send(&mut pipe, con).await?.into_iter().map(to_reply).collect())
 }
 
 /// Runs commands atomically: MULTI, the commands and EXEC go out as one
@@ -221,9 +203,7 @@ pub(crate) async fn run_transaction(
         return Ok(Transaction::Discarded(error_text(err)));
     }
     Ok(match values.pop() {
-        Some(Value::Array(replies)) => {
-            Transaction::Committed(replies.into_iter().map(to_reply).collect())
-        }
+        Some(Value::Array(replies)) => Transaction::Committed(replies.into_iter().map(to_reply).collect()),
         Some(Value::ServerError(err)) => Transaction::Discarded(error_text(&err)),
         other => Transaction::Discarded(format!("ERR unexpected EXEC reply from Redis: {other:?}")),
     })

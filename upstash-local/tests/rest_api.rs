@@ -32,10 +32,7 @@ fn config(redis_url: &str, read_only_token: Option<&str>) -> Config {
 
 fn unique_prefix() -> String {
     static NEXT: AtomicU64 = AtomicU64::new(0);
-    let nanos = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_nanos();
+    let nanos = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_nanos();
     let n = NEXT.fetch_add(1, Ordering::Relaxed);
     format!("upstash-local-test:{}:{nanos}:{n}:", std::process::id())
 }
@@ -58,9 +55,7 @@ impl Fixture {
     }
 
     fn request(&self, method: Method, path: &str) -> reqwest::RequestBuilder {
-        self.http
-            .request(method, format!("{}{path}", self.server.url()))
-            .bearer_auth(TOKEN)
+        self.http.request(method, format!("{}{path}", self.server.url())).bearer_auth(TOKEN)
     }
 
     /// `POST /` with a JSON command.
@@ -80,11 +75,7 @@ impl Fixture {
 async fn send(request: reqwest::RequestBuilder) -> (StatusCode, Value) {
     let response = request.send().await.expect("request is answered");
     let status = response.status();
-    assert_eq!(
-        response.headers()["content-type"],
-        "application/json",
-        "every answer is JSON"
-    );
+    assert_eq!(response.headers()["content-type"], "application/json", "every answer is JSON");
     (status, response.json().await.expect("JSON body"))
 }
 
@@ -95,20 +86,12 @@ async fn body_array_turns_numbers_and_booleans_into_arguments() {
 
     let (status, body) = f.command(json!(["SET", k1, 1.5, "EX", 100])).await;
     assert_eq!((status, body), (StatusCode::OK, json!({"result": "OK"})));
-    assert_eq!(
-        f.command(json!(["GET", k1])).await.1,
-        json!({"result": "1.5"})
-    );
-    let ttl = f.command(json!(["TTL", k1])).await.1["result"]
-        .as_i64()
-        .unwrap();
+    assert_eq!(f.command(json!(["GET", k1])).await.1, json!({"result": "1.5"}));
+    let ttl = f.command(json!(["TTL", k1])).await.1["result"].as_i64().unwrap();
     assert!((1..=100).contains(&ttl), "EX 100 applied, ttl {ttl}");
 
     f.command(json!(["SET", k2, true])).await;
-    assert_eq!(
-        f.command(json!(["GET", k2])).await.1,
-        json!({"result": "true"})
-    );
+    assert_eq!(f.command(json!(["GET", k2])).await.1, json!({"result": "true"}));
 
     let (status, body) = f.command(json!(["INCRBY", k3, 100])).await;
     assert_eq!((status, body), (StatusCode::OK, json!({"result": 100})));
@@ -144,59 +127,28 @@ async fn path_style_with_body_then_query_arguments() {
 
     let (status, body) = f.get(&format!("/set/{k1}/hello%20world?EX=100")).await;
     assert_eq!((status, body), (StatusCode::OK, json!({"result": "OK"})));
-    assert_eq!(
-        f.get(&format!("/get/{k1}")).await.1,
-        json!({"result": "hello world"})
-    );
-    let ttl = f.get(&format!("/ttl/{k1}")).await.1["result"]
-        .as_i64()
-        .unwrap();
+    assert_eq!(f.get(&format!("/get/{k1}")).await.1, json!({"result": "hello world"}));
+    let ttl = f.get(&format!("/ttl/{k1}")).await.1["result"].as_i64().unwrap();
     assert!((1..=100).contains(&ttl), "EX=100 appended, ttl {ttl}");
 
     // A parameter without a value appends just its name: SET k v NX.
-    assert_eq!(
-        f.get(&format!("/set/{k1}/other?NX")).await.1,
-        json!({"result": null})
-    );
+    assert_eq!(f.get(&format!("/set/{k1}/other?NX")).await.1, json!({"result": null}));
 
     // POST body is the last argument, raw.
-    let answer = send(
-        f.request(Method::POST, &format!("/set/{k2}"))
-            .body("raw \"body\" bytes"),
-    )
-    .await;
+    let answer = send(f.request(Method::POST, &format!("/set/{k2}")).body("raw \"body\" bytes")).await;
     assert_eq!(answer, (StatusCode::OK, json!({"result": "OK"})));
-    assert_eq!(
-        f.get(&format!("/get/{k2}")).await.1,
-        json!({"result": "raw \"body\" bytes"})
-    );
+    assert_eq!(f.get(&format!("/get/{k2}")).await.1, json!({"result": "raw \"body\" bytes"}));
 
     // The body follows the path, then the query: SET k <body> EX 100
     // (Upstash's docs: `POST -d $VALUE /set/foo?EX=100` is `/set/foo/$VALUE/EX/100`).
-    let answer = send(
-        f.request(Method::PUT, &format!("/set/{k3}?EX=100"))
-            .body("put body"),
-    )
-    .await;
+    let answer = send(f.request(Method::PUT, &format!("/set/{k3}?EX=100")).body("put body")).await;
     assert_eq!(answer, (StatusCode::OK, json!({"result": "OK"})));
-    assert_eq!(
-        f.get(&format!("/get/{k3}")).await.1,
-        json!({"result": "put body"})
-    );
-    let ttl = f.get(&format!("/ttl/{k3}")).await.1["result"]
-        .as_i64()
-        .unwrap();
-    assert!(
-        (1..=100).contains(&ttl),
-        "EX=100 applied after the body, ttl {ttl}"
-    );
+    assert_eq!(f.get(&format!("/get/{k3}")).await.1, json!({"result": "put body"}));
+    let ttl = f.get(&format!("/ttl/{k3}")).await.1["result"].as_i64().unwrap();
+    assert!((1..=100).contains(&ttl), "EX=100 applied after the body, ttl {ttl}");
 
     // HEAD behaves as GET, without a body.
-    let response = f
-        .request(Method::HEAD, &format!("/get/{k2}"))
-        .send()
-        .await
-        .unwrap();
+    let response = f.request(Method::HEAD, &format!("/get/{k2}")).send().await.unwrap();
     assert_eq!(response.status(), StatusCode::OK);
     assert!(response.bytes().await.unwrap().is_empty());
 
@@ -209,50 +161,31 @@ async fn base64_encoding_returns_raw_bytes_and_leaves_ok_plain() {
     let key = f.key("binary");
     let bytes = vec![0x00u8, 0xff, 0xfe];
 
-    let answer = send(
-        f.request(Method::POST, &format!("/set/{key}"))
-            .header("Upstash-Encoding", "base64")
-            .body(bytes.clone()),
-    )
-    .await;
-    assert_eq!(
-        answer,
-        (StatusCode::OK, json!({"result": "OK"})),
-        "OK is not encoded"
-    );
+    let answer =
+        send(f.request(Method::POST, &format!("/set/{key}")).header("Upstash-Encoding", "base64").body(bytes.clone()))
+            .await;
+    assert_eq!(answer, (StatusCode::OK, json!({"result": "OK"})), "OK is not encoded");
 
-    let (status, body) = send(
-        f.request(Method::GET, &format!("/get/{key}"))
-            .header("upstash-encoding", "BASE64"),
-    )
-    .await;
+    let (status, body) =
+        send(f.request(Method::GET, &format!("/get/{key}")).header("upstash-encoding", "BASE64")).await;
     assert_eq!(status, StatusCode::OK);
     let encoded = body["result"].as_str().unwrap();
     assert_eq!(STANDARD.decode(encoded).unwrap(), bytes);
 
     // Arrays, integers and null inside a pipeline.
-    let (status, body) = send(
-        f.request(Method::POST, "/pipeline")
-            .header("Upstash-Encoding", "base64")
-            .json(&json!([
-                ["MGET", key, f.key("missing")],
-                ["STRLEN", key],
-                ["PING"]
-            ])),
-    )
-    .await;
+    let (status, body) =
+        send(f.request(Method::POST, "/pipeline").header("Upstash-Encoding", "base64").json(&json!([
+            ["MGET", key, f.key("missing")],
+            ["STRLEN", key],
+            ["PING"]
+        ])))
+        .await;
     assert_eq!(status, StatusCode::OK);
-    assert_eq!(
-        body,
-        json!([{"result": ["AP/+", null]}, {"result": 3}, {"result": "UE9ORw=="}])
-    );
+    assert_eq!(body, json!([{"result": ["AP/+", null]}, {"result": 3}, {"result": "UE9ORw=="}]));
 
     // Error texts are never encoded.
-    let (status, body) = send(
-        f.request(Method::GET, &format!("/hget/{key}/field"))
-            .header("Upstash-Encoding", "base64"),
-    )
-    .await;
+    let (status, body) =
+        send(f.request(Method::GET, &format!("/hget/{key}/field")).header("Upstash-Encoding", "base64")).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert!(body["error"].as_str().unwrap().starts_with("WRONGTYPE"));
     f.command(json!(["DEL", key])).await;
@@ -262,15 +195,8 @@ async fn base64_encoding_returns_raw_bytes_and_leaves_ok_plain() {
 async fn without_encoding_header_strings_are_lossy_utf8() {
     let f = Fixture::start().await;
     let key = f.key("binary");
-    send(
-        f.request(Method::POST, &format!("/set/{key}"))
-            .body(vec![b'a', 0x00, 0xff, 0xfe]),
-    )
-    .await;
-    assert_eq!(
-        f.get(&format!("/get/{key}")).await.1,
-        json!({"result": "a\u{0}\u{fffd}\u{fffd}"})
-    );
+    send(f.request(Method::POST, &format!("/set/{key}")).body(vec![b'a', 0x00, 0xff, 0xfe])).await;
+    assert_eq!(f.get(&format!("/get/{key}")).await.1, json!({"result": "a\u{0}\u{fffd}\u{fffd}"}));
     f.command(json!(["DEL", key])).await;
 }
 
@@ -281,27 +207,10 @@ async fn missing_or_wrong_token_is_401() {
     let unauthorized = (StatusCode::UNAUTHORIZED, json!({"error": "Unauthorized"}));
 
     assert_eq!(send(f.http.get(&url)).await, unauthorized);
-    assert_eq!(
-        send(f.http.get(&url).bearer_auth("wrong")).await,
-        unauthorized
-    );
-    assert_eq!(
-        send(f.http.get(&url).bearer_auth(format!("{TOKEN}x"))).await,
-        unauthorized
-    );
-    assert_eq!(
-        send(f.http.get(format!("{url}?_token=wrong"))).await,
-        unauthorized
-    );
-    assert_eq!(
-        send(
-            f.http
-                .post(format!("{}/", f.server.url()))
-                .json(&json!(["PING"]))
-        )
-        .await,
-        unauthorized
-    );
+    assert_eq!(send(f.http.get(&url).bearer_auth("wrong")).await, unauthorized);
+    assert_eq!(send(f.http.get(&url).bearer_auth(format!("{TOKEN}x"))).await, unauthorized);
+    assert_eq!(send(f.http.get(format!("{url}?_token=wrong"))).await, unauthorized);
+    assert_eq!(send(f.http.post(format!("{}/", f.server.url())).json(&json!(["PING"]))).await, unauthorized);
 
     let ok = (StatusCode::OK, json!({"result": "PONG"}));
     assert_eq!(send(f.http.get(&url).bearer_auth(TOKEN)).await, ok);
@@ -314,65 +223,35 @@ async fn read_only_token_reads_and_writes_fail_with_noperm_from_redis() {
     let key = f.key("ro");
     f.command(json!(["SET", key, "value"])).await;
     let ro = |method: Method, path: &str| {
-        f.http
-            .request(method, format!("{}{path}", f.server.url()))
-            .bearer_auth(READ_ONLY_TOKEN)
+        f.http.request(method, format!("{}{path}", f.server.url())).bearer_auth(READ_ONLY_TOKEN)
     };
 
+    assert_eq!(send(ro(Method::GET, &format!("/get/{key}"))).await, (StatusCode::OK, json!({"result": "value"})));
     assert_eq!(
-        send(ro(Method::GET, &format!("/get/{key}"))).await,
-        (StatusCode::OK, json!({"result": "value"}))
-    );
-    assert_eq!(
-        send(f.http.get(format!(
-            "{}/get/{key}?_token={READ_ONLY_TOKEN}",
-            f.server.url()
-        )))
-        .await,
+        send(f.http.get(format!("{}/get/{key}?_token={READ_ONLY_TOKEN}", f.server.url()))).await,
         (StatusCode::OK, json!({"result": "value"}))
     );
     assert_eq!(
         send(ro(Method::POST, "/").json(&json!(["SET", key, "changed"]))).await,
-        (
-            StatusCode::BAD_REQUEST,
-            json!({"error": "NOPERM this user has no permissions to run the 'set' command"})
-        )
+        (StatusCode::BAD_REQUEST, json!({"error": "NOPERM this user has no permissions to run the 'set' command"}))
     );
     let (status, body) = send(ro(Method::GET, "/keys/*")).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
-    assert!(
-        body["error"].as_str().unwrap().starts_with("NOPERM"),
-        "{body}"
-    );
+    assert!(body["error"].as_str().unwrap().starts_with("NOPERM"), "{body}");
 
-    let (status, body) =
-        send(ro(Method::POST, "/pipeline").json(&json!([["GET", key], ["DEL", key]]))).await;
+    let (status, body) = send(ro(Method::POST, "/pipeline").json(&json!([["GET", key], ["DEL", key]]))).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(body[0], json!({"result": "value"}));
-    assert!(
-        body[1]["error"].as_str().unwrap().starts_with("NOPERM"),
-        "{body}"
-    );
+    assert!(body[1]["error"].as_str().unwrap().starts_with("NOPERM"), "{body}");
 
     // Read-only transactions work; a write discards the transaction.
     let (status, body) = send(ro(Method::POST, "/multi-exec").json(&json!([["GET", key]]))).await;
-    assert_eq!(
-        (status, body),
-        (StatusCode::OK, json!([{"result": "value"}]))
-    );
-    let (status, body) =
-        send(ro(Method::POST, "/multi-exec").json(&json!([["GET", key], ["SET", key, "x"]]))).await;
+    assert_eq!((status, body), (StatusCode::OK, json!([{"result": "value"}])));
+    let (status, body) = send(ro(Method::POST, "/multi-exec").json(&json!([["GET", key], ["SET", key, "x"]]))).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
-    assert!(
-        body["error"].as_str().unwrap().starts_with("EXECABORT"),
-        "{body}"
-    );
+    assert!(body["error"].as_str().unwrap().starts_with("EXECABORT"), "{body}");
 
-    assert_eq!(
-        f.get(&format!("/get/{key}")).await.1,
-        json!({"result": "value"}),
-        "nothing written"
-    );
+    assert_eq!(f.get(&format!("/get/{key}")).await.1, json!({"result": "value"}), "nothing written");
     f.command(json!(["DEL", key])).await;
 }
 
@@ -382,10 +261,7 @@ async fn other_methods_are_405() {
     for method in [Method::DELETE, Method::PATCH, Method::OPTIONS] {
         assert_eq!(
             send(f.request(method.clone(), "/get/x")).await,
-            (
-                StatusCode::METHOD_NOT_ALLOWED,
-                json!({"error": "Method Not Allowed"})
-            ),
+            (StatusCode::METHOD_NOT_ALLOWED, json!({"error": "Method Not Allowed"})),
             "{method}"
         );
     }
@@ -399,25 +275,12 @@ async fn bodies_over_10_mib_are_refused() {
     assert_eq!(MAX_REQUEST_SIZE, 10 * 1024 * 1024);
 
     let answer = send(f.request(Method::POST, &format!("/set/{key}")).body(exact)).await;
-    assert_eq!(
-        answer,
-        (StatusCode::OK, json!({"result": "OK"})),
-        "exactly 10 MiB is fine"
-    );
-    assert_eq!(
-        f.get(&format!("/strlen/{key}")).await.1,
-        json!({"result": MAX_REQUEST_SIZE})
-    );
+    assert_eq!(answer, (StatusCode::OK, json!({"result": "OK"})), "exactly 10 MiB is fine");
+    assert_eq!(f.get(&format!("/strlen/{key}")).await.1, json!({"result": MAX_REQUEST_SIZE}));
 
     let over = vec![b'b'; MAX_REQUEST_SIZE + 1];
     let answer = send(f.request(Method::POST, &format!("/set/{key}")).body(over)).await;
-    assert_eq!(
-        answer,
-        (
-            StatusCode::BAD_REQUEST,
-            json!({"error": "ERR max request size exceeded"})
-        )
-    );
+    assert_eq!(answer, (StatusCode::BAD_REQUEST, json!({"error": "ERR max request size exceeded"})));
     assert_eq!(
         f.get(&format!("/getrange/{key}/0/0")).await.1,
         json!({"result": "a"}),
@@ -434,10 +297,7 @@ async fn blocking_transaction_pubsub_and_connection_commands_are_refused() {
         (json!(["BLPOP", key, 0]), "blpop"),
         (json!(["brpop", key, 0]), "brpop"),
         (json!(["BZPOPMIN", key, 0]), "bzpopmin"),
-        (
-            json!(["XREAD", "COUNT", 1, "BLOCK", 0, "STREAMS", key, "$"]),
-            "xread",
-        ),
+        (json!(["XREAD", "COUNT", 1, "BLOCK", 0, "STREAMS", key, "$"]), "xread"),
         (json!(["MULTI"]), "multi"),
         (json!(["exec"]), "exec"),
         (json!(["WATCH", key]), "watch"),
@@ -451,27 +311,16 @@ async fn blocking_transaction_pubsub_and_connection_commands_are_refused() {
         let (status, body) = f.command(command.clone()).await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "{command}");
         let text = body["error"].as_str().unwrap();
-        assert!(
-            text.starts_with("ERR ") && text.contains(&format!("'{name}'")),
-            "{text}"
-        );
+        assert!(text.starts_with("ERR ") && text.contains(&format!("'{name}'")), "{text}");
     }
     let (_, body) = f.command(json!(["MULTI"])).await;
-    assert!(
-        body["error"].as_str().unwrap().contains("/multi-exec"),
-        "{body}"
-    );
+    assert!(body["error"].as_str().unwrap().contains("/multi-exec"), "{body}");
 
     // Path style too, and PING/ECHO/non-blocking XREAD still work.
-    assert_eq!(
-        f.get(&format!("/blpop/{key}/0")).await.0,
-        StatusCode::BAD_REQUEST
-    );
+    assert_eq!(f.get(&format!("/blpop/{key}/0")).await.0, StatusCode::BAD_REQUEST);
     assert_eq!(f.get("/ping").await.1, json!({"result": "PONG"}));
     assert_eq!(f.get("/echo/hi").await.1, json!({"result": "hi"}));
-    let (status, body) = f
-        .command(json!(["XREAD", "COUNT", 1, "STREAMS", key, "0"]))
-        .await;
+    let (status, body) = f.command(json!(["XREAD", "COUNT", 1, "STREAMS", key, "0"])).await;
     assert_eq!((status, body), (StatusCode::OK, json!({"result": null})));
 }
 
@@ -482,10 +331,7 @@ async fn redis_errors_are_400_with_redis_text() {
     f.command(json!(["HSET", key, "f", "v"])).await;
     assert_eq!(
         f.command(json!(["GET"])).await,
-        (
-            StatusCode::BAD_REQUEST,
-            json!({"error": "ERR wrong number of arguments for 'get' command"})
-        )
+        (StatusCode::BAD_REQUEST, json!({"error": "ERR wrong number of arguments for 'get' command"}))
     );
     assert_eq!(
         f.command(json!(["GET", key])).await,
@@ -495,16 +341,8 @@ async fn redis_errors_are_400_with_redis_text() {
         )
     );
     assert_eq!(
-        f.command(json!([
-            "EVALSHA",
-            "0123456789012345678901234567890123456789",
-            0
-        ]))
-        .await,
-        (
-            StatusCode::BAD_REQUEST,
-            json!({"error": "NOSCRIPT No matching script. Please use EVAL."})
-        )
+        f.command(json!(["EVALSHA", "0123456789012345678901234567890123456789", 0])).await,
+        (StatusCode::BAD_REQUEST, json!({"error": "NOSCRIPT No matching script. Please use EVAL."}))
     );
     f.command(json!(["DEL", key])).await;
 }
@@ -513,27 +351,12 @@ async fn redis_errors_are_400_with_redis_text() {
 async fn pipeline_reports_each_command_and_keeps_going_after_an_error() {
     let f = Fixture::start().await;
     let key = f.key("counter");
-    let (status, body) = f
-        .post_json(
-            "/pipeline",
-            json!([
-                ["SET", key, 1],
-                ["HGET", key, "f"],
-                ["BLPOP", key, 0],
-                ["INCR", key]
-            ]),
-        )
-        .await;
+    let (status, body) =
+        f.post_json("/pipeline", json!([["SET", key, 1], ["HGET", key, "f"], ["BLPOP", key, 0], ["INCR", key]])).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(body[0], json!({"result": "OK"}));
-    assert_eq!(
-        body[1],
-        json!({"error": "WRONGTYPE Operation against a key holding the wrong kind of value"})
-    );
-    assert!(
-        body[2]["error"].as_str().unwrap().contains("'blpop'"),
-        "{body}"
-    );
+    assert_eq!(body[1], json!({"error": "WRONGTYPE Operation against a key holding the wrong kind of value"}));
+    assert!(body[2]["error"].as_str().unwrap().contains("'blpop'"), "{body}");
     assert_eq!(body[3], json!({"result": 2}));
     assert_eq!(body.as_array().unwrap().len(), 4);
     f.command(json!(["DEL", key])).await;
@@ -543,17 +366,9 @@ async fn pipeline_reports_each_command_and_keeps_going_after_an_error() {
 async fn multi_exec_applies_all_commands() {
     let f = Fixture::start().await;
     let (a, n) = (f.key("a"), f.key("n"));
-    let (status, body) = f
-        .post_json(
-            "/multi-exec",
-            json!([["SET", a, "x"], ["GET", a], ["INCRBY", n, 5]]),
-        )
-        .await;
+    let (status, body) = f.post_json("/multi-exec", json!([["SET", a, "x"], ["GET", a], ["INCRBY", n, 5]])).await;
     assert_eq!(status, StatusCode::OK);
-    assert_eq!(
-        body,
-        json!([{"result": "OK"}, {"result": "x"}, {"result": 5}])
-    );
+    assert_eq!(body, json!([{"result": "OK"}, {"result": "x"}, {"result": 5}]));
     f.command(json!(["DEL", a, n])).await;
 }
 
@@ -561,12 +376,7 @@ async fn multi_exec_applies_all_commands() {
 async fn multi_exec_runtime_error_is_one_item_and_the_rest_applies() {
     let f = Fixture::start().await;
     let (a, b) = (f.key("a"), f.key("b"));
-    let (status, body) = f
-        .post_json(
-            "/multi-exec",
-            json!([["SET", a, "x"], ["INCR", a], ["SET", b, "y"]]),
-        )
-        .await;
+    let (status, body) = f.post_json("/multi-exec", json!([["SET", a, "x"], ["INCR", a], ["SET", b, "y"]])).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(
         body,
@@ -585,75 +395,35 @@ async fn discarded_multi_exec_is_one_execabort_error_and_applies_nothing() {
     let f = Fixture::start().await;
     let (a, b) = (f.key("a"), f.key("b"));
     for bad in [json!(["NOSUCHCOMMAND", a]), json!(["GET"])] {
-        let (status, body) = f
-            .post_json(
-                "/multi-exec",
-                json!([["SET", a, "x"], bad, ["SET", b, "y"]]),
-            )
-            .await;
+        let (status, body) = f.post_json("/multi-exec", json!([["SET", a, "x"], bad, ["SET", b, "y"]])).await;
         assert_eq!(
             (status, body),
-            (
-                StatusCode::BAD_REQUEST,
-                json!({"error": "EXECABORT Transaction discarded because of previous errors."})
-            )
+            (StatusCode::BAD_REQUEST, json!({"error": "EXECABORT Transaction discarded because of previous errors."}))
         );
-        assert_eq!(
-            f.command(json!(["EXISTS", a, b])).await.1,
-            json!({"result": 0})
-        );
+        assert_eq!(f.command(json!(["EXISTS", a, b])).await.1, json!({"result": 0}));
     }
 
     // A refused command refuses the whole transaction, before Redis sees it.
-    let (status, body) = f
-        .post_json("/multi-exec", json!([["SET", a, "x"], ["BLPOP", b, 0]]))
-        .await;
+    let (status, body) = f.post_json("/multi-exec", json!([["SET", a, "x"], ["BLPOP", b, 0]])).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
-    assert!(
-        body["error"].as_str().unwrap().contains("'blpop'"),
-        "{body}"
-    );
-    assert_eq!(
-        f.command(json!(["EXISTS", a])).await.1,
-        json!({"result": 0})
-    );
+    assert!(body["error"].as_str().unwrap().contains("'blpop'"), "{body}");
+    assert_eq!(f.command(json!(["EXISTS", a])).await.1, json!({"result": 0}));
 }
 
 #[tokio::test]
 async fn every_response_has_a_fresh_sync_token() {
     let f = Fixture::start().await;
-    let token_of = |response: &reqwest::Response| {
-        response.headers()["upstash-sync-token"]
-            .to_str()
-            .unwrap()
-            .to_string()
-    };
+    let token_of =
+        |response: &reqwest::Response| response.headers()["upstash-sync-token"].to_str().unwrap().to_string();
     let first = f.request(Method::GET, "/ping").send().await.unwrap();
-    let second = f
-        .request(Method::GET, "/ping")
-        .header("upstash-sync-token", token_of(&first))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(
-        second.status(),
-        StatusCode::OK,
-        "the header is accepted on requests"
-    );
-    let unauthorized = f
-        .http
-        .get(format!("{}/ping", f.server.url()))
-        .send()
-        .await
-        .unwrap();
+    let second = f.request(Method::GET, "/ping").header("upstash-sync-token", token_of(&first)).send().await.unwrap();
+    assert_eq!(second.status(), StatusCode::OK, "the header is accepted on requests");
+    let unauthorized = f.http.get(format!("{}/ping", f.server.url())).send().await.unwrap();
     let not_allowed = f.request(Method::DELETE, "/ping").send().await.unwrap();
     assert_eq!(unauthorized.status(), StatusCode::UNAUTHORIZED);
     assert_eq!(not_allowed.status(), StatusCode::METHOD_NOT_ALLOWED);
 
-    let tokens: Vec<String> = [&first, &second, &unauthorized, &not_allowed]
-        .into_iter()
-        .map(token_of)
-        .collect();
+    let tokens: Vec<String> = [&first, &second, &unauthorized, &not_allowed].into_iter().map(token_of).collect();
     let mut unique = tokens.clone();
     unique.sort();
     unique.dedup();
@@ -662,33 +432,19 @@ async fn every_response_has_a_fresh_sync_token() {
 
 /// A redis-server of our own on a free port, killed on drop.
 async fn spawn_redis() -> (tokio::process::Child, String) {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     spawn_redis_on(port).await
 }
 
 async fn spawn_redis_on(port: u16) -> (tokio::process::Child, String) {
     let child = tokio::process::Command::new("redis-server")
-        .args([
-            "--port",
-            &port.to_string(),
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-        ])
+        .args(["--port", &port.to_string(), "--save", "", "--appendonly", "no"])
         .stdout(std::process::Stdio::null())
         .kill_on_drop(true)
         .spawn()
         .expect("redis-server runs");
     for _ in 0..100 {
-        if tokio::net::TcpStream::connect(("127.0.0.1", port))
-            .await
-            .is_ok()
-        {
+        if tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_ok() {
             return (child, format!("redis://127.0.0.1:{port}"));
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
@@ -700,26 +456,18 @@ async fn spawn_redis_on(port: u16) -> (tokio::process::Child, String) {
 async fn redis_down_is_500() {
     let (mut redis, url) = spawn_redis().await;
     let f = Fixture::start_with(config(&url, None)).await;
-    assert_eq!(
-        f.command(json!(["SET", "k", "v"])).await,
-        (StatusCode::OK, json!({"result": "OK"}))
-    );
+    assert_eq!(f.command(json!(["SET", "k", "v"])).await, (StatusCode::OK, json!({"result": "OK"})));
 
     redis.kill().await.unwrap();
     for request in [
         f.request(Method::POST, "/").json(&json!(["GET", "k"])),
         f.request(Method::GET, "/get/k"),
-        f.request(Method::POST, "/pipeline")
-            .json(&json!([["GET", "k"]])),
-        f.request(Method::POST, "/multi-exec")
-            .json(&json!([["GET", "k"]])),
+        f.request(Method::POST, "/pipeline").json(&json!([["GET", "k"]])),
+        f.request(Method::POST, "/multi-exec").json(&json!([["GET", "k"]])),
     ] {
         let (status, body) = send(request).await;
         assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR, "{body}");
-        assert!(
-            body["error"].as_str().is_some_and(|text| !text.is_empty()),
-            "{body}"
-        );
+        assert!(body["error"].as_str().is_some_and(|text| !text.is_empty()), "{body}");
     }
 
     // Once Redis is back, requests succeed again.
@@ -739,10 +487,7 @@ async fn start_fails_fast_naming_an_unreachable_redis() {
     let (mut redis, url) = spawn_redis().await;
     redis.kill().await.unwrap();
     let started = std::time::Instant::now();
-    let err = Server::start(config(&url, None))
-        .await
-        .err()
-        .expect("start fails");
+    let err = Server::start(config(&url, None)).await.err().expect("start fails");
     assert!(err.to_string().contains(&url), "{err}");
     assert!(started.elapsed() < Duration::from_secs(5));
 }
@@ -754,28 +499,12 @@ async fn request_counter_and_stats_endpoints() {
 
     f.get("/ping").await;
     f.post_json("/pipeline", json!([["PING"], ["PING"]])).await;
-    f.http
-        .get(format!("{}/ping", f.server.url()))
-        .send()
-        .await
-        .unwrap(); // 401 counts too
+    f.http.get(format!("{}/ping", f.server.url())).send().await.unwrap(); // 401 counts too
     assert_eq!(f.server.request_count(), 3);
 
-    assert_eq!(
-        f.get("/__local/stats").await,
-        (StatusCode::OK, json!({"requests": 3}))
-    );
-    assert_eq!(
-        f.server.request_count(),
-        3,
-        "stats requests are not counted"
-    );
-    assert_eq!(
-        send(f.http.get(format!("{}/__local/stats", f.server.url())))
-            .await
-            .0,
-        StatusCode::UNAUTHORIZED
-    );
+    assert_eq!(f.get("/__local/stats").await, (StatusCode::OK, json!({"requests": 3})));
+    assert_eq!(f.server.request_count(), 3, "stats requests are not counted");
+    assert_eq!(send(f.http.get(format!("{}/__local/stats", f.server.url()))).await.0, StatusCode::UNAUTHORIZED);
 
     let (status, _) = send(f.request(Method::POST, "/__local/stats/reset")).await;
     assert_eq!(status, StatusCode::OK);
@@ -805,35 +534,20 @@ async fn cli_prints_the_bound_address_and_serves() {
     use tokio::io::AsyncBufReadExt;
 
     let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_upstash-local"))
-        .args([
-            "--listen",
-            "127.0.0.1:0",
-            "--redis-url",
-            REDIS_URL,
-            "--token",
-            TOKEN,
-        ])
+        .args(["--listen", "127.0.0.1:0", "--redis-url", REDIS_URL, "--token", TOKEN])
         .stdout(std::process::Stdio::piped())
         .kill_on_drop(true)
         .spawn()
         .unwrap();
     let stdout = child.stdout.take().unwrap();
     let mut line = String::new();
-    tokio::io::BufReader::new(stdout)
-        .read_line(&mut line)
-        .await
-        .unwrap();
+    tokio::io::BufReader::new(stdout).read_line(&mut line).await.unwrap();
     let url = line
         .trim()
         .strip_prefix("upstash-local listening on ")
         .unwrap_or_else(|| panic!("unexpected first line {line:?}"));
     assert!(!url.ends_with(":0"), "{url}");
-    let answer = send(
-        reqwest::Client::new()
-            .get(format!("{url}/echo/cli"))
-            .bearer_auth(TOKEN),
-    )
-    .await;
+    let answer = send(reqwest::Client::new().get(format!("{url}/echo/cli")).bearer_auth(TOKEN)).await;
     assert_eq!(answer, (StatusCode::OK, json!({"result": "cli"})));
     child.kill().await.unwrap();
 }
@@ -843,21 +557,11 @@ async fn cli_fails_with_a_clear_message_when_redis_is_unreachable() {
     let (mut redis, url) = spawn_redis().await;
     redis.kill().await.unwrap();
     let output = tokio::process::Command::new(env!("CARGO_BIN_EXE_upstash-local"))
-        .args([
-            "--listen",
-            "127.0.0.1:0",
-            "--redis-url",
-            &url,
-            "--token",
-            TOKEN,
-        ])
+        .args(["--listen", "127.0.0.1:0", "--redis-url", &url, "--token", TOKEN])
         .output()
         .await
         .unwrap();
     assert!(!output.status.success());
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(
-        stderr.contains(&format!("cannot connect to Redis at {url}")),
-        "{stderr}"
-    );
+    assert!(stderr.contains(&format!("cannot connect to Redis at {url}")), "{stderr}");
 }
