@@ -13,8 +13,9 @@ cargo test --workspace --features edgecache/worker-app
 
 echo "== worker build"
 bash scripts/build-worker.sh
-# The upstash-local binary the worker tests start; same flags as above, so no rebuild.
-cargo build --workspace --features edgecache/worker-app --bins
+# The upstash-local binary the worker tests start: cargo test built it for
+# upstash-local's own tests (building it again with other features costs ~20 s).
+[ -x target/debug/upstash-local ] || cargo build -p upstash-local
 
 echo "== worker tests (Miniflare)"
 export WRANGLER_SEND_METRICS=false

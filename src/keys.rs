@@ -18,14 +18,15 @@ pub struct KeySpace {
 }
 
 /// The keys one cached entry involves: its own, and the version keys its
-/// freshness depends on (the namespace epoch first, then one per tag).
+/// freshness depends on (the namespace epoch, the entry's own version, then
+/// one per tag).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EntryKey {
     /// The entry's key.
     pub key: String,
     /// The entry's tags, as given.
     pub tags: Vec<String>,
-    /// `[epoch key, tag key...]`, read with the entry in one `MGET`.
+    /// `[epoch key, entry version key, tag key...]`, read with the entry in one `MGET`.
     pub version_keys: Vec<String>,
 }
 
@@ -78,11 +79,20 @@ impl KeySpace {
     /// The keys of entry `id` carrying `tags` (tags live under the prefix, so
     /// one tag spans every namespace of the prefix).
     pub fn entry(&self, id: &str, tags: Vec<String>) -> EntryKey {
-        let mut version_keys = Vec::with_capacity(tags.len() + 1);
+        let key = self.key(id);
+        let mut version_keys = Vec::with_capacity(tags.len() + 2);
         version_keys.push(self.epoch_key());
+        version_keys.push(entry_version_key(&key));
         version_keys.extend(tags.iter().map(|tag| tag_key(&self.prefix, tag)));
-        EntryKey { key: self.key(id), tags, version_keys }
+        EntryKey { key, tags, version_keys }
     }
+}
+
+/// The version key of the entry at `key`: `{key}:~v`. Invalidating the entry
+/// bumps it, so a write fenced on an older read is refused even when the
+/// entry has no tags. (`~` never survives [`escape_id`], so no id names it.)
+pub fn entry_version_key(key: &str) -> String {
+    format!("{key}:~v")
 }
 
 /// The epoch key of namespace `namespace` (`{prefix}:{domain}:{entity}`).
@@ -153,7 +163,7 @@ mod tests {
     fn version_keys_cannot_be_named_by_ids_or_domains() {
         let space = KeySpace::new("p", "conv", "config").unwrap();
         let entry = space.entry("a", vec!["tenant:acme".into()]);
-        assert_eq!(entry.version_keys, ["p:conv:config:~epoch", "p:~tag:tenant%3Aacme"]);
+        assert_eq!(entry.version_keys, ["p:conv:config:~epoch", "p:conv:config:a:~v", "p:~tag:tenant%3Aacme"]);
         assert_ne!(space.key("~epoch"), space.epoch_key());
         assert!(KeySpace::new("p", "~tag", "x").is_err());
     }

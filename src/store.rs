@@ -10,7 +10,7 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 
 use crate::backend::CacheError;
-use crate::cache::{Cache, EntryOptions, Fence, Invalidation, StaleMode};
+use crate::cache::{Cache, EntryOptions, Invalidation, Refresh, StaleMode};
 use crate::failure::FailurePolicy;
 use crate::keys::{EntryKey, KeySpace};
 use crate::Ttl;
@@ -327,11 +327,11 @@ impl<S: Store + 'static> CachingStore<S> {
         Ok(Lookup { value, status: lookup.status })
     }
 
-    fn refresh_task(&self, id: String, key: EntryKey, fence: Fence) -> BoxFuture {
+    fn refresh_task(&self, id: String, key: EntryKey, refresh: Refresh) -> BoxFuture {
         let shared = self.shared.clone();
         Box::pin(async move {
             let cache = shared.cache.clone();
-            cache.refresh(&key, &fence, &shared.options, || load(&shared, &id)).await;
+            cache.refresh(&key, &refresh, &shared.options, || load(&shared, &id)).await;
         })
     }
 
@@ -339,12 +339,17 @@ impl<S: Store + 'static> CachingStore<S> {
     /// write; answers whether the invalidation was applied.
     async fn after_write(&self, id: &str, stored: Option<&S::Value>) -> Result<bool, StoreError> {
         let shared = &self.shared;
-        let applied = shared.cache.invalidate(&self.invalidation_for(id), shared.write_failure_policy).await?;
+        let bumped =
+            shared.cache.invalidate_versions(&self.invalidation_for(id), shared.write_failure_policy, true).await?;
+        let Some(bumped) = bumped else { return Ok(false) };
         if let (WritePolicy::UpdateAfterWrite, Some(value)) = (shared.write_policy, stored) {
             let bytes = serde_json::to_vec(value).map_err(|e| StoreError::Codec { message: e.to_string() })?;
             let key = self.entry_key(id);
             let put = async {
-                let (_, fence) = shared.cache.read(&key).await?;
+                // Fenced on the versions this write just set: if another write
+                // invalidated after it, this (older) value is refused.
+                let (_, mut fence) = shared.cache.read(&key).await?;
+                fence.pin(&key.version_keys, &bumped);
                 shared.cache.write_fenced(&key, &fence, Some(&bytes), &shared.options).await
             };
             if let Err(error) = put.await {
@@ -353,7 +358,7 @@ impl<S: Store + 'static> CachingStore<S> {
                 }
             }
         }
-        Ok(applied)
+        Ok(true)
     }
 }
 

@@ -386,3 +386,44 @@ async fn invalidations_are_published_as_validated_events() {
     assert_eq!(event.invalidation, invalidation);
     assert_eq!(event.source, "edgecache");
 }
+
+#[tokio::test]
+async fn invalidating_an_untagged_key_refuses_a_write_that_read_before_it() {
+    let s = setup().await;
+    let cache = s.cache();
+    // No tags: the entry's own version is all that can move.
+    let key = cache.key_space("llm", "policy").unwrap().entry("acme", vec![]);
+    let (found, fence) = cache.read(&key).await.unwrap();
+    assert!(found.is_none());
+    let invalidation = Invalidation { keys: vec![key.key.clone()], ..Default::default() };
+    assert!(cache.invalidate(&invalidation, FailurePolicy::FailClosed).await.unwrap());
+    let written = cache.write_fenced(&key, &fence, json("pre-write").as_deref(), &options()).await.unwrap();
+    assert!(!written, "a DEL alone would have let this stale write through");
+    assert_eq!(s.redis(&["EXISTS", &key.key]).await.into_int().unwrap(), 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_read_that_starts_after_an_invalidation_never_gets_a_result_loaded_before_it() {
+    let s = setup().await;
+    let cache = s.cache();
+    let key = cache.key_space("llm", "policy").unwrap().entry("acme", vec!["tenant:acme".into()]);
+    let source = Arc::new(std::sync::Mutex::new("old"));
+    let load = |source: Arc<std::sync::Mutex<&'static str>>, delay_ms: u64| async move {
+        let value = *source.lock().unwrap(); // read the source first, like a D1 query
+        tokio::time::sleep(Duration::from_millis(delay_ms)).await;
+        Ok(json(value))
+    };
+    let leader = {
+        let (cache, key, source) = (cache.clone(), key.clone(), source.clone());
+        tokio::spawn(async move {
+            cache.remember(&key, &options(), FailurePolicy::Degrade, || load(source, 300)).await.unwrap()
+        })
+    };
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    // The write: the source changes, then the cache is invalidated.
+    *source.lock().unwrap() = "new";
+    cache.invalidate_tags(&["tenant:acme"], FailurePolicy::FailClosed).await.unwrap();
+    let after = cache.remember(&key, &options(), FailurePolicy::Degrade, || load(source.clone(), 0)).await.unwrap();
+    assert_eq!(after.value, json("new"), "not the in-flight pre-write load");
+    assert_eq!(leader.await.unwrap().value, json("old"), "the leader itself began before the write");
+}

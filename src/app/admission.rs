@@ -90,7 +90,8 @@ pub async fn admit(
         Prepared::Check(check) => check,
     };
     let along = match read {
-        Some(key) => cache.read_along(key, &check.command()).await,
+        // The pipeline answers within the limiter's own timeout too.
+        Some(key) => cache.read_along(key, &check.command(), Some(check.client().timeout_ms())).await,
         None => None,
     };
     let (decision, ahead) = match along {

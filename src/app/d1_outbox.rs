@@ -5,7 +5,7 @@
 use serde::Deserialize;
 use worker::{D1Database, D1PreparedStatement};
 
-use crate::{Cache, FailurePolicy, Invalidation, StoreError};
+use crate::{Cache, Invalidation, StoreError};
 
 /// Most rows one drain handles.
 const DRAIN_BATCH: u32 = 100;
@@ -56,13 +56,33 @@ struct Row {
     invalidation: String,
 }
 
-/// Applies the pending invalidations (up to 100, oldest first) in one cache
-/// round trip and deletes their rows; answers how many ran. With the cache
-/// still down, nothing is deleted and they wait for the next drain.
+/// Most batches one drain handles (so at most 1000 rows per drain).
+const DRAIN_BATCHES: usize = 10;
+
+/// Applies the pending invalidations, oldest first, 100 per cache round trip,
+/// deleting their rows as each batch runs; answers how many ran. The cache
+/// call goes out even while its circuit breaker is open (a drain is also the
+/// probe that finds the cache back). With the cache still down, nothing is
+/// deleted and the rows wait for the next drain.
 ///
 /// # Errors
 /// [`StoreError::Backing`] when D1 fails.
 pub async fn drain(db: &D1Database, cache: &Cache) -> Result<usize, StoreError> {
+    let mut drained = 0;
+    for _ in 0..DRAIN_BATCHES {
+        let batch = drain_batch(db, cache).await?;
+        drained += batch;
+        if batch < DRAIN_BATCH as usize {
+            break;
+        }
+    }
+    if drained > 0 {
+        log::info!("edgecache: drained {drained} outbox invalidation(s)");
+    }
+    Ok(drained)
+}
+
+async fn drain_batch(db: &D1Database, cache: &Cache) -> Result<usize, StoreError> {
     let rows: Vec<Row> = db
         .prepare(format!("SELECT id, invalidation FROM cache_outbox ORDER BY id LIMIT {DRAIN_BATCH}"))
         .all()
@@ -81,7 +101,7 @@ pub async fn drain(db: &D1Database, cache: &Cache) -> Result<usize, StoreError> 
             Err(error) => log::warn!("edgecache: dropping unreadable outbox row {}: {error}", row.id),
         }
     }
-    if !cache.invalidate(&merged, FailurePolicy::Degrade).await.unwrap_or(false) {
+    if !cache.apply_pending(&merged).await {
         return Ok(0);
     }
     let last_id = rows.iter().map(|r| r.id).fold(0.0, f64::max);
@@ -91,6 +111,5 @@ pub async fn drain(db: &D1Database, cache: &Cache) -> Result<usize, StoreError> 
         .run()
         .await
         .map_err(StoreError::backing)?;
-    log::info!("edgecache: drained {} outbox invalidation(s)", rows.len());
     Ok(rows.len())
 }

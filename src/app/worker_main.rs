@@ -302,9 +302,10 @@ fn cached_response<T: serde::Serialize>(
 }
 
 /// Reads a JSON body of at most [`MAX_BODY_BYTES`]: 413 past it (by
-/// `Content-Length` before reading, and by actual size), 415 for a
-/// content-type that is not JSON.
+/// `Content-Length` before reading, and while streaming, so a body without a
+/// length is never buffered whole), 415 for a content-type that is not JSON.
 async fn read_json_body(req: &mut Request) -> Result<Vec<u8>, ApiError> {
+    use futures_util::StreamExt;
     let headers = req.headers();
     if let Some(content_type) = headers.get("content-type").map_err(internal)? {
         if !content_type.to_ascii_lowercase().starts_with("application/json") {
@@ -315,9 +316,14 @@ async fn read_json_body(req: &mut Request) -> Result<Vec<u8>, ApiError> {
     if declared.is_some_and(|n| n > MAX_BODY_BYTES) {
         return Err(ApiError::too_large(MAX_BODY_BYTES));
     }
-    let body = req.bytes().await.map_err(|e| ApiError::bad_request(format!("cannot read body: {e}")))?;
-    if body.len() > MAX_BODY_BYTES {
-        return Err(ApiError::too_large(MAX_BODY_BYTES));
+    let mut body = Vec::new();
+    let Ok(mut stream) = req.stream() else { return Ok(body) }; // no body
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.map_err(|e| ApiError::bad_request(format!("cannot read body: {e}")))?;
+        if body.len() + chunk.len() > MAX_BODY_BYTES {
+            return Err(ApiError::too_large(MAX_BODY_BYTES));
+        }
+        body.extend_from_slice(&chunk);
     }
     Ok(body)
 }

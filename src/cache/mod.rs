@@ -49,7 +49,7 @@ use crate::backend::{
 use crate::clock::{Clock, SystemClock};
 use crate::config::{CacheConfig, ConfigError, Provider};
 use crate::failure::{CircuitBreaker, FailurePolicy};
-use crate::keys::{epoch_key, tag_key, EntryKey, KeySpace};
+use crate::keys::{entry_version_key, epoch_key, tag_key, EntryKey, KeySpace};
 use crate::outage::OutageLog;
 use crate::store::{CacheStatus, Lookup, StoreError};
 use crate::upstash::{Command, Reply, UpstashClient, UpstashError};
@@ -126,6 +126,27 @@ pub(crate) enum StaleMode {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Fence {
     seen: Vec<Option<String>>,
+    /// The L1 generation when the read began.
+    l1_generation: u64,
+}
+
+impl Fence {
+    /// Takes `versions` (key, version) as seen, for the keys among
+    /// `version_keys`: a writer fences on the versions it set itself.
+    pub(crate) fn pin(&mut self, version_keys: &[String], versions: &[(String, String)]) {
+        for (slot, key) in self.seen.iter_mut().zip(version_keys) {
+            if let Some((_, version)) = versions.iter().find(|(k, _)| k == key) {
+                *slot = Some(version.clone());
+            }
+        }
+    }
+}
+
+/// A background refresh that [`Cache::remember_with`] handed to its caller:
+/// the fence of the read, and the token of the refresh claim on the key.
+pub(crate) struct Refresh {
+    pub fence: Fence,
+    token: u64,
 }
 
 /// A shared-tier read made ahead by [`Cache::read_along`].
@@ -246,8 +267,8 @@ struct Inner {
     breaker: CircuitBreaker,
     stats: Stats,
     flights: SingleFlight<SharedLookup>,
-    /// Keys with a background refresh under way, and since when (ms).
-    refreshing: std::sync::Mutex<std::collections::HashMap<String, u64>>,
+    /// Keys with a background refresh under way: its token, and since when (ms).
+    refreshing: std::sync::Mutex<std::collections::HashMap<String, (u64, u64)>>,
 }
 
 /// A refresh claim older than this (ms) may be taken over: its task never ran.
@@ -386,13 +407,24 @@ impl Cache {
     /// Reads an entry and its versions from the shared tier: one round trip.
     async fn read_shared(&self, key: &EntryKey) -> Result<Found, CacheError> {
         let backend = self.guarded()?;
+        let generation = self.l1_generation();
         let keys = read_keys(key);
         let values = self.observe("read", backend.get_many(&keys).await)?;
-        Ok(self.judge(key, values))
+        Ok(self.judge(key, values, generation))
+    }
+
+    fn l1_generation(&self) -> u64 {
+        self.inner.l1.as_ref().map_or(0, L1::generation)
+    }
+
+    fn l1_put(&self, key: &EntryKey, entry: Entry, now_ms: u64, fence: &Fence) {
+        if let Some(l1) = &self.inner.l1 {
+            l1.put(&key.key, entry, &key.version_keys, now_ms, fence.l1_generation);
+        }
     }
 
     /// Judges what an `MGET` of [`read_keys`] answered.
-    fn judge(&self, key: &EntryKey, values: Vec<Option<Vec<u8>>>) -> Found {
+    fn judge(&self, key: &EntryKey, values: Vec<Option<Vec<u8>>>, l1_generation: u64) -> Found {
         let mut values = values.into_iter();
         let entry = values.next().flatten().and_then(|bytes| Entry::decode(&bytes));
         let seen: Vec<Option<String>> =
@@ -401,7 +433,7 @@ impl Cache {
             Some(entry) => entry.judge(&key.version_keys, &seen, self.now_ms()),
             None => Judgement::Unusable,
         };
-        Found { entry, judgement, fence: Fence { seen } }
+        Found { entry, judgement, fence: Fence { seen, l1_generation } }
     }
 
     /// Sends `rider` (any command, e.g. a rate-limit check) and the shared-tier
@@ -413,10 +445,14 @@ impl Cache {
     /// Answers `None` (send the rider alone, then read as usual) when the read
     /// needs no round trip (an L1 hit), when the backend is not Upstash, when
     /// caching is off, or while the circuit breaker is open.
+    ///
+    /// `timeout_ms` caps the request's timeout below the cache client's (the
+    /// rider may have a shorter deadline of its own, e.g. `RATE_LIMIT_TIMEOUT_MS`).
     pub async fn read_along(
         &self,
         key: &EntryKey,
         rider: &Command,
+        timeout_ms: Option<u64>,
     ) -> Option<(Result<Reply, UpstashError>, ReadAhead)> {
         let client = self.inner.backend.as_ref()?.upstash_client()?;
         if !self.inner.breaker.allows() {
@@ -426,7 +462,9 @@ impl Cache {
             return None;
         }
         let read = Command::new("MGET").args_from(read_keys(key));
-        match client.pipeline(&[rider.clone(), read]).await {
+        let generation = self.l1_generation();
+        let timeout_ms = timeout_ms.map_or(client.timeout_ms(), |t| t.min(client.timeout_ms()));
+        match client.pipeline_within(&[rider.clone(), read], timeout_ms).await {
             Ok(mut outcomes) => {
                 let read = outcomes.pop().expect("two outcomes");
                 let rider = outcomes.pop().expect("two outcomes");
@@ -435,7 +473,7 @@ impl Cache {
                         reply.into_array()?.into_iter().map(Reply::into_bytes).collect::<Result<Vec<_>, _>>()
                     })
                     .map_err(CacheError::from);
-                let found = self.observe("read", values).map(|values| self.judge(key, values));
+                let found = self.observe("read", values).map(|values| self.judge(key, values, generation));
                 Some((rider, ReadAhead { key: key.key.clone(), found }))
             }
             Err(error) => {
@@ -454,7 +492,7 @@ impl Cache {
     /// [`CacheError`] when the backend fails (or caching is off).
     pub async fn read(&self, key: &EntryKey) -> Result<(Option<Lookup<Option<Vec<u8>>>>, Fence), CacheError> {
         if let Some(entry) = self.inner.l1.as_ref().and_then(|l1| l1.get(&key.key, self.now_ms())) {
-            let fence = Fence { seen: entry_fence(&entry, &key.version_keys) };
+            let fence = Fence { seen: entry_fence(&entry, &key.version_keys), l1_generation: self.l1_generation() };
             return Ok((Some(Lookup { value: raw_bytes(&entry), status: CacheStatus::Hit }), fence));
         }
         let found = self.read_shared(key).await?;
@@ -534,9 +572,7 @@ impl Cache {
         let backend = self.guarded()?;
         let written = self.observe("write", backend.set_fenced(&write).await)?;
         if written {
-            if let Some(l1) = &self.inner.l1 {
-                l1.put(&key.key, entry, &key.version_keys, now_ms);
-            }
+            self.l1_put(key, entry, now_ms, fence);
         } else {
             Stats::bump(&self.inner.stats.fenced_refusals);
         }
@@ -569,8 +605,9 @@ impl Cache {
         self.remember_with(key, options, policy, StaleMode::RefreshInline, None, loader).await.map(|(lookup, _)| lookup)
     }
 
-    /// [`remember`](Self::remember), where a stale entry may instead be served
-    /// at once, answering `Some(fence)` so the caller refreshes in the background.
+    /// [`remember`](Self::remember), where a stale entry (or one XFetch picked
+    /// for early refresh) may instead be served at once, answering
+    /// `Some(refresh)` so the caller refreshes it in the background.
     pub(crate) async fn remember_with<F, Fut>(
         &self,
         key: &EntryKey,
@@ -579,7 +616,7 @@ impl Cache {
         stale_mode: StaleMode,
         ahead: Option<ReadAhead>,
         loader: F,
-    ) -> Result<(Lookup<Option<Vec<u8>>>, Option<Fence>), StoreError>
+    ) -> Result<(Lookup<Option<Vec<u8>>>, Option<Refresh>), StoreError>
     where
         F: FnOnce() -> Fut,
         Fut: Future<Output = Loaded>,
@@ -592,6 +629,9 @@ impl Cache {
         let now_ms = self.now_ms();
         let prefetched = ahead.filter(|ahead| ahead.key == key.key).map(|ahead| ahead.found);
         let l1 = self.inner.l1.as_ref().filter(|_| prefetched.is_none());
+        // XFetch rolls once per read: an L1 entry picked for early refresh
+        // is refreshed through the shared tier without rolling again.
+        let mut early = false;
         if let Some(entry) = l1.and_then(|l1| l1.get(&key.key, now_ms)) {
             if !refresh_early(options, &entry, now_ms) {
                 Stats::bump(&stats.l1_hits);
@@ -600,6 +640,7 @@ impl Cache {
                 }
                 return Ok((Lookup { value: raw_bytes(&entry), status: CacheStatus::Hit }, None));
             }
+            early = true;
         }
         // Concurrent reads of one key in this isolate share one lookup:
         // one MGET, at most one loader run, one write-back.
@@ -614,7 +655,7 @@ impl Cache {
                 Err(_) => None,
             },
         };
-        let result = self.lookup_shared(key, options, policy, stale_mode, prefetched, loader).await;
+        let result = self.lookup_shared(key, options, policy, stale_mode, prefetched, early, loader).await;
         if let Some(leader) = leader {
             leader.finish(&result.as_ref().map(|(lookup, _)| lookup.clone()).map_err(Clone::clone));
         }
@@ -630,8 +671,9 @@ impl Cache {
         policy: FailurePolicy,
         stale_mode: StaleMode,
         prefetched: Option<Result<Found, CacheError>>,
+        early: bool,
         loader: F,
-    ) -> Result<(Lookup<Option<Vec<u8>>>, Option<Fence>), StoreError>
+    ) -> Result<(Lookup<Option<Vec<u8>>>, Option<Refresh>), StoreError>
     where
         F: FnOnce() -> Fut,
         Fut: Future<Output = Loaded>,
@@ -652,30 +694,36 @@ impl Cache {
                 return Ok((Lookup { value: loader().await?, status: CacheStatus::Bypass }, None));
             }
         };
-        let stale = match (found.entry, found.judgement) {
-            (Some(entry), Judgement::Fresh) if !refresh_early(options, &entry, now_ms) => {
+        let (usable, status) = match (found.entry, found.judgement) {
+            (Some(entry), Judgement::Fresh) if !early && !refresh_early(options, &entry, now_ms) => {
                 Stats::bump(&stats.l2_hits);
                 if entry.value.is_none() {
                     Stats::bump(&stats.negative_hits);
                 }
                 let value = raw_bytes(&entry);
-                if let Some(l1) = &self.inner.l1 {
-                    l1.put(&key.key, entry, &key.version_keys, now_ms);
-                }
+                self.l1_put(key, entry, now_ms, &found.fence);
                 return Ok((Lookup { value, status: CacheStatus::Hit }, None));
             }
-            (Some(entry), Judgement::Fresh | Judgement::Stale) => Some(entry),
-            _ => None,
+            // Fresh, but picked for early refresh: still a hit if served.
+            (Some(entry), Judgement::Fresh) => (Some(entry), CacheStatus::Hit),
+            (Some(entry), Judgement::Stale) => (Some(entry), CacheStatus::Stale),
+            _ => (None, CacheStatus::Miss),
         };
-        if let (Some(entry), StaleMode::ServeAndDefer) = (&stale, stale_mode) {
-            Stats::bump(&stats.stale_served);
+        if let (Some(entry), StaleMode::ServeAndDefer) = (&usable, stale_mode) {
+            if status == CacheStatus::Stale {
+                Stats::bump(&stats.stale_served);
+            } else {
+                Stats::bump(&stats.l2_hits);
+            }
             // One background refresh per key at a time.
-            let fence = self.claim_refresh(&key.key, now_ms).then_some(found.fence);
-            return Ok((Lookup { value: raw_bytes(entry), status: CacheStatus::Stale }, fence));
+            let refresh = self.claim_refresh(&key.key, now_ms).map(|token| Refresh { fence: found.fence, token });
+            return Ok((Lookup { value: raw_bytes(entry), status }, refresh));
         }
         let loaded = self.load_once(key, &found.fence, options, policy, loader).await;
-        match (loaded, stale) {
+        match (loaded, usable) {
             (Ok(value), _) => Ok((Lookup { value, status: CacheStatus::Miss }, None)),
+            // The load worked but the write-back failed under FailClosed.
+            (Err(error @ StoreError::Cache(_)), _) => Err(error),
             (Err(error), Some(entry)) => {
                 log::warn!("edgecache: loader failed for {}, serving the stale entry: {error}", key.key);
                 Stats::bump(&stats.stale_served);
@@ -702,6 +750,11 @@ impl Cache {
         let value = loader().await?;
         let delta_ms = self.now_ms().saturating_sub(started_ms);
         if let Err(error) = self.write_back(key, fence, value.as_deref(), delta_ms, options).await {
+            if let CacheError::InvalidValue(reason) = &error {
+                // Not an outage (the outage log covers those): a value this
+                // cache cannot hold, which would otherwise miss silently forever.
+                log::warn!("edgecache: not caching {}: {reason}", key.key);
+            }
             if policy == FailurePolicy::FailClosed {
                 return Err(StoreError::Cache(error));
             }
@@ -709,52 +762,88 @@ impl Cache {
         Ok(value)
     }
 
-    /// Loads `key` anew and writes it back fenced on `fence` (a background
-    /// refresh after serving a stale entry).
-    pub(crate) async fn refresh<F, Fut>(&self, key: &EntryKey, fence: &Fence, options: &EntryOptions, loader: F)
+    /// Loads `key` anew and writes it back fenced on the read that served the
+    /// stale entry (a background refresh); then releases its claim.
+    pub(crate) async fn refresh<F, Fut>(&self, key: &EntryKey, refresh: &Refresh, options: &EntryOptions, loader: F)
     where
         F: FnOnce() -> Fut,
         Fut: Future<Output = Loaded>,
     {
-        if let Err(error) = self.load_once(key, fence, options, FailurePolicy::Degrade, loader).await {
+        if let Err(error) = self.load_once(key, &refresh.fence, options, FailurePolicy::Degrade, loader).await {
             log::warn!("edgecache: background refresh of {} failed: {error}", key.key);
         }
-        self.inner.refreshing.lock().unwrap_or_else(|p| p.into_inner()).remove(&key.key);
+        let mut refreshing = self.inner.refreshing.lock().unwrap_or_else(|p| p.into_inner());
+        if refreshing.get(&key.key).is_some_and(|(token, _)| *token == refresh.token) {
+            refreshing.remove(&key.key);
+        }
     }
 
-    /// Claims the background refresh of `key`; false while another runs.
-    fn claim_refresh(&self, key: &str, now_ms: u64) -> bool {
+    /// Claims the background refresh of `key`, answering the claim's token;
+    /// `None` while another refresh of it runs. A claim older than
+    /// `REFRESH_CLAIM_MS` (its task never ran) is taken over, and old claims
+    /// are swept, so the table stays small.
+    fn claim_refresh(&self, key: &str, now_ms: u64) -> Option<u64> {
         let mut refreshing = self.inner.refreshing.lock().unwrap_or_else(|p| p.into_inner());
+        if refreshing.len() >= 1_024 {
+            refreshing.retain(|_, (_, since)| now_ms.saturating_sub(*since) < REFRESH_CLAIM_MS);
+        }
         match refreshing.get(key) {
-            Some(since) if now_ms.saturating_sub(*since) < REFRESH_CLAIM_MS => false,
+            Some((_, since)) if now_ms.saturating_sub(*since) < REFRESH_CLAIM_MS => None,
             _ => {
-                refreshing.insert(key.to_owned(), now_ms);
-                true
+                let token = crate::random::random_u64();
+                refreshing.insert(key.to_owned(), (token, now_ms));
+                Some(token)
             }
         }
     }
 
     /// Applies `invalidation` in one round trip: deletes its keys, bumps the
-    /// versions of its tags and namespaces, and publishes its event when an
-    /// events channel is set. This isolate's L1 forgets the same at once.
-    /// Answers whether the backend applied it.
+    /// versions of its keys, tags and namespaces, and publishes its event when
+    /// an events channel is set. This isolate forgets the same at once: its L1
+    /// copies, and its in-flight lookups (a read that starts after this call
+    /// is never handed a result loaded before it). Answers whether the backend
+    /// applied it.
     ///
     /// # Errors
     /// [`CacheError`] under [`FailurePolicy::FailClosed`]; otherwise failures
     /// are logged, counted and answered as `Ok(false)`.
     pub async fn invalidate(&self, invalidation: &Invalidation, policy: FailurePolicy) -> Result<bool, CacheError> {
-        if invalidation.is_empty() || self.inner.backend.is_none() {
-            return Ok(true);
+        Ok(self.invalidate_versions(invalidation, policy, true).await?.is_some())
+    }
+
+    /// Applies invalidations left in an outbox by an outage: as
+    /// [`invalidate`](Self::invalidate) under `Degrade`, but sent even while
+    /// the circuit breaker is open (a drain doubles as a recovery probe), so
+    /// the outbox empties as soon as the backend answers. Answers whether it ran.
+    pub async fn apply_pending(&self, invalidation: &Invalidation) -> bool {
+        matches!(self.invalidate_versions(invalidation, FailurePolicy::Degrade, false).await, Ok(Some(_)))
+    }
+
+    /// [`invalidate`](Self::invalidate), answering the versions it set
+    /// (`None` when it was not applied).
+    pub(crate) async fn invalidate_versions(
+        &self,
+        invalidation: &Invalidation,
+        policy: FailurePolicy,
+        through_breaker: bool,
+    ) -> Result<Option<Vec<(String, String)>>, CacheError> {
+        let Some(backend) = self.inner.backend.as_ref() else { return Ok(Some(Vec::new())) };
+        if invalidation.is_empty() {
+            return Ok(Some(Vec::new()));
         }
+        // A key's own version moves too (not only a DEL), so a write fenced on
+        // a read from before this invalidation is refused.
         let version_keys: Vec<String> = invalidation
-            .tags
+            .keys
             .iter()
-            .map(|tag| tag_key(&self.inner.key_prefix, tag))
+            .map(|key| entry_version_key(key))
+            .chain(invalidation.tags.iter().map(|tag| tag_key(&self.inner.key_prefix, tag)))
             .chain(invalidation.namespaces.iter().map(|ns| epoch_key(ns)))
             .collect();
         if let Some(l1) = &self.inner.l1 {
             l1.forget(&invalidation.keys, &version_keys);
         }
+        self.inner.flights.end_all();
         let now_ms = self.now_ms();
         let versions: Vec<String> = version_keys.iter().map(|_| new_version(now_ms)).collect();
         let bumps: Vec<(&str, &str)> =
@@ -768,14 +857,18 @@ impl Cache {
             version_ttl: self.inner.version_ttl,
             publish: self.inner.events_channel.as_deref().zip(message.as_deref()),
         };
-        let result = match self.guarded() {
+        let result = match if through_breaker { self.guarded() } else { Ok(backend) } {
             Ok(backend) => self.observe("invalidate", backend.invalidate(&write).await),
             Err(error) => Err(error),
         };
         match result {
-            Ok(()) => Ok(true),
+            Ok(()) => Ok(Some(version_keys.into_iter().zip(versions).collect())),
             Err(error) if policy == FailurePolicy::FailClosed => Err(error),
-            Err(_) => Ok(false),
+            Err(CacheError::CircuitOpen) => {
+                log::warn!("edgecache: invalidation skipped while the circuit breaker is open");
+                Ok(None)
+            }
+            Err(_) => Ok(None),
         }
     }
 
@@ -804,7 +897,9 @@ impl Cache {
             return Health { healthy: true, backend: "none", latency_ms: 0, error: None };
         };
         let started_ms = crate::clock::now_ms();
-        let result = self.observe("ping", backend.ping().await);
+        // Not observed: a PING that answers must not close the breaker while
+        // real reads still fail, and /health must not be able to hold it shut.
+        let result = backend.ping().await;
         let latency_ms = crate::clock::now_ms().saturating_sub(started_ms);
         Health {
             healthy: result.is_ok(),

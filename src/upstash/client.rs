@@ -69,7 +69,7 @@ impl UpstashClient {
     /// [`UpstashError::Command`] with Redis's text when the command fails;
     /// `Unauthorized`, `Transport`, `Timeout` or `Protocol` when the request does.
     pub async fn command(&self, command: &Command) -> Result<Reply, UpstashError> {
-        let (status, body) = self.post("", command.args()).await?;
+        let (status, body) = self.post("", command.args(), self.timeout_ms).await?;
         match status {
             200 | 400 => decode_outcome(&body, status)?,
             _ => Err(unexpected_status(status, &body)),
@@ -85,7 +85,20 @@ impl UpstashClient {
     /// The outer error is for the request as a whole (auth, transport,
     /// timeout, a body not of the documented shape).
     pub async fn pipeline(&self, commands: &[Command]) -> Result<Vec<Result<Reply, UpstashError>>, UpstashError> {
-        self.batch("/pipeline", commands).await
+        self.batch("/pipeline", commands, self.timeout_ms).await
+    }
+
+    /// [`pipeline`](Self::pipeline) with a timeout of `timeout_ms` for this
+    /// request instead of the client's.
+    ///
+    /// # Errors
+    /// As [`pipeline`](Self::pipeline).
+    pub async fn pipeline_within(
+        &self,
+        commands: &[Command],
+        timeout_ms: u64,
+    ) -> Result<Vec<Result<Reply, UpstashError>>, UpstashError> {
+        self.batch("/pipeline", commands, timeout_ms).await
     }
 
     /// Runs commands atomically in one request (`POST /multi-exec`, MULTI/EXEC).
@@ -98,7 +111,7 @@ impl UpstashClient {
     /// whole transaction because a command was rejected while queuing: then
     /// nothing applied. Otherwise as [`pipeline`](Self::pipeline).
     pub async fn multi_exec(&self, commands: &[Command]) -> Result<Vec<Result<Reply, UpstashError>>, UpstashError> {
-        self.batch("/multi-exec", commands).await
+        self.batch("/multi-exec", commands, self.timeout_ms).await
     }
 
     /// Runs a Lua script: `EVALSHA`, then `EVAL` if Redis answers `NOSCRIPT`.
@@ -126,9 +139,14 @@ impl UpstashClient {
         self.command(&Command::new("PING")).await.map(|_| ())
     }
 
-    async fn batch(&self, path: &str, commands: &[Command]) -> Result<Vec<Result<Reply, UpstashError>>, UpstashError> {
+    async fn batch(
+        &self,
+        path: &str,
+        commands: &[Command],
+        timeout_ms: u64,
+    ) -> Result<Vec<Result<Reply, UpstashError>>, UpstashError> {
         let bodies: Vec<&[String]> = commands.iter().map(Command::args).collect();
-        let (status, body) = self.post(path, &bodies).await?;
+        let (status, body) = self.post(path, &bodies, timeout_ms).await?;
         match (status, &body) {
             (200, Json::Array(items)) if items.len() == commands.len() => {
                 items.iter().map(|item| decode_outcome(item, status)).collect()
@@ -149,7 +167,12 @@ impl UpstashClient {
     /// POSTs `body` as JSON to `base_url + path`; answers the status and the JSON
     /// body, having already turned auth failures, 5xx and transport errors into
     /// errors.
-    async fn post<B: serde::Serialize + ?Sized>(&self, path: &str, body: &B) -> Result<(u16, Json), UpstashError> {
+    async fn post<B: serde::Serialize + ?Sized>(
+        &self,
+        path: &str,
+        body: &B,
+        timeout_ms: u64,
+    ) -> Result<(u16, Json), UpstashError> {
         let payload = serde_json::to_vec(body)
             .map_err(|e| UpstashError::Protocol { status: 0, message: format!("cannot encode request: {e}") })?;
         let mut request = self
@@ -158,19 +181,19 @@ impl UpstashClient {
             .header("Authorization", &self.bearer)
             .header("Content-Type", "application/json")
             .header(ENCODING_HEADER, "base64")
-            .timeout(Duration::from_millis(self.timeout_ms))
+            .timeout(Duration::from_millis(timeout_ms))
             .body(payload);
         if let Some(token) = self.sync_token.lock().unwrap_or_else(|p| p.into_inner()).clone() {
             request = request.header(SYNC_TOKEN_HEADER, token);
         }
         self.round_trips.fetch_add(1, Ordering::Relaxed);
         let started_ms = now_ms();
-        let response = request.send().await.map_err(|e| self.transport_error(e, started_ms))?;
+        let response = request.send().await.map_err(|e| transport_error(e, started_ms, timeout_ms))?;
         let status = response.status().as_u16();
         if let Some(token) = response.headers().get(SYNC_TOKEN_HEADER).and_then(|v| v.to_str().ok()) {
             *self.sync_token.lock().unwrap_or_else(|p| p.into_inner()) = Some(token.to_owned());
         }
-        let bytes = response.bytes().await.map_err(|e| self.transport_error(e, started_ms))?;
+        let bytes = response.bytes().await.map_err(|e| transport_error(e, started_ms, timeout_ms))?;
         let text = String::from_utf8_lossy(&bytes);
         let parsed: Option<Json> = serde_json::from_slice(&bytes).ok();
         let error_text = || {
@@ -190,15 +213,15 @@ impl UpstashClient {
             }),
         }
     }
+}
 
-    fn transport_error(&self, error: reqwest::Error, started_ms: u64) -> UpstashError {
-        // On wasm32 an aborted fetch does not always say it was the timeout,
-        // so the elapsed time decides too.
-        if error.is_timeout() || now_ms().saturating_sub(started_ms) >= self.timeout_ms {
-            UpstashError::Timeout { timeout_ms: self.timeout_ms }
-        } else {
-            UpstashError::Transport { status: None, message: error.to_string() }
-        }
+fn transport_error(error: reqwest::Error, started_ms: u64, timeout_ms: u64) -> UpstashError {
+    // On wasm32 an aborted fetch does not always say it was the timeout,
+    // so the elapsed time decides too.
+    if error.is_timeout() || now_ms().saturating_sub(started_ms) >= timeout_ms {
+        UpstashError::Timeout { timeout_ms }
+    } else {
+        UpstashError::Transport { status: None, message: error.to_string() }
     }
 }
 

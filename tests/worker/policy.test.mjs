@@ -143,7 +143,8 @@ describe("bad input gets a clear error and changes nothing", () => {
   test("after all of it, the stored policy is unchanged and no stray key was written", async () => {
     const rows = await s.worker.db.prepare("SELECT tenant_id, default_model, max_tokens_per_request FROM tenant_llm_policies").all();
     assert.deepEqual(rows.results, [{ tenant_id: "acme", default_model: "m1", max_tokens_per_request: 4096 }]);
-    const keys = await s.upstash.keysWithPttl(s.vars.CACHE_KEY_PREFIX);
-    assert.deepEqual(keys, [], "bad requests wrote nothing to the cache");
+    // The one good PUT left acme's entry version; nothing else was written.
+    const keys = (await s.upstash.keysWithPttl(s.vars.CACHE_KEY_PREFIX)).map(({ key }) => key);
+    assert.deepEqual(keys, [`${s.vars.CACHE_KEY_PREFIX}:llm:policy:acme:~v`], "bad requests wrote nothing to the cache");
   });
 });
