@@ -24,12 +24,21 @@ impl Limits {
     /// The limits `RATE_LIMIT_*` describe, over the Upstash database; `None`
     /// when rate limiting is off, or on by default but no database is set
     /// (limits are shared state: an isolate's memory cannot hold them).
+    /// Limiter keys start with `RATE_LIMIT_KEY_PREFIX`, or else with the
+    /// cache's `key_prefix`, so environments sharing a database keep apart.
     ///
     /// # Errors
     /// [`ConfigError`] naming the variable: a bad `RATE_LIMIT_*` value, or
     /// `RATE_LIMIT_ENABLED=true` without a database.
-    pub fn from_env(vars: &ConfigEnv<'_>, upstash: Option<&UpstashConfig>) -> Result<Option<Limits>, ConfigError> {
-        let config = RateLimitConfig::from_env(vars)?;
+    pub fn from_env(
+        vars: &ConfigEnv<'_>,
+        upstash: Option<&UpstashConfig>,
+        key_prefix: &str,
+    ) -> Result<Option<Limits>, ConfigError> {
+        let mut config = RateLimitConfig::from_env(vars)?;
+        if vars.get("RATE_LIMIT_KEY_PREFIX").is_none() {
+            config.key_prefix = key_prefix.to_owned();
+        }
         match (config.enabled, upstash) {
             (false, _) => Ok(None),
             (true, Some(upstash)) => {

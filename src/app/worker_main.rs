@@ -51,7 +51,7 @@ fn app_state(env: &Env) -> Result<Rc<AppState>, ApiError> {
     let config = CacheConfig::from_env(&vars, TTL_NAMES).inspect_err(|e| log::error!("edgecache: {e}"))?;
     let outbox_drain_interval_ms =
         parse_positive(&vars, "CACHE_OUTBOX_DRAIN_INTERVAL_MS")?.unwrap_or(DEFAULT_OUTBOX_DRAIN_INTERVAL_MS);
-    let limits = Limits::from_env(&vars, config.upstash.as_ref())?;
+    let limits = Limits::from_env(&vars, config.upstash.as_ref(), &config.key_prefix)?;
     let cache = Cache::from_config(&config);
     let state = Rc::new(AppState {
         limits,
