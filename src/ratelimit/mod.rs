@@ -161,6 +161,17 @@ pub enum Algorithm {
 
 impl Algorithm {
     /// The exact algorithms, in the order of the `RATE_LIMIT_ALGORITHM` names.
+    /// Every algorithm, the Upstash-compatible ones last.
+    pub const ALL: [Algorithm; 7] = [
+        Algorithm::FixedWindow,
+        Algorithm::SlidingWindow,
+        Algorithm::SlidingLog,
+        Algorithm::TokenBucket,
+        Algorithm::Gcra,
+        Algorithm::UpstashFixedWindow,
+        Algorithm::UpstashSlidingWindow,
+    ];
+
     pub const EXACT: [Algorithm; 5] = [
         Algorithm::FixedWindow,
         Algorithm::SlidingWindow,
@@ -187,17 +198,7 @@ impl Algorithm {
     /// The algorithm named `name` (as [`as_str`](Self::as_str) spells it,
     /// ASCII case-insensitive), or `None`.
     pub fn parse(name: &str) -> Option<Algorithm> {
-        [
-            Algorithm::FixedWindow,
-            Algorithm::SlidingWindow,
-            Algorithm::SlidingLog,
-            Algorithm::TokenBucket,
-            Algorithm::Gcra,
-            Algorithm::UpstashFixedWindow,
-            Algorithm::UpstashSlidingWindow,
-        ]
-        .into_iter()
-        .find(|a| a.as_str().eq_ignore_ascii_case(name.trim()))
+        Algorithm::ALL.into_iter().find(|a| a.as_str().eq_ignore_ascii_case(name.trim()))
     }
 
     /// True for the two @upstash/ratelimit-compatible algorithms.

@@ -116,15 +116,7 @@ async fn main() {
     println!();
     println!("Checks per second through upstash-local ({n} checks per run; hot identifier, always allowed)");
     println!("{:<24} {:>12} {:>16} {:>8}", "algorithm", "sequential", format!("{CONCURRENT} concurrent"), "ratio");
-    for algorithm in [
-        Algorithm::FixedWindow,
-        Algorithm::SlidingWindow,
-        Algorithm::SlidingLog,
-        Algorithm::TokenBucket,
-        Algorithm::Gcra,
-        Algorithm::UpstashFixedWindow,
-        Algorithm::UpstashSlidingWindow,
-    ] {
+    for algorithm in Algorithm::ALL {
         let p = unique("bench").replace(':', "-");
         let l = Limiter::builder(client.clone(), "client", algorithm, 1_000_000, 60_000).prefix(&p).build().unwrap();
         l.limit("warm-up", 1).await.unwrap();
