@@ -160,7 +160,6 @@ pub enum Algorithm {
 }
 
 impl Algorithm {
-    /// The exact algorithms, in the order of the `RATE_LIMIT_ALGORITHM` names.
     /// Every algorithm, the Upstash-compatible ones last.
     pub const ALL: [Algorithm; 7] = [
         Algorithm::FixedWindow,
@@ -172,6 +171,7 @@ impl Algorithm {
         Algorithm::UpstashSlidingWindow,
     ];
 
+    /// The exact algorithms, in the order of the `RATE_LIMIT_ALGORITHM` names.
     pub const EXACT: [Algorithm; 5] = [
         Algorithm::FixedWindow,
         Algorithm::SlidingWindow,
