@@ -51,6 +51,7 @@ mod outage;
 mod random;
 pub mod ratelimit;
 mod store;
+mod sync;
 mod ttl;
 pub mod upstash;
 
@@ -59,8 +60,8 @@ pub mod app;
 
 pub use backend::{BackendKind, CacheBackend, CacheError, MemoryBackend, UpstashBackend};
 pub use cache::{
-    Cache, CacheBuilder, EntryOptions, EventError, Fence, Health, Invalidation, InvalidationEvent, ReadAhead, Stats,
-    StatsSnapshot,
+    Cache, CacheBuilder, EntryOptions, EventError, Fence, Health, Invalidation, InvalidationEvent, ReadAhead,
+    ReadAlong, Stats, StatsSnapshot,
 };
 pub use config::{CacheConfig, ConfigError, Env, Provider};
 pub use failure::{CircuitBreaker, FailurePolicy};

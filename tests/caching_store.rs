@@ -232,17 +232,17 @@ async fn another_command_rides_along_with_the_cache_read_in_one_round_trip() {
     store.get("ada").await.unwrap(); // cached
 
     let before = client.round_trips();
-    let (rider_outcome, ahead) =
-        cache.read_along(&store.entry_key("ada"), &rider, None).await.expect("an Upstash read");
-    assert_eq!(rider_outcome.unwrap().into_int().unwrap(), 1);
-    let hit = store.get_traced_ahead("ada", Some(ahead)).await.unwrap();
+    let along = cache.read_along(&store.entry_key("ada"), &rider, None).await;
+    assert_eq!(along.rider.expect("sent").unwrap().into_int().unwrap(), 1);
+    let hit = store.get_traced_ahead("ada", along.ahead).await.unwrap();
     assert_eq!((hit.status, hit.value.unwrap().name.as_str()), (CacheStatus::Hit, "Ada"));
     assert_eq!(client.round_trips() - before, 1, "the rider and the read shared one request");
 
     let before = client.round_trips();
-    let (_, ahead) = cache.read_along(&store.entry_key("bo"), &rider, None).await.unwrap();
+    let along = cache.read_along(&store.entry_key("bo"), &rider, None).await;
+    assert!(along.rider.is_some(), "a miss in L1 reads along");
     backing.rows.lock().unwrap().insert("bo".into(), profile("Bo"));
-    let miss = store.get_traced_ahead("bo", Some(ahead)).await.unwrap();
+    let miss = store.get_traced_ahead("bo", along.ahead).await.unwrap();
     assert_eq!((miss.status, miss.value.unwrap().name.as_str()), (CacheStatus::Miss, "Bo"));
     assert_eq!(client.round_trips() - before, 2, "one shared request, then the write-back");
     client.command(&Command::new("DEL").arg(&counter)).await.unwrap();

@@ -8,7 +8,7 @@ use worker::Response;
 use super::api_error::ApiError;
 use crate::ratelimit::{headers, Limiter, MultiDecision, Prepared, RateLimitConfig};
 use crate::upstash::{UpstashClient, UpstashConfig};
-use crate::{Cache, ConfigError, EntryKey, Env as ConfigEnv, ReadAhead};
+use crate::{Cache, ConfigError, EntryKey, Env as ConfigEnv, ReadAhead, ReadAlong};
 
 /// Longest client identifier used as is; longer or unprintable headers count
 /// as one client, `invalid`.
@@ -101,12 +101,13 @@ pub async fn admit(
     let along = match read {
         // The pipeline answers within the limiter's own timeout too.
         Some(key) => cache.read_along(key, &check.command(), Some(check.client().timeout_ms())).await,
-        None => None,
+        None => ReadAlong::default(),
     };
-    let (decision, ahead) = match along {
-        Some((outcome, ahead)) => (check.resolve(outcome).await, Some(ahead)),
-        None => (check.run().await, None),
+    let decision = match along.rider {
+        Some(outcome) => check.resolve(outcome).await,
+        None => check.run().await,
     };
+    let ahead = along.ahead;
     if !decision.success {
         return too_many(limits, &decision).map(Err);
     }

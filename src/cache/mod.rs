@@ -42,7 +42,7 @@ use serde_json::value::RawValue;
 
 use self::entry::{Entry, Judgement};
 use self::l1::L1;
-use self::single_flight::{Role, SingleFlight};
+use self::single_flight::{Role, SingleFlight, Waited};
 use crate::backend::{
     CacheBackend, CacheError, FencedWrite, InvalidationWrite, MemoryBackend, UpstashBackend, VersionCheck,
 };
@@ -149,10 +149,31 @@ pub(crate) struct Refresh {
     token: u64,
 }
 
-/// A shared-tier read made ahead by [`Cache::read_along`].
+/// A read made ahead by [`Cache::read_along`]: the L1 entry it found fresh,
+/// or what the shared tier answered. The read that finishes it
+/// ([`CachingStore::get_traced_ahead`](crate::CachingStore::get_traced_ahead))
+/// takes it as is, so one request decides L1 freshness once.
 pub struct ReadAhead {
     key: String,
-    found: Result<Found, CacheError>,
+    found: Ahead,
+}
+
+enum Ahead {
+    /// L1 held the entry fresh when the request looked.
+    Local(Entry),
+    /// The shared tier's answer.
+    Shared(Result<Found, CacheError>),
+}
+
+/// What [`Cache::read_along`] did.
+#[derive(Default)]
+pub struct ReadAlong {
+    /// The rider's outcome; `None` when it was not sent (send it alone).
+    pub rider: Option<Result<Reply, UpstashError>>,
+    /// The read of the key, to finish with
+    /// [`CachingStore::get_traced_ahead`](crate::CachingStore::get_traced_ahead);
+    /// `None` when nothing was read ahead.
+    pub ahead: Option<ReadAhead>,
 }
 
 /// The keys one read fetches: the entry, then its version keys.
@@ -270,6 +291,10 @@ struct Inner {
     /// Keys with a background refresh under way: its token, and since when (ms).
     refreshing: std::sync::Mutex<std::collections::HashMap<String, (u64, u64)>>,
 }
+
+/// How often a read joins a flight that ends without a result before it
+/// looks up alone.
+const MAX_FLIGHT_JOINS: usize = 3;
 
 /// A refresh claim older than this (ms) may be taken over: its task never ran.
 const REFRESH_CLAIM_MS: u64 = 30_000;
@@ -442,24 +467,26 @@ impl Cache {
     /// finish with [`CachingStore::get_traced_ahead`](crate::CachingStore::get_traced_ahead)
     /// once the caller has decided to go on (say, the request was not rate limited).
     ///
-    /// Answers `None` (send the rider alone, then read as usual) when the read
-    /// needs no round trip (an L1 hit), when the backend is not Upstash, when
+    /// The rider is not sent (send it alone) when the read needs no round
+    /// trip: then the fresh L1 entry is the read ahead, so the read that
+    /// finishes it cannot find L1 aged past its bound and pay a second round
+    /// trip. Nothing is read ahead when the backend is not Upstash, when
     /// caching is off, or while the circuit breaker is open.
     ///
     /// `timeout_ms` caps the request's timeout below the cache client's (the
     /// rider may have a shorter deadline of its own, e.g. `RATE_LIMIT_TIMEOUT_MS`).
-    pub async fn read_along(
-        &self,
-        key: &EntryKey,
-        rider: &Command,
-        timeout_ms: Option<u64>,
-    ) -> Option<(Result<Reply, UpstashError>, ReadAhead)> {
-        let client = self.inner.backend.as_ref()?.upstash_client()?;
+    pub async fn read_along(&self, key: &EntryKey, rider: &Command, timeout_ms: Option<u64>) -> ReadAlong {
+        let Some(client) = self.inner.backend.as_ref().and_then(|backend| backend.upstash_client()) else {
+            return ReadAlong::default();
+        };
         if !self.inner.breaker.allows() {
-            return None;
+            return ReadAlong::default();
         }
-        if self.inner.l1.as_ref().is_some_and(|l1| l1.get(&key.key, self.now_ms()).is_some()) {
-            return None;
+        if let Some(entry) = self.inner.l1.as_ref().and_then(|l1| l1.get(&key.key, self.now_ms())) {
+            return ReadAlong {
+                rider: None,
+                ahead: Some(ReadAhead { key: key.key.clone(), found: Ahead::Local(entry) }),
+            };
         }
         let read = Command::new("MGET").args_from(read_keys(key));
         let generation = self.l1_generation();
@@ -474,12 +501,16 @@ impl Cache {
                     })
                     .map_err(CacheError::from);
                 let found = self.observe("read", values).map(|values| self.judge(key, values, generation));
-                Some((rider, ReadAhead { key: key.key.clone(), found }))
+                ReadAlong {
+                    rider: Some(rider),
+                    ahead: Some(ReadAhead { key: key.key.clone(), found: Ahead::Shared(found) }),
+                }
             }
             Err(error) => {
                 let failed = CacheError::from(error.clone());
                 let _ = self.observe::<()>("read", Err(failed.clone()));
-                Some((Err(error), ReadAhead { key: key.key.clone(), found: Err(failed) }))
+                let ahead = ReadAhead { key: key.key.clone(), found: Ahead::Shared(Err(failed)) };
+                ReadAlong { rider: Some(Err(error)), ahead: Some(ahead) }
             }
         }
     }
@@ -627,12 +658,16 @@ impl Cache {
             return Ok((Lookup { value: loader().await?, status: CacheStatus::Bypass }, None));
         }
         let now_ms = self.now_ms();
-        let prefetched = ahead.filter(|ahead| ahead.key == key.key).map(|ahead| ahead.found);
-        let l1 = self.inner.l1.as_ref().filter(|_| prefetched.is_none());
+        // L1 freshness is decided once per read: by the read ahead when there is one.
+        let (local, prefetched) = match ahead.filter(|ahead| ahead.key == key.key).map(|ahead| ahead.found) {
+            Some(Ahead::Local(entry)) => (Some(entry), None),
+            Some(Ahead::Shared(found)) => (None, Some(found)),
+            None => (self.inner.l1.as_ref().and_then(|l1| l1.get(&key.key, now_ms)), None),
+        };
         // XFetch rolls once per read: an L1 entry picked for early refresh
         // is refreshed through the shared tier without rolling again.
         let mut early = false;
-        if let Some(entry) = l1.and_then(|l1| l1.get(&key.key, now_ms)) {
+        if let Some(entry) = local {
             if !refresh_early(options, &entry, now_ms) {
                 Stats::bump(&stats.l1_hits);
                 if entry.value.is_none() {
@@ -642,22 +677,36 @@ impl Cache {
             }
             early = true;
         }
-        // Concurrent reads of one key in this isolate share one lookup:
-        // one MGET, at most one loader run, one write-back.
-        let leader = match self.inner.flights.join(&key.key) {
-            Role::Leader(leader) => Some(leader),
-            Role::Follower(shared) => match shared.await {
-                Ok(result) => {
+        // Concurrent reads of one key in this isolate share one lookup: one
+        // MGET, at most one loader run, one write-back. Followers wait on
+        // their own timers (see single_flight.rs); a flight that ends without
+        // a result (invalidated, or its leader cancelled) is joined again, a
+        // few times at most, then this read looks up alone.
+        let mut leader = None;
+        for _ in 0..MAX_FLIGHT_JOINS {
+            let follower = match self.inner.flights.join(&key.key) {
+                Role::Leader(led) => {
+                    leader = Some(led);
+                    break;
+                }
+                Role::Follower(follower) => follower,
+            };
+            match follower.wait().await {
+                Waited::Ready(result) => {
                     Stats::bump(&stats.coalesced);
                     return result.map(|lookup| (lookup, None));
                 }
-                // The leader was cancelled: look up alone.
-                Err(_) => None,
-            },
-        };
+                Waited::TakenOver(led) => {
+                    leader = Some(led);
+                    break;
+                }
+                Waited::Ended => {}
+            }
+        }
         let result = self.lookup_shared(key, options, policy, stale_mode, prefetched, early, loader).await;
         if let Some(leader) = leader {
-            leader.finish(&result.as_ref().map(|(lookup, _)| lookup.clone()).map_err(Clone::clone));
+            let shared = result.as_ref().map(|(lookup, _)| lookup.clone()).map_err(Clone::clone);
+            leader.finish(&shared, self.now_ms());
         }
         result
     }
@@ -843,7 +892,7 @@ impl Cache {
         if let Some(l1) = &self.inner.l1 {
             l1.forget(&invalidation.keys, &version_keys);
         }
-        self.inner.flights.end_all();
+        self.inner.flights.end_where(|_| true);
         let now_ms = self.now_ms();
         let versions: Vec<String> = version_keys.iter().map(|_| new_version(now_ms)).collect();
         let bumps: Vec<(&str, &str)> =

@@ -7,7 +7,7 @@ import { once } from "node:events";
 import { fileURLToPath } from "node:url";
 import path from "node:path";
 import { after, before } from "node:test";
-import { Miniflare } from "miniflare";
+import { Log, LogLevel, Miniflare } from "miniflare";
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 export const TOKEN = "worker-test-token";
@@ -143,10 +143,22 @@ function migrationStatements() {
     );
 }
 
+/** A Miniflare log that keeps warnings and errors in `lines`. */
+class CollectingLog extends Log {
+  constructor(lines) {
+    super(LogLevel.WARN);
+    this.lines = lines;
+  }
+  log(message) {
+    this.lines.push(...String(message).split("\n").filter(Boolean));
+  }
+}
+
 /**
  * The built worker (build/index.js) in Miniflare, with a fresh local D1 that
  * has the migrations applied. `vars` become the worker's environment.
- * Console lines the worker prints are collected in `logs`. Workers given the
+ * Console lines the worker prints, and Miniflare's warnings and errors, are
+ * collected in `logs`. Workers given the
  * same `d1Dir` share one D1 database (two isolates, one source of truth).
  */
 export async function startWorker(vars = {}, { d1Dir } = {}) {
@@ -156,6 +168,9 @@ export async function startWorker(vars = {}, { d1Dir } = {}) {
     stream.on("data", (chunk) => logs.push(...chunk.split("\n").filter(Boolean)));
   };
   const mf = new Miniflare({
+    // Miniflare's own warnings and errors: where workerd reports a request it
+    // cancelled ("...had hung and would never generate a response").
+    log: new CollectingLog(logs),
     rootPath: ROOT,
     modules: true,
     scriptPath: path.join(ROOT, "build/index.js"),
