@@ -17,7 +17,8 @@ use subtle::ConstantTimeEq;
 
 use crate::encode::{reply_object, to_json, Encoding};
 use crate::protocol::{parse_json_batch, parse_json_command, parse_path_command, query_params, refusal, Command};
-use crate::redis_exec::{run_command, run_pipeline, run_transaction, Access, Redis, Transaction};
+use crate::redis_exec::{run_command, run_pipeline, run_transaction, Access, Redis, Reply, Transaction};
+use crate::script_flags::ScriptFlags;
 use crate::MAX_REQUEST_SIZE;
 
 /// Header carrying a fresh opaque value on every response.
@@ -39,6 +40,8 @@ pub(crate) struct AppState {
     pub(crate) requests: Arc<AtomicU64>,
     /// Responses sent, for `upstash-sync-token`.
     pub(crate) responses: AtomicU64,
+    /// Scripts whose Upstash-only shebang flag was removed.
+    pub(crate) scripts: ScriptFlags,
 }
 
 /// The whole HTTP API: every path goes through one handler.
@@ -143,16 +146,19 @@ async fn read_body(mut body: Body) -> Result<Vec<u8>, Response> {
 }
 
 async fn single(state: &AppState, access: Access, command: Result<Command, String>, encoding: Encoding) -> Response {
-    let command = match command {
+    let mut command = match command {
         Ok(command) => command,
         Err(text) => return error(StatusCode::BAD_REQUEST, text),
     };
     if let Some(why) = refusal(&command) {
         return error(StatusCode::BAD_REQUEST, why);
     }
+    let answer = state.scripts.rewrite(&mut command);
     match run_command(&mut state.redis.connection(access), &command).await {
-        Ok(Ok(value)) => ok(json!({ "result": to_json(value, encoding) })),
-        Ok(Err(text)) => error(StatusCode::BAD_REQUEST, text),
+        Ok(reply) => match answered(reply, answer) {
+            Ok(value) => ok(json!({ "result": to_json(value, encoding) })),
+            Err(text) => error(StatusCode::BAD_REQUEST, text),
+        },
         Err(err) => redis_unavailable(err),
     }
 }
@@ -163,12 +169,13 @@ async fn pipeline(state: &AppState, access: Access, body: &[u8], encoding: Encod
         Err(text) => return error(StatusCode::BAD_REQUEST, text),
     };
     let refusals: Vec<Option<String>> = commands.iter().map(refusal).collect();
-    let allowed: Vec<Command> = commands
+    let mut allowed: Vec<Command> = commands
         .into_iter()
         .zip(&refusals)
         .filter(|(_, refused)| refused.is_none())
         .map(|(command, _)| command)
         .collect();
+    let answers: Vec<Option<Vec<u8>>> = allowed.iter_mut().map(|command| state.scripts.rewrite(command)).collect();
     let replies = if allowed.is_empty() {
         Vec::new()
     } else {
@@ -177,7 +184,7 @@ async fn pipeline(state: &AppState, access: Access, body: &[u8], encoding: Encod
             Err(err) => return redis_unavailable(err),
         }
     };
-    let mut replies = replies.into_iter();
+    let mut replies = replies.into_iter().zip(answers).map(|(reply, answer)| answered(reply, answer));
     let items = refusals
         .into_iter()
         .map(|refused| match refused {
@@ -190,19 +197,33 @@ async fn pipeline(state: &AppState, access: Access, body: &[u8], encoding: Encod
 }
 
 async fn multi_exec(state: &AppState, access: Access, body: &[u8], encoding: Encoding) -> Response {
-    let commands = match parse_json_batch(body) {
+    let mut commands = match parse_json_batch(body) {
         Ok(commands) => commands,
         Err(text) => return error(StatusCode::BAD_REQUEST, text),
     };
     if let Some(why) = commands.iter().find_map(refusal) {
         return error(StatusCode::BAD_REQUEST, why);
     }
+    let answers: Vec<Option<Vec<u8>>> = commands.iter_mut().map(|command| state.scripts.rewrite(command)).collect();
     match run_transaction(&mut state.redis.connection(access), &commands).await {
-        Ok(Transaction::Committed(replies)) => {
-            ok(JsonValue::Array(replies.into_iter().map(|reply| reply_object(reply, encoding)).collect()))
-        }
+        Ok(Transaction::Committed(replies)) => ok(JsonValue::Array(
+            replies
+                .into_iter()
+                .zip(answers)
+                .map(|(reply, answer)| reply_object(answered(reply, answer), encoding))
+                .collect(),
+        )),
         Ok(Transaction::Discarded(text)) => error(StatusCode::BAD_REQUEST, text),
         Err(err) => redis_unavailable(err),
+    }
+}
+
+/// Redis's reply, or `answer` in its place when the command succeeded and a
+/// rewrite says what the client must see instead.
+fn answered(reply: Reply, answer: Option<Vec<u8>>) -> Reply {
+    match (reply, answer) {
+        (Ok(_), Some(answer)) => Ok(redis::Value::BulkString(answer)),
+        (reply, _) => reply,
     }
 }
 

@@ -11,6 +11,9 @@
 //! - Auth by `Authorization: Bearer <token>` or `?_token=<token>`; an
 //!   optional read-only token runs as a Redis ACL user that can only read.
 //! - `Upstash-Encoding: base64` for base64 strings in results.
+//! - Scripts may declare Upstash's `#!lua flags=allow-key-locking` (as
+//!   @upstash/ratelimit 2.1+ does): the flag is removed before Redis, which
+//!   refuses it, sees the script, and `EVALSHA` takes the client's digest.
 //! - Blocking, pub/sub, transaction and connection commands are refused.
 //!
 //! Plus two debugging endpoints of upstash-local's own (not part of Upstash;
@@ -34,10 +37,17 @@ mod encode;
 mod handler;
 mod protocol;
 mod redis_exec;
+mod script_flags;
 
 /// The largest request body accepted (10 MiB); larger requests get
 /// 400 `{"error":"ERR max request size exceeded"}`.
 pub const MAX_REQUEST_SIZE: usize = 10 * 1024 * 1024;
+
+/// Locks `mutex`, recovering the guard if a panic poisoned it (the maps it
+/// guards are only ever replaced whole, never left half-written).
+pub(crate) fn lock<T>(mutex: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
 
 /// How to run a [`Server`].
 #[derive(Clone, Debug)]
@@ -80,6 +90,7 @@ impl Server {
             read_only_token: config.read_only_token,
             requests: requests.clone(),
             responses: AtomicU64::new(0),
+            scripts: Default::default(),
         });
         let (shutdown, stopped) = oneshot::channel::<()>();
         tokio::spawn(async move {

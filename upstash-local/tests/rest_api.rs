@@ -411,6 +411,25 @@ async fn discarded_multi_exec_is_one_execabort_error_and_applies_nothing() {
 }
 
 #[tokio::test]
+async fn scripts_with_upstashs_allow_key_locking_flag_run_as_on_upstash() {
+    // @upstash/ratelimit 2.1+ starts its scripts with this shebang; Redis 7 alone refuses it.
+    let f = Fixture::start().await;
+    let key = f.key("locked");
+    let script = format!("#!lua flags=allow-key-locking\nreturn redis.call('INCR', KEYS[1]) -- {}", f.prefix);
+    let digest = sha1_smol::Sha1::from(script.as_str()).digest().to_string();
+    let (status, body) = f.command(json!(["EVALSHA", digest, 1, key])).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(body["error"].as_str().unwrap().starts_with("NOSCRIPT"), "{body}");
+    assert_eq!(f.command(json!(["EVAL", script, 1, key])).await, (StatusCode::OK, json!({"result": 1})));
+    assert_eq!(f.command(json!(["EVALSHA", digest, 1, key])).await, (StatusCode::OK, json!({"result": 2})));
+    assert_eq!(f.command(json!(["SCRIPT", "LOAD", script])).await, (StatusCode::OK, json!({"result": digest})));
+    let (status, body) =
+        f.post_json("/pipeline", json!([["EVALSHA", digest, 1, key], ["SCRIPT", "EXISTS", digest]])).await;
+    assert_eq!((status, body), (StatusCode::OK, json!([{"result": 3}, {"result": [1]}])));
+    f.command(json!(["DEL", key])).await;
+}
+
+#[tokio::test]
 async fn every_response_has_a_fresh_sync_token() {
     let f = Fixture::start().await;
     let token_of =

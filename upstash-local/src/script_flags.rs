@@ -1,0 +1,140 @@
+//! The script shebang flag Upstash accepts and open-source Redis refuses.
+//!
+//! Upstash asks scripts to declare `#!lua flags=allow-key-locking` (so a
+//! script locks only the keys it declares), and @upstash/ratelimit 2.1 and
+//! later start every script with it; Redis 7 refuses the flag with
+//! `ERR Unexpected flag in script shebang`. upstash-local removes the flag
+//! before Redis sees a script (`EVAL`, `EVAL_RO`, `SCRIPT LOAD`), and keeps the
+//! digest a client knows (the SHA1 of the script as it sent it) mapped to the
+//! digest Redis knows, so `EVALSHA`, `EVALSHA_RO` and `SCRIPT EXISTS` with the
+//! client's digest find the script and `SCRIPT LOAD` answers the client's
+//! digest, as Upstash does.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use crate::protocol::Command;
+
+/// The flag removed from shebangs.
+const UPSTASH_ONLY_FLAG: &str = "allow-key-locking";
+
+/// Client digest → Redis digest, for scripts whose shebang was rewritten.
+#[derive(Default)]
+pub(crate) struct ScriptFlags {
+    digests: Mutex<HashMap<String, String>>,
+}
+
+impl ScriptFlags {
+    /// Rewrites `command` for Redis in place. Answers the reply to send
+    /// instead of Redis's when there is one (the client's digest, for a
+    /// `SCRIPT LOAD` of a rewritten script).
+    pub(crate) fn rewrite(&self, command: &mut Command) -> Option<Vec<u8>> {
+        let name = command.first()?.to_ascii_uppercase();
+        match name.as_slice() {
+            b"EVAL" | b"EVAL_RO" => self.rewrite_script(command, 1).map(|_| ()),
+            b"EVALSHA" | b"EVALSHA_RO" => self.map_digest(command, 1),
+            b"SCRIPT" => {
+                let sub = command.get(1)?.to_ascii_uppercase();
+                match sub.as_slice() {
+                    b"LOAD" => return self.rewrite_script(command, 2).map(String::into_bytes),
+                    b"EXISTS" => (2..command.len()).for_each(|i| {
+                        self.map_digest(command, i);
+                    }),
+                    _ => {}
+                }
+                None
+            }
+            _ => None,
+        }?;
+        None
+    }
+
+    /// Removes the flag from the script at `index`; answers the client's digest.
+    fn rewrite_script(&self, command: &mut Command, index: usize) -> Option<String> {
+        let script = command.get(index)?;
+        let rewritten = without_flag(script)?;
+        let client_digest = sha1_smol::Sha1::from(script.as_slice()).digest().to_string();
+        let redis_digest = sha1_smol::Sha1::from(rewritten.as_slice()).digest().to_string();
+        crate::lock(&self.digests).insert(client_digest.clone(), redis_digest);
+        command[index] = rewritten;
+        Some(client_digest)
+    }
+
+    /// Replaces the digest at `index` by Redis's, when the script was rewritten.
+    fn map_digest(&self, command: &mut Command, index: usize) -> Option<()> {
+        let digest = String::from_utf8(command.get(index)?.to_ascii_lowercase()).ok()?;
+        let mapped = crate::lock(&self.digests).get(&digest).cloned()?;
+        command[index] = mapped.into_bytes();
+        Some(())
+    }
+}
+
+/// The script without `allow-key-locking` in its shebang's `flags=`;
+/// `None` when it has no such flag.
+fn without_flag(script: &[u8]) -> Option<Vec<u8>> {
+    if !script.starts_with(b"#!lua") {
+        return None;
+    }
+    let line_end = script.iter().position(|&b| b == b'\n').unwrap_or(script.len());
+    let shebang = std::str::from_utf8(&script[..line_end]).ok()?;
+    let mut found = false;
+    let words: Vec<String> = shebang
+        .split(' ')
+        .filter_map(|word| match word.strip_prefix("flags=") {
+            Some(flags) => {
+                let kept: Vec<&str> = flags
+                    .split(',')
+                    .filter(|flag| {
+                        let ours = flag.trim() == UPSTASH_ONLY_FLAG;
+                        found |= ours;
+                        !ours
+                    })
+                    .collect();
+                (!kept.is_empty()).then(|| format!("flags={}", kept.join(",")))
+            }
+            None => Some(word.to_owned()),
+        })
+        .collect();
+    if !found {
+        return None;
+    }
+    let mut rewritten = words.join(" ").into_bytes();
+    rewritten.extend_from_slice(&script[line_end..]);
+    Some(rewritten)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn command(args: &[&str]) -> Command {
+        args.iter().map(|a| a.as_bytes().to_vec()).collect()
+    }
+
+    #[test]
+    fn removes_only_the_upstash_flag() {
+        let flagged = b"#!lua flags=allow-key-locking\nreturn 1";
+        assert_eq!(without_flag(flagged).unwrap(), b"#!lua\nreturn 1");
+        let two = b"#!lua flags=no-writes,allow-key-locking\nreturn 1";
+        assert_eq!(without_flag(two).unwrap(), b"#!lua flags=no-writes\nreturn 1");
+        assert!(without_flag(b"#!lua flags=no-writes\nreturn 1").is_none());
+        assert!(without_flag(b"return 1").is_none());
+    }
+
+    #[test]
+    fn evalsha_and_script_load_use_the_clients_digest() {
+        let flags = ScriptFlags::default();
+        let script = "#!lua flags=allow-key-locking\nreturn 1";
+        let client = sha1_smol::Sha1::from(script).digest().to_string();
+        let redis = sha1_smol::Sha1::from("#!lua\nreturn 1").digest().to_string();
+        let mut load = command(&["SCRIPT", "LOAD", script]);
+        assert_eq!(flags.rewrite(&mut load), Some(client.clone().into_bytes()));
+        assert_eq!(load[2], b"#!lua\nreturn 1");
+        let mut evalsha = command(&["evalsha", &client.to_uppercase(), "0"]);
+        assert_eq!(flags.rewrite(&mut evalsha), None);
+        assert_eq!(evalsha[1], redis.as_bytes());
+        let mut unknown = command(&["EVALSHA", "ffff", "0"]);
+        flags.rewrite(&mut unknown);
+        assert_eq!(unknown[1], b"ffff", "digests of scripts never rewritten pass as they are");
+    }
+}
