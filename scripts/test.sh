@@ -9,7 +9,7 @@ bash scripts/setup.sh
 bash scripts/ensure-redis.sh
 
 echo "== cargo test (native)"
-cargo test --workspace --features edgecache/worker-app
+cargo test --workspace --features edgecache/worker-app,edgecache/testing
 
 echo "== worker build"
 bash scripts/build-worker.sh

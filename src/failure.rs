@@ -1,13 +1,13 @@
-//! What an operation does when the cache backend fails (seed 003's three
-//! tiers), and the circuit breaker that stops paying a timeout per request.
+//! What an operation does when its backend fails (three tiers: fail closed,
+//! degrade to the backing store, fail open), and the circuit breaker that
+//! stops paying a timeout per request during an outage.
 
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::Arc;
 
 use crate::clock::Clock;
 
-/// The failure tier of an operation, chosen per call (seed 003, "Error
-/// handling tiers").
+/// The failure tier of an operation, chosen per call.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum FailurePolicy {
     /// Tier 1: return the error. For operations where wrong data is worse
@@ -24,34 +24,38 @@ pub enum FailurePolicy {
     FailOpen,
 }
 
-/// Default consecutive failures that open the breaker (`CACHE_BREAKER_FAILURES`).
-pub const DEFAULT_BREAKER_FAILURES: u32 = 5;
-/// Default time the breaker stays open, in ms (`CACHE_BREAKER_COOLDOWN_MS`).
-pub const DEFAULT_BREAKER_COOLDOWN_MS: u64 = 5_000;
+/// When a [`CircuitBreaker`] opens, and for how long.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BreakerSettings {
+    /// Consecutive failures that open it (`CACHE_BREAKER_FAILURES`, default
+    /// 5); 0 never opens it.
+    pub failures: u32,
+    /// How long it stays open, in ms (`CACHE_BREAKER_COOLDOWN_MS`, default 5000).
+    pub cooldown_ms: u64,
+}
 
-/// After `threshold` consecutive backend failures, the cache is skipped for
+impl Default for BreakerSettings {
+    fn default() -> Self {
+        BreakerSettings { failures: 5, cooldown_ms: 5_000 }
+    }
+}
+
+/// After `failures` consecutive backend failures, calls are skipped for
 /// `cooldown_ms` instead of paying a timeout on every request; then calls go
 /// through again (half-open), and one more failure opens it again at once.
+/// Share one (`Arc`) between everything that calls the same database.
 #[derive(Debug)]
 pub struct CircuitBreaker {
-    threshold: u32,
-    cooldown_ms: u64,
+    settings: BreakerSettings,
     consecutive_failures: AtomicU32,
     open_until_ms: AtomicU64,
     clock: Arc<dyn Clock>,
 }
 
 impl CircuitBreaker {
-    /// A breaker that opens after `threshold` failures for `cooldown_ms`
-    /// (`threshold` 0 never opens).
-    pub fn new(threshold: u32, cooldown_ms: u64, clock: Arc<dyn Clock>) -> Self {
-        CircuitBreaker {
-            threshold,
-            cooldown_ms,
-            consecutive_failures: AtomicU32::new(0),
-            open_until_ms: AtomicU64::new(0),
-            clock,
-        }
+    /// A breaker with `settings`, on `clock`.
+    pub fn new(settings: BreakerSettings, clock: Arc<dyn Clock>) -> Self {
+        CircuitBreaker { settings, consecutive_failures: AtomicU32::new(0), open_until_ms: AtomicU64::new(0), clock }
     }
 
     /// True when calls may go to the backend now.
@@ -68,8 +72,8 @@ impl CircuitBreaker {
     /// Records a failed call; opens the breaker at the threshold.
     pub fn failure(&self) {
         let failures = self.consecutive_failures.fetch_add(1, Ordering::SeqCst).saturating_add(1);
-        if self.threshold > 0 && failures >= self.threshold {
-            let until = self.clock.now_ms().saturating_add(self.cooldown_ms);
+        if self.settings.failures > 0 && failures >= self.settings.failures {
+            let until = self.clock.now_ms().saturating_add(self.settings.cooldown_ms);
             self.open_until_ms.store(until, Ordering::SeqCst);
         }
     }
@@ -77,6 +81,21 @@ impl CircuitBreaker {
     /// True while open.
     pub fn is_open(&self) -> bool {
         !self.allows()
+    }
+
+    /// Ms until it half-opens; 0 when it lets calls through.
+    pub fn open_for_ms(&self) -> u64 {
+        self.open_until_ms.load(Ordering::SeqCst).saturating_sub(self.clock.now_ms())
+    }
+
+    /// Consecutive failures seen since the last success.
+    pub fn consecutive_failures(&self) -> u32 {
+        self.consecutive_failures.load(Ordering::SeqCst)
+    }
+
+    /// Its settings.
+    pub fn settings(&self) -> BreakerSettings {
+        self.settings
     }
 }
 
@@ -88,7 +107,7 @@ mod tests {
     #[test]
     fn opens_after_the_threshold_for_the_cooldown_then_half_opens() {
         let clock = ManualClock::new(0);
-        let breaker = CircuitBreaker::new(3, 1_000, Arc::new(clock.clone()));
+        let breaker = CircuitBreaker::new(BreakerSettings { failures: 3, cooldown_ms: 1_000 }, Arc::new(clock.clone()));
         breaker.failure();
         breaker.failure();
         assert!(breaker.allows());

@@ -7,7 +7,8 @@ use crate::config::ConfigError;
 
 /// The namespace of one kind of cached entity, e.g. `edgecache:llm:policy`.
 ///
-/// Keys are `{prefix}:{domain}:{entity}:{id}` (seed 003's convention). The
+/// Keys are `{prefix}:{domain}:{entity}:{id}`, the usual Redis namespace
+/// convention (environment, then domain, entity and identifier). The
 /// prefix, domain and entity are fixed segments of `A-Z a-z 0-9 _ - .`; ids
 /// come from user input and are escaped by [`escape_id`], so no id can name a
 /// key in another namespace or entity.
@@ -37,13 +38,8 @@ impl KeySpace {
     /// [`ConfigError`] naming the segment that is empty, longer than 64
     /// characters or holds a character outside `A-Z a-z 0-9 _ - .`.
     pub fn new(prefix: &str, domain: &str, entity: &str) -> Result<Self, ConfigError> {
-        for (name, segment) in [("prefix", prefix), ("domain", domain), ("entity", entity)] {
-            if !is_plain_segment(segment) {
-                return Err(ConfigError::new(
-                    format!("key {name}"),
-                    format!("must be 1 to 64 characters of A-Z a-z 0-9 _ - ., got {segment:?}"),
-                ));
-            }
+        for (name, segment) in [("key prefix", prefix), ("key domain", domain), ("key entity", entity)] {
+            check_segment(name, segment)?;
         }
         Ok(KeySpace { prefix: prefix.to_owned(), base: format!("{prefix}:{domain}:{entity}") })
     }
@@ -105,8 +101,24 @@ pub fn tag_key(prefix: &str, tag: &str) -> String {
     format!("{prefix}:~tag:{}", escape_id(tag))
 }
 
-fn is_plain_segment(segment: &str) -> bool {
-    (1..=64).contains(&segment.len()) && segment.bytes().all(is_plain_byte)
+/// Longest fixed key segment (prefix, domain, entity, limiter name).
+pub const MAX_SEGMENT_LEN: usize = 64;
+
+/// Checks a fixed key segment (a prefix, domain, entity or limiter name):
+/// 1 to 64 characters of `A-Z a-z 0-9 _ - .`, so it can never hold the `:`
+/// that separates segments, nor a glob or hash-slot character.
+///
+/// # Errors
+/// [`ConfigError`] naming `what` (a variable or field) and the rule.
+pub fn check_segment(what: &str, segment: &str) -> Result<(), ConfigError> {
+    if (1..=MAX_SEGMENT_LEN).contains(&segment.len()) && segment.bytes().all(is_plain_byte) {
+        Ok(())
+    } else {
+        Err(ConfigError::new(
+            what,
+            format!("must be 1 to {MAX_SEGMENT_LEN} characters of A-Z a-z 0-9 _ - . (no ':'), got {segment:?}"),
+        ))
+    }
 }
 
 fn is_plain_byte(b: u8) -> bool {

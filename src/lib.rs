@@ -42,15 +42,16 @@
 #![warn(missing_docs)]
 
 pub mod backend;
-mod cache;
+pub mod cache;
 pub mod clock;
+mod clocked_lru;
 pub mod config;
 mod failure;
 pub mod keys;
 mod outage;
 mod random;
 pub mod ratelimit;
-mod store;
+pub mod store;
 mod sync;
 mod ttl;
 pub mod upstash;
@@ -58,16 +59,17 @@ pub mod upstash;
 #[cfg(feature = "worker-app")]
 pub mod app;
 
-pub use backend::{BackendKind, CacheBackend, CacheError, MemoryBackend, UpstashBackend};
+pub use backend::{BackendKind, CacheBackend, CacheError, MemoryBackend, MemoryBounds, UpstashBackend};
 pub use cache::{
-    Cache, CacheBuilder, EntryOptions, EventError, Fence, Health, Invalidation, InvalidationEvent, ReadAhead,
-    ReadAlong, Stats, StatsSnapshot,
+    Cache, CacheBuilder, CacheConfig, CacheStatus, CachedBytes, EntryOptions, EventError, Fence, Health, Invalidation,
+    InvalidationEvent, L1Settings, LoadError, Lookup, PendingRefresh, Prefetch, Prefetched, Provider, ReadOptions,
+    ReadThrough, StaleMode, Stats, StatsSnapshot, DEFAULT_VERSION_TTL,
 };
-pub use config::{CacheConfig, ConfigError, Env, Provider};
-pub use failure::{CircuitBreaker, FailurePolicy};
+pub use config::{ConfigError, Env};
+pub use failure::{BreakerSettings, CircuitBreaker, FailurePolicy};
 pub use keys::{EntryKey, KeySpace};
 pub use outage::OutageLog;
-pub use store::{Background, BoxFuture, CacheStatus, CachingStore, Lookup, Store, StoreError, WritePolicy};
+pub use store::{Background, BoxFuture, CachingStore, ReadStore, Store, StoreError, WritePolicy};
 pub use ttl::{Ttl, ZeroTtl};
 
 /// `Send + Sync` natively; nothing on wasm32, where JavaScript values are neither.

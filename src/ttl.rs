@@ -3,8 +3,8 @@
 use std::num::NonZeroU64;
 
 /// A positive time to live. There is no "forever": the type cannot be zero,
-/// so no entry is ever written without an expiry (seed 003: "Always set
-/// explicit TTL. Never use infinite TTL for cache entries.").
+/// so no entry is ever written without an expiry (a cache entry without one
+/// outlives every change to its source).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Ttl {
     millis: NonZeroU64,

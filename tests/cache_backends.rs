@@ -3,12 +3,11 @@
 
 mod common;
 
-use std::num::NonZeroUsize;
 use std::sync::Arc;
 
 use common::*;
 use edgecache::upstash::{Command, Reply};
-use edgecache::{BackendKind, CacheBackend, CacheError, MemoryBackend, Ttl, UpstashBackend};
+use edgecache::{BackendKind, CacheBackend, CacheError, MemoryBackend, MemoryBounds, Ttl, UpstashBackend};
 
 async fn exercise(backend: &dyn CacheBackend, prefix: &str) {
     let (a, b, c) = (format!("{prefix}:a"), format!("{prefix}:b"), format!("{prefix}:c"));
@@ -50,7 +49,7 @@ async fn upstash_backend_refuses_non_utf8_values_and_writes_nothing() {
 
 #[tokio::test]
 async fn memory_backend_follows_the_same_contract() {
-    let backend = MemoryBackend::new(NonZeroUsize::new(16).unwrap());
+    let backend = MemoryBackend::new(MemoryBounds { max_entries: 16, ..MemoryBounds::default() });
     assert_eq!(backend.kind(), BackendKind::Memory);
     exercise(&backend, "mem").await;
 }

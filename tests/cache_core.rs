@@ -5,7 +5,6 @@
 
 mod common;
 
-use std::num::NonZeroUsize;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -14,7 +13,8 @@ use common::*;
 use edgecache::clock::ManualClock;
 use edgecache::upstash::{Command, UpstashClient};
 use edgecache::{
-    Cache, CacheStatus, EntryOptions, FailurePolicy, Invalidation, InvalidationEvent, StoreError, Ttl, UpstashBackend,
+    BreakerSettings, Cache, CacheStatus, EntryOptions, FailurePolicy, Invalidation, InvalidationEvent, L1Settings,
+    MemoryBounds, StoreError, Ttl, UpstashBackend,
 };
 use futures_util::StreamExt;
 
@@ -67,7 +67,10 @@ async fn a_hit_with_three_tags_is_one_round_trip_and_a_tag_bump_invalidates() {
     let calls = AtomicUsize::new(0);
     // Load the write script once (EVALSHA, NOSCRIPT, EVAL): a one-time cost per Redis.
     let warm = space.entry("warm-up", vec![]);
-    cache.remember(&warm, &options(), FailurePolicy::Degrade, || async { Ok(json("w")) }).await.unwrap();
+    cache
+        .remember(&warm, &options(), FailurePolicy::Degrade, || async { Ok::<_, StoreError>(json("w")) })
+        .await
+        .unwrap();
 
     let before = s.client.round_trips();
     let miss = cache.remember(&key, &options(), FailurePolicy::Degrade, || counting(&calls, "v1")).await.unwrap();
@@ -122,13 +125,16 @@ async fn a_loader_overtaken_by_an_invalidation_answers_but_does_not_cache() {
         .remember(&key, &options(), FailurePolicy::Degrade, || async {
             // The write lands while the load is in flight.
             cache.invalidate_tags(&["tenant:acme"], FailurePolicy::FailClosed).await.unwrap();
-            Ok(json("read-before-write"))
+            Ok::<_, StoreError>(json("read-before-write"))
         })
         .await
         .unwrap();
     assert_eq!(answered.value, json("read-before-write"));
     assert_eq!(cache.stats().fenced_refusals, 1);
-    let next = cache.remember(&key, &options(), FailurePolicy::Degrade, || async { Ok(json("new")) }).await.unwrap();
+    let next = cache
+        .remember(&key, &options(), FailurePolicy::Degrade, || async { Ok::<_, StoreError>(json("new")) })
+        .await
+        .unwrap();
     assert_eq!((next.status, next.value), (CacheStatus::Miss, json("new")));
 }
 
@@ -137,17 +143,26 @@ async fn an_evicted_tag_version_never_resurrects_an_invalidated_entry() {
     let s = setup().await;
     let cache = s.cache();
     let key = cache.key_space("conv", "config").unwrap().entry("acme:u1", vec!["tenant:acme".into()]);
-    cache.remember(&key, &options(), FailurePolicy::Degrade, || async { Ok(json("v1")) }).await.unwrap();
+    cache
+        .remember(&key, &options(), FailurePolicy::Degrade, || async { Ok::<_, StoreError>(json("v1")) })
+        .await
+        .unwrap();
     // Eviction (or expiry) of the tag's version: a version store that read
     // "missing" as 0 would now accept the entry.
     s.redis(&["DEL", &key.version_keys[1]]).await;
-    let read = cache.remember(&key, &options(), FailurePolicy::Degrade, || async { Ok(json("v2")) }).await.unwrap();
+    let read = cache
+        .remember(&key, &options(), FailurePolicy::Degrade, || async { Ok::<_, StoreError>(json("v2")) })
+        .await
+        .unwrap();
     assert_eq!((read.status, read.value), (CacheStatus::Miss, json("v2")), "missing version = invalid");
 
     // The same after an invalidation: bump, then lose the bumped version.
     cache.invalidate_tags(&["tenant:acme"], FailurePolicy::FailClosed).await.unwrap();
     s.redis(&["DEL", &key.version_keys[1]]).await;
-    let read = cache.remember(&key, &options(), FailurePolicy::Degrade, || async { Ok(json("v3")) }).await.unwrap();
+    let read = cache
+        .remember(&key, &options(), FailurePolicy::Degrade, || async { Ok::<_, StoreError>(json("v3")) })
+        .await
+        .unwrap();
     assert_eq!((read.status, read.value), (CacheStatus::Miss, json("v3")));
 }
 
@@ -159,14 +174,23 @@ async fn clear_bumps_the_namespace_epoch_without_deleting_keys() {
     let configs = cache.key_space("conv", "config").unwrap();
     let (a, b) = (policies.entry("a", vec![]), configs.entry("b", vec![]));
     for key in [&a, &b] {
-        cache.remember(key, &options(), FailurePolicy::Degrade, || async { Ok(json("old")) }).await.unwrap();
+        cache
+            .remember(key, &options(), FailurePolicy::Degrade, || async { Ok::<_, StoreError>(json("old")) })
+            .await
+            .unwrap();
     }
     let before = s.client.round_trips();
     assert!(cache.clear(&policies, FailurePolicy::FailClosed).await.unwrap());
     assert_eq!(s.client.round_trips() - before, 1);
     assert_eq!(s.redis(&["EXISTS", &a.key]).await.into_int().unwrap(), 1, "no key was deleted");
-    let read_a = cache.remember(&a, &options(), FailurePolicy::Degrade, || async { Ok(json("new")) }).await.unwrap();
-    let read_b = cache.remember(&b, &options(), FailurePolicy::Degrade, || async { Ok(json("new")) }).await.unwrap();
+    let read_a = cache
+        .remember(&a, &options(), FailurePolicy::Degrade, || async { Ok::<_, StoreError>(json("new")) })
+        .await
+        .unwrap();
+    let read_b = cache
+        .remember(&b, &options(), FailurePolicy::Degrade, || async { Ok::<_, StoreError>(json("new")) })
+        .await
+        .unwrap();
     assert_eq!(read_a.status, CacheStatus::Miss, "the cleared namespace misses");
     assert_eq!((read_b.status, read_b.value), (CacheStatus::Hit, json("old")), "other namespaces keep their entries");
 }
@@ -179,7 +203,10 @@ async fn fifty_concurrent_misses_run_the_loader_once() {
     let calls = Arc::new(AtomicUsize::new(0));
     // Load the write script first, so the count below is the steady state.
     let warm = cache.key_space("llm", "models").unwrap().entry("warm-up", vec![]);
-    cache.remember(&warm, &options(), FailurePolicy::Degrade, || async { Ok(json("w")) }).await.unwrap();
+    cache
+        .remember(&warm, &options(), FailurePolicy::Degrade, || async { Ok::<_, StoreError>(json("w")) })
+        .await
+        .unwrap();
     let before = s.client.round_trips();
     let mut tasks = Vec::new();
     for _ in 0..50 {
@@ -189,7 +216,7 @@ async fn fifty_concurrent_misses_run_the_loader_once() {
                 .remember(&key, &options(), FailurePolicy::Degrade, || async {
                     calls.fetch_add(1, Ordering::SeqCst);
                     tokio::time::sleep(Duration::from_millis(200)).await;
-                    Ok(json("models"))
+                    Ok::<_, StoreError>(json("models"))
                 })
                 .await
                 .unwrap()
@@ -214,7 +241,7 @@ async fn absent_values_are_cached_with_their_own_shorter_ttl() {
     let calls = AtomicUsize::new(0);
     let load = || {
         calls.fetch_add(1, Ordering::SeqCst);
-        async { Ok(None) }
+        async { Ok::<_, StoreError>(None) }
     };
     assert_eq!(cache.remember(&key, &opts, FailurePolicy::Degrade, load).await.unwrap().status, CacheStatus::Miss);
     let hit = cache.remember(&key, &opts, FailurePolicy::Degrade, load).await.unwrap();
@@ -236,15 +263,24 @@ async fn l1_hits_cost_no_round_trip_and_revalidate_after_the_staleness_bound() {
     let backend = Arc::new(UpstashBackend::new(s.client.clone()));
     let isolate_a = Cache::builder(Some(backend.clone()))
         .key_prefix(&s.prefix)
-        .l1(NonZeroUsize::new(100).unwrap(), 1_000)
+        .l1(L1Settings {
+            bounds: MemoryBounds { max_entries: 100, ..MemoryBounds::default() },
+            max_staleness_ms: 1_000,
+        })
         .clock(Arc::new(clock.clone()))
         .build();
     let isolate_b = s.cache();
     let key = isolate_a.key_space("llm", "policy").unwrap().entry("acme", vec!["tenant:acme".into()]);
-    isolate_a.remember(&key, &options(), FailurePolicy::Degrade, || async { Ok(json("v1")) }).await.unwrap();
+    isolate_a
+        .remember(&key, &options(), FailurePolicy::Degrade, || async { Ok::<_, StoreError>(json("v1")) })
+        .await
+        .unwrap();
 
     let before = s.client.round_trips();
-    let hit = isolate_a.remember(&key, &options(), FailurePolicy::Degrade, || async { Ok(json("x")) }).await.unwrap();
+    let hit = isolate_a
+        .remember(&key, &options(), FailurePolicy::Degrade, || async { Ok::<_, StoreError>(json("x")) })
+        .await
+        .unwrap();
     assert_eq!((hit.status, hit.value.clone()), (CacheStatus::Hit, json("v1")));
     assert_eq!(s.client.round_trips() - before, 0, "an L1 hit");
     assert_eq!(isolate_a.stats().l1_hits, 1);
@@ -252,18 +288,25 @@ async fn l1_hits_cost_no_round_trip_and_revalidate_after_the_staleness_bound() {
     // Another isolate invalidates; A may serve its copy until the bound...
     isolate_b.invalidate_tags(&["tenant:acme"], FailurePolicy::FailClosed).await.unwrap();
     clock.advance_ms(999);
-    let within =
-        isolate_a.remember(&key, &options(), FailurePolicy::Degrade, || async { Ok(json("v2")) }).await.unwrap();
+    let within = isolate_a
+        .remember(&key, &options(), FailurePolicy::Degrade, || async { Ok::<_, StoreError>(json("v2")) })
+        .await
+        .unwrap();
     assert_eq!(within.value, json("v1"), "within the bound, the L1 copy");
     // ...and not after it.
     clock.advance_ms(1);
-    let after =
-        isolate_a.remember(&key, &options(), FailurePolicy::Degrade, || async { Ok(json("v2")) }).await.unwrap();
+    let after = isolate_a
+        .remember(&key, &options(), FailurePolicy::Degrade, || async { Ok::<_, StoreError>(json("v2")) })
+        .await
+        .unwrap();
     assert_eq!((after.status, after.value), (CacheStatus::Miss, json("v2")), "revalidated at the bound");
 
     // An invalidation in the same isolate drops its L1 copy at once.
     isolate_a.invalidate_tags(&["tenant:acme"], FailurePolicy::FailClosed).await.unwrap();
-    let own = isolate_a.remember(&key, &options(), FailurePolicy::Degrade, || async { Ok(json("v3")) }).await.unwrap();
+    let own = isolate_a
+        .remember(&key, &options(), FailurePolicy::Degrade, || async { Ok::<_, StoreError>(json("v3")) })
+        .await
+        .unwrap();
     assert_eq!(own.value, json("v3"));
 }
 
@@ -277,12 +320,15 @@ async fn stale_entries_are_served_when_the_loader_fails() {
         .build();
     let key = cache.key_space("llm", "models").unwrap().entry("all", vec![]);
     let opts = EntryOptions::new(Ttl::secs(10)).grace(Ttl::secs(50));
-    cache.remember(&key, &opts, FailurePolicy::Degrade, || async { Ok(json("v1")) }).await.unwrap();
+    cache.remember(&key, &opts, FailurePolicy::Degrade, || async { Ok::<_, StoreError>(json("v1")) }).await.unwrap();
     clock.advance_ms(11_000);
     let failing = || async { Err(StoreError::backing("D1 is down")) };
     let stale = cache.remember(&key, &opts, FailurePolicy::Degrade, failing).await.unwrap();
     assert_eq!((stale.status, stale.value), (CacheStatus::Stale, json("v1")), "stale-if-error");
-    let refreshed = cache.remember(&key, &opts, FailurePolicy::Degrade, || async { Ok(json("v2")) }).await.unwrap();
+    let refreshed = cache
+        .remember(&key, &opts, FailurePolicy::Degrade, || async { Ok::<_, StoreError>(json("v2")) })
+        .await
+        .unwrap();
     assert_eq!((refreshed.status, refreshed.value), (CacheStatus::Miss, json("v2")), "refreshed inline");
     // Past the grace period the entry is gone, and a failing loader fails.
     clock.advance_ms(11_000);
@@ -299,7 +345,7 @@ async fn xfetch_refreshes_before_expiry_when_the_dice_say_so() {
     let eager = options().early_refresh(1e12);
     let slow = || async {
         tokio::time::sleep(Duration::from_millis(100)).await;
-        Ok(json("v"))
+        Ok::<_, StoreError>(json("v"))
     };
     cache.remember(&key, &eager, FailurePolicy::Degrade, slow).await.unwrap();
     let early = cache.remember(&key, &eager, FailurePolicy::Degrade, slow).await.unwrap();
@@ -312,11 +358,12 @@ async fn xfetch_refreshes_before_expiry_when_the_dice_say_so() {
 async fn failure_tiers_with_redis_stopped() {
     let mut redis = OwnRedis::start();
     let server = start_server_for(&redis.url()).await;
-    let cache =
-        Cache::builder(Some(Arc::new(UpstashBackend::new(Arc::new(client(&server)))))).circuit_breaker(0, 1).build();
+    let cache = Cache::builder(Some(Arc::new(UpstashBackend::new(Arc::new(client(&server))))))
+        .circuit_breaker_settings(BreakerSettings { failures: 0, cooldown_ms: 1 })
+        .build();
     let key = cache.key_space("llm", "policy").unwrap().entry("acme", vec!["tenant:acme".into()]);
     redis.stop();
-    let load = || async { Ok(json("from-d1")) };
+    let load = || async { Ok::<_, StoreError>(json("from-d1")) };
     let degraded = cache.remember(&key, &options(), FailurePolicy::Degrade, load).await.unwrap();
     assert_eq!((degraded.status, degraded.value), (CacheStatus::Bypass, json("from-d1")));
     let open = cache.remember(&key, &options(), FailurePolicy::FailOpen, load).await.unwrap();
@@ -337,7 +384,10 @@ async fn a_stalled_backend_degrades_within_the_timeout() {
     let cache = Cache::new(Arc::new(UpstashBackend::new(client)), "t");
     let key = cache.key_space("llm", "policy").unwrap().entry("acme", vec![]);
     let started = std::time::Instant::now();
-    let read = cache.remember(&key, &options(), FailurePolicy::Degrade, || async { Ok(json("d1")) }).await.unwrap();
+    let read = cache
+        .remember(&key, &options(), FailurePolicy::Degrade, || async { Ok::<_, StoreError>(json("d1")) })
+        .await
+        .unwrap();
     assert_eq!(read.status, CacheStatus::Bypass);
     assert!(started.elapsed() < Duration::from_millis(2_000), "{:?}", started.elapsed());
 }
@@ -347,12 +397,15 @@ async fn the_circuit_breaker_stops_calling_a_failing_backend() {
     let mut redis = OwnRedis::start();
     let server = start_server_for(&redis.url()).await;
     let cache = Cache::builder(Some(Arc::new(UpstashBackend::new(Arc::new(client(&server))))))
-        .circuit_breaker(3, 60_000)
+        .circuit_breaker_settings(BreakerSettings { failures: 3, cooldown_ms: 60_000 })
         .build();
     let key = cache.key_space("llm", "policy").unwrap().entry("acme", vec![]);
     redis.stop();
     for _ in 0..10 {
-        let read = cache.remember(&key, &options(), FailurePolicy::Degrade, || async { Ok(json("d1")) }).await.unwrap();
+        let read = cache
+            .remember(&key, &options(), FailurePolicy::Degrade, || async { Ok::<_, StoreError>(json("d1")) })
+            .await
+            .unwrap();
         assert_eq!(read.status, CacheStatus::Bypass);
     }
     let stats = cache.stats();
@@ -411,7 +464,7 @@ async fn a_read_that_starts_after_an_invalidation_never_gets_a_result_loaded_bef
     let load = |source: Arc<std::sync::Mutex<&'static str>>, delay_ms: u64| async move {
         let value = *source.lock().unwrap(); // read the source first, like a D1 query
         tokio::time::sleep(Duration::from_millis(delay_ms)).await;
-        Ok(json(value))
+        Ok::<_, StoreError>(json(value))
     };
     let leader = {
         let (cache, key, source) = (cache.clone(), key.clone(), source.clone());

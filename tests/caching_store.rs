@@ -4,7 +4,6 @@
 mod common;
 
 use std::collections::HashMap;
-use std::num::NonZeroUsize;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
@@ -13,8 +12,8 @@ use common::*;
 use edgecache::clock::ManualClock;
 use edgecache::upstash::Command;
 use edgecache::{
-    Background, BoxFuture, Cache, CacheStatus, CachingStore, EntryOptions, FailurePolicy, MemoryBackend, Store,
-    StoreError, Ttl, UpstashBackend, WritePolicy,
+    Background, BoxFuture, Cache, CacheStatus, CachingStore, EntryOptions, FailurePolicy, MemoryBackend, MemoryBounds,
+    ReadStore, Store, StoreError, Ttl, UpstashBackend, WritePolicy,
 };
 use serde::{Deserialize, Serialize};
 
@@ -33,14 +32,17 @@ struct MapStore {
 }
 
 #[async_trait]
-impl Store for MapStore {
+impl ReadStore for MapStore {
     type Value = Profile;
 
     async fn get(&self, id: &str) -> Result<Option<Profile>, StoreError> {
         self.reads.fetch_add(1, Ordering::SeqCst);
         Ok(self.rows.lock().unwrap().get(id).cloned())
     }
+}
 
+#[async_trait]
+impl Store for MapStore {
     async fn set(&self, id: &str, value: &Profile) -> Result<Profile, StoreError> {
         let mut rows = self.rows.lock().unwrap();
         let version = rows.get(id).map_or(1, |p| p.version + 1);
@@ -65,7 +67,7 @@ fn store_over(cache: &Cache) -> (CachingStore<MapStore>, MapStore) {
 }
 
 fn memory_cache() -> Cache {
-    Cache::new(Arc::new(MemoryBackend::new(NonZeroUsize::new(100).unwrap())), "t")
+    Cache::new(Arc::new(MemoryBackend::new(MemoryBounds { max_entries: 100, ..MemoryBounds::default() })), "t")
 }
 
 #[tokio::test]
@@ -170,7 +172,10 @@ impl Background for Tokio {
 #[tokio::test]
 async fn stale_entries_are_served_while_a_background_refresh_runs() {
     let clock = ManualClock::new(1_000_000);
-    let memory = MemoryBackend::with_clock(NonZeroUsize::new(100).unwrap(), Arc::new(clock.clone()));
+    let memory = MemoryBackend::with_clock(
+        MemoryBounds { max_entries: 100, ..MemoryBounds::default() },
+        Arc::new(clock.clone()),
+    );
     let cache = Cache::builder(Some(Arc::new(memory))).clock(Arc::new(clock.clone())).build();
     let backing = MapStore::default();
     let options = EntryOptions::new(Ttl::secs(10)).grace(Ttl::secs(60));
@@ -232,17 +237,17 @@ async fn another_command_rides_along_with_the_cache_read_in_one_round_trip() {
     store.get("ada").await.unwrap(); // cached
 
     let before = client.round_trips();
-    let along = cache.read_along(&store.entry_key("ada"), &rider, None).await;
-    assert_eq!(along.rider.expect("sent").unwrap().into_int().unwrap(), 1);
-    let hit = store.get_traced_ahead("ada", along.ahead).await.unwrap();
+    let along = cache.prefetch(&store.entry_key("ada"), &rider, None).await;
+    assert_eq!(along.command.expect("sent").unwrap().into_int().unwrap(), 1);
+    let hit = store.get_traced_prefetched("ada", along.prefetch).await.unwrap();
     assert_eq!((hit.status, hit.value.unwrap().name.as_str()), (CacheStatus::Hit, "Ada"));
     assert_eq!(client.round_trips() - before, 1, "the rider and the read shared one request");
 
     let before = client.round_trips();
-    let along = cache.read_along(&store.entry_key("bo"), &rider, None).await;
-    assert!(along.rider.is_some(), "a miss in L1 reads along");
+    let along = cache.prefetch(&store.entry_key("bo"), &rider, None).await;
+    assert!(along.command.is_some(), "a miss in L1 reads along");
     backing.rows.lock().unwrap().insert("bo".into(), profile("Bo"));
-    let miss = store.get_traced_ahead("bo", along.ahead).await.unwrap();
+    let miss = store.get_traced_prefetched("bo", along.prefetch).await.unwrap();
     assert_eq!((miss.status, miss.value.unwrap().name.as_str()), (CacheStatus::Miss, "Bo"));
     assert_eq!(client.round_trips() - before, 2, "one shared request, then the write-back");
     client.command(&Command::new("DEL").arg(&counter)).await.unwrap();

@@ -12,7 +12,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use common::*;
-use edgecache::ratelimit::{model, Algorithm, Limiter, Reason};
+use edgecache::ratelimit::{model, Algorithm, LimitSpec, Limiter, Reason};
 use edgecache::upstash::{Script, UpstashClient};
 
 const CLIENTS: usize = 4;
@@ -48,7 +48,7 @@ async fn hammer(algorithm: Algorithm, limit: u64, window_ms: u64, burst: Option<
         let prefix = prefix.clone();
         tasks.push(tokio::spawn(async move {
             let client = Arc::new(client(&server));
-            let mut builder = Limiter::builder(client.clone(), "client", algorithm, limit, window_ms)
+            let mut builder = Limiter::builder(client.clone(), "client", algorithm, LimitSpec::new(limit, window_ms))
                 .prefix(&prefix)
                 .block_cache_capacity(if i % 2 == 0 { 0 } else { 100 });
             if let Some(b) = burst {
@@ -200,7 +200,7 @@ async fn sliding_window_worst_case_overshoot_is_reached_exactly() {
     let server = start_server().await;
     let client: Arc<UpstashClient> = Arc::new(client(&server));
     let (limit, window_ms) = (10u64, 1_000u64);
-    let l = Limiter::builder(client, "client", Algorithm::SlidingWindow, limit, window_ms)
+    let l = Limiter::builder(client, "client", Algorithm::SlidingWindow, LimitSpec::new(limit, window_ms))
         .prefix(&unique("worst").replace(':', "-"))
         .build()
         .unwrap();
@@ -208,7 +208,7 @@ async fn sliding_window_worst_case_overshoot_is_reached_exactly() {
     let mut admitted = 0;
     // The burst, at the last ms of window k - 1.
     for _ in 0..limit + 3 {
-        if l.limit_at_for_tests(ID, 1, (k * window_ms - 1) * 1000).await.unwrap().success {
+        if l.limit_at(ID, 1, (k * window_ms - 1) * 1000).await.unwrap().success {
             admitted += 1;
         }
     }
@@ -217,7 +217,7 @@ async fn sliding_window_worst_case_overshoot_is_reached_exactly() {
     let mut ramp = 0;
     for e in (0..window_ms - 1).step_by(50).chain([window_ms - 2]) {
         for _ in 0..limit {
-            if l.limit_at_for_tests(ID, 1, (k * window_ms + e) * 1000).await.unwrap().success {
+            if l.limit_at(ID, 1, (k * window_ms + e) * 1000).await.unwrap().success {
                 ramp += 1;
             }
         }

@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use common::*;
 use edgecache::clock::ManualClock;
 use edgecache::ratelimit::model::{self, Params, State};
-use edgecache::ratelimit::{Algorithm, FailurePolicy, Limiter, Prepared, RateLimitError, Reason};
+use edgecache::ratelimit::{Algorithm, FailurePolicy, LimitSpec, Limiter, Prepared, RateLimitError, Reason};
 use edgecache::upstash::{Command, Reply, UpstashClient};
 
 const EXACT: [Algorithm; 5] = Algorithm::EXACT;
@@ -38,7 +38,10 @@ async fn own() -> Own {
 }
 
 fn limiter(client: &Arc<UpstashClient>, prefix: &str, algorithm: Algorithm, limit: u64, window_ms: u64) -> Limiter {
-    Limiter::builder(client.clone(), "client", algorithm, limit, window_ms).prefix(prefix).build().unwrap()
+    Limiter::builder(client.clone(), "client", algorithm, LimitSpec::new(limit, window_ms))
+        .prefix(prefix)
+        .build()
+        .unwrap()
 }
 
 async fn pttl_of_keys(client: &UpstashClient, pattern: &str) -> Vec<(String, i64)> {
@@ -82,7 +85,7 @@ async fn remaining_is_never_negative_in_the_raw_script_reply() {
     let server = start_server().await;
     let client = Arc::new(client(&server));
     for algorithm in EXACT {
-        let l = Limiter::builder(client.clone(), "client", algorithm, 4, 60_000)
+        let l = Limiter::builder(client.clone(), "client", algorithm, LimitSpec::new(4, 60_000))
             .prefix(&prefix("neg"))
             .block_cache_capacity(0)
             .build()
@@ -122,7 +125,7 @@ async fn cost_above_the_limit_is_a_typed_error_before_any_round_trip() {
     let d = l.limit("ip", 5).await.unwrap();
     assert!(d.success && d.remaining == 0, "{d:?}");
     // GCRA with a smaller burst refuses a cost above the burst the same way.
-    let paced = Limiter::builder(client.clone(), "paced", Algorithm::Gcra, 5, 60_000)
+    let paced = Limiter::builder(client.clone(), "paced", Algorithm::Gcra, LimitSpec::new(5, 60_000))
         .burst(2)
         .prefix(&prefix("cost"))
         .build()
@@ -178,7 +181,7 @@ async fn get_remaining_reads_without_spending_and_reset_forgets() {
 async fn block_cache_answers_with_zero_round_trips_and_reason_cache_block() {
     let own = own().await;
     let clock = ManualClock::new(1_000_000);
-    let l = Limiter::builder(own.client.clone(), "client", Algorithm::FixedWindow, 2, 60_000)
+    let l = Limiter::builder(own.client.clone(), "client", Algorithm::FixedWindow, LimitSpec::new(2, 60_000))
         .prefix(&prefix("blockcache"))
         .clock(Arc::new(clock.clone()))
         .build()
@@ -215,12 +218,12 @@ async fn block_cache_answers_with_zero_round_trips_and_reason_cache_block() {
 async fn multi_limit_is_all_or_nothing_in_one_round_trip() {
     let own = own().await;
     let p = prefix("multi");
-    let per_ip = Limiter::builder(own.client.clone(), "client", Algorithm::Gcra, 10, 60_000)
+    let per_ip = Limiter::builder(own.client.clone(), "client", Algorithm::Gcra, LimitSpec::new(10, 60_000))
         .prefix(&p)
         .block_cache_capacity(0)
         .build()
         .unwrap();
-    let per_tenant = Limiter::builder(own.client.clone(), "tenant", Algorithm::FixedWindow, 2, 60_000)
+    let per_tenant = Limiter::builder(own.client.clone(), "tenant", Algorithm::FixedWindow, LimitSpec::new(2, 60_000))
         .prefix(&p)
         .block_cache_capacity(0)
         .build()
@@ -269,8 +272,10 @@ async fn multi_limit_refused_by_the_block_cache_sends_nothing() {
     let own = own().await;
     let p = prefix("multicache");
     let per_ip = limiter(&own.client, &p, Algorithm::SlidingLog, 5, 60_000);
-    let per_tenant =
-        Limiter::builder(own.client.clone(), "tenant", Algorithm::TokenBucket, 1, 60_000).prefix(&p).build().unwrap();
+    let per_tenant = Limiter::builder(own.client.clone(), "tenant", Algorithm::TokenBucket, LimitSpec::new(1, 60_000))
+        .prefix(&p)
+        .build()
+        .unwrap();
     assert!(Limiter::limit_all(&[(&per_ip, "ip", 1), (&per_tenant, "t", 1)]).await.unwrap().success);
     let before = own.client.round_trips();
     let m = Limiter::limit_all(&[(&per_ip, "ip", 1), (&per_tenant, "t", 1)]).await.unwrap();
@@ -285,7 +290,7 @@ async fn multi_limit_refused_by_the_block_cache_sends_nothing() {
 #[tokio::test]
 async fn checks_survive_script_flush_with_two_round_trips_once() {
     let own = own().await;
-    let l = Limiter::builder(own.client.clone(), "client", Algorithm::Gcra, 100, 60_000)
+    let l = Limiter::builder(own.client.clone(), "client", Algorithm::Gcra, LimitSpec::new(100, 60_000))
         .prefix(&prefix("flush"))
         .build()
         .unwrap();
@@ -340,7 +345,7 @@ async fn skewed_local_clocks_cannot_exceed_the_limit_together() {
         let ahead = ManualClock::new(1_780_000_030_000);
         let make = |clock: &ManualClock| {
             // An hour's window: the test cannot straddle a fixed window's end.
-            Limiter::builder(Arc::new(client(&server)), "client", algorithm, 5, 3_600_000)
+            Limiter::builder(Arc::new(client(&server)), "client", algorithm, LimitSpec::new(5, 3_600_000))
                 .prefix(&p)
                 .clock(Arc::new(clock.clone()))
                 .build()
@@ -367,7 +372,10 @@ async fn fail_open_when_upstash_stalls_answers_in_time_with_reason_timeout() {
     for (policy, expect_success) in [(FailurePolicy::FailOpen, true), (FailurePolicy::FailClosed, false)] {
         let (addr, hung_up) = raw_http_server(None);
         let stalled = Arc::new(client_for(&format!("http://{addr}"), TOKEN, 300));
-        let l = Limiter::builder(stalled, "client", Algorithm::Gcra, 7, 60_000).failure_policy(policy).build().unwrap();
+        let l = Limiter::builder(stalled, "client", Algorithm::Gcra, LimitSpec::new(7, 60_000))
+            .failure_policy(policy)
+            .build()
+            .unwrap();
         let started = Instant::now();
         let d = l.limit("ip", 1).await.unwrap();
         let took = started.elapsed();
@@ -398,8 +406,8 @@ async fn fail_open_when_upstash_stalls_answers_in_time_with_reason_timeout() {
 async fn fail_open_when_upstash_is_stopped_answers_with_reason_backend_error() {
     // Nothing listens: connection refused.
     let nowhere = Arc::new(client_for(&format!("http://127.0.0.1:{}", free_port()), TOKEN, 300));
-    let open = Limiter::new(nowhere.clone(), "client", Algorithm::SlidingLog, 3, 60_000).unwrap();
-    let closed = Limiter::builder(nowhere, "client", Algorithm::SlidingLog, 3, 60_000)
+    let open = Limiter::new(nowhere.clone(), "client", Algorithm::SlidingLog, LimitSpec::new(3, 60_000)).unwrap();
+    let closed = Limiter::builder(nowhere, "client", Algorithm::SlidingLog, LimitSpec::new(3, 60_000))
         .failure_policy(FailurePolicy::FailClosed)
         .build()
         .unwrap();
@@ -419,9 +427,11 @@ async fn fail_open_when_upstash_is_stopped_answers_with_reason_backend_error() {
     let mut redis = OwnRedis::start();
     let server = start_server_for(&redis.url()).await;
     let c = Arc::new(client_for(&server.url(), TOKEN, 300));
-    let l =
-        Limiter::builder(c.clone(), "client", Algorithm::Gcra, 3, 60_000).prefix(&prefix("killed")).build().unwrap();
-    let fc = Limiter::builder(c, "client", Algorithm::Gcra, 3, 60_000)
+    let l = Limiter::builder(c.clone(), "client", Algorithm::Gcra, LimitSpec::new(3, 60_000))
+        .prefix(&prefix("killed"))
+        .build()
+        .unwrap();
+    let fc = Limiter::builder(c, "client", Algorithm::Gcra, LimitSpec::new(3, 60_000))
         .prefix(&prefix("killed"))
         .failure_policy(FailurePolicy::FailClosed)
         .build()
@@ -450,21 +460,22 @@ async fn upstash_compatible_keys_are_named_as_the_js_library_names_them() {
     let client = Arc::new(client(&server));
     let id = prefix("js-user");
     let (clock, k) = clock_at_offset(10_000, 1_234);
-    let fixed = Limiter::builder(client.clone(), "default", Algorithm::UpstashFixedWindow, 3, 10_000)
+    let fixed = Limiter::builder(client.clone(), "default", Algorithm::UpstashFixedWindow, LimitSpec::new(3, 10_000))
         .clock(Arc::new(clock.clone()))
         .build()
         .unwrap();
     assert_eq!(fixed.keys(&id), [format!("@upstash/ratelimit:{id}:{k}")]);
-    let sliding = Limiter::builder(client.clone(), "default", Algorithm::UpstashSlidingWindow, 3, 10_000)
-        .clock(Arc::new(clock.clone()))
-        .build()
-        .unwrap();
+    let sliding =
+        Limiter::builder(client.clone(), "default", Algorithm::UpstashSlidingWindow, LimitSpec::new(3, 10_000))
+            .clock(Arc::new(clock.clone()))
+            .build()
+            .unwrap();
     assert_eq!(
         sliding.keys(&id),
         [format!("@upstash/ratelimit:{id}:{k}"), format!("@upstash/ratelimit:{id}:{}", k - 1)]
     );
     // The constructor picks @upstash/ratelimit's default prefix.
-    let default = Limiter::upstash_compatible_sliding_window(client.clone(), 3, 10_000).unwrap();
+    let default = Limiter::upstash_compatible_sliding_window(client.clone(), LimitSpec::new(3, 10_000)).unwrap();
     assert!(default.keys(&id)[0].starts_with(&format!("@upstash/ratelimit:{id}:")));
     fixed.limit(&id, 2).await.unwrap();
     let key = format!("@upstash/ratelimit:{id}:{k}");
@@ -481,7 +492,7 @@ async fn upstash_compatible_fixed_window_honours_and_counts_like_the_js_library(
     let client = Arc::new(client(&server));
     let p = prefix("jsfw");
     let (clock, k) = clock_at_offset(60_000, 5_000);
-    let l = Limiter::builder(client.clone(), "default", Algorithm::UpstashFixedWindow, 5, 60_000)
+    let l = Limiter::builder(client.clone(), "default", Algorithm::UpstashFixedWindow, LimitSpec::new(5, 60_000))
         .prefix(&p)
         .clock(Arc::new(clock.clone()))
         .block_cache_capacity(0)
@@ -510,7 +521,7 @@ async fn upstash_compatible_sliding_window_reproduces_the_js_weighting_and_quirk
     let window = 10_000;
     // A quarter into the window: the previous window weighs floor(0.75 * prev).
     let (clock, k) = clock_at_offset(window, 2_500);
-    let l = Limiter::builder(client.clone(), "default", Algorithm::UpstashSlidingWindow, 10, window)
+    let l = Limiter::builder(client.clone(), "default", Algorithm::UpstashSlidingWindow, LimitSpec::new(10, window))
         .prefix(&p)
         .clock(Arc::new(clock.clone()))
         .block_cache_capacity(0)
@@ -577,8 +588,8 @@ async fn lua_matches_the_pure_model() {
     for algorithm in EXACT {
         for (limit, window_ms) in [(1, 50), (3, 400), (7, 1_000), (20, 250)] {
             let burst = if algorithm == Algorithm::Gcra { 1 + rng.below(limit) } else { limit };
-            let mut builder =
-                Limiter::builder(client.clone(), "m", algorithm, limit, window_ms).prefix(&prefix("model"));
+            let mut builder = Limiter::builder(client.clone(), "m", algorithm, LimitSpec::new(limit, window_ms))
+                .prefix(&prefix("model"));
             if algorithm == Algorithm::Gcra {
                 builder = builder.burst(burst);
             }
@@ -600,7 +611,7 @@ async fn lua_matches_the_pure_model() {
                     1 => 0,
                     _ => rng.below(max as u64) as i64 + 1,
                 };
-                let got = l.limit_at_for_tests("who", cost, now_us).await.unwrap();
+                let got = l.limit_at("who", cost, now_us).await.unwrap();
                 let (want, next) = model::decide(&params, &state, now_us as i64, cost);
                 state = next;
                 let ctx = format!("{algorithm} L={limit} W={window_ms} step {step} cost {cost}");

@@ -8,7 +8,7 @@ use worker::Response;
 use super::api_error::ApiError;
 use crate::ratelimit::{headers, Limiter, MultiDecision, Prepared, RateLimitConfig};
 use crate::upstash::{UpstashClient, UpstashConfig};
-use crate::{Cache, ConfigError, EntryKey, Env as ConfigEnv, ReadAhead, ReadAlong};
+use crate::{Cache, ConfigError, EntryKey, Env as ConfigEnv, Prefetch, Prefetched};
 
 /// Longest client identifier used as is; longer or unprintable headers count
 /// as one client, `invalid`.
@@ -67,8 +67,8 @@ impl Limits {
 pub struct Admission {
     /// Response headers.
     pub headers: Vec<(&'static str, String)>,
-    /// The read of `read` made along with the check, if any.
-    pub ahead: Option<ReadAhead>,
+    /// The cache read made along with the check, if any.
+    pub prefetch: Option<Prefetch>,
 }
 
 /// The client identifier of a request: its `CF-Connecting-IP`.
@@ -98,22 +98,22 @@ pub async fn admit(
         Prepared::Decided(refused) => return too_many(limits, &refused).map(Err),
         Prepared::Check(check) => check,
     };
-    let along = match read {
+    let prefetched = match read {
         // The pipeline answers within the limiter's own timeout too.
-        Some(key) => cache.read_along(key, &check.command(), Some(check.client().timeout_ms())).await,
-        None => ReadAlong::default(),
+        Some(key) => cache.prefetch(key, &check.command(), Some(check.client().timeout_ms())).await,
+        None => Prefetched::default(),
     };
-    let decision = match along.rider {
+    let decision = match prefetched.command {
         Some(outcome) => check.resolve(outcome).await,
         None => check.run().await,
     };
-    let ahead = along.ahead;
+    let prefetch = prefetched.prefetch;
     if !decision.success {
         return too_many(limits, &decision).map(Err);
     }
     let mut headers = decision.headers();
     headers.push((headers::POLICY_HEADER, limits.policy_header()));
-    Ok(Ok(Admission { headers, ahead }))
+    Ok(Ok(Admission { headers, prefetch }))
 }
 
 fn too_many(limits: &Limits, decision: &MultiDecision) -> Result<Response, ApiError> {

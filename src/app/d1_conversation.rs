@@ -7,7 +7,7 @@ use worker::{D1Database, D1PreparedStatement};
 
 use super::conversation::{split_user_config_id, ConfigFields, ResolvedConfig, StoredConfig};
 use super::d1_outbox;
-use crate::{Invalidation, Store, StoreError};
+use crate::{Invalidation, ReadStore, Store, StoreError};
 
 #[derive(Deserialize)]
 struct Row {
@@ -112,14 +112,17 @@ impl D1ConfigStore {
 }
 
 #[async_trait(?Send)]
-impl Store for D1ConfigStore {
+impl ReadStore for D1ConfigStore {
     type Value = StoredConfig;
 
     async fn get(&self, id: &str) -> Result<Option<StoredConfig>, StoreError> {
         let (tenant, user) = self.row_of(id)?;
         read_row(&self.db, tenant, user).await
     }
+}
 
+#[async_trait(?Send)]
+impl Store for D1ConfigStore {
     async fn set(&self, id: &str, value: &StoredConfig) -> Result<StoredConfig, StoreError> {
         let (tenant, user) = self.row_of(id)?;
         upsert(&self.db, tenant, user, value)?.run().await.map_err(StoreError::backing)?;
@@ -161,7 +164,7 @@ impl D1ResolvedConfigStore {
 }
 
 #[async_trait(?Send)]
-impl Store for D1ResolvedConfigStore {
+impl ReadStore for D1ResolvedConfigStore {
     type Value = ResolvedConfig;
 
     async fn get(&self, id: &str) -> Result<Option<ResolvedConfig>, StoreError> {
@@ -189,13 +192,5 @@ impl Store for D1ResolvedConfigStore {
             }
         }
         Ok(ResolvedConfig::resolve(tenant, user, tenant_default.as_ref(), user_override.as_ref()))
-    }
-
-    async fn set(&self, id: &str, _: &ResolvedConfig) -> Result<ResolvedConfig, StoreError> {
-        Err(StoreError::backing(format!("{id}: a resolved config is read-only; write the default or the override")))
-    }
-
-    async fn delete(&self, id: &str) -> Result<bool, StoreError> {
-        Err(StoreError::backing(format!("{id}: a resolved config is read-only")))
     }
 }

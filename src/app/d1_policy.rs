@@ -7,7 +7,7 @@ use worker::D1Database;
 
 use super::d1_outbox;
 use super::policy::TenantPolicy;
-use crate::{Invalidation, Store, StoreError};
+use crate::{Invalidation, ReadStore, Store, StoreError};
 
 /// Tenant LLM policies in D1.
 pub struct D1PolicyStore {
@@ -54,7 +54,7 @@ impl D1PolicyStore {
 }
 
 #[async_trait(?Send)]
-impl Store for D1PolicyStore {
+impl ReadStore for D1PolicyStore {
     type Value = TenantPolicy;
 
     async fn get(&self, id: &str) -> Result<Option<TenantPolicy>, StoreError> {
@@ -81,7 +81,10 @@ impl Store for D1PolicyStore {
         })
         .transpose()
     }
+}
 
+#[async_trait(?Send)]
+impl Store for D1PolicyStore {
     async fn set(&self, id: &str, value: &TenantPolicy) -> Result<TenantPolicy, StoreError> {
         self.upsert(id, value)?.run().await.map_err(StoreError::backing)?;
         Ok(TenantPolicy { tenant_id: id.to_owned(), ..value.clone() })

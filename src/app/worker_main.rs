@@ -17,7 +17,7 @@ use super::d1_policy::D1PolicyStore;
 use super::endpoint::{resolve, Endpoint};
 use super::policy::{PolicyInput, MAX_BODY_BYTES};
 use super::{DEFAULT_OUTBOX_DRAIN_INTERVAL_MS, TTL_NAMES};
-use crate::config::parse_positive;
+use crate::config::{parse_number, MAX_DURATION_MS};
 use crate::{Background, BoxFuture, Cache, CacheConfig, CachingStore, EntryOptions, Env as ConfigEnv, KeySpace, Store};
 
 const PAGE: &str = include_str!("../../www/index.html");
@@ -49,8 +49,8 @@ fn app_state(env: &Env) -> Result<Rc<AppState>, ApiError> {
     }
     let vars = ConfigEnv::new(|name| env.var(name).ok().map(|v| v.to_string()));
     let config = CacheConfig::from_env(&vars, TTL_NAMES).inspect_err(|e| log::error!("edgecache: {e}"))?;
-    let outbox_drain_interval_ms =
-        parse_positive(&vars, "CACHE_OUTBOX_DRAIN_INTERVAL_MS")?.unwrap_or(DEFAULT_OUTBOX_DRAIN_INTERVAL_MS);
+    let outbox_drain_interval_ms = parse_number(&vars, "CACHE_OUTBOX_DRAIN_INTERVAL_MS", 1..=MAX_DURATION_MS)?
+        .unwrap_or(DEFAULT_OUTBOX_DRAIN_INTERVAL_MS);
     let limits = Limits::from_env(&vars, config.upstash.as_ref(), &config.key_prefix)?;
     let cache = Cache::from_config(&config);
     let state = Rc::new(AppState {
@@ -208,7 +208,7 @@ async fn serve_api(
             }
         }
     };
-    let mut response = match serve(endpoint, &mut req, &stores, admission.ahead).await {
+    let mut response = match serve(endpoint, &mut req, &stores, admission.prefetch).await {
         Ok(response) => response,
         Err(error) => error_response(&error).map_err(internal)?,
     };
@@ -222,11 +222,11 @@ async fn serve(
     endpoint: Endpoint,
     req: &mut Request,
     stores: &Stores,
-    ahead: Option<crate::ReadAhead>,
+    prefetch: Option<crate::Prefetch>,
 ) -> Result<Response, ApiError> {
     match endpoint {
         Endpoint::GetPolicy { tenant } => {
-            let lookup = stores.policies.get_traced_ahead(&tenant, ahead).await?;
+            let lookup = stores.policies.get_traced_prefetched(&tenant, prefetch).await?;
             cached_response(lookup.value.as_ref(), lookup.status, || format!("no policy for tenant {tenant}"))
         }
         Endpoint::PutPolicy { tenant } => {
@@ -235,7 +235,7 @@ async fn serve(
             Response::from_json(&stored).map_err(internal)
         }
         Endpoint::GetTenantConfig { tenant } => {
-            let lookup = stores.tenant_configs.get_traced_ahead(&tenant, ahead).await?;
+            let lookup = stores.tenant_configs.get_traced_prefetched(&tenant, prefetch).await?;
             cached_response(lookup.value.as_ref(), lookup.status, || {
                 format!("no conversation config for tenant {tenant}")
             })
@@ -252,7 +252,8 @@ async fn serve(
             Response::from_json(&stored).map_err(internal)
         }
         Endpoint::GetUserConfig { tenant, user } => {
-            let lookup = stores.resolved_configs.get_traced_ahead(&user_config_id(&tenant, &user), ahead).await?;
+            let lookup =
+                stores.resolved_configs.get_traced_prefetched(&user_config_id(&tenant, &user), prefetch).await?;
             cached_response(lookup.value.as_ref(), lookup.status, || {
                 format!("no conversation config for tenant {tenant} or user {user}")
             })

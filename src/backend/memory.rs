@@ -1,46 +1,57 @@
-//! The in-isolate backend: bounded by entry count, TTL-aware, LRU-evicting.
+//! The in-isolate backend: bounded in entries and bytes, TTL-aware, LRU.
 
-use std::num::NonZeroUsize;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use async_trait::async_trait;
-use lru::LruCache;
 
 use super::{BackendKind, CacheBackend, CacheError, FencedWrite, InvalidationWrite};
 use crate::clock::{Clock, SystemClock};
+use crate::clocked_lru::ClockedLru;
 use crate::Ttl;
 
-struct Entry {
-    value: Vec<u8>,
-    expires_at_ms: u64,
+/// How much an in-isolate table may hold: at most `max_entries` entries and
+/// `max_bytes` bytes (keys, values and bookkeeping).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MemoryBounds {
+    /// Most entries (`CACHE_MEMORY_SIZE`, default 1000).
+    pub max_entries: usize,
+    /// Most bytes (`CACHE_MEMORY_MAX_BYTES`, default 16 MiB).
+    pub max_bytes: usize,
 }
 
-/// An in-memory backend holding at most `capacity` entries.
+impl Default for MemoryBounds {
+    fn default() -> Self {
+        MemoryBounds { max_entries: 1_000, max_bytes: 16 << 20 }
+    }
+}
+
+/// An in-memory backend within [`MemoryBounds`].
 ///
-/// When full, a write evicts the least recently used entry; an expired entry
-/// reads as absent and is dropped when read. Memory lives as long as the
-/// isolate (Workers recycle isolates at will), so this is a per-isolate cache,
-/// not shared between isolates or locations.
+/// Over the entry bound the least recently used entry goes; over the byte
+/// bound expired entries go first, then the largest (so one big value cannot
+/// flush many small ones); a value over a quarter of the byte bound is not
+/// kept. An expired entry reads as absent. Memory lives as long as the
+/// isolate (Workers recycle isolates at will), so this is a per-isolate
+/// cache, not shared between isolates or locations.
 pub struct MemoryBackend {
-    entries: Mutex<LruCache<String, Entry>>,
-    clock: Arc<dyn Clock>,
+    entries: ClockedLru<Vec<u8>>,
 }
 
 impl MemoryBackend {
-    /// A backend of `capacity` entries on the system clock.
-    pub fn new(capacity: NonZeroUsize) -> Self {
-        Self::with_clock(capacity, Arc::new(SystemClock))
+    /// A backend within `bounds` on the system clock.
+    pub fn new(bounds: MemoryBounds) -> Self {
+        Self::with_clock(bounds, Arc::new(SystemClock))
     }
 
-    /// A backend of `capacity` entries on `clock` (e.g. a
+    /// A backend within `bounds` on `clock` (e.g. a
     /// [`ManualClock`](crate::clock::ManualClock) in tests).
-    pub fn with_clock(capacity: NonZeroUsize, clock: Arc<dyn Clock>) -> Self {
-        MemoryBackend { entries: Mutex::new(LruCache::new(capacity)), clock }
+    pub fn with_clock(bounds: MemoryBounds, clock: Arc<dyn Clock>) -> Self {
+        MemoryBackend { entries: ClockedLru::new(bounds.max_entries, bounds.max_bytes, clock) }
     }
 
     /// How many entries are held now (expired ones included until read or evicted).
     pub fn len(&self) -> usize {
-        self.lock().len()
+        self.entries.len()
     }
 
     /// True when no entry is held.
@@ -48,20 +59,9 @@ impl MemoryBackend {
         self.len() == 0
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, LruCache<String, Entry>> {
-        // A panic while holding the lock cannot leave an entry half-written.
-        self.entries.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
-    }
-
-    fn read(&self, entries: &mut LruCache<String, Entry>, key: &str, now_ms: u64) -> Option<Vec<u8>> {
-        match entries.get(key) {
-            Some(entry) if entry.expires_at_ms > now_ms => Some(entry.value.clone()),
-            Some(_) => {
-                entries.pop(key);
-                None
-            }
-            None => None,
-        }
+    /// Bytes held now, as weighed.
+    pub fn bytes(&self) -> usize {
+        self.entries.bytes()
     }
 }
 
@@ -73,64 +73,62 @@ impl CacheBackend for MemoryBackend {
     }
 
     async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, CacheError> {
-        let now_ms = self.clock.now_ms();
-        Ok(self.read(&mut self.lock(), key, now_ms))
+        Ok(self.entries.get(key))
     }
 
     async fn get_many(&self, keys: &[&str]) -> Result<Vec<Option<Vec<u8>>>, CacheError> {
-        let now_ms = self.clock.now_ms();
-        let mut entries = self.lock();
-        Ok(keys.iter().map(|key| self.read(&mut entries, key, now_ms)).collect())
+        let mut entries = self.entries.lock();
+        Ok(keys.iter().map(|key| entries.get(key)).collect())
     }
 
     async fn set(&self, key: &str, value: &[u8], ttl: Ttl) -> Result<(), CacheError> {
-        let expires_at_ms = self.clock.now_ms().saturating_add(ttl.as_millis());
-        self.lock().put(key.to_owned(), Entry { value: value.to_vec(), expires_at_ms });
+        let mut entries = self.entries.lock();
+        let expires_at_ms = entries.now_ms().saturating_add(ttl.as_millis());
+        entries.put(key, value.to_vec(), expires_at_ms);
         Ok(())
     }
 
     async fn delete(&self, keys: &[&str]) -> Result<u64, CacheError> {
-        let now_ms = self.clock.now_ms();
-        let mut entries = self.lock();
-        Ok(keys.iter().filter_map(|key| entries.pop(*key)).filter(|entry| entry.expires_at_ms > now_ms).count() as u64)
+        let mut entries = self.entries.lock();
+        let mut deleted = 0;
+        for key in keys {
+            // `peek` drops an expired entry and answers `None`: only live ones count.
+            if entries.peek(key).is_some() {
+                entries.remove(key);
+                deleted += 1;
+            }
+        }
+        Ok(deleted)
     }
 
     async fn set_fenced(&self, write: &FencedWrite<'_>) -> Result<bool, CacheError> {
-        let now_ms = self.clock.now_ms();
-        let mut entries = self.lock();
+        let mut entries = self.entries.lock();
         for check in write.versions {
-            let current = self.read(&mut entries, check.key, now_ms);
-            if current.as_deref() != check.seen.map(str::as_bytes) {
+            if entries.peek(check.key).as_deref() != check.seen.map(str::as_bytes) {
                 return Ok(false);
             }
         }
+        let now_ms = entries.now_ms();
         let version_expiry_ms = now_ms.saturating_add(write.version_ttl.as_millis());
         for check in write.versions {
-            match check.seen {
-                None => {
-                    let entry = Entry { value: check.create.as_bytes().to_vec(), expires_at_ms: version_expiry_ms };
-                    entries.put(check.key.to_owned(), entry);
-                }
-                Some(_) => {
-                    if let Some(entry) = entries.get_mut(check.key) {
-                        entry.expires_at_ms = entry.expires_at_ms.max(version_expiry_ms);
-                    }
-                }
+            if check.seen.is_none() {
+                entries.put(check.key, check.create.as_bytes().to_vec(), version_expiry_ms);
+            } else {
+                entries.extend(check.key, version_expiry_ms);
             }
         }
-        let expires_at_ms = now_ms.saturating_add(write.ttl.as_millis());
-        entries.put(write.key.to_owned(), Entry { value: write.value.to_vec(), expires_at_ms });
+        entries.put(write.key, write.value.to_vec(), now_ms.saturating_add(write.ttl.as_millis()));
         Ok(true)
     }
 
     async fn invalidate(&self, write: &InvalidationWrite<'_>) -> Result<(), CacheError> {
-        let expires_at_ms = self.clock.now_ms().saturating_add(write.version_ttl.as_millis());
-        let mut entries = self.lock();
+        let mut entries = self.entries.lock();
+        let expires_at_ms = entries.now_ms().saturating_add(write.version_ttl.as_millis());
         for key in write.deletes {
-            entries.pop(*key);
+            entries.remove(key);
         }
         for (key, version) in write.bumps {
-            entries.put((*key).to_owned(), Entry { value: version.as_bytes().to_vec(), expires_at_ms });
+            entries.put(key, version.as_bytes().to_vec(), expires_at_ms);
         }
         // Nobody outside this isolate listens to its memory: nothing to publish.
         Ok(())
@@ -147,19 +145,13 @@ mod tests {
     use crate::clock::ManualClock;
 
     fn block_on<F: std::future::Future>(future: F) -> F::Output {
-        // The memory backend never awaits, so one poll completes it.
-        let waker = std::task::Waker::noop();
-        let mut context = std::task::Context::from_waker(waker);
-        let mut future = std::pin::pin!(future);
-        match future.as_mut().poll(&mut context) {
-            std::task::Poll::Ready(output) => output,
-            std::task::Poll::Pending => panic!("memory backend future was pending"),
-        }
+        futures_executor::block_on(future)
     }
 
-    fn backend(capacity: usize) -> (MemoryBackend, ManualClock) {
+    fn backend(max_entries: usize) -> (MemoryBackend, ManualClock) {
         let clock = ManualClock::new(1_000_000);
-        (MemoryBackend::with_clock(NonZeroUsize::new(capacity).unwrap(), Arc::new(clock.clone())), clock)
+        let bounds = MemoryBounds { max_entries, ..MemoryBounds::default() };
+        (MemoryBackend::with_clock(bounds, Arc::new(clock.clone())), clock)
     }
 
     #[test]
@@ -195,5 +187,18 @@ mod tests {
         clock.advance_ms(1_000);
         assert_eq!(block_on(cache.delete(&["live", "dead", "never"])).unwrap(), 1);
         assert_eq!(block_on(cache.get("live")).unwrap(), None);
+    }
+
+    #[test]
+    fn memory_is_bounded_in_bytes() {
+        let clock = ManualClock::new(0);
+        let bounds = MemoryBounds { max_entries: 1_000_000, max_bytes: 1 << 20 };
+        let cache = MemoryBackend::with_clock(bounds, Arc::new(clock));
+        let prompt = vec![b'x'; 48 * 1024];
+        for i in 0..1_000 {
+            block_on(cache.set(&format!("prompt:{i}"), &prompt, Ttl::secs(60))).unwrap();
+        }
+        assert!(cache.bytes() <= 1 << 20, "{} bytes held", cache.bytes());
+        assert!(cache.len() < 30, "{} entries of 48 KiB in 1 MiB", cache.len());
     }
 }

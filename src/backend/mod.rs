@@ -8,7 +8,7 @@
 mod memory;
 mod upstash;
 
-pub use memory::MemoryBackend;
+pub use memory::{MemoryBackend, MemoryBounds};
 pub use upstash::UpstashBackend;
 
 use async_trait::async_trait;

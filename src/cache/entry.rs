@@ -45,6 +45,17 @@ impl Entry {
         serde_json::to_vec(self).expect("an entry always serializes")
     }
 
+    /// The value's JSON bytes; `None` for a cached "absent".
+    pub fn value_bytes(&self) -> Option<Vec<u8>> {
+        self.value.as_ref().map(|raw| raw.get().as_bytes().to_vec())
+    }
+
+    /// Roughly what the entry takes in memory, in bytes.
+    pub fn weight_bytes(&self) -> usize {
+        let value = self.value.as_ref().map_or(0, |raw| raw.get().len());
+        value + self.versions.iter().map(|(k, v)| k.len() + v.len()).sum::<usize>()
+    }
+
     /// Judges the entry against the versions current now, `current[i]` being
     /// the value of `version_keys[i]` (`None` when absent).
     ///

@@ -1,6 +1,14 @@
-//! What an invalidation does, and the event that announces it.
+//! Invalidation: entries deleted and versions bumped in one round trip, with
+//! the isolate's own L1 copies and in-flight lookups of what it names
+//! dropped at once.
 
 use serde::{Deserialize, Serialize};
+
+use super::events::InvalidationEvent;
+use super::Cache;
+use crate::backend::{CacheError, InvalidationWrite};
+use crate::failure::FailurePolicy;
+use crate::keys::{entry_version_key, epoch_key, tag_key, KeySpace};
 
 /// One invalidation: entries to delete, tags whose version to bump, and
 /// namespaces whose epoch to bump (`clear`). All of it is O(1) per item:
@@ -33,88 +41,124 @@ impl Invalidation {
     }
 }
 
-/// Largest number of items an event may carry.
-pub const MAX_EVENT_ITEMS: usize = 1_000;
-
-/// The message published on the invalidation channel (`CACHE_EVENTS_CHANNEL`),
-/// so services outside Workers that cache the same data hear of it. Shape
-/// (seed 000's typed events, versioned):
-/// `{"type":"invalidate","version":1,"source":"edgecache","atMs":1700000000000,"keys":[...],"tags":[...],"namespaces":[...]}`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct InvalidationEvent {
-    /// Always `"invalidate"`.
-    #[serde(rename = "type")]
-    pub kind: String,
-    /// Format version, 1.
-    pub version: u32,
-    /// Who published it.
-    pub source: String,
-    /// When, in ms since the Unix epoch.
-    pub at_ms: u64,
-    /// What was invalidated.
-    #[serde(flatten)]
-    pub invalidation: Invalidation,
+/// Whether a backend call consults the circuit breaker.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum BreakerRule {
+    /// Skipped while the breaker is open.
+    Respect,
+    /// Sent anyway: the call doubles as the probe that finds the backend back.
+    Bypass,
 }
 
-/// Why a message is not a valid [`InvalidationEvent`].
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("invalid invalidation event: {0}")]
-pub struct EventError(pub String);
+/// A new random version, unique enough that two writers never pick the same.
+pub(super) fn new_version(now_ms: u64) -> String {
+    format!("{now_ms:x}.{:016x}", crate::random::random_u64())
+}
 
-impl InvalidationEvent {
-    /// The event announcing `invalidation` at `at_ms`.
-    pub fn new(invalidation: Invalidation, at_ms: u64) -> Self {
-        InvalidationEvent { kind: "invalidate".into(), version: 1, source: "edgecache".into(), at_ms, invalidation }
-    }
-
-    /// The JSON text published.
-    pub fn to_json(&self) -> String {
-        serde_json::to_string(self).expect("an event always serializes")
-    }
-
-    /// Parses and validates a received message.
+impl Cache {
+    /// Applies `invalidation` in one round trip: deletes its keys, bumps the
+    /// versions of its keys, tags and namespaces, and publishes its event when
+    /// an events channel is set. This isolate forgets the same at once: its L1
+    /// copies and its in-flight lookups of what it names (a read that starts
+    /// after this call is never handed a result loaded before it). Answers
+    /// whether the backend applied it.
     ///
     /// # Errors
-    /// [`EventError`] for a message that is not JSON of this shape, has
-    /// another type or version, carries nothing, or more than [`MAX_EVENT_ITEMS`] items.
-    pub fn parse(message: &str) -> Result<Self, EventError> {
-        let event: InvalidationEvent = serde_json::from_str(message).map_err(|e| EventError(e.to_string()))?;
-        if event.kind != "invalidate" || event.version != 1 {
-            return Err(EventError(format!("unsupported type {:?} version {}", event.kind, event.version)));
-        }
-        let items = &event.invalidation;
-        let count = items.keys.len() + items.tags.len() + items.namespaces.len();
-        if count == 0 || count > MAX_EVENT_ITEMS {
-            return Err(EventError(format!("must carry 1 to {MAX_EVENT_ITEMS} items, got {count}")));
-        }
-        let all = items.keys.iter().chain(&items.tags).chain(&items.namespaces);
-        if let Some(bad) = all.into_iter().find(|s| s.is_empty() || s.len() > 1024) {
-            return Err(EventError(format!("item {bad:?} must be 1 to 1024 bytes")));
-        }
-        Ok(event)
+    /// [`CacheError`] under [`FailurePolicy::FailClosed`]; otherwise failures
+    /// are logged, counted and answered as `Ok(false)`.
+    pub async fn invalidate(&self, invalidation: &Invalidation, policy: FailurePolicy) -> Result<bool, CacheError> {
+        Ok(self.invalidate_versions(invalidation, policy, BreakerRule::Respect).await?.is_some())
     }
-}
 
-#[cfg(test)]
-mod tests {
-    use super::*;
+    /// Applies invalidations left in an outbox by an outage: as
+    /// [`invalidate`](Self::invalidate) under `Degrade`, but sent even while
+    /// the circuit breaker is open (a drain doubles as a recovery probe), so
+    /// the outbox empties as soon as the backend answers. Answers whether it ran.
+    pub async fn apply_pending(&self, invalidation: &Invalidation) -> bool {
+        matches!(self.invalidate_versions(invalidation, FailurePolicy::Degrade, BreakerRule::Bypass).await, Ok(Some(_)))
+    }
 
-    #[test]
-    fn events_round_trip_and_are_validated() {
-        let event = InvalidationEvent::new(Invalidation { tags: vec!["tenant:acme".into()], ..Default::default() }, 7);
-        let json = event.to_json();
-        assert_eq!(json, r#"{"type":"invalidate","version":1,"source":"edgecache","atMs":7,"tags":["tenant:acme"]}"#);
-        assert_eq!(InvalidationEvent::parse(&json).unwrap(), event);
-        for bad in [
-            r#"{"type":"invalidate","version":1,"source":"x","atMs":1}"#,
-            r#"{"type":"other","version":1,"source":"x","atMs":1,"tags":["a"]}"#,
-            r#"{"type":"invalidate","version":2,"source":"x","atMs":1,"tags":["a"]}"#,
-            r#"{"type":"invalidate","version":1,"source":"x","atMs":1,"tags":[""]}"#,
-            r#"{"type":"invalidate","version":1,"source":"x","atMs":1,"tags":["a"],"extra":1}"#,
-            "not json",
-        ] {
-            assert!(InvalidationEvent::parse(bad).is_err(), "{bad}");
+    /// Invalidates every entry written under any of `tags`.
+    ///
+    /// # Errors
+    /// As [`invalidate`](Self::invalidate).
+    pub async fn invalidate_tags(&self, tags: &[&str], policy: FailurePolicy) -> Result<bool, CacheError> {
+        let invalidation = Invalidation { tags: tags.iter().map(|t| t.to_string()).collect(), ..Default::default() };
+        self.invalidate(&invalidation, policy).await
+    }
+
+    /// Clears a namespace by bumping its epoch (no keys are listed or deleted;
+    /// old entries expire by TTL).
+    ///
+    /// # Errors
+    /// As [`invalidate`](Self::invalidate).
+    pub async fn clear(&self, space: &KeySpace, policy: FailurePolicy) -> Result<bool, CacheError> {
+        let invalidation = Invalidation { namespaces: vec![space.as_str().to_owned()], ..Default::default() };
+        self.invalidate(&invalidation, policy).await
+    }
+
+    /// [`invalidate`](Self::invalidate), answering the versions it set
+    /// (`None` when it was not applied).
+    pub(super) async fn invalidate_versions(
+        &self,
+        invalidation: &Invalidation,
+        policy: FailurePolicy,
+        breaker: BreakerRule,
+    ) -> Result<Option<Vec<(String, String)>>, CacheError> {
+        let Some(backend) = self.inner.backend.as_ref() else { return Ok(Some(Vec::new())) };
+        if invalidation.is_empty() {
+            return Ok(Some(Vec::new()));
         }
+        // A key's own version moves too (not only a DEL), so a write fenced on
+        // a read from before this invalidation is refused.
+        let version_keys: Vec<String> = invalidation
+            .keys
+            .iter()
+            .map(|key| entry_version_key(key))
+            .chain(invalidation.tags.iter().map(|tag| tag_key(&self.inner.key_prefix, tag)))
+            .chain(invalidation.namespaces.iter().map(|ns| epoch_key(ns)))
+            .collect();
+        self.forget_locally(invalidation, &version_keys);
+        let now_ms = self.now_ms();
+        let versions: Vec<String> = version_keys.iter().map(|_| new_version(now_ms)).collect();
+        let bumps: Vec<(&str, &str)> =
+            version_keys.iter().map(String::as_str).zip(versions.iter().map(String::as_str)).collect();
+        let deletes: Vec<&str> = invalidation.keys.iter().map(String::as_str).collect();
+        let channel = self.inner.events_channel.as_deref();
+        let message = channel.map(|_| InvalidationEvent::new(invalidation.clone(), now_ms).to_json());
+        let write = InvalidationWrite {
+            deletes: &deletes,
+            bumps: &bumps,
+            version_ttl: self.inner.version_ttl,
+            publish: channel.zip(message.as_deref()),
+        };
+        let gate = match breaker {
+            BreakerRule::Respect => self.guarded(),
+            BreakerRule::Bypass => Ok(backend),
+        };
+        let result = match gate {
+            Ok(backend) => self.observe("invalidate", backend.invalidate(&write).await),
+            Err(error) => Err(error),
+        };
+        match result {
+            Ok(()) => Ok(Some(version_keys.into_iter().zip(versions).collect())),
+            Err(error) if policy == FailurePolicy::FailClosed => Err(error),
+            Err(CacheError::CircuitOpen) => {
+                log::warn!("edgecache: invalidation skipped while the circuit breaker is open");
+                Ok(None)
+            }
+            Err(_) => Ok(None),
+        }
+    }
+
+    /// Drops this isolate's L1 copies and in-flight lookups of what
+    /// `invalidation` names (its keys, or entries carrying `version_keys`).
+    fn forget_locally(&self, invalidation: &Invalidation, version_keys: &[String]) {
+        if let Some(l1) = &self.inner.l1 {
+            l1.forget(&invalidation.keys, version_keys);
+        }
+        self.inner.flights.end_where(|key, deps| {
+            invalidation.keys.iter().any(|k| k == key) || deps.iter().any(|dep| version_keys.contains(dep))
+        });
     }
 }

@@ -5,81 +5,175 @@
 //! than `max_staleness_ms` ago and the entry is fresh. So after an
 //! invalidation in any isolate, no isolate serves the old value for longer
 //! than `max_staleness_ms`.
+//!
+//! An invalidation made in this isolate drops the L1 entries it names (by
+//! key, or by a version key they carry: a tag, a namespace epoch) at once,
+//! and is logged: a fill whose shared read began before it and that concerns
+//! what it named is dropped, so a racing read cannot undo it. Fills of other
+//! keys go on.
 
-use std::num::NonZeroUsize;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Mutex;
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex};
 
-use lru::LruCache;
-
+use super::builder::L1Settings;
 use super::entry::Entry;
+use crate::clock::Clock;
+use crate::clocked_lru::{ClockedLru, Weigh};
 
+/// Invalidations remembered for racing fills; a fill whose read began
+/// before the oldest of them is dropped.
+const LOGGED_INVALIDATIONS: usize = 256;
+
+#[derive(Clone)]
 struct Slot {
     entry: Entry,
-    version_keys: Vec<String>,
-    validated_at_ms: u64,
+    version_keys: Arc<[String]>,
 }
 
+impl Weigh for Slot {
+    fn weight_bytes(&self) -> usize {
+        self.entry.weight_bytes() + self.version_keys.iter().map(String::len).sum::<usize>()
+    }
+}
+
+/// Where the invalidation log stood when a shared read began; see [`L1::mark`].
+pub(crate) type Mark = u64;
+
 pub(crate) struct L1 {
-    slots: Mutex<LruCache<String, Slot>>,
+    slots: ClockedLru<Slot>,
     max_staleness_ms: u64,
-    /// Moves on every local invalidation; a fill whose read began before it
-    /// is dropped, so an invalidation cannot be undone by a racing read.
-    generation: AtomicU64,
+    log: Mutex<InvalidationLog>,
+}
+
+#[derive(Default)]
+struct InvalidationLog {
+    next: Mark,
+    /// `(mark, names)` of the latest invalidations, oldest first.
+    recent: VecDeque<(Mark, Vec<String>)>,
 }
 
 impl L1 {
-    pub fn new(capacity: NonZeroUsize, max_staleness_ms: u64) -> Self {
-        L1 { slots: Mutex::new(LruCache::new(capacity)), max_staleness_ms, generation: AtomicU64::new(0) }
+    pub fn new(settings: L1Settings, clock: Arc<dyn Clock>) -> Self {
+        L1 {
+            slots: ClockedLru::new(settings.bounds.max_entries, settings.bounds.max_bytes, clock),
+            max_staleness_ms: settings.max_staleness_ms,
+            log: Mutex::new(InvalidationLog::default()),
+        }
     }
 
     pub fn max_staleness_ms(&self) -> u64 {
         self.max_staleness_ms
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, LruCache<String, Slot>> {
-        self.slots.lock().unwrap_or_else(|p| p.into_inner())
-    }
-
     /// The entry of `key` if it was validated less than the staleness bound
     /// ago and is still fresh.
-    pub fn get(&self, key: &str, now_ms: u64) -> Option<Entry> {
-        let mut slots = self.lock();
-        let slot = slots.get(key)?;
-        if now_ms.saturating_sub(slot.validated_at_ms) < self.max_staleness_ms && now_ms < slot.entry.fresh_until_ms {
-            Some(slot.entry.clone())
-        } else {
-            slots.pop(key);
-            None
-        }
+    pub fn get(&self, key: &str) -> Option<Entry> {
+        self.slots.get(key).map(|slot| slot.entry)
     }
 
-    /// The current generation: read it before a shared-tier read, hand it to [`put`](Self::put).
-    pub fn generation(&self) -> u64 {
-        self.generation.load(Ordering::SeqCst)
+    /// Marks the start of a shared read: hand it to [`put`](Self::put).
+    pub fn mark(&self) -> Mark {
+        crate::sync::lock(&self.log).next
     }
 
-    /// Keeps `entry`, validated against the shared tier at `now_ms` by a read
-    /// that began at `read_generation`; dropped if an invalidation ran since.
-    pub fn put(&self, key: &str, entry: Entry, version_keys: &[String], now_ms: u64, read_generation: u64) {
-        let mut slots = self.lock();
-        if self.generation() == read_generation {
-            let slot = Slot { entry, version_keys: version_keys.to_vec(), validated_at_ms: now_ms };
-            slots.put(key.to_owned(), slot);
-        }
-    }
-
-    /// Drops entries with any of `keys`, or that depend on any of `version_keys`.
-    pub fn forget(&self, keys: &[String], version_keys: &[String]) {
-        let mut slots = self.lock();
-        self.generation.fetch_add(1, Ordering::SeqCst);
-        let doomed: Vec<String> = slots
+    /// Keeps `entry`, just validated against the shared tier by a read that
+    /// began at `read_mark`, unless an invalidation since then named `key` or
+    /// one of `version_keys`.
+    pub fn put(&self, key: &str, entry: Entry, version_keys: &[String], read_mark: Mark) {
+        let log = crate::sync::lock(&self.log);
+        let forgotten = log.recent.front().is_some_and(|(oldest, _)| read_mark < *oldest);
+        let named = log
+            .recent
             .iter()
-            .filter(|(key, slot)| keys.contains(key) || slot.version_keys.iter().any(|v| version_keys.contains(v)))
-            .map(|(key, _)| key.clone())
-            .collect();
-        for key in doomed {
-            slots.pop(&key);
+            .filter(|(mark, _)| *mark >= read_mark)
+            .any(|(_, names)| names.iter().any(|name| name == key || version_keys.contains(name)));
+        if forgotten || named {
+            return;
         }
+        let expires_at_ms = (self.slots.now_ms() + self.max_staleness_ms).min(entry.fresh_until_ms);
+        let slot = Slot { entry, version_keys: version_keys.into() };
+        // Under the log's lock, so an invalidation cannot slip in between the
+        // check and the put.
+        self.slots.put(key, slot, expires_at_ms);
+        drop(log);
+    }
+
+    /// Drops the entries with any of `keys`, or that carry any of
+    /// `version_keys`, and logs the invalidation for racing fills.
+    pub fn forget(&self, keys: &[String], version_keys: &[String]) {
+        let mut log = crate::sync::lock(&self.log);
+        let mark = log.next;
+        log.next += 1;
+        log.recent.push_back((mark, keys.iter().chain(version_keys).cloned().collect()));
+        if log.recent.len() > LOGGED_INVALIDATIONS {
+            log.recent.pop_front();
+        }
+        self.slots.lock().remove_where(|key, slot| {
+            keys.iter().any(|k| k == key) || slot.version_keys.iter().any(|v| version_keys.contains(v))
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::backend::MemoryBounds;
+    use crate::clock::ManualClock;
+
+    fn l1() -> (L1, ManualClock) {
+        let clock = ManualClock::new(1_000);
+        let settings = L1Settings { bounds: MemoryBounds::default(), max_staleness_ms: 100 };
+        (L1::new(settings, Arc::new(clock.clone())), clock)
+    }
+
+    fn entry(fresh_until_ms: u64) -> Entry {
+        Entry::decode(format!(r#"{{"v":1,"f":{fresh_until_ms},"s":{{}}}}"#).as_bytes()).unwrap()
+    }
+
+    fn tags(names: &[&str]) -> Vec<String> {
+        names.iter().map(|n| n.to_string()).collect()
+    }
+
+    #[test]
+    fn entries_answer_within_the_staleness_bound_and_while_fresh() {
+        let (l1, clock) = l1();
+        l1.put("a", entry(10_000), &[], l1.mark());
+        l1.put("b", entry(1_050), &[], l1.mark());
+        clock.advance_ms(60);
+        assert!(l1.get("a").is_some());
+        assert!(l1.get("b").is_none(), "past its TTL");
+        clock.advance_ms(40);
+        assert!(l1.get("a").is_none(), "validated 100 ms ago: revalidate");
+    }
+
+    #[test]
+    fn an_invalidation_drops_and_fences_only_what_it_names() {
+        let (l1, _) = l1();
+        let mark = l1.mark();
+        l1.put("a", entry(10_000), &tags(&["tag:x"]), mark);
+        l1.put("b", entry(10_000), &tags(&["tag:y"]), mark);
+        l1.forget(&[], &tags(&["tag:x"]));
+        assert!(l1.get("a").is_none(), "carries the tag");
+        assert!(l1.get("b").is_some(), "does not");
+        // Fills whose reads began before the invalidation:
+        l1.put("a2", entry(10_000), &tags(&["tag:x"]), mark);
+        l1.put("c", entry(10_000), &tags(&["tag:z"]), mark);
+        assert!(l1.get("a2").is_none(), "a racing fill of an invalidated tag is dropped");
+        assert!(l1.get("c").is_some(), "fills of other keys go on");
+        l1.forget(&tags(&["c"]), &[]);
+        assert!(l1.get("c").is_none(), "by key");
+        l1.put("a2", entry(10_000), &tags(&["tag:x"]), l1.mark());
+        assert!(l1.get("a2").is_some(), "a read that began after it fills");
+    }
+
+    #[test]
+    fn a_fill_older_than_the_log_is_dropped() {
+        let (l1, _) = l1();
+        let mark = l1.mark();
+        for i in 0..=LOGGED_INVALIDATIONS {
+            l1.forget(&[format!("other{i}")], &[]);
+        }
+        l1.put("a", entry(10_000), &[], mark);
+        assert!(l1.get("a").is_none());
     }
 }

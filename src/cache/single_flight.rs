@@ -49,6 +49,9 @@ struct Table<T> {
 struct Running {
     id: u64,
     followers: usize,
+    /// What the flight's result depends on (the entry's version keys), so an
+    /// invalidation can end exactly the flights it concerns.
+    deps: Vec<String>,
 }
 
 struct Finished<T> {
@@ -112,24 +115,25 @@ impl<T: Clone> SingleFlight<T> {
         crate::sync::lock(&self.table)
     }
 
-    /// Joins the flight of `key`: the first caller leads, later ones follow.
-    pub fn join(&self, key: &str) -> Role<'_, T> {
+    /// Joins the flight of `key`, whose result depends on `deps`: the first
+    /// caller leads, later ones follow.
+    pub fn join(&self, key: &str, deps: &[String]) -> Role<'_, T> {
         let mut table = self.lock();
         if let Some(running) = table.running.get_mut(key) {
             running.followers += 1;
             let id = running.id;
             return Role::Follower(Follower { flights: self, key: key.to_owned(), id, done: false });
         }
-        let id = table.start(key);
+        let id = table.start(key, deps.to_vec());
         Role::Leader(Leader { flights: self, key: key.to_owned(), id, finished: false })
     }
 
-    /// Ends the running flights whose key `ends` says: their followers join
-    /// again, and their leaders' results are handed to nobody. After an
-    /// invalidation, no read that begins later may be handed a result loaded
-    /// before it.
-    pub fn end_where(&self, ends: impl Fn(&str) -> bool) {
-        self.lock().running.retain(|key, _| !ends(key));
+    /// Ends the running flights that `ends(key, deps)` names: their
+    /// followers join again, and their leaders' results are handed to
+    /// nobody. After an invalidation, no read that begins later may be
+    /// handed a result loaded before it.
+    pub fn end_where(&self, ends: impl Fn(&str, &[String]) -> bool) {
+        self.lock().running.retain(|key, running| !ends(key, &running.deps));
     }
 
     /// How many flights are running now.
@@ -140,10 +144,10 @@ impl<T: Clone> SingleFlight<T> {
 }
 
 impl<T> Table<T> {
-    fn start(&mut self, key: &str) -> u64 {
+    fn start(&mut self, key: &str, deps: Vec<String>) -> u64 {
         let id = self.next_id;
         self.next_id += 1;
-        self.running.insert(key.to_owned(), Running { id, followers: 0 });
+        self.running.insert(key.to_owned(), Running { id, followers: 0, deps });
         id
     }
 
@@ -232,7 +236,8 @@ impl<'a, T: Clone> Follower<'a, T> {
             return None;
         }
         self.done = true;
-        let id = table.start(&self.key);
+        let deps = table.running.get(&self.key).map(|running| running.deps.clone()).unwrap_or_default();
+        let id = table.start(&self.key, deps);
         Some(Leader { flights: self.flights, key: std::mem::take(&mut self.key), id, finished: false })
     }
 }
@@ -267,20 +272,20 @@ mod tests {
     #[test]
     fn followers_collect_the_leaders_result_then_it_is_gone() {
         let flights = SingleFlight::<u32>::new();
-        let Role::Leader(leader) = flights.join("k") else { panic!("first joins lead") };
-        let Role::Follower(a) = flights.join("k") else { panic!("later ones follow") };
-        let Role::Follower(b) = flights.join("k") else { panic!("later ones follow") };
+        let Role::Leader(leader) = flights.join("k", &[]) else { panic!("first joins lead") };
+        let Role::Follower(a) = flights.join("k", &[]) else { panic!("later ones follow") };
+        let Role::Follower(b) = flights.join("k", &[]) else { panic!("later ones follow") };
         leader.finish(&7, 0);
         assert!(matches!(block_on(a.wait()), Waited::Ready(7)));
         assert!(matches!(block_on(b.wait()), Waited::Ready(7)));
         assert!(flights.lock().finished.is_empty(), "collected by every follower");
-        assert!(matches!(flights.join("k"), Role::Leader(_)), "a read after the flight leads anew");
+        assert!(matches!(flights.join("k", &[]), Role::Leader(_)), "a read after the flight leads anew");
     }
 
     #[test]
     fn a_leader_without_followers_leaves_nothing() {
         let flights = SingleFlight::<u32>::new();
-        let Role::Leader(leader) = flights.join("k") else { panic!() };
+        let Role::Leader(leader) = flights.join("k", &[]) else { panic!() };
         leader.finish(&1, 0);
         assert!(flights.lock().finished.is_empty());
         assert_eq!(flights.running(), 0);
@@ -289,9 +294,9 @@ mod tests {
     #[test]
     fn an_ended_flight_sends_its_followers_to_join_again() {
         let flights = SingleFlight::<u32>::new();
-        let Role::Leader(leader) = flights.join("k") else { panic!() };
-        let Role::Follower(follower) = flights.join("k") else { panic!() };
-        flights.end_where(|key| key == "k");
+        let Role::Leader(leader) = flights.join("k", &[]) else { panic!() };
+        let Role::Follower(follower) = flights.join("k", &[]) else { panic!() };
+        flights.end_where(|key, _| key == "k");
         assert!(matches!(block_on(follower.wait()), Waited::Ended));
         leader.finish(&1, 0);
         assert!(flights.lock().finished.is_empty(), "a result from before the end is handed to nobody");
@@ -300,18 +305,28 @@ mod tests {
     #[test]
     fn ending_one_key_leaves_the_others() {
         let flights = SingleFlight::<u32>::new();
-        let _a = flights.join("a");
-        let _b = flights.join("b");
-        flights.end_where(|key| key == "a");
+        let _a = flights.join("a", &[]);
+        let _b = flights.join("b", &[]);
+        flights.end_where(|key, _| key == "a");
         assert_eq!(flights.running(), 1);
-        assert!(matches!(flights.join("b"), Role::Follower(_)));
+        assert!(matches!(flights.join("b", &[]), Role::Follower(_)));
+    }
+
+    #[test]
+    fn ending_by_dependency_leaves_flights_that_do_not_carry_it() {
+        let flights = SingleFlight::<u32>::new();
+        let _tagged = flights.join("a", &["tag:x".to_string()]);
+        let _other = flights.join("b", &["tag:y".to_string()]);
+        flights.end_where(|_, deps| deps.iter().any(|d| d == "tag:x"));
+        assert!(matches!(flights.join("a", &[]), Role::Leader(_)), "ended");
+        assert!(matches!(flights.join("b", &[]), Role::Follower(_)), "still running");
     }
 
     #[test]
     fn a_dropped_leader_ends_the_flight() {
         let flights = SingleFlight::<u32>::new();
-        let Role::Leader(leader) = flights.join("k") else { panic!() };
-        let Role::Follower(follower) = flights.join("k") else { panic!() };
+        let Role::Leader(leader) = flights.join("k", &[]) else { panic!() };
+        let Role::Follower(follower) = flights.join("k", &[]) else { panic!() };
         drop(leader);
         assert!(matches!(block_on(follower.wait()), Waited::Ended));
     }
@@ -319,8 +334,8 @@ mod tests {
     #[test]
     fn a_dropped_follower_is_not_waited_for() {
         let flights = SingleFlight::<u32>::new();
-        let Role::Leader(leader) = flights.join("k") else { panic!() };
-        let Role::Follower(gone) = flights.join("k") else { panic!() };
+        let Role::Leader(leader) = flights.join("k", &[]) else { panic!() };
+        let Role::Follower(gone) = flights.join("k", &[]) else { panic!() };
         drop(gone);
         leader.finish(&1, 0);
         assert!(flights.lock().finished.is_empty(), "no follower left to collect it");
@@ -329,12 +344,12 @@ mod tests {
     #[test]
     fn a_follower_takes_over_a_leader_that_never_finishes() {
         let flights = SingleFlight::<u32>::with_max_wait_ms(50);
-        let Role::Leader(stuck) = flights.join("k") else { panic!() };
-        let Role::Follower(follower) = flights.join("k") else { panic!() };
+        let Role::Leader(stuck) = flights.join("k", &[]) else { panic!() };
+        let Role::Follower(follower) = flights.join("k", &[]) else { panic!() };
         let started = std::time::Instant::now();
         let Waited::TakenOver(leader) = block_on(follower.wait()) else { panic!("takes over") };
         assert!(started.elapsed() >= Duration::from_millis(50));
-        let Role::Follower(late) = flights.join("k") else { panic!("the new flight is joined") };
+        let Role::Follower(late) = flights.join("k", &[]) else { panic!("the new flight is joined") };
         leader.finish(&2, 0);
         stuck.finish(&1, 0);
         assert!(matches!(block_on(late.wait()), Waited::Ready(2)), "the stuck leader's result is handed to nobody");

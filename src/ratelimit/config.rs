@@ -1,21 +1,14 @@
 //! Rate-limit settings from the environment.
 
-use std::num::NonZeroUsize;
 use std::sync::Arc;
 
-use super::limiter::DEFAULT_BLOCK_CACHE_CAPACITY;
-use super::{Algorithm, FailurePolicy, Limiter};
-use crate::config::{parse_bool, parse_positive, ConfigError, Env};
-use crate::upstash::{UpstashClient, UpstashConfig};
+use super::builder::{validate, DEFAULT_BLOCK_CACHE_CAPACITY};
+use super::{Algorithm, FailurePolicy, LimitSpec, Limiter};
+use crate::config::{parse_bool, parse_number, ConfigError, Env, MAX_TTL_SECS};
+use crate::upstash::{UpstashClient, UpstashConfig, MAX_TIMEOUT_MS};
 
-/// One limit: `limit` units per `window_ms`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct LimitSpec {
-    /// Units allowed per window.
-    pub limit: u64,
-    /// The window, in milliseconds.
-    pub window_ms: u64,
-}
+/// Largest `RATE_LIMIT_BLOCK_CACHE_SIZE`, in identifiers.
+pub const MAX_BLOCK_CACHE_SIZE: u64 = 1_000_000;
 
 /// Rate-limit settings, as [`RateLimitConfig::from_env`] reads them.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -43,9 +36,9 @@ pub struct RateLimitConfig {
     /// `RATE_LIMIT_KEY_PREFIX` (default `edgecache`): first key segment,
     /// `A-Z a-z 0-9 _ - .`, at most 64.
     pub key_prefix: String,
-    /// `RATE_LIMIT_BLOCK_CACHE_SIZE` (default 10000): identifiers each
-    /// limiter's block cache holds, per isolate.
-    pub block_cache_size: NonZeroUsize,
+    /// `RATE_LIMIT_BLOCK_CACHE_SIZE` (default 10000, at most 1,000,000):
+    /// identifiers each limiter's block cache holds, per isolate; 0 turns it off.
+    pub block_cache_size: usize,
 }
 
 impl Default for RateLimitConfig {
@@ -58,7 +51,7 @@ impl Default for RateLimitConfig {
             timeout_ms: crate::upstash::DEFAULT_TIMEOUT_MS,
             failure_policy: FailurePolicy::FailOpen,
             key_prefix: "edgecache".to_owned(),
-            block_cache_size: NonZeroUsize::new(DEFAULT_BLOCK_CACHE_CAPACITY).expect("non-zero"),
+            block_cache_size: DEFAULT_BLOCK_CACHE_CAPACITY,
         }
     }
 }
@@ -86,27 +79,21 @@ impl RateLimitConfig {
             })?,
         };
         let spec = |limit_var: &str, window_var: &str, default: LimitSpec| {
-            let limit = parse_positive(env, limit_var)?.unwrap_or(default.limit);
-            let window_ms = match parse_positive(env, window_var)? {
-                Some(secs) => secs
-                    .checked_mul(1000)
-                    .ok_or_else(|| ConfigError::new(window_var, format!("is too large: {secs}")))?,
-                None => default.window_ms,
-            };
+            let limit = parse_number(env, limit_var, 1..=u64::from(u32::MAX))?.unwrap_or(default.limit);
+            let window_ms = parse_number(env, window_var, 1..=MAX_TTL_SECS)?.map_or(default.window_ms, |s| s * 1000);
             Ok::<_, ConfigError>(LimitSpec { limit, window_ms })
         };
         let client = spec("RATE_LIMIT_CLIENT_LIMIT", "RATE_LIMIT_CLIENT_WINDOW_SECS", defaults.client)?;
         let tenant = spec("RATE_LIMIT_TENANT_LIMIT", "RATE_LIMIT_TENANT_WINDOW_SECS", defaults.tenant)?;
-        let timeout_ms = parse_positive(env, "RATE_LIMIT_TIMEOUT_MS")?.unwrap_or(defaults.timeout_ms);
+        let timeout_ms = parse_number(env, "RATE_LIMIT_TIMEOUT_MS", 1..=MAX_TIMEOUT_MS)?.unwrap_or(defaults.timeout_ms);
         let failure_policy = if parse_bool(env, "RATE_LIMIT_FAIL_CLOSED")?.unwrap_or(false) {
             FailurePolicy::FailClosed
         } else {
             FailurePolicy::FailOpen
         };
         let key_prefix = env.get("RATE_LIMIT_KEY_PREFIX").unwrap_or(defaults.key_prefix);
-        let block_cache_size = parse_positive(env, "RATE_LIMIT_BLOCK_CACHE_SIZE")?
-            .map(|n| NonZeroUsize::new(usize::try_from(n).unwrap_or(usize::MAX)).expect("positive"))
-            .unwrap_or(defaults.block_cache_size);
+        let block_cache_size = parse_number(env, "RATE_LIMIT_BLOCK_CACHE_SIZE", 0..=MAX_BLOCK_CACHE_SIZE)?
+            .map_or(defaults.block_cache_size, |n| n as usize);
         let config = RateLimitConfig {
             enabled,
             algorithm,
@@ -135,8 +122,7 @@ impl RateLimitConfig {
     }
 
     fn check(&self, name: &str, spec: LimitSpec) -> Result<(), ConfigError> {
-        super::limiter::validate(name, self.algorithm, spec.limit, spec.window_ms, None, Some(&self.key_prefix))
-            .map(|_| ())
+        validate(name, self.algorithm, spec, None, Some(&self.key_prefix)).map(|_| ())
     }
 
     /// `base` with this configuration's timeout (`RATE_LIMIT_TIMEOUT_MS`):
@@ -165,10 +151,10 @@ impl RateLimitConfig {
     }
 
     fn limiter(&self, client: Arc<UpstashClient>, name: &str, spec: LimitSpec) -> Result<Limiter, ConfigError> {
-        Limiter::builder(client, name, self.algorithm, spec.limit, spec.window_ms)
+        Limiter::builder(client, name, self.algorithm, spec)
             .prefix(&self.key_prefix)
             .failure_policy(self.failure_policy)
-            .block_cache_capacity(self.block_cache_size.get())
+            .block_cache_capacity(self.block_cache_size)
             .build()
     }
 }
@@ -215,7 +201,7 @@ mod tests {
         assert_eq!(c.timeout_ms, 250);
         assert_eq!(c.failure_policy, FailurePolicy::FailClosed);
         assert_eq!(c.key_prefix, "staging");
-        assert_eq!(c.block_cache_size.get(), 7);
+        assert_eq!(c.block_cache_size, 7);
         let base = UpstashConfig::new("https://x.upstash.io", "t").unwrap();
         assert_eq!(c.upstash_config(&base).timeout_ms, 250);
         let client = Arc::new(UpstashClient::new(&c.upstash_config(&base)));
@@ -240,6 +226,7 @@ mod tests {
             (&[("RATE_LIMIT_FAIL_CLOSED", "sometimes")], "RATE_LIMIT_FAIL_CLOSED"),
             (&[("RATE_LIMIT_KEY_PREFIX", "a:b")], "RATE_LIMIT_KEY_PREFIX"),
             (&[("RATE_LIMIT_BLOCK_CACHE_SIZE", "none")], "RATE_LIMIT_BLOCK_CACHE_SIZE"),
+            (&[("RATE_LIMIT_BLOCK_CACHE_SIZE", "99999999999")], "RATE_LIMIT_BLOCK_CACHE_SIZE"),
             (
                 &[("RATE_LIMIT_CLIENT_LIMIT", "999999999999"), ("RATE_LIMIT_CLIENT_WINDOW_SECS", "86400")],
                 "RATE_LIMIT_CLIENT_LIMIT",

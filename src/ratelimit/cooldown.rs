@@ -1,15 +1,14 @@
 //! Per-isolate cooldowns, for limits where local is correct.
 
 use std::num::NonZeroUsize;
-use std::sync::{Arc, Mutex};
-
-use lru::LruCache;
+use std::sync::Arc;
 
 use crate::clock::{Clock, SystemClock};
+use crate::clocked_lru::ClockedLru;
 
-/// "At most once per `cooldown_ms` per key, in this isolate": seed 000's
-/// in-memory `Map` of notification cooldowns, with bounded memory and a
-/// testable clock.
+/// "At most once per `cooldown_ms` per key, in this isolate": the in-memory
+/// map of notification cooldowns that services keep by hand, with bounded
+/// memory and a testable clock.
 ///
 /// Use it where a per-instance answer is the right one (a notification
 /// already shown by this isolate, a local retry back-off); use a
@@ -23,8 +22,8 @@ use crate::clock::{Clock, SystemClock};
 /// start again early. Size `capacity` above the keys started per cooldown.
 pub struct Cooldowns {
     cooldown_ms: u64,
-    clock: Arc<dyn Clock>,
-    started: Mutex<LruCache<String, u64>>,
+    /// Key → when its cooldown started; expiring when it ends.
+    started: ClockedLru<u64>,
 }
 
 impl std::fmt::Debug for Cooldowns {
@@ -44,7 +43,8 @@ impl Cooldowns {
 
     /// The same on `clock` (e.g. a [`ManualClock`](crate::clock::ManualClock) in tests).
     pub fn with_clock(cooldown_ms: u64, capacity: NonZeroUsize, clock: Arc<dyn Clock>) -> Self {
-        Cooldowns { cooldown_ms, clock, started: Mutex::new(LruCache::new(capacity)) }
+        let capacity = capacity.get();
+        Cooldowns { cooldown_ms, started: ClockedLru::new(capacity, capacity.saturating_mul(256), clock) }
     }
 
     /// Starts the cooldown of `key` if it is not cooling down.
@@ -53,37 +53,31 @@ impl Cooldowns {
     /// `Err(remaining_ms)`, the milliseconds left, when `key` started less
     /// than `cooldown_ms` ago; nothing changes then.
     pub fn try_start(&self, key: &str) -> Result<(), u64> {
-        let now = self.clock.now_ms();
-        let mut started = self.started.lock().unwrap_or_else(|p| p.into_inner());
+        let mut started = self.started.lock();
+        let now = started.now_ms();
+        // `peek`: checking a key does not make it look recently started.
         if let Some(at) = started.peek(key) {
-            let left = (at + self.cooldown_ms).saturating_sub(now);
-            if left > 0 {
-                return Err(left);
-            }
-            started.pop(key);
+            return Err((at + self.cooldown_ms).saturating_sub(now));
         }
-        started.push(key.to_owned(), now);
+        started.put(key, now, now + self.cooldown_ms);
         Ok(())
     }
 
     /// Milliseconds left in `key`'s cooldown; 0 when it is not cooling down.
     pub fn remaining_ms(&self, key: &str) -> u64 {
-        let now = self.clock.now_ms();
-        self.started
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .peek(key)
-            .map_or(0, |at| (at + self.cooldown_ms).saturating_sub(now))
+        let mut started = self.started.lock();
+        let now = started.now_ms();
+        started.peek(key).map_or(0, |at| (at + self.cooldown_ms).saturating_sub(now))
     }
 
     /// Ends `key`'s cooldown now.
     pub fn clear(&self, key: &str) {
-        self.started.lock().unwrap_or_else(|p| p.into_inner()).pop(key);
+        self.started.remove(key);
     }
 
-    /// Keys held (cooling down, or expired and not yet evicted).
+    /// How many keys are held (expired ones included until read or evicted).
     pub fn len(&self) -> usize {
-        self.started.lock().unwrap_or_else(|p| p.into_inner()).len()
+        self.started.len()
     }
 
     /// True when no key is held.

@@ -37,6 +37,18 @@ pub(crate) struct RawVerdict {
     pub now_ms: u64,
 }
 
+impl RawVerdict {
+    /// What the failure policy `FailOpen` answers: allowed, nothing spent.
+    pub fn allow_all(limit: u64, now_ms: u64) -> Self {
+        RawVerdict { ok: true, remaining: limit, reset_ms: now_ms, retry_ms: 0, block_ms: 0, now_ms }
+    }
+
+    /// A refusal without Redis: retry in `retry_ms`.
+    pub fn refuse_for(retry_ms: u64, now_ms: u64) -> Self {
+        RawVerdict { ok: false, remaining: 0, reset_ms: now_ms + retry_ms, retry_ms, block_ms: 0, now_ms }
+    }
+}
+
 /// Parses `{all_ok, (ok, remaining, reset_ms, retry_ms, block_ms, now_ms) * n}`.
 pub(crate) fn parse_reply(reply: Reply, n: usize) -> Result<(bool, Vec<RawVerdict>), UpstashError> {
     let items = reply.into_array()?;

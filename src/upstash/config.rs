@@ -1,9 +1,12 @@
 //! Where the Upstash database is and how long to wait for it.
 
-use crate::config::{parse_positive, ConfigError, Env};
+use crate::config::{parse_number, ConfigError, Env};
 
 /// Default per-request timeout, in milliseconds.
 pub const DEFAULT_TIMEOUT_MS: u64 = 1_000;
+/// Longest per-request timeout a setting takes, in milliseconds (a Workers
+/// request should not wait longer on its cache).
+pub const MAX_TIMEOUT_MS: u64 = 30_000;
 
 /// Connection settings for [`UpstashClient`](super::UpstashClient).
 #[derive(Clone, PartialEq, Eq)]
@@ -43,7 +46,7 @@ impl UpstashConfig {
     ///
     /// Names, in order of preference: `UPSTASH_REDIS_REST_URL` /
     /// `UPSTASH_REDIS_REST_TOKEN` (what @upstash/redis reads), then `REDIS_URL` /
-    /// `REDIS_PASSWORD` (the aliases the seed documents use) when `REDIS_URL` is
+    /// `REDIS_PASSWORD` (the names many Redis setups already use) when `REDIS_URL` is
     /// an `http(s)://` URL. The timeout comes from `CACHE_TIMEOUT_MS`
     /// (default [`DEFAULT_TIMEOUT_MS`]).
     ///
@@ -51,7 +54,7 @@ impl UpstashConfig {
     /// [`ConfigError`] naming the variable when a URL is set without a token,
     /// a URL is malformed, or `CACHE_TIMEOUT_MS` is not a positive integer.
     pub fn from_env(env: &Env<'_>) -> Result<Option<Self>, ConfigError> {
-        let timeout_ms = parse_positive(env, "CACHE_TIMEOUT_MS")?.unwrap_or(DEFAULT_TIMEOUT_MS);
+        let timeout_ms = parse_number(env, "CACHE_TIMEOUT_MS", 1..=MAX_TIMEOUT_MS)?.unwrap_or(DEFAULT_TIMEOUT_MS);
         let (url_var, token_var) = if env.get("UPSTASH_REDIS_REST_URL").is_some() {
             ("UPSTASH_REDIS_REST_URL", "UPSTASH_REDIS_REST_TOKEN")
         } else {

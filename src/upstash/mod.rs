@@ -18,6 +18,6 @@ mod reply;
 
 pub use client::UpstashClient;
 pub use command::{Command, Script};
-pub use config::{UpstashConfig, DEFAULT_TIMEOUT_MS};
+pub use config::{UpstashConfig, DEFAULT_TIMEOUT_MS, MAX_TIMEOUT_MS};
 pub use error::UpstashError;
 pub use reply::Reply;

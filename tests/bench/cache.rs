@@ -47,8 +47,13 @@ async fn main() {
     let backend = Arc::new(UpstashBackend::new(client));
     let prefix = common::unique("bench").replace(':', "-");
     let l2_only = Cache::builder(Some(backend.clone())).key_prefix(&prefix).build();
-    let two_tier =
-        Cache::builder(Some(backend)).key_prefix(&prefix).l1(NonZeroUsize::new(1000).unwrap(), 60_000).build();
+    let two_tier = Cache::builder(Some(backend))
+        .key_prefix(&prefix)
+        .l1(L1Settings {
+            bounds: MemoryBounds { max_entries: 1000, ..MemoryBounds::default() },
+            max_staleness_ms: 60_000,
+        })
+        .build();
     let space = l2_only.key_space("bench", "entity").unwrap();
     // Load the fenced-write script once, as any long-lived Redis already has it.
     l2_only.remember(&space.entry("warm", vec![]), &options(), FailurePolicy::Degrade, value).await.unwrap();

@@ -18,7 +18,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use common::*;
-use edgecache::ratelimit::{Algorithm, Limiter, Prepared};
+use edgecache::ratelimit::{Algorithm, LimitSpec, Limiter, Prepared};
 use edgecache::upstash::{Command, UpstashClient};
 
 const CONCURRENT: usize = 8;
@@ -28,7 +28,7 @@ fn checks() -> usize {
 }
 
 fn limiter(client: &Arc<UpstashClient>, prefix: &str, name: &str, algorithm: Algorithm, limit: u64) -> Limiter {
-    Limiter::builder(client.clone(), name, algorithm, limit, 60_000).prefix(prefix).build().unwrap()
+    Limiter::builder(client.clone(), name, algorithm, LimitSpec::new(limit, 60_000)).prefix(prefix).build().unwrap()
 }
 
 /// Average REST round trips of `times` runs of `measured`, by the client's
@@ -118,7 +118,10 @@ async fn main() {
     println!("{:<24} {:>12} {:>16} {:>8}", "algorithm", "sequential", format!("{CONCURRENT} concurrent"), "ratio");
     for algorithm in Algorithm::ALL {
         let p = unique("bench").replace(':', "-");
-        let l = Limiter::builder(client.clone(), "client", algorithm, 1_000_000, 60_000).prefix(&p).build().unwrap();
+        let l = Limiter::builder(client.clone(), "client", algorithm, LimitSpec::new(1_000_000, 60_000))
+            .prefix(&p)
+            .build()
+            .unwrap();
         l.limit("warm-up", 1).await.unwrap();
         let started = Instant::now();
         for _ in 0..n {
@@ -129,10 +132,15 @@ async fn main() {
         let limiters: Vec<Arc<Limiter>> = (0..CONCURRENT)
             .map(|_| {
                 Arc::new(
-                    Limiter::builder(Arc::new(common::client(&server)), "client", algorithm, 1_000_000, 60_000)
-                        .prefix(&p)
-                        .build()
-                        .unwrap(),
+                    Limiter::builder(
+                        Arc::new(common::client(&server)),
+                        "client",
+                        algorithm,
+                        LimitSpec::new(1_000_000, 60_000),
+                    )
+                    .prefix(&p)
+                    .build()
+                    .unwrap(),
                 )
             })
             .collect();

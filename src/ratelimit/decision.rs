@@ -1,0 +1,133 @@
+//! What a check answers: [`Decision`] for one limit, [`MultiDecision`] for
+//! several checked all-or-nothing, [`Reason`], and [`RateLimitError`].
+
+use std::sync::Arc;
+
+use crate::upstash::UpstashError;
+
+/// Why a decision is what it is, beyond the count.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Reason {
+    /// Redis decided (one round trip).
+    #[default]
+    None,
+    /// The in-isolate block cache refused without a round trip: the
+    /// identifier was known to be blocked until a later time.
+    CacheBlock,
+    /// Redis did not answer within the client's timeout; the failure policy decided.
+    Timeout,
+    /// Redis (or the REST endpoint) failed otherwise; the failure policy decided.
+    BackendError,
+}
+
+impl Reason {
+    /// `none`, `cacheBlock`, `timeout` or `backendError` (the first three as
+    /// @upstash/ratelimit names them).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Reason::None => "none",
+            Reason::CacheBlock => "cacheBlock",
+            Reason::Timeout => "timeout",
+            Reason::BackendError => "backendError",
+        }
+    }
+}
+
+/// The answer to one limit check.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Decision {
+    /// The request may proceed. For a check (cost 0): a request of cost 1 would.
+    pub success: bool,
+    /// The configured limit, units per window (also when the backend failed).
+    pub limit: u64,
+    /// Units left after this request, `0..=limit`; never negative. Unchanged
+    /// by a refused request.
+    pub remaining: u64,
+    /// Epoch ms when more quota becomes available: the end of the current
+    /// window (fixed window, sliding window, Upstash-compatible), or when the
+    /// next unit frees (sliding log, token bucket, GCRA); "now" when nothing
+    /// is in use.
+    pub reset_ms: u64,
+    /// Refused: ms until this same request would pass if nothing else
+    /// happened (exact, for every exact algorithm); 0 when allowed.
+    pub retry_after_ms: u64,
+    /// Why: decided by Redis, by the block cache, or by the failure policy.
+    pub reason: Reason,
+    /// The time the decision was taken, epoch ms: Redis's clock, or the
+    /// caller's for the Upstash-compatible algorithms and for answers given
+    /// without Redis (block cache, failure). `reset_ms - now_ms` is the wait.
+    pub now_ms: u64,
+    /// The limiter's name (the policy name of the `RateLimit` headers).
+    pub policy: Arc<str>,
+}
+
+/// A call that cannot be a rate-limit check.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RateLimitError {
+    /// `|cost|` exceeds what the limit can ever grant (the limit; GCRA: its
+    /// burst). Refused before any round trip: such a request could never pass,
+    /// and is not a lock-out of the identifier.
+    #[error("rate limit {policy}: cost {cost} can never pass a limit of {max_cost} units")]
+    CostExceedsLimit {
+        /// The limiter's name.
+        policy: String,
+        /// The cost asked.
+        cost: i64,
+        /// The largest `|cost|` the limiter accepts.
+        max_cost: u64,
+    },
+    /// The same key was named twice in one all-or-nothing check (the same
+    /// limiter and identifier, or two limiters sharing name, prefix and algorithm).
+    #[error("rate limit check names key {key} twice")]
+    DuplicateCheck {
+        /// The key named twice.
+        key: String,
+    },
+    /// Redis failed on a call that is not a check (`get_remaining`, `reset`),
+    /// where there is no failure policy to answer instead.
+    #[error(transparent)]
+    Backend(#[from] UpstashError),
+}
+
+/// The answer to an all-or-nothing check of several limits.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MultiDecision {
+    /// Every limit passed and the request was counted against all of them;
+    /// when false, nothing was counted anywhere (except by an
+    /// Upstash-compatible limit that itself refused, as @upstash/ratelimit
+    /// counts its refusals).
+    pub success: bool,
+    /// One entry per check, in order. `None` when the block cache refused
+    /// another check of the same call, so this one was not asked. A limit
+    /// that had room reports `success: true` with its (unspent) remaining
+    /// even when another refused.
+    pub decisions: Vec<Option<Decision>>,
+}
+
+impl MultiDecision {
+    /// The decisions that were made, in order.
+    pub fn evaluated(&self) -> impl Iterator<Item = &Decision> + Clone {
+        self.decisions.iter().flatten()
+    }
+
+    /// Ms until the refused limits would all pass (the largest
+    /// `retry_after_ms`); 0 when allowed.
+    pub fn retry_after_ms(&self) -> u64 {
+        if self.success {
+            return 0;
+        }
+        self.evaluated().filter(|d| !d.success).map(|d| d.retry_after_ms).max().unwrap_or(0)
+    }
+
+    /// The first reason other than [`Reason::None`] among the decisions
+    /// (a failure or a cache block), else `Reason::None`.
+    pub fn reason(&self) -> Reason {
+        self.evaluated().map(|d| d.reason).find(|r| *r != Reason::None).unwrap_or(Reason::None)
+    }
+
+    /// `RateLimit` (every evaluated policy) and, when refused, `Retry-After`
+    /// (seconds, rounded up): see [`super::headers`].
+    pub fn headers(&self) -> Vec<(&'static str, String)> {
+        super::headers::response_headers(self.evaluated())
+    }
+}

@@ -1,0 +1,45 @@
+//! [`LimiterStats`]: what a limiter answered, counted per isolate.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// Counts of what a limiter answered, since it was built.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct LimiterStats {
+    /// Requests Redis admitted (every limit of the check passed; quota spent).
+    pub allowed: u64,
+    /// Requests Redis refused (this limit, or another in the same
+    /// all-or-nothing check, had no room).
+    pub denied: u64,
+    /// Requests refused by the block cache, without a round trip.
+    pub cache_blocked: u64,
+    /// Requests allowed because Redis failed ([`FailurePolicy::FailOpen`]).
+    pub failed_open: u64,
+    /// Requests refused because Redis failed ([`FailurePolicy::FailClosed`]).
+    pub failed_closed: u64,
+}
+
+#[derive(Debug, Default)]
+pub(super) struct Counters {
+    pub(super) allowed: AtomicU64,
+    pub(super) denied: AtomicU64,
+    pub(super) cache_blocked: AtomicU64,
+    pub(super) failed_open: AtomicU64,
+    pub(super) failed_closed: AtomicU64,
+}
+
+impl Counters {
+    pub(super) fn bump(counter: &AtomicU64) {
+        counter.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub(super) fn snapshot(&self) -> LimiterStats {
+        let get = |counter: &AtomicU64| counter.load(Ordering::Relaxed);
+        LimiterStats {
+            allowed: get(&self.allowed),
+            denied: get(&self.denied),
+            cache_blocked: get(&self.cache_blocked),
+            failed_open: get(&self.failed_open),
+            failed_closed: get(&self.failed_closed),
+        }
+    }
+}

@@ -1,0 +1,110 @@
+//! Stores of typed values ([`ReadStore`], [`Store`]) and their cached
+//! decorator [`CachingStore`], itself a store: the caller cannot tell a
+//! cached store from a bare one.
+
+mod caching;
+
+pub use caching::{Background, BoxFuture, CachingStore, WritePolicy};
+
+use async_trait::async_trait;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+use crate::backend::CacheError;
+use crate::cache::Invalidation;
+
+/// Why a store operation failed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum StoreError {
+    /// The backing store (the source of truth) failed.
+    #[error("backing store failed: {message}")]
+    Backing {
+        /// What the backing store said.
+        message: String,
+    },
+    /// The cache failed and the operation's policy does not degrade.
+    #[error("cache failed: {0}")]
+    Cache(#[from] CacheError),
+    /// A value could not be serialized for the cache, or a cached one decoded.
+    #[error("cannot encode value: {message}")]
+    Codec {
+        /// The serializer's message.
+        message: String,
+    },
+}
+
+impl StoreError {
+    /// A backing-store failure with `message`.
+    pub fn backing(message: impl std::fmt::Display) -> Self {
+        StoreError::Backing { message: message.to_string() }
+    }
+
+    /// A serialization failure with `message`.
+    pub fn codec(message: impl std::fmt::Display) -> Self {
+        StoreError::Codec { message: message.to_string() }
+    }
+}
+
+/// A keyed source of typed values that can be read: a view, an API, or the
+/// read side of a [`Store`].
+#[cfg_attr(target_arch = "wasm32", async_trait(?Send))]
+#[cfg_attr(not(target_arch = "wasm32"), async_trait)]
+pub trait ReadStore: crate::MaybeSendSync {
+    /// The stored type; serde's JSON form is what the cache holds.
+    type Value: Serialize + DeserializeOwned + crate::MaybeSendSync;
+
+    /// The value of `id`, or `None` when there is none.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the store cannot answer.
+    async fn get(&self, id: &str) -> Result<Option<Self::Value>, StoreError>;
+}
+
+/// A keyed store of typed values that can also be written: the interface
+/// both a backing store (D1, an API) and its cached decorator implement.
+#[cfg_attr(target_arch = "wasm32", async_trait(?Send))]
+#[cfg_attr(not(target_arch = "wasm32"), async_trait)]
+pub trait Store: ReadStore {
+    /// Writes `value` as `id` and answers the value as stored (a store may
+    /// normalise it, e.g. stamp an update time).
+    ///
+    /// # Errors
+    /// [`StoreError`] when the write did not commit.
+    async fn set(&self, id: &str, value: &Self::Value) -> Result<Self::Value, StoreError>;
+
+    /// Deletes `id`; answers whether it existed.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the delete did not commit.
+    async fn delete(&self, id: &str) -> Result<bool, StoreError>;
+
+    /// Writes `value` as `id` and records `pending` (the cache invalidation
+    /// this write needs) in the same transaction: a transactional outbox, so
+    /// an invalidation that cannot run now (cache down) is not lost. Answers
+    /// the stored value and a ticket for [`complete_recorded`](Self::complete_recorded).
+    ///
+    /// The default writes with [`set`](Self::set) and records nothing.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the write did not commit (then nothing was recorded).
+    async fn set_recording(
+        &self,
+        id: &str,
+        value: &Self::Value,
+        pending: &Invalidation,
+    ) -> Result<(Self::Value, Option<i64>), StoreError> {
+        let _ = pending;
+        Ok((self.set(id, value).await?, None))
+    }
+
+    /// Marks the recorded invalidation `ticket` as applied (deletes it from
+    /// the outbox). The default does nothing.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the outbox cannot be updated; the invalidation then
+    /// runs again on the next drain, which is harmless.
+    async fn complete_recorded(&self, ticket: i64) -> Result<(), StoreError> {
+        let _ = ticket;
+        Ok(())
+    }
+}
