@@ -357,7 +357,7 @@ function parseObject(text, what, fields) {
     throw badRequest(`invalid ${what} body: expected a JSON object, got ${kind}`);
   }
   const unknown = Object.keys(body).find((field) => !fields.includes(field));
-  if (unknown !== undefined) throw badRequest(`invalid ${what} body: unknown field \`${unknown}\`, expected one of ${fields.join(", ")}`);
+  if (unknown !== undefined) throw badRequest(`invalid ${what} body: unknown field \`${unknown}\`, expected one of ${fields.map((f) => `\`${f}\``).join(", ")}`);
   return body;
 }
 
