@@ -19,15 +19,16 @@ pub struct KeySpace {
 }
 
 /// The keys one cached entry involves: its own, and the version keys its
-/// freshness depends on (the namespace epoch, the entry's own version, then
-/// one per tag).
+/// freshness depends on (the namespace epoch, the entry's own version, one
+/// per tag, then the prefix's epoch, which clears everything).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EntryKey {
     /// The entry's key.
     pub key: String,
     /// The entry's tags, as given.
     pub tags: Vec<String>,
-    /// `[epoch key, entry version key, tag key...]`, read with the entry in one `MGET`.
+    /// `[namespace epoch, entry version, tag versions..., prefix epoch]`,
+    /// read with the entry in one `MGET`.
     pub version_keys: Vec<String>,
 }
 
@@ -76,11 +77,17 @@ impl KeySpace {
     /// one tag spans every namespace of the prefix).
     pub fn entry(&self, id: &str, tags: Vec<String>) -> EntryKey {
         let key = self.key(id);
-        let mut version_keys = Vec::with_capacity(tags.len() + 2);
+        let mut version_keys = Vec::with_capacity(tags.len() + 3);
         version_keys.push(self.epoch_key());
         version_keys.push(entry_version_key(&key));
         version_keys.extend(tags.iter().map(|tag| tag_key(&self.prefix, tag)));
+        version_keys.push(epoch_key(&self.prefix));
         EntryKey { key, tags, version_keys }
+    }
+
+    /// The first key segment.
+    pub fn prefix(&self) -> &str {
+        &self.prefix
     }
 }
 
@@ -91,9 +98,15 @@ pub fn entry_version_key(key: &str) -> String {
     format!("{key}:~v")
 }
 
-/// The epoch key of namespace `namespace` (`{prefix}:{domain}:{entity}`).
+/// The epoch key of namespace `namespace` (`{prefix}:{domain}:{entity}`),
+/// or of a whole prefix (`{prefix}`): bumping it clears what it names.
 pub fn epoch_key(namespace: &str) -> String {
     format!("{namespace}:~epoch")
+}
+
+/// The key health checks write under `prefix`: `{prefix}:~health`.
+pub fn health_key(prefix: &str) -> String {
+    format!("{prefix}:~health")
 }
 
 /// The version key of `tag` under `prefix`: `{prefix}:~tag:{escaped tag}`.
@@ -175,7 +188,10 @@ mod tests {
     fn version_keys_cannot_be_named_by_ids_or_domains() {
         let space = KeySpace::new("p", "conv", "config").unwrap();
         let entry = space.entry("a", vec!["tenant:acme".into()]);
-        assert_eq!(entry.version_keys, ["p:conv:config:~epoch", "p:conv:config:a:~v", "p:~tag:tenant%3Aacme"]);
+        assert_eq!(
+            entry.version_keys,
+            ["p:conv:config:~epoch", "p:conv:config:a:~v", "p:~tag:tenant%3Aacme", "p:~epoch"]
+        );
         assert_ne!(space.key("~epoch"), space.epoch_key());
         assert!(KeySpace::new("p", "~tag", "x").is_err());
     }

@@ -1,17 +1,21 @@
-//! Logging a backend outage once, not once per request.
+//! Logging a backend outage once, not once per request; and a refused token
+//! (a misconfiguration, not an outage) as an error.
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Mutex;
 
-/// Tracks whether the cache backend is failing, so that an outage is logged
-/// as one warning when it starts and one line when it ends, while every
-/// failure is still counted.
+/// Tracks whether a backend is failing, so that an outage is logged as one
+/// warning when it starts and one line when it ends, while every failure is
+/// still counted. A refused token ([`misconfiguration`](Self::misconfiguration))
+/// is logged as an error, once per episode, and counted apart.
 #[derive(Debug)]
 pub struct OutageLog {
     subject: &'static str,
     consequence: &'static str,
     failing: AtomicBool,
     failures: AtomicU64,
+    misconfigured: AtomicBool,
+    misconfigurations: AtomicU64,
     last_error: Mutex<Option<String>>,
 }
 
@@ -31,6 +35,8 @@ impl OutageLog {
             consequence,
             failing: AtomicBool::new(false),
             failures: AtomicU64::new(0),
+            misconfigured: AtomicBool::new(false),
+            misconfigurations: AtomicU64::new(0),
             last_error: Mutex::new(None),
         }
     }
@@ -42,12 +48,28 @@ impl OutageLog {
         if !self.failing.swap(true, Ordering::SeqCst) {
             log::warn!("edgecache: {} failed on {operation}: {text}; {}", self.subject, self.consequence);
         }
-        *self.last_error.lock().unwrap_or_else(|p| p.into_inner()) = Some(text);
+        *crate::sync::lock(&self.last_error) = Some(text);
+    }
+
+    /// Records a call the backend refused for its credentials (HTTP 401,
+    /// `NOPERM`): logged as an error when it starts, counted apart from outages.
+    pub fn misconfiguration(&self, operation: &str, error: &dyn std::fmt::Display) {
+        self.misconfigurations.fetch_add(1, Ordering::Relaxed);
+        let text = error.to_string();
+        if !self.misconfigured.swap(true, Ordering::SeqCst) {
+            log::error!(
+                "edgecache: {} refused the token on {operation}: {text}; check UPSTASH_REDIS_REST_TOKEN ({})",
+                self.subject,
+                self.consequence
+            );
+        }
+        *crate::sync::lock(&self.last_error) = Some(text);
     }
 
     /// Records a successful backend call; logs the recovery once.
     pub fn success(&self) {
-        if self.failing.swap(false, Ordering::SeqCst) {
+        let was_misconfigured = self.misconfigured.swap(false, Ordering::SeqCst);
+        if self.failing.swap(false, Ordering::SeqCst) || was_misconfigured {
             log::info!("edgecache: {} answers again", self.subject);
         }
     }
@@ -57,13 +79,23 @@ impl OutageLog {
         self.failing.load(Ordering::SeqCst)
     }
 
-    /// Backend failures counted so far.
+    /// True between a refused token and the next success.
+    pub fn is_misconfigured(&self) -> bool {
+        self.misconfigured.load(Ordering::SeqCst)
+    }
+
+    /// Backend failures (outages) counted so far.
     pub fn failures(&self) -> u64 {
         self.failures.load(Ordering::Relaxed)
     }
 
+    /// Calls refused for their credentials, counted so far.
+    pub fn misconfigurations(&self) -> u64 {
+        self.misconfigurations.load(Ordering::Relaxed)
+    }
+
     /// The text of the most recent failure, if any.
     pub fn last_error(&self) -> Option<String> {
-        self.last_error.lock().unwrap_or_else(|p| p.into_inner()).clone()
+        crate::sync::lock(&self.last_error).clone()
     }
 }

@@ -11,7 +11,7 @@ use edgecache::{BackendKind, CacheBackend, CacheError, MemoryBackend, MemoryBoun
 
 async fn exercise(backend: &dyn CacheBackend, prefix: &str) {
     let (a, b, c) = (format!("{prefix}:a"), format!("{prefix}:b"), format!("{prefix}:c"));
-    backend.ping().await.unwrap();
+    backend.check_writable(&format!("{prefix}:health")).await.unwrap();
     assert_eq!(backend.get(&a).await.unwrap(), None);
     backend.set(&a, b"{\"v\":1}", Ttl::secs(60)).await.unwrap();
     backend.set(&b, b"2", Ttl::secs(60)).await.unwrap();

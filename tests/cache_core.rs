@@ -167,6 +167,49 @@ async fn an_evicted_tag_version_never_resurrects_an_invalidated_entry() {
 }
 
 #[tokio::test]
+async fn clear_all_bumps_the_prefix_epoch_and_reads_stay_one_round_trip() {
+    let s = setup().await;
+    let cache = s.cache();
+    let keys = [cache.key_space("llm", "policy").unwrap().entry("a", vec![]), {
+        cache.key_space("conv", "config").unwrap().entry("b", vec!["tenant:t".into()])
+    }];
+    let load = |v: &'static str| move || async move { Ok::<_, StoreError>(json(v)) };
+    for key in &keys {
+        cache.remember(key, &options(), FailurePolicy::Degrade, load("old")).await.unwrap();
+    }
+    let before = s.client.round_trips();
+    assert!(cache.clear_all(FailurePolicy::FailClosed).await.unwrap());
+    assert_eq!(s.client.round_trips() - before, 1, "one version bump, no KEYS/SCAN");
+    for key in &keys {
+        assert_eq!(s.redis(&["EXISTS", &key.key]).await.into_int().unwrap(), 1, "no key was deleted");
+        let read = cache.remember(key, &options(), FailurePolicy::Degrade, load("new")).await.unwrap();
+        assert_eq!((read.status, read.value), (CacheStatus::Miss, json("new")), "{}", key.key);
+    }
+    let before = s.client.round_trips();
+    let hit = cache.remember(&keys[1], &options(), FailurePolicy::Degrade, load("x")).await.unwrap();
+    assert_eq!((hit.status, s.client.round_trips() - before), (CacheStatus::Hit, 1), "a hit is still one MGET");
+}
+
+#[tokio::test]
+async fn warm_writes_in_batches_of_two_round_trips_and_skips_fresh_entries() {
+    let s = setup().await;
+    let cache = s.cache();
+    let space = cache.key_space("llm", "policy").unwrap();
+    let entries: Vec<_> = (0..150).map(|i| (space.entry(&format!("t{i}"), vec![]), json(&format!("p{i}")))).collect();
+    let before = s.client.round_trips();
+    let report = cache.warm(&entries, &options()).await.unwrap();
+    assert_eq!((report.warmed, report.skipped, report.failed), (150, 0, 0));
+    assert_eq!(s.client.round_trips() - before, 4, "two batches of 100 and 50: a read and a write each");
+    let load = || async { Ok::<_, StoreError>(json("from the loader")) };
+    let hit = cache.remember(&entries[7].0, &options(), FailurePolicy::Degrade, load).await.unwrap();
+    assert_eq!((hit.status, hit.value), (CacheStatus::Hit, json("p7")), "warmed entries are served");
+    let before = s.client.round_trips();
+    let again = cache.warm(&entries[..100], &options()).await.unwrap();
+    assert_eq!((again.warmed, again.skipped), (0, 100), "fresh entries are left alone");
+    assert_eq!(s.client.round_trips() - before, 1, "only the read");
+}
+
+#[tokio::test]
 async fn clear_bumps_the_namespace_epoch_without_deleting_keys() {
     let s = setup().await;
     let cache = s.cache();
@@ -250,6 +293,12 @@ async fn absent_values_are_cached_with_their_own_shorter_ttl() {
     assert_eq!(cache.stats().negative_hits, 1);
     let pttl = s.redis(&["PTTL", &key.key]).await.into_int().unwrap();
     assert!(pttl > 0 && pttl <= 5_000, "negative entries live {pttl} ms");
+    // Nor does anything the miss wrote outlive the negative entry: its own
+    // version, the namespace and prefix epochs it created.
+    for version in &key.version_keys {
+        let pttl = s.redis(&["PTTL", version]).await.into_int().unwrap();
+        assert!(pttl > 0 && pttl <= 5_000, "{version} lives {pttl} ms");
+    }
     // Without a negative TTL, absent is not cached.
     let uncached = cache.key_space("auth", "user").unwrap().entry("nobody", vec![]);
     cache.remember(&uncached, &options(), FailurePolicy::Degrade, load).await.unwrap();

@@ -130,7 +130,7 @@ async fn a_disabled_cache_bypasses() {
         let read = store.get_traced("di").await.unwrap();
         assert_eq!((read.status, read.value.unwrap().name.as_str()), (CacheStatus::Bypass, "Di"));
     }
-    assert_eq!(cache.health().await.backend, "none");
+    assert_eq!(cache.check_health().await.backend, "none");
 }
 
 #[tokio::test]
@@ -154,10 +154,45 @@ async fn a_failing_cache_degrades_to_the_backing_store_and_counts_one_outage() {
     assert_eq!(store.get_traced("ed").await.unwrap().value.unwrap().name, "Ed 2");
     assert!(cache.outage().is_failing());
     assert_eq!(cache.outage().failures(), 5, "3 reads + 1 invalidation + 1 read");
-    let health = cache.health().await;
+    let health = cache.check_health().await;
     assert!(!health.healthy);
     assert_eq!(health.backend, "upstash");
     assert!(health.error.unwrap().contains("500"));
+}
+
+#[tokio::test]
+async fn health_is_checked_at_most_once_per_interval_however_many_ask() {
+    let server = start_server().await;
+    let client = Arc::new(client(&server));
+    let cache = Cache::new(Arc::new(UpstashBackend::new(client.clone())), &unique("health").replace(':', "-"));
+    let checks = (0..100).map(|_| cache.health(60_000));
+    let answers = futures_util::future::join_all(checks).await;
+    assert!(answers.iter().all(|h| h.healthy && h.backend == "upstash"), "{:?}", answers[0]);
+    assert_eq!(client.round_trips(), 1, "100 concurrent asks, one check");
+    for _ in 0..10 {
+        cache.health(60_000).await;
+    }
+    assert_eq!(client.round_trips(), 1, "answered from the isolate's last check");
+    cache.health(0).await;
+    assert_eq!(client.round_trips(), 2, "a check older than max_age is run again");
+}
+
+#[tokio::test]
+async fn a_read_only_or_revoked_token_is_unhealthy_though_it_can_ping() {
+    let server = start_server().await;
+    for token in [READ_ONLY_TOKEN, "revoked-token"] {
+        let client = Arc::new(client_for(&server.url(), token, 2_000));
+        if token == READ_ONLY_TOKEN {
+            client.ping().await.expect("a read-only token can still PING");
+        }
+        let cache = Cache::new(Arc::new(UpstashBackend::new(client)), "t");
+        let health = cache.check_health().await;
+        assert!(!health.healthy, "{token}: {health:?}");
+        let error = health.error.unwrap();
+        assert!(error.contains("NOPERM") || error.contains("unauthorized (HTTP 401)"), "{token}: {error}");
+        assert_eq!(cache.outage().misconfigurations(), 1, "{token}: counted as a misconfiguration");
+        assert_eq!(cache.stats().misconfigured, 1);
+    }
 }
 
 /// Background work on the test's tokio runtime (Workers use `ctx.wait_until`).

@@ -15,6 +15,7 @@ use edgecache::clock::ManualClock;
 use edgecache::ratelimit::model::{self, Params, State};
 use edgecache::ratelimit::{Algorithm, FailurePolicy, LimitSpec, Limiter, Prepared, RateLimitError, Reason};
 use edgecache::upstash::{Command, Reply, UpstashClient};
+use edgecache::{BreakerSettings, CircuitBreaker};
 
 const EXACT: [Algorithm; 5] = Algorithm::EXACT;
 
@@ -400,6 +401,66 @@ async fn fail_open_when_upstash_stalls_answers_in_time_with_reason_timeout() {
             .expect("the client closed the connection");
         assert!(closed < Duration::from_secs(2), "{closed:?}");
     }
+}
+
+#[tokio::test]
+async fn a_refused_token_answers_by_the_failure_policy_with_reason_backend_misconfigured() {
+    let server = start_server().await;
+    // A read-only token (Redis answers NOPERM) and a revoked one (HTTP 401).
+    for token in [READ_ONLY_TOKEN, "revoked-token"] {
+        let c = Arc::new(client_for(&server.url(), token, 2_000));
+        let open = Limiter::builder(c.clone(), "client", Algorithm::Gcra, LimitSpec::new(3, 60_000))
+            .prefix(&prefix("misconfigured"))
+            .build()
+            .unwrap();
+        let closed = Limiter::builder(c, "client", Algorithm::Gcra, LimitSpec::new(3, 60_000))
+            .prefix(&prefix("misconfigured"))
+            .failure_policy(FailurePolicy::FailClosed)
+            .build()
+            .unwrap();
+        let d = open.limit("ip", 1).await.unwrap();
+        assert!(d.success && d.reason == Reason::BackendMisconfigured, "{token}: {d:?}");
+        assert_eq!(d.reason.as_str(), "backend_misconfigured");
+        let d = closed.limit("ip", 1).await.unwrap();
+        assert!(!d.success && d.reason == Reason::BackendMisconfigured, "{token}: {d:?}");
+        assert_eq!(open.outage().misconfigurations(), 1, "{token}: counted as a misconfiguration");
+        assert_eq!(open.outage().failures(), 0, "{token}: not as an outage");
+        assert!(open.outage().is_misconfigured());
+        let reason_index = Reason::ALL.iter().position(|r| *r == Reason::BackendMisconfigured).unwrap();
+        assert_eq!(open.stats().by_reason[reason_index], 1);
+    }
+}
+
+#[tokio::test]
+async fn a_shared_breaker_opens_on_stalls_then_checks_answer_at_once_with_reason_circuit_open() {
+    let stalled = Arc::new(client_for(&format!("http://{}", stalled_server()), TOKEN, 200));
+    let clock = ManualClock::new(1_000_000);
+    let settings = BreakerSettings { failures: 2, cooldown_ms: 5_000 };
+    let breaker = Arc::new(CircuitBreaker::new(settings, Arc::new(clock.clone())));
+    let build = |policy| {
+        Limiter::builder(stalled.clone(), "client", Algorithm::Gcra, LimitSpec::new(7, 60_000))
+            .failure_policy(policy)
+            .circuit_breaker(breaker.clone())
+            .build()
+            .unwrap()
+    };
+    let (open, closed) = (build(FailurePolicy::FailOpen), build(FailurePolicy::FailClosed));
+    for _ in 0..2 {
+        let d = open.limit("ip", 1).await.unwrap();
+        assert_eq!(d.reason, Reason::Timeout, "{d:?}");
+    }
+    assert!(breaker.is_open(), "two timeouts open it");
+    for (limiter, success) in [(&open, true), (&closed, false)] {
+        let started = Instant::now();
+        let d = limiter.limit("ip", 1).await.unwrap();
+        assert!(started.elapsed() < Duration::from_millis(50), "answered at once: {:?}", started.elapsed());
+        assert_eq!((d.success, d.reason), (success, Reason::CircuitOpen), "{d:?}");
+    }
+    assert_eq!(stalled.round_trips(), 2, "nothing was sent while open");
+    clock.advance_ms(5_000);
+    let d = open.limit("ip", 1).await.unwrap();
+    assert_eq!(d.reason, Reason::Timeout, "half-open: one call goes through");
+    assert_eq!(stalled.round_trips(), 3);
 }
 
 #[tokio::test]

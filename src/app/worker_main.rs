@@ -159,7 +159,7 @@ async fn handle(req: Request, env: &Env, ctx: &Arc<Context>) -> Result<Response,
     match endpoint {
         Endpoint::Page => Response::from_html(PAGE).map_err(internal),
         Endpoint::Health => {
-            let health = state.cache.health().await;
+            let health = state.cache.health(5_000).await;
             let status = if health.healthy { 200 } else { 503 };
             Ok(Response::from_json(&health).map_err(internal)?.with_status(status))
         }

@@ -134,7 +134,8 @@ impl CacheBackend for MemoryBackend {
         Ok(())
     }
 
-    async fn ping(&self) -> Result<(), CacheError> {
+    async fn check_writable(&self, _key: &str) -> Result<(), CacheError> {
+        // The isolate's own memory: always there, always writable.
         Ok(())
     }
 }

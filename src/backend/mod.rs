@@ -45,6 +45,20 @@ impl CacheError {
             CacheError::InvalidValue(_) | CacheError::Disabled => false,
         }
     }
+
+    /// True when the backend refused the token (HTTP 401, `NOPERM`): a
+    /// misconfiguration, not an outage.
+    pub fn is_misconfiguration(&self) -> bool {
+        matches!(self, CacheError::Upstash(e) if e.is_misconfiguration())
+    }
+
+    /// What went wrong, safe to show to a client (see [`UpstashError::summary`]).
+    pub fn summary(&self) -> String {
+        match self {
+            CacheError::Upstash(e) => e.summary(),
+            other => other.to_string(),
+        }
+    }
 }
 
 /// A write that only happens if every version it was read under is still
@@ -149,17 +163,47 @@ pub trait CacheBackend: crate::MaybeSendSync {
     /// [`CacheError`] when the backend cannot answer; nothing was written then.
     async fn set_fenced(&self, write: &FencedWrite<'_>) -> Result<bool, CacheError>;
 
+    /// Several [`get_many`](Self::get_many)s in one round trip: one answer per
+    /// list of keys, in order. The default asks one after the other.
+    ///
+    /// # Errors
+    /// [`CacheError`] when the backend cannot answer.
+    async fn get_many_batch(&self, reads: &[Vec<&str>]) -> Result<Vec<Vec<Option<Vec<u8>>>>, CacheError> {
+        let mut answers = Vec::with_capacity(reads.len());
+        for keys in reads {
+            answers.push(self.get_many(keys).await?);
+        }
+        Ok(answers)
+    }
+
+    /// Several [`set_fenced`](Self::set_fenced)s in one round trip (two when
+    /// a script must be loaded again): one outcome per write, in order. The
+    /// default writes one after the other.
+    ///
+    /// # Errors
+    /// [`CacheError`] when the request as a whole fails; a write's own
+    /// failure is its outcome.
+    async fn set_fenced_batch(&self, writes: &[FencedWrite<'_>]) -> Result<Vec<Result<bool, CacheError>>, CacheError> {
+        let mut outcomes = Vec::with_capacity(writes.len());
+        for write in writes {
+            outcomes.push(self.set_fenced(write).await);
+        }
+        Ok(outcomes)
+    }
+
     /// Deletes keys, bumps versions and publishes the event, in one round trip.
     ///
     /// # Errors
     /// [`CacheError`] when the backend cannot answer or any part failed.
     async fn invalidate(&self, write: &InvalidationWrite<'_>) -> Result<(), CacheError>;
 
-    /// Succeeds when the backend answers.
+    /// Succeeds when the backend answers and takes writes: writes a key of
+    /// its own under `key` (expiring within seconds) and reads it back, in one
+    /// round trip. A read-only or revoked token fails here, where a `PING` would not.
     ///
     /// # Errors
-    /// [`CacheError`] when it does not.
-    async fn ping(&self) -> Result<(), CacheError>;
+    /// [`CacheError`] when it cannot.
+    async fn check_writable(&self, key: &str) -> Result<(), CacheError>;
 
     /// The Upstash client behind this backend, if any: lets a caller send its
     /// own commands in the same REST request as a cache read

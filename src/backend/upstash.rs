@@ -13,6 +13,23 @@ fn fenced_set_script() -> &'static Script {
     SCRIPT.get_or_init(|| Script::new(include_str!("../cache/scripts/fenced_set.lua")))
 }
 
+/// How long a health check's key lives, in ms.
+const HEALTH_KEY_TTL_MS: u64 = 10_000;
+
+/// The keys and arguments of the fenced-write script for `write`.
+fn fenced_invocation<'a>(write: &FencedWrite<'a>) -> Result<(Vec<&'a str>, Vec<String>), CacheError> {
+    let mut keys = Vec::with_capacity(write.versions.len() + 1);
+    keys.push(write.key);
+    keys.extend(write.versions.iter().map(|v| v.key));
+    let mut args = vec![as_text(write.value)?.to_owned(), write.ttl.as_millis().to_string()];
+    args.push(write.version_ttl.as_millis().to_string());
+    for check in write.versions {
+        args.push(check.seen.unwrap_or("").to_owned());
+        args.push(check.create.to_owned());
+    }
+    Ok((keys, args))
+}
+
 fn as_text(value: &[u8]) -> Result<&str, CacheError> {
     std::str::from_utf8(value)
         .map_err(|_| CacheError::InvalidValue("Upstash REST carries UTF-8 text; encode binary values first".into()))
@@ -76,18 +93,37 @@ impl CacheBackend for UpstashBackend {
     }
 
     async fn set_fenced(&self, write: &FencedWrite<'_>) -> Result<bool, CacheError> {
-        let mut keys = Vec::with_capacity(write.versions.len() + 1);
-        keys.push(write.key);
-        keys.extend(write.versions.iter().map(|v| v.key));
-        let ttl_ms = write.ttl.as_millis().to_string();
-        let version_ttl_ms = write.version_ttl.as_millis().to_string();
-        let mut args: Vec<&str> = vec![as_text(write.value)?, &ttl_ms, &version_ttl_ms];
-        for check in write.versions {
-            args.push(check.seen.unwrap_or(""));
-            args.push(check.create);
-        }
+        let (keys, args) = fenced_invocation(write)?;
         let written = self.client.eval(fenced_set_script(), &keys, &args).await?.into_int()?;
         Ok(written == 1)
+    }
+
+    async fn get_many_batch(&self, reads: &[Vec<&str>]) -> Result<Vec<Vec<Option<Vec<u8>>>>, CacheError> {
+        let commands: Vec<Command> = reads.iter().map(|keys| Command::new("MGET").args_from(keys)).collect();
+        let outcomes = self.client.pipeline(&commands).await?;
+        outcomes
+            .into_iter()
+            .map(|outcome| outcome?.into_array()?.into_iter().map(|v| Ok(v.into_bytes()?)).collect())
+            .collect()
+    }
+
+    async fn set_fenced_batch(&self, writes: &[FencedWrite<'_>]) -> Result<Vec<Result<bool, CacheError>>, CacheError> {
+        let script = fenced_set_script();
+        let invocations: Vec<(Vec<&str>, Vec<String>)> =
+            writes.iter().map(fenced_invocation).collect::<Result<_, _>>()?;
+        let commands: Vec<Command> = invocations.iter().map(|(k, a)| script.evalsha_command(k, a)).collect();
+        let mut outcomes = self.client.pipeline(&commands).await?;
+        // A script Redis lost (NOSCRIPT): one more pipeline sends those as EVAL.
+        let lost: Vec<usize> =
+            (0..outcomes.len()).filter(|&i| matches!(&outcomes[i], Err(e) if e.is_noscript())).collect();
+        if !lost.is_empty() {
+            let retries: Vec<Command> =
+                lost.iter().map(|&i| script.eval_command(&invocations[i].0, &invocations[i].1)).collect();
+            for (i, outcome) in lost.into_iter().zip(self.client.pipeline(&retries).await?) {
+                outcomes[i] = outcome;
+            }
+        }
+        Ok(outcomes.into_iter().map(|outcome| Ok(outcome?.into_int()? == 1)).collect())
     }
 
     async fn invalidate(&self, write: &InvalidationWrite<'_>) -> Result<(), CacheError> {
@@ -115,8 +151,21 @@ impl CacheBackend for UpstashBackend {
         }
     }
 
-    async fn ping(&self) -> Result<(), CacheError> {
-        Ok(self.client.ping().await?)
+    async fn check_writable(&self, key: &str) -> Result<(), CacheError> {
+        // A key of this check's own, so checks of other isolates cannot
+        // interleave; a pipeline, not MULTI, so a refused SET reports its own
+        // error (NOPERM) rather than EXECABORT.
+        let nonce = format!("{:016x}", crate::random::random_u64());
+        let key = format!("{key}:{nonce}");
+        let write = Command::new("SET").arg(&key).arg(&nonce).arg("PX").arg(HEALTH_KEY_TTL_MS);
+        let mut outcomes = self.client.pipeline(&[write, Command::new("GET").arg(&key)]).await?;
+        let read = outcomes.pop().expect("two outcomes");
+        outcomes.pop().expect("two outcomes")?;
+        let read = read?.into_bytes()?;
+        match read {
+            Some(value) if value == nonce.as_bytes() => Ok(()),
+            _ => Err(CacheError::InvalidValue("the health check key did not read back as written".into())),
+        }
     }
 
     fn upstash_client(&self) -> Option<&Arc<UpstashClient>> {

@@ -110,6 +110,7 @@ impl CacheBuilder {
                 stats: Default::default(),
                 flights: super::single_flight::SingleFlight::new(),
                 refreshing: super::refresh::RefreshClaims::new(self.clock.clone()),
+                health: super::health::HealthChecks::new(),
                 clock: self.clock,
             }),
         }

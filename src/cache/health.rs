@@ -1,38 +1,98 @@
-//! The cache's health, as `GET /health` reports it.
+//! The cache's health: does the backend answer, and does it take writes?
+//! Checked at most once per interval per isolate, however many ask.
 
+use std::sync::Mutex;
+
+use super::single_flight::{Role, SingleFlight, Waited};
 use super::Cache;
+use crate::backend::CacheError;
+use crate::keys::health_key;
 
-/// The cache's health.
+/// The cache's health, as `GET /health` reports it.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Health {
-    /// True when the backend answered (or caching is off: nothing to fail).
+    /// True when the backend took a write and read it back (or caching is
+    /// off: nothing to fail).
     pub healthy: bool,
     /// `"upstash"`, `"memory"` or `"none"` (caching off).
     pub backend: &'static str,
     /// How long the check took, in milliseconds.
     pub latency_ms: u64,
-    /// Why the backend is unhealthy.
+    /// When the check ran, in ms since the Unix epoch.
+    pub checked_at_ms: u64,
+    /// Why the backend is unhealthy, safe to show (see [`CacheError::summary`]).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
 }
 
+/// The isolate's latest health check, and the flight of the one under way.
+pub(super) struct HealthChecks {
+    last: Mutex<Option<Health>>,
+    flights: SingleFlight<Health>,
+}
+
+impl HealthChecks {
+    pub fn new() -> Self {
+        HealthChecks { last: Mutex::new(None), flights: SingleFlight::new() }
+    }
+}
+
 impl Cache {
-    /// Pings the backend (bypassing the breaker) and reports its health.
-    pub async fn health(&self) -> Health {
+    /// The isolate's latest health check if it ran less than `max_age_ms`
+    /// ago; otherwise a new one. Concurrent callers share one check (the
+    /// others wait for it on their own timers), so however many ask, the
+    /// backend sees at most one check per `max_age_ms` per isolate.
+    pub async fn health(&self, max_age_ms: u64) -> Health {
+        let checks = &self.inner.health;
+        let now_ms = self.now_ms();
+        if let Some(last) = crate::sync::lock(&checks.last).clone() {
+            if now_ms.saturating_sub(last.checked_at_ms) < max_age_ms {
+                return last;
+            }
+        }
+        let leader = match checks.flights.join("health", &[]) {
+            Role::Leader(leader) => leader,
+            Role::Follower(follower) => match follower.wait().await {
+                Waited::Ready(health) => return health,
+                Waited::TakenOver(leader) => leader,
+                Waited::Ended => return self.check_health().await,
+            },
+        };
+        let health = self.check_health().await;
+        *crate::sync::lock(&checks.last) = Some(health.clone());
+        leader.finish(&health, self.now_ms());
+        health
+    }
+
+    /// Checks the backend now: writes a short-lived key and reads it back in
+    /// one round trip, bypassing the circuit breaker. The outcome does not
+    /// move the breaker (a check that passes must not close it while real
+    /// reads fail); a refused token is logged as an error and counted.
+    pub async fn check_health(&self) -> Health {
+        let checked_at_ms = self.now_ms();
         let Some(backend) = self.backend() else {
-            return Health { healthy: true, backend: "none", latency_ms: 0, error: None };
+            return Health { healthy: true, backend: "none", latency_ms: 0, checked_at_ms, error: None };
         };
         let started_ms = crate::clock::now_ms();
-        // Not observed: a PING that answers must not close the breaker while
-        // real reads still fail, and /health must not be able to hold it shut.
-        let result = backend.ping().await;
+        let result = backend.check_writable(&health_key(&self.inner.key_prefix)).await;
         let latency_ms = crate::clock::now_ms().saturating_sub(started_ms);
+        if let Err(error) = &result {
+            self.note_health_failure(error);
+        }
         Health {
             healthy: result.is_ok(),
             backend: backend.kind().as_str(),
             latency_ms,
-            error: result.err().map(|e| e.to_string()),
+            checked_at_ms,
+            error: result.err().map(|e| e.summary()),
+        }
+    }
+
+    fn note_health_failure(&self, error: &CacheError) {
+        if error.is_misconfiguration() {
+            super::stats::Stats::bump(&self.inner.stats.misconfigured);
+            self.inner.outage.misconfiguration("health check", error);
         }
     }
 }

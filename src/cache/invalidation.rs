@@ -22,7 +22,8 @@ pub struct Invalidation {
     /// Tags to invalidate (every entry written under them).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub tags: Vec<String>,
-    /// Namespaces (`{prefix}:{domain}:{entity}`) to clear.
+    /// Namespaces (`{prefix}:{domain}:{entity}`) to clear; the prefix alone
+    /// clears everything under it.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub namespaces: Vec<String>,
 }
@@ -31,6 +32,11 @@ impl Invalidation {
     /// True when it does nothing.
     pub fn is_empty(&self) -> bool {
         self.keys.is_empty() && self.tags.is_empty() && self.namespaces.is_empty()
+    }
+
+    /// Clears every entry under `prefix`: its epoch is the namespace `prefix`.
+    pub fn everything(prefix: &str) -> Self {
+        Invalidation { namespaces: vec![prefix.to_owned()], ..Default::default() }
     }
 
     /// Adds everything `other` invalidates.
@@ -95,6 +101,17 @@ impl Cache {
     pub async fn clear(&self, space: &KeySpace, policy: FailurePolicy) -> Result<bool, CacheError> {
         let invalidation = Invalidation { namespaces: vec![space.as_str().to_owned()], ..Default::default() };
         self.invalidate(&invalidation, policy).await
+    }
+
+    /// Clears everything under this cache's key prefix with one version bump
+    /// (the prefix's epoch, which every entry carries and every read checks
+    /// in its one `MGET`): no keys are listed or deleted; old entries expire
+    /// by TTL.
+    ///
+    /// # Errors
+    /// As [`invalidate`](Self::invalidate).
+    pub async fn clear_all(&self, policy: FailurePolicy) -> Result<bool, CacheError> {
+        self.invalidate(&Invalidation::everything(&self.inner.key_prefix), policy).await
     }
 
     /// [`invalidate`](Self::invalidate), answering the versions it set

@@ -41,7 +41,7 @@
 //! `prefetch` (a read sent along with another command), `read_through`
 //! (remember: single-flight, XFetch, grace), `write` (fenced writes),
 //! `refresh` (stale-while-revalidate), `invalidation` and `events`, `l1`,
-//! `health`, `stats`.
+//! `health`, `warm` (batched fenced writes), `stats`.
 
 mod builder;
 mod config;
@@ -58,6 +58,7 @@ mod read_through;
 mod refresh;
 mod single_flight;
 mod stats;
+mod warm;
 mod write;
 
 pub use builder::{CacheBuilder, L1Settings, DEFAULT_VERSION_TTL};
@@ -74,6 +75,7 @@ pub use read::Fence;
 pub use read_through::{LoadError, ReadOptions, ReadThrough};
 pub use refresh::PendingRefresh;
 pub use stats::{Stats, StatsSnapshot};
+pub use warm::{WarmReport, WARM_BATCH};
 
 use std::sync::Arc;
 
@@ -105,6 +107,7 @@ struct Inner {
     stats: Stats,
     flights: single_flight::SingleFlight<read_through::Shared>,
     refreshing: refresh::RefreshClaims,
+    health: health::HealthChecks,
 }
 
 impl Cache {
@@ -161,7 +164,9 @@ impl Cache {
         }
     }
 
-    /// Notes the outcome of a backend call (outage log, breaker, counters).
+    /// Notes the outcome of a backend call (outage log, breaker, counters). A
+    /// refused token is counted apart and does not open the breaker: it fails
+    /// fast, and only a new token fixes it.
     fn observe<T>(&self, operation: &str, result: Result<T, CacheError>) -> Result<T, CacheError> {
         match &result {
             Ok(_) => {
@@ -169,6 +174,10 @@ impl Cache {
                 self.inner.breaker.success();
             }
             Err(CacheError::CircuitOpen | CacheError::Disabled) => {}
+            Err(error) if error.is_misconfiguration() => {
+                Stats::bump(&self.inner.stats.misconfigured);
+                self.inner.outage.misconfiguration(operation, error);
+            }
             Err(error) => {
                 Stats::bump(&self.inner.stats.backend_errors);
                 self.inner.outage.failure(operation, error);

@@ -13,6 +13,7 @@ pub struct Stats {
     pub(crate) negative_hits: AtomicU64,
     pub(crate) fenced_refusals: AtomicU64,
     pub(crate) backend_errors: AtomicU64,
+    pub(crate) misconfigured: AtomicU64,
     pub(crate) breaker_skips: AtomicU64,
     pub(crate) bypasses: AtomicU64,
 }
@@ -35,8 +36,10 @@ pub struct StatsSnapshot {
     pub negative_hits: u64,
     /// Write-backs refused because an invalidation ran since the read.
     pub fenced_refusals: u64,
-    /// Backend calls that failed.
+    /// Backend calls that failed (outages: no answer, 5xx, timeouts).
     pub backend_errors: u64,
+    /// Backend calls refused for their token (HTTP 401, `NOPERM`).
+    pub misconfigured: u64,
     /// Backend calls skipped while the circuit breaker was open.
     pub breaker_skips: u64,
     /// Reads that went to the backing store because the cache was off or failing.
@@ -64,6 +67,7 @@ impl Stats {
             negative_hits: get(&self.negative_hits),
             fenced_refusals: get(&self.fenced_refusals),
             backend_errors: get(&self.backend_errors),
+            misconfigured: get(&self.misconfigured),
             breaker_skips: get(&self.breaker_skips),
             bypasses: get(&self.bypasses),
             hit_rate: if reads == 0 { 0.0 } else { hits as f64 / reads as f64 },

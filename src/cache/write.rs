@@ -12,6 +12,7 @@ use super::{Cache, Invalidation};
 use crate::backend::{CacheError, FencedWrite, VersionCheck};
 use crate::failure::FailurePolicy;
 use crate::keys::EntryKey;
+use crate::Ttl;
 
 impl Cache {
     /// Writes `value` (JSON; `None` caches "absent", which needs a
@@ -70,7 +71,30 @@ impl Cache {
         delta_ms: u64,
         options: &EntryOptions,
     ) -> Result<bool, CacheError> {
-        let Some(ttl) = options.ttl_for(value) else { return Ok(false) };
+        let Some(prepared) = self.prepare_write(key, fence, value, delta_ms, options)? else { return Ok(false) };
+        let checks = prepared.checks(key);
+        let backend = self.guarded()?;
+        let written = self.observe("write", backend.set_fenced(&prepared.fenced(key, &checks)).await)?;
+        if written {
+            self.l1_put(key, prepared.entry, fence);
+        } else {
+            Stats::bump(&self.inner.stats.fenced_refusals);
+        }
+        Ok(written)
+    }
+
+    /// The entry to write for `value`, stamped with the versions `fence`
+    /// saw (new ones where a version was missing); `None` when "absent" is
+    /// not cached.
+    pub(super) fn prepare_write(
+        &self,
+        key: &EntryKey,
+        fence: &Fence,
+        value: Option<&[u8]>,
+        delta_ms: u64,
+        options: &EntryOptions,
+    ) -> Result<Option<PreparedWrite>, CacheError> {
+        let Some(ttl) = options.ttl_for(value) else { return Ok(None) };
         let raw = match value {
             Some(bytes) => {
                 let text = std::str::from_utf8(bytes)
@@ -81,28 +105,62 @@ impl Cache {
         };
         let now_ms = self.now_ms();
         let created: Vec<String> = key.version_keys.iter().map(|_| super::invalidation::new_version(now_ms)).collect();
-        let stamped = key.version_keys.iter().zip(&fence.seen).zip(&created);
-        let versions =
-            stamped.clone().map(|((k, seen), new)| (k.clone(), seen.clone().unwrap_or(new.clone()))).collect();
+        let versions = key
+            .version_keys
+            .iter()
+            .zip(&fence.seen)
+            .zip(&created)
+            .map(|((k, seen), new)| (k.clone(), seen.clone().unwrap_or(new.clone())))
+            .collect();
         let entry = Entry { value: raw, fresh_until_ms: now_ms + ttl.as_millis(), delta_ms, versions };
-        let checks: Vec<VersionCheck<'_>> =
-            stamped.map(|((k, seen), create)| VersionCheck { key: k, seen: seen.as_deref(), create }).collect();
-        let stored_ttl = options.stored_ttl(ttl);
         let payload = entry.encode();
-        let write = FencedWrite {
+        Ok(Some(PreparedWrite {
+            entry,
+            payload,
+            stored_ttl: options.stored_ttl(ttl),
+            seen: fence.seen.clone(),
+            created,
+        }))
+    }
+}
+
+/// An entry ready to be written, fenced on the versions a read saw.
+pub(super) struct PreparedWrite {
+    pub entry: Entry,
+    payload: Vec<u8>,
+    stored_ttl: Ttl,
+    seen: Vec<Option<String>>,
+    created: Vec<String>,
+}
+
+impl PreparedWrite {
+    /// The version this write creates for its `i`-th version key, if absent.
+    pub fn created_version(&self, i: usize) -> &str {
+        &self.created[i]
+    }
+
+    /// One check per version key of `key`: the version seen, or the one to create.
+    pub fn checks<'a>(&'a self, key: &'a EntryKey) -> Vec<VersionCheck<'a>> {
+        key.version_keys
+            .iter()
+            .zip(&self.seen)
+            .zip(&self.created)
+            .map(|((k, seen), create)| VersionCheck { key: k, seen: seen.as_deref(), create })
+            .collect()
+    }
+
+    /// The fenced write of `key` with `checks`. Versions live as long as the
+    /// longest-lived entry that carries them: this write creates missing
+    /// ones with its own lifetime and extends shorter ones to it, never
+    /// more, so a miss on an unknown id leaves nothing behind for longer
+    /// than its (negative) entry.
+    pub fn fenced<'a>(&'a self, key: &'a EntryKey, checks: &'a [VersionCheck<'a>]) -> FencedWrite<'a> {
+        FencedWrite {
             key: &key.key,
-            value: &payload,
-            ttl: stored_ttl,
-            version_ttl: self.inner.version_ttl.max(stored_ttl),
-            versions: &checks,
-        };
-        let backend = self.guarded()?;
-        let written = self.observe("write", backend.set_fenced(&write).await)?;
-        if written {
-            self.l1_put(key, entry, fence);
-        } else {
-            Stats::bump(&self.inner.stats.fenced_refusals);
+            value: &self.payload,
+            ttl: self.stored_ttl,
+            version_ttl: self.stored_ttl,
+            versions: checks,
         }
-        Ok(written)
     }
 }

@@ -7,6 +7,7 @@ use super::limiter::Limiter;
 use super::{Algorithm, FailurePolicy, LimitSpec};
 use crate::clock::{Clock, SystemClock};
 use crate::config::ConfigError;
+use crate::failure::CircuitBreaker;
 use crate::keys::check_segment;
 use crate::outage::OutageLog;
 use crate::upstash::UpstashClient;
@@ -43,6 +44,7 @@ pub struct LimiterBuilder {
     clock: Arc<dyn Clock>,
     block_cache_capacity: usize,
     burst: Option<u64>,
+    breaker: Option<Arc<CircuitBreaker>>,
 }
 
 impl LimiterBuilder {
@@ -76,6 +78,15 @@ impl LimiterBuilder {
         self
     }
 
+    /// Shares `breaker` with others that call the same database (the cache):
+    /// while it is open, checks answer at once by the failure policy
+    /// ([`Reason::CircuitOpen`](super::Reason::CircuitOpen)) instead of each
+    /// waiting out a timeout. Without one, every check goes to Redis.
+    pub fn circuit_breaker(mut self, breaker: Arc<CircuitBreaker>) -> Self {
+        self.breaker = Some(breaker);
+        self
+    }
+
     /// GCRA only: units that may be spent at once, `1..=limit` (default
     /// `limit`). With 1, requests are paced evenly and no window of
     /// `window_ms` holds more than `limit`.
@@ -103,6 +114,7 @@ impl LimiterBuilder {
             burst,
             policy: self.policy,
             blocks: BlockCache::new(self.block_cache_capacity, self.clock.clone()),
+            breaker: self.breaker,
             clock: self.clock,
             outage: OutageLog::for_subject("rate limiter", "answering by its failure policy"),
             counters: Default::default(),
@@ -123,6 +135,7 @@ impl Limiter {
             clock: Arc::new(SystemClock),
             block_cache_capacity: DEFAULT_BLOCK_CACHE_CAPACITY,
             burst: None,
+            breaker: None,
         }
     }
 }

@@ -18,18 +18,42 @@ pub enum Reason {
     Timeout,
     /// Redis (or the REST endpoint) failed otherwise; the failure policy decided.
     BackendError,
+    /// The database refused the token (HTTP 401, or `NOPERM`: a read-only
+    /// token); the failure policy decided. Logged as an error: a
+    /// configuration to fix, not an outage to wait out.
+    BackendMisconfigured,
+    /// The circuit breaker is open after repeated failures: no request was
+    /// sent, the failure policy decided at once.
+    CircuitOpen,
 }
 
 impl Reason {
-    /// `none`, `cacheBlock`, `timeout` or `backendError` (the first three as
-    /// @upstash/ratelimit names them).
+    /// Every reason, in declaration order.
+    pub const ALL: [Reason; 6] = [
+        Reason::None,
+        Reason::CacheBlock,
+        Reason::Timeout,
+        Reason::BackendError,
+        Reason::BackendMisconfigured,
+        Reason::CircuitOpen,
+    ];
+
+    /// `none`, `cache_block`, `timeout`, `backend_error`,
+    /// `backend_misconfigured` or `circuit_open`.
     pub fn as_str(self) -> &'static str {
         match self {
             Reason::None => "none",
-            Reason::CacheBlock => "cacheBlock",
+            Reason::CacheBlock => "cache_block",
             Reason::Timeout => "timeout",
-            Reason::BackendError => "backendError",
+            Reason::BackendError => "backend_error",
+            Reason::BackendMisconfigured => "backend_misconfigured",
+            Reason::CircuitOpen => "circuit_open",
         }
+    }
+
+    /// True when the failure policy, not Redis, decided.
+    pub fn is_failure(self) -> bool {
+        matches!(self, Reason::Timeout | Reason::BackendError | Reason::BackendMisconfigured | Reason::CircuitOpen)
     }
 }
 

@@ -12,6 +12,7 @@ use super::stats::{Counters, LimiterStats};
 use super::{Algorithm, FailurePolicy, LimitSpec, FAIL_CLOSED_RETRY_AFTER_MS};
 use crate::clock::Clock;
 use crate::config::ConfigError;
+use crate::failure::CircuitBreaker;
 use crate::keys::escape_id;
 use crate::upstash::{Command, UpstashClient, UpstashError};
 use crate::OutageLog;
@@ -39,6 +40,7 @@ pub struct Limiter {
     pub(super) policy: FailurePolicy,
     pub(super) clock: Arc<dyn Clock>,
     pub(super) blocks: BlockCache,
+    pub(super) breaker: Option<Arc<CircuitBreaker>>,
     pub(super) outage: OutageLog,
     pub(super) counters: Counters,
 }
@@ -264,6 +266,13 @@ impl Limiter {
         if blocked.iter().any(Option::is_some) {
             return Ok(Prepared::Decided(MultiDecision { success: false, decisions: blocked }));
         }
+        // An open breaker: no request, every limit answers by its failure policy.
+        if checks.iter().any(|(limiter, _, _)| limiter.breaker_open()) {
+            let decisions: Vec<Option<Decision>> =
+                checks.iter().map(|(limiter, _, _)| Some(limiter.by_failure_policy(Reason::CircuitOpen))).collect();
+            let success = decisions.iter().flatten().all(|d| d.success);
+            return Ok(Prepared::Decided(MultiDecision { success, decisions }));
+        }
         let mut keys = Vec::new();
         let mut args = vec![String::new(), checks.len().to_string()];
         let mut seen = HashSet::new();
@@ -364,16 +373,29 @@ impl Limiter {
         self.outage.success();
         self.record_block(identifier, cost, raw.block_ms);
         Counters::bump(if all_ok { &self.counters.allowed } else { &self.counters.denied });
+        self.counters.count_reason(Reason::None);
         self.decision(raw, Reason::None)
     }
 
-    /// Answers by the failure policy when Redis did not.
+    /// Answers by the failure policy when Redis did not: a refused token is
+    /// a misconfiguration (logged as an error), anything else an outage.
     pub(super) fn after_failure(&self, error: &UpstashError) -> Decision {
-        let reason = match error {
-            UpstashError::Timeout { .. } => Reason::Timeout,
-            _ => Reason::BackendError,
+        let operation = format!("rate limit {} ({:?})", self.name, self.policy);
+        let reason = if error.is_misconfiguration() {
+            self.outage.misconfiguration(&operation, error);
+            Reason::BackendMisconfigured
+        } else {
+            self.outage.failure(&operation, error);
+            match error {
+                UpstashError::Timeout { .. } => Reason::Timeout,
+                _ => Reason::BackendError,
+            }
         };
-        self.outage.failure(&format!("rate limit {} ({:?})", self.name, self.policy), error);
+        self.by_failure_policy(reason)
+    }
+
+    /// What the failure policy answers, for `reason`.
+    pub(super) fn by_failure_policy(&self, reason: Reason) -> Decision {
         let now_ms = self.clock.now_ms();
         let verdict = match self.policy {
             FailurePolicy::FailOpen | FailurePolicy::Degrade => {
@@ -385,7 +407,18 @@ impl Limiter {
                 RawVerdict::refuse_for(FAIL_CLOSED_RETRY_AFTER_MS, now_ms)
             }
         };
+        self.counters.count_reason(reason);
         self.decision(verdict, reason)
+    }
+
+    /// The circuit breaker this limiter shares, if any.
+    pub fn circuit_breaker(&self) -> Option<&Arc<CircuitBreaker>> {
+        self.breaker.as_ref()
+    }
+
+    /// True while this limiter's breaker skips calls.
+    pub(super) fn breaker_open(&self) -> bool {
+        self.breaker.as_ref().is_some_and(|breaker| !breaker.allows())
     }
 
     /// The block cache's answer for a request of `cost` (>= 0) if it knows
@@ -396,6 +429,7 @@ impl Limiter {
         }
         let until = self.blocks.blocked_until(identifier)?;
         Counters::bump(&self.counters.cache_blocked);
+        self.counters.count_reason(Reason::CacheBlock);
         let now_ms = self.clock.now_ms();
         Some(self.decision(RawVerdict::refuse_for(until.saturating_sub(now_ms), now_ms), Reason::CacheBlock))
     }

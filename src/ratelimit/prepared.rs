@@ -7,6 +7,7 @@ use std::sync::Arc;
 use super::decision::{Decision, MultiDecision};
 use super::limiter::Limiter;
 use super::script::{parse_reply, SCRIPT};
+use crate::failure::CircuitBreaker;
 use crate::upstash::{Command, Reply, UpstashClient, UpstashError};
 
 /// A check ready to be sent, from [`Limiter::prepare_all`]; or the answer
@@ -97,7 +98,9 @@ impl<'a> PreparedCheck<'a> {
     /// use [`resolve`](Self::resolve) to retry it.)
     pub fn decide(self, outcome: Result<Reply, UpstashError>) -> MultiDecision {
         let n = self.checks.len();
-        match outcome.and_then(|reply| parse_reply(reply, n)) {
+        let outcome = outcome.and_then(|reply| parse_reply(reply, n));
+        self.record_in_breakers(&outcome);
+        match outcome {
             Ok((all_ok, raws)) => {
                 let decisions = self
                     .checks
@@ -112,6 +115,24 @@ impl<'a> PreparedCheck<'a> {
                     self.checks.iter().map(|(limiter, _, _)| Some(limiter.after_failure(&error))).collect();
                 let success = decisions.iter().flatten().all(|d| d.success);
                 MultiDecision { success, decisions }
+            }
+        }
+    }
+
+    /// Tells each distinct breaker of the checked limiters how the call went:
+    /// an answer closes it, an outage (no answer, 5xx, timeout) counts
+    /// towards opening it; a refused token neither (it fails fast anyway).
+    fn record_in_breakers<T>(&self, outcome: &Result<T, UpstashError>) {
+        let mut seen: Vec<&Arc<CircuitBreaker>> = Vec::new();
+        for breaker in self.checks.iter().filter_map(|(limiter, _, _)| limiter.circuit_breaker()) {
+            if seen.iter().any(|known| Arc::ptr_eq(known, breaker)) {
+                continue;
+            }
+            seen.push(breaker);
+            match outcome {
+                Ok(_) => breaker.success(),
+                Err(error) if error.is_unavailable() => breaker.failure(),
+                Err(_) => {}
             }
         }
     }

@@ -2,6 +2,8 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use super::Reason;
+
 /// Counts of what a limiter answered, since it was built.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct LimiterStats {
@@ -12,10 +14,12 @@ pub struct LimiterStats {
     pub denied: u64,
     /// Requests refused by the block cache, without a round trip.
     pub cache_blocked: u64,
-    /// Requests allowed because Redis failed ([`FailurePolicy::FailOpen`]).
+    /// Requests allowed because Redis failed ([`FailurePolicy::FailOpen`](crate::FailurePolicy::FailOpen)).
     pub failed_open: u64,
-    /// Requests refused because Redis failed ([`FailurePolicy::FailClosed`]).
+    /// Requests refused because Redis failed ([`FailurePolicy::FailClosed`](crate::FailurePolicy::FailClosed)).
     pub failed_closed: u64,
+    /// Decisions by [`Reason`], in the order of [`Reason::ALL`].
+    pub by_reason: [u64; 6],
 }
 
 #[derive(Debug, Default)]
@@ -25,11 +29,17 @@ pub(super) struct Counters {
     pub(super) cache_blocked: AtomicU64,
     pub(super) failed_open: AtomicU64,
     pub(super) failed_closed: AtomicU64,
+    pub(super) by_reason: [AtomicU64; 6],
 }
 
 impl Counters {
     pub(super) fn bump(counter: &AtomicU64) {
         counter.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub(super) fn count_reason(&self, reason: Reason) {
+        let index = Reason::ALL.iter().position(|r| *r == reason).expect("every reason is listed");
+        Counters::bump(&self.by_reason[index]);
     }
 
     pub(super) fn snapshot(&self) -> LimiterStats {
@@ -40,6 +50,7 @@ impl Counters {
             cache_blocked: get(&self.cache_blocked),
             failed_open: get(&self.failed_open),
             failed_closed: get(&self.failed_closed),
+            by_reason: std::array::from_fn(|i| get(&self.by_reason[i])),
         }
     }
 }

@@ -24,7 +24,6 @@ const SYNC_TOKEN_HEADER: &str = "upstash-sync-token";
 /// round trip), except [`eval`](Self::eval) after `NOSCRIPT`, which takes two.
 ///
 /// Protocol: Upstash's "REST API" documentation (redis/features/restapi).
-#[derive(Debug)]
 pub struct UpstashClient {
     base_url: String,
     bearer: String,
@@ -32,6 +31,18 @@ pub struct UpstashClient {
     http: reqwest::Client,
     sync_token: Mutex<Option<String>>,
     round_trips: AtomicU64,
+}
+
+impl std::fmt::Debug for UpstashClient {
+    /// Never shows the token.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("UpstashClient")
+            .field("base_url", &self.base_url)
+            .field("token", &"<redacted>")
+            .field("timeout_ms", &self.timeout_ms)
+            .field("round_trips", &self.round_trips())
+            .finish_non_exhaustive()
+    }
 }
 
 impl UpstashClient {
@@ -60,7 +71,7 @@ impl UpstashClient {
     /// The latest `upstash-sync-token` the server sent, which the next request
     /// sends back; `None` before the first answer.
     pub fn sync_token(&self) -> Option<String> {
-        self.sync_token.lock().unwrap_or_else(|p| p.into_inner()).clone()
+        crate::sync::lock(&self.sync_token).clone()
     }
 
     /// Runs one command (`POST /` with the command as a JSON array).
@@ -183,7 +194,7 @@ impl UpstashClient {
             .header(ENCODING_HEADER, "base64")
             .timeout(Duration::from_millis(timeout_ms))
             .body(payload);
-        if let Some(token) = self.sync_token.lock().unwrap_or_else(|p| p.into_inner()).clone() {
+        if let Some(token) = crate::sync::lock(&self.sync_token).clone() {
             request = request.header(SYNC_TOKEN_HEADER, token);
         }
         self.round_trips.fetch_add(1, Ordering::Relaxed);
@@ -191,7 +202,7 @@ impl UpstashClient {
         let response = request.send().await.map_err(|e| transport_error(e, started_ms, timeout_ms))?;
         let status = response.status().as_u16();
         if let Some(token) = response.headers().get(SYNC_TOKEN_HEADER).and_then(|v| v.to_str().ok()) {
-            *self.sync_token.lock().unwrap_or_else(|p| p.into_inner()) = Some(token.to_owned());
+            *crate::sync::lock(&self.sync_token) = Some(token.to_owned());
         }
         let bytes = response.bytes().await.map_err(|e| transport_error(e, started_ms, timeout_ms))?;
         let text = String::from_utf8_lossy(&bytes);

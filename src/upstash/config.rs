@@ -82,13 +82,54 @@ impl UpstashConfig {
     }
 }
 
+/// Checks a REST URL without ever repeating it: a URL can hold credentials
+/// (`https://user:password@host`, `?_token=`), and errors reach logs and
+/// answers. Credentials in the URL are refused outright: the token has its
+/// own variable.
 fn check_url(variable: &str, url: &str) -> Result<(), ConfigError> {
-    let rest = url
-        .strip_prefix("https://")
-        .or_else(|| url.strip_prefix("http://"))
-        .ok_or_else(|| ConfigError::new(variable, format!("must be an http:// or https:// URL, got {url:?}")))?;
-    if rest.is_empty() || rest.starts_with('/') || rest.contains(char::is_whitespace) {
-        return Err(ConfigError::new(variable, format!("has no host: {url:?}")));
+    let error = |why: &str| Err(ConfigError::new(variable, format!("{why} (the value is not shown)")));
+    let Some(rest) = url.strip_prefix("https://").or_else(|| url.strip_prefix("http://")) else {
+        return error("must be an http:// or https:// URL");
+    };
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    if authority.contains('@') {
+        return error("must not carry credentials (user:password@host): put the token in its own variable");
+    }
+    if rest.contains(['?', '#']) {
+        return error("must not have a query string or fragment: put the token in its own variable");
+    }
+    if authority.is_empty() || rest.contains(char::is_whitespace) {
+        return error("has no host");
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn url_errors_name_the_variable_and_never_the_value() {
+        for (url, why) in [
+            ("https://default:S3CRET@eu1-x.upstash.io", "credentials"),
+            ("https://eu1-x.upstash.io/?_token=S3CRET", "query string"),
+            ("ftp://S3CRET", "http:// or https://"),
+            ("https://", "no host"),
+        ] {
+            let vars = [("UPSTASH_REDIS_REST_URL", url), ("UPSTASH_REDIS_REST_TOKEN", "t")];
+            let error = UpstashConfig::from_env(&Env::from_pairs(&vars)).unwrap_err();
+            assert_eq!(error.variable, "UPSTASH_REDIS_REST_URL");
+            assert!(error.message.contains(why), "{error}");
+            assert!(!error.to_string().contains("S3CRET"), "{error}");
+        }
+        assert!(UpstashConfig::new("https://eu1-x.upstash.io/", "t").is_ok());
+    }
+
+    #[test]
+    fn debug_never_shows_the_token() {
+        let config = UpstashConfig::new("https://eu1-x.upstash.io", "S3CRET").unwrap();
+        assert!(!format!("{config:?}").contains("S3CRET"));
+        let client = crate::upstash::UpstashClient::new(&config);
+        assert!(!format!("{client:?}").contains("S3CRET"));
+    }
 }

@@ -61,4 +61,52 @@ impl UpstashError {
     pub fn is_unavailable(&self) -> bool {
         matches!(self, UpstashError::Transport { .. } | UpstashError::Timeout { .. })
     }
+
+    /// True when the database answered but refused the token: HTTP 401/403,
+    /// or a permission error from Redis's ACL (a read-only token asked to
+    /// write: `NOPERM ...`, or inside a script "The user executing the script
+    /// can't run this command"). Not an outage: the configuration is wrong,
+    /// and waiting will not fix it.
+    pub fn is_misconfiguration(&self) -> bool {
+        match self {
+            UpstashError::Unauthorized { .. } => true,
+            UpstashError::Command { message } => {
+                message.starts_with("NOPERM") || message.contains("user executing the script can't run this command")
+            }
+            _ => false,
+        }
+    }
+
+    /// What went wrong, safe to show to a client: the kind of failure, the
+    /// HTTP status and Redis's error text, never a transport message (which
+    /// can quote the URL, and a URL can hold credentials).
+    pub fn summary(&self) -> String {
+        match self {
+            UpstashError::Unauthorized { status, .. } => format!("upstash: unauthorized (HTTP {status})"),
+            UpstashError::Command { message } => format!("upstash: redis error: {message}"),
+            UpstashError::Transport { status: Some(status), .. } => format!("upstash: unavailable (HTTP {status})"),
+            UpstashError::Transport { status: None, .. } => "upstash: unreachable".to_owned(),
+            UpstashError::Timeout { timeout_ms } => format!("upstash: no answer within {timeout_ms} ms"),
+            UpstashError::Protocol { status, .. } => format!("upstash: unexpected answer (HTTP {status})"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn summaries_never_quote_transport_messages() {
+        let transport = UpstashError::Transport {
+            status: None,
+            message: "error sending request for url (https://u:S3CRET@x/)".into(),
+        };
+        assert_eq!(transport.summary(), "upstash: unreachable");
+        let noperm =
+            UpstashError::Command { message: "NOPERM this user has no permissions to run the 'set' command".into() };
+        assert!(noperm.is_misconfiguration() && noperm.summary().contains("NOPERM"));
+        assert!(UpstashError::Unauthorized { status: 401, message: "Unauthorized".into() }.is_misconfiguration());
+        assert!(!UpstashError::Timeout { timeout_ms: 5 }.is_misconfiguration());
+    }
 }

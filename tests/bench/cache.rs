@@ -6,12 +6,11 @@
 #[path = "../common/mod.rs"]
 mod common;
 
-use std::num::NonZeroUsize;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use edgecache::{Cache, EntryKey, EntryOptions, FailurePolicy, Ttl, UpstashBackend};
+use edgecache::{Cache, EntryKey, EntryOptions, FailurePolicy, L1Settings, MemoryBounds, Ttl, UpstashBackend};
 
 fn options() -> EntryOptions {
     EntryOptions::new(Ttl::secs(300))

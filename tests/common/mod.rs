@@ -127,3 +127,17 @@ pub fn raw_http_server(response: Option<&'static str>) -> (SocketAddr, std::sync
     });
     (addr, rx)
 }
+
+/// A TCP server that accepts every connection and never answers: a stalled
+/// backend. Its sockets are held open until the test process ends.
+pub fn stalled_server() -> SocketAddr {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for stream in listener.incoming().flatten() {
+            held.push(stream);
+        }
+    });
+    addr
+}

@@ -1,0 +1,137 @@
+//! Warming: writing many entries ahead of reads, a batch at a time, each
+//! batch in two round trips (one pipeline of reads, one of fenced writes),
+//! so a warm never overwrites a value a concurrent write put there.
+
+use std::collections::HashMap;
+
+use serde::Serialize;
+
+use super::entry::Judgement;
+use super::lookup::CachedBytes;
+use super::options::EntryOptions;
+use super::Cache;
+use crate::backend::{CacheError, FencedWrite, VersionCheck};
+use crate::keys::EntryKey;
+
+/// Most entries one batch of [`Cache::warm`] reads and writes.
+pub const WARM_BATCH: usize = 100;
+
+/// What [`Cache::warm`] did with its entries.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct WarmReport {
+    /// Entries written.
+    pub warmed: usize,
+    /// Entries left as they were: already cached and fresh, or moved by a
+    /// concurrent write or invalidation since the warm read them (fenced).
+    pub skipped: usize,
+    /// Entries that could not be written (the backend failed, a value that
+    /// is not JSON).
+    pub failed: usize,
+}
+
+impl WarmReport {
+    /// Adds `other`'s counts.
+    pub fn add(&mut self, other: WarmReport) {
+        self.warmed += other.warmed;
+        self.skipped += other.skipped;
+        self.failed += other.failed;
+    }
+}
+
+impl Cache {
+    /// Writes `entries` (the entry's keys and its JSON, `None` for "absent")
+    /// into the cache, [`WARM_BATCH`] at a time: per batch one round trip
+    /// reads every entry with its versions, and one writes the entries that
+    /// are not already fresh, each fenced on the versions its read saw (two
+    /// round trips; three when Redis lost the script). Entries already fresh
+    /// are skipped, and so are entries a concurrent write or invalidation
+    /// moved in between.
+    ///
+    /// # Errors
+    /// [`CacheError`] when caching is off or the breaker is open; a batch
+    /// whose round trip fails counts its entries as failed.
+    pub async fn warm(
+        &self,
+        entries: &[(EntryKey, CachedBytes)],
+        options: &EntryOptions,
+    ) -> Result<WarmReport, CacheError> {
+        let mut report = WarmReport::default();
+        for batch in entries.chunks(WARM_BATCH) {
+            report.add(self.warm_batch(batch, options).await?);
+        }
+        Ok(report)
+    }
+
+    async fn warm_batch(
+        &self,
+        batch: &[(EntryKey, CachedBytes)],
+        options: &EntryOptions,
+    ) -> Result<WarmReport, CacheError> {
+        if batch.is_empty() {
+            return Ok(WarmReport::default());
+        }
+        let backend = self.guarded()?;
+        let mark = self.l1_mark();
+        let reads: Vec<Vec<&str>> = batch.iter().map(|(key, _)| super::read::read_keys(key)).collect();
+        let mut report = WarmReport::default();
+        let values = match self.observe("warm read", backend.get_many_batch(&reads).await) {
+            Ok(values) => values,
+            Err(_) => return Ok(WarmReport { failed: batch.len(), ..report }),
+        };
+        let mut pending = Vec::new();
+        for ((key, value), read) in batch.iter().zip(values) {
+            let found = self.judge(key, read, mark);
+            if found.judgement == Judgement::Fresh {
+                report.skipped += 1;
+            } else {
+                pending.push((key, value, found.fence));
+            }
+        }
+        // Entries of a batch share versions (their namespace's epoch, the
+        // prefix's): one absent at the read is created by the first write
+        // that needs it, and the later writes of the pipeline (which Redis
+        // runs in order) fence on the version that write creates.
+        let mut created_here: HashMap<&str, String> = HashMap::new();
+        let mut prepared = Vec::with_capacity(pending.len());
+        for (key, value, fence) in &mut pending {
+            for (seen, version_key) in fence.seen.iter_mut().zip(&key.version_keys) {
+                if seen.is_none() {
+                    *seen = created_here.get(version_key.as_str()).cloned();
+                }
+            }
+            match self.prepare_write(key, fence, value.as_deref(), 0, options) {
+                Ok(Some(write)) => {
+                    for (i, version_key) in key.version_keys.iter().enumerate() {
+                        if fence.seen[i].is_none() {
+                            created_here.insert(version_key, write.created_version(i).to_owned());
+                        }
+                    }
+                    prepared.push((*key, &*fence, write));
+                }
+                Ok(None) => report.skipped += 1,
+                Err(_) => report.failed += 1,
+            }
+        }
+        let checks: Vec<Vec<VersionCheck<'_>>> = prepared.iter().map(|(key, _, w)| w.checks(key)).collect();
+        let writes: Vec<FencedWrite<'_>> =
+            prepared.iter().zip(&checks).map(|((key, _, w), checks)| w.fenced(key, checks)).collect();
+        if writes.is_empty() {
+            return Ok(report);
+        }
+        let outcomes = match self.observe("warm write", backend.set_fenced_batch(&writes).await) {
+            Ok(outcomes) => outcomes,
+            Err(_) => return Ok(WarmReport { failed: report.failed + writes.len(), ..report }),
+        };
+        for ((key, fence, write), outcome) in prepared.into_iter().zip(outcomes) {
+            match outcome {
+                Ok(true) => {
+                    report.warmed += 1;
+                    self.l1_put(key, write.entry, fence);
+                }
+                Ok(false) => report.skipped += 1,
+                Err(_) => report.failed += 1,
+            }
+        }
+        Ok(report)
+    }
+}
