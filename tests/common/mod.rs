@@ -4,7 +4,6 @@
 #![allow(dead_code)]
 
 use std::net::{SocketAddr, TcpListener};
-use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
@@ -54,50 +53,10 @@ pub fn unique(name: &str) -> String {
     format!("test:{name}:{nanos:x}{}", NEXT.fetch_add(1, Ordering::Relaxed))
 }
 
-/// A redis-server of the test's own, on a free port, that the test may kill.
-pub struct OwnRedis {
-    pub port: u16,
-    child: Child,
-}
-
-impl OwnRedis {
-    pub fn start() -> OwnRedis {
-        let port = free_port();
-        let mut child = Command::new("redis-server")
-            .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
-            .stdout(Stdio::null())
-            .spawn()
-            .expect("redis-server on PATH (`npm test` installs it)");
-        for _ in 0..100 {
-            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-                return OwnRedis { port, child };
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        let _ = child.kill();
-        let _ = child.wait();
-        panic!("redis-server did not listen on {port}");
-    }
-
-    pub fn url(&self) -> String {
-        format!("redis://127.0.0.1:{}", self.port)
-    }
-
-    pub fn stop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Drop for OwnRedis {
-    fn drop(&mut self) {
-        self.stop();
-    }
-}
-
-pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
+/// A redis-server of the test's own, on a free port, that the test may stop,
+/// and a free loopback port: the launcher every suite shares (upstash-local's
+/// own tests, these, and the worker tests through `upstash-local own-redis`).
+pub use upstash_local::testing::{free_port, OwnRedis};
 
 /// A TCP server that accepts one connection, reads the request, then answers
 /// `response` (or nothing, when `None`) and reports when the client hung up.

@@ -1,5 +1,6 @@
 //! The HTTP side: methods, auth, body size limit, routing to single
-//! commands, `/pipeline`, `/multi-exec` and the `/__local/stats` endpoints.
+//! commands, `/pipeline`, `/multi-exec`, the `/subscribe` streams and the
+//! `/__local/stats` endpoints.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -14,11 +15,13 @@ use http_body_util::BodyExt;
 use redis::RedisError;
 use serde_json::{json, Value as JsonValue};
 use subtle::ConstantTimeEq;
+use tokio::sync::watch;
 
 use crate::encode::{reply_object, to_json, Encoding};
 use crate::protocol::{parse_json_batch, parse_json_command, parse_path_command, query_params, refusal, Command};
 use crate::redis_exec::{run_command, run_pipeline, run_transaction, Access, Redis, Reply, Transaction};
 use crate::script_flags::ScriptFlags;
+use crate::subscribe::{self, Subscription};
 use crate::MAX_REQUEST_SIZE;
 
 /// Header carrying a fresh opaque value on every response.
@@ -42,6 +45,8 @@ pub(crate) struct AppState {
     pub(crate) responses: AtomicU64,
     /// Scripts whose Upstash-only shebang flag was removed.
     pub(crate) scripts: ScriptFlags,
+    /// Turns true when the server shuts down: event streams end then.
+    pub(crate) closing: watch::Receiver<bool>,
 }
 
 /// The whole HTTP API: every path goes through one handler.
@@ -92,11 +97,18 @@ async fn respond(state: &AppState, request: Request) -> Response {
         "/pipeline" => pipeline(state, access, &body, encoding).await,
         "/multi-exec" => multi_exec(state, access, &body, encoding).await,
         "/" => single(state, access, parse_json_command(&body), encoding).await,
-        path => {
-            let body = has_body.then_some(body.as_slice());
-            let command = parse_path_command(path, query, body);
-            single(state, access, command, encoding).await
-        }
+        path => match Subscription::from_path(path) {
+            Some(Ok(subscription)) if matches!(parts.method, Method::GET | Method::POST) => {
+                subscribe(state, access, subscription).await
+            }
+            Some(Ok(_)) => error(StatusCode::METHOD_NOT_ALLOWED, "Method Not Allowed"),
+            Some(Err(text)) => error(StatusCode::BAD_REQUEST, text),
+            None => {
+                let body = has_body.then_some(body.as_slice());
+                let command = parse_path_command(path, query, body);
+                single(state, access, command, encoding).await
+            }
+        },
     }
 }
 
@@ -159,6 +171,16 @@ async fn single(state: &AppState, access: Access, command: Result<Command, Strin
             Ok(value) => ok(json!({ "result": to_json(value, encoding) })),
             Err(text) => error(StatusCode::BAD_REQUEST, text),
         },
+        Err(err) => redis_unavailable(err),
+    }
+}
+
+/// `/subscribe/<channel>` or `/psubscribe/<pattern>`: an event stream (any
+/// request body, such as @upstash/redis's `[]`, is ignored).
+async fn subscribe(state: &AppState, access: Access, subscription: Subscription) -> Response {
+    match subscribe::stream(&state.redis, access, subscription, state.closing.clone()).await {
+        Ok(response) => response,
+        Err(err) if subscribe::is_refusal(&err) => error(StatusCode::BAD_REQUEST, server_error_text(&err)),
         Err(err) => redis_unavailable(err),
     }
 }
@@ -233,6 +255,15 @@ fn ok(body: JsonValue) -> Response {
 
 fn error(status: StatusCode, text: impl Into<String>) -> Response {
     (status, Json(json!({ "error": text.into() }))).into_response()
+}
+
+/// The text of an error Redis sent, as Redis wrote it (`NOPERM ...`).
+fn server_error_text(err: &RedisError) -> String {
+    match (err.code(), err.detail()) {
+        (Some(code), Some(detail)) => format!("{code} {detail}"),
+        (Some(code), None) => code.to_string(),
+        _ => err.to_string(),
+    }
 }
 
 /// Redis could not be reached or answered unusably: a 5xx, like an Upstash outage.

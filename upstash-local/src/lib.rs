@@ -8,13 +8,27 @@
 //!   path-style command (`GET /set/foo/bar?EX=100`, `POST /set/foo` with the
 //!   value as body) → `{"result": ...}` or a 400 `{"error": "<Redis's text>"}`.
 //! - `POST /pipeline` and `POST /multi-exec` with `[[...],[...]]`.
+//! - `POST` (or `GET`) `/subscribe/<channel>` and `/psubscribe/<pattern>`:
+//!   Redis pub/sub as Server-Sent Events (`text/event-stream`), one line
+//!   `data: subscribe,<channel>,1` once subscribed, then
+//!   `data: message,<channel>,<payload>` per published message (patterns:
+//!   `data: psubscribe,<pattern>,1` and
+//!   `data: pmessage,<pattern>,<channel>,<payload>`), each followed by an
+//!   empty line; payloads as published, never base64. This is what
+//!   @upstash/redis's `redis.subscribe()` / `psubscribe()` read. Each
+//!   request holds a Redis connection of its own, closed when the client
+//!   disconnects. A payload's line breaks become SSE continuation lines that
+//!   @upstash/redis ignores (it sees the first line only), so they cannot
+//!   forge events; see the `subscribe` module's source for the framing.
 //! - Auth by `Authorization: Bearer <token>` or `?_token=<token>`; an
-//!   optional read-only token runs as a Redis ACL user that can only read.
+//!   optional read-only token runs as a Redis ACL user that can only read
+//!   (and subscribe: listening is reading).
 //! - `Upstash-Encoding: base64` for base64 strings in results.
 //! - Scripts may declare Upstash's `#!lua flags=allow-key-locking` (as
 //!   @upstash/ratelimit 2.1+ does): the flag is removed before Redis, which
 //!   refuses it, sees the script, and `EVALSHA` takes the client's digest.
-//! - Blocking, pub/sub, transaction and connection commands are refused.
+//! - Blocking, transaction and connection commands are refused, and so are
+//!   `SUBSCRIBE`-like commands sent as plain commands (use `/subscribe`).
 //!
 //! Plus two debugging endpoints of upstash-local's own (not part of Upstash;
 //! they need a valid token like everything else):
@@ -22,6 +36,15 @@
 //! - `GET /__local/stats` → `{"requests": n}`: requests served, not counting
 //!   requests to these two endpoints.
 //! - `POST /__local/stats/reset` → `{"result": "OK"}`: zeroes that count.
+//!
+//! The `upstash-local` command serves with [`Server`]; it takes its tokens
+//! from the environment (`UPSTASH_LOCAL_TOKEN`,
+//! `UPSTASH_LOCAL_READ_ONLY_TOKEN`) or from files (`--token-file`,
+//! `--read-only-token-file`), never from the command line, where any user of
+//! the machine could read them. `upstash-local own-redis` starts a
+//! redis-server of its own for a test suite ([`testing::OwnRedis`]), prints
+//! `redis listening on redis://127.0.0.1:<port>` and stops it on SIGTERM,
+//! SIGINT or end of standard input.
 //!
 //! [Upstash Redis REST API]: https://upstash.com/docs/redis/features/restapi
 
@@ -31,13 +54,15 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use tokio::net::TcpListener;
-use tokio::sync::oneshot;
+use tokio::sync::{oneshot, watch};
 
 mod encode;
 mod handler;
 mod protocol;
 mod redis_exec;
 mod script_flags;
+mod subscribe;
+pub mod testing;
 
 /// The largest request body accepted (10 MiB); larger requests get
 /// 400 `{"error":"ERR max request size exceeded"}`.
@@ -49,8 +74,8 @@ pub(crate) fn lock<T>(mutex: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, 
     mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
-/// How to run a [`Server`].
-#[derive(Clone, Debug)]
+/// How to run a [`Server`]. Its `Debug` output leaves the tokens out.
+#[derive(Clone)]
 pub struct Config {
     /// Address to listen on; port 0 picks a free port (see [`Server::url`]).
     pub listen: SocketAddr,
@@ -64,6 +89,18 @@ pub struct Config {
     pub read_only_token: Option<String>,
 }
 
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let hidden = |token: &str| if token.is_empty() { "" } else { "<hidden>" };
+        f.debug_struct("Config")
+            .field("listen", &self.listen)
+            .field("redis_url", &redis_exec::without_password(&self.redis_url))
+            .field("token", &hidden(&self.token))
+            .field("read_only_token", &self.read_only_token.as_deref().map(hidden))
+            .finish()
+    }
+}
+
 /// A running upstash-local server.
 ///
 /// Dropping the handle leaves the server running until the tokio runtime
@@ -75,15 +112,16 @@ pub struct Server {
 }
 
 impl Server {
-    /// Connects to Redis (failing fast, naming the URL, if it is
-    /// unreachable), creates the read-only ACL user if configured, binds, and
-    /// starts serving in a spawned tokio task.
+    /// Connects to Redis (failing fast, naming the URL without its password,
+    /// if it is unreachable), creates the read-only ACL user if configured,
+    /// binds, and starts serving in a spawned tokio task.
     pub async fn start(config: Config) -> anyhow::Result<Server> {
         let redis = redis_exec::Redis::connect(&config.redis_url, config.read_only_token.as_deref()).await?;
         let listener =
             TcpListener::bind(config.listen).await.with_context(|| format!("cannot listen on {}", config.listen))?;
         let addr = listener.local_addr()?;
         let requests = Arc::new(AtomicU64::new(0));
+        let (closing, closing_rx) = watch::channel(false);
         let state = Arc::new(handler::AppState {
             redis,
             token: config.token,
@@ -91,6 +129,7 @@ impl Server {
             requests: requests.clone(),
             responses: AtomicU64::new(0),
             scripts: Default::default(),
+            closing: closing_rx,
         });
         let (shutdown, stopped) = oneshot::channel::<()>();
         tokio::spawn(async move {
@@ -99,6 +138,8 @@ impl Server {
                 if stopped.await.is_err() {
                     std::future::pending::<()>().await;
                 }
+                // Event streams never finish by themselves: end them.
+                let _ = closing.send(true);
             };
             if let Err(err) = axum::serve(listener, handler::router(state)).with_graceful_shutdown(stop).await {
                 eprintln!("upstash-local: server error: {err}");
@@ -125,7 +166,7 @@ impl Server {
     }
 
     /// Stops serving: no new connections are accepted, idle connections
-    /// are closed and in-flight requests finish.
+    /// are closed, in-flight requests finish and `/subscribe` streams end.
     pub fn shutdown(self) {
         let _ = self.shutdown.send(());
     }

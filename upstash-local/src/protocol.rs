@@ -121,7 +121,10 @@ pub(crate) fn refusal(command: &Command) -> Option<String> {
         "multi" | "exec" | "discard" | "watch" | "unwatch" => {
             "transactions cannot be built command by command over REST, use /multi-exec"
         }
-        "subscribe" | "psubscribe" | "ssubscribe" | "unsubscribe" | "punsubscribe" | "sunsubscribe" | "monitor" => {
+        "subscribe" | "psubscribe" => {
+            "it needs a long-lived connection: stream it from /subscribe/<channel> or /psubscribe/<pattern>"
+        }
+        "ssubscribe" | "unsubscribe" | "punsubscribe" | "sunsubscribe" | "monitor" => {
             "it needs a long-lived connection, which is not supported over REST"
         }
         "auth" | "select" | "quit" | "hello" | "reset" | "client" => {

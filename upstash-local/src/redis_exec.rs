@@ -1,10 +1,11 @@
 //! Running commands on Redis: the connections (full access and read-only
-//! ACL user), single commands, pipelines and MULTI/EXEC transactions.
+//! ACL user), single commands, pipelines and MULTI/EXEC transactions, and
+//! dedicated pub/sub connections for `/subscribe`.
 
 use std::time::Duration;
 
-use anyhow::{anyhow, bail};
-use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use anyhow::anyhow;
+use redis::aio::{ConnectionManager, ConnectionManagerConfig, PubSub};
 use redis::{Client, Cmd, IntoConnectionInfo, Pipeline, RedisError, ServerError, Value};
 
 use crate::protocol::Command;
@@ -29,22 +30,34 @@ pub(crate) enum Access {
     ReadOnly,
 }
 
+/// How long opening a connection to Redis may take.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
+
 /// Connections to Redis, one per access level. Cheap to clone; each is a
 /// multiplexed connection that reconnects after Redis comes back.
 #[derive(Clone)]
 pub(crate) struct Redis {
-    full: ConnectionManager,
-    read_only: Option<ConnectionManager>,
+    full: User,
+    read_only: Option<User>,
+}
+
+/// One Redis user: how to open connections as it, and its shared connection.
+#[derive(Clone)]
+struct User {
+    client: Client,
+    shared: ConnectionManager,
 }
 
 impl Redis {
     /// Connects to `url` (failing fast if unreachable) and, when a read-only
     /// token is given, creates its ACL user and connects as that user too.
+    /// Errors name the URL without its password and never show the token.
     pub(crate) async fn connect(url: &str, read_only_token: Option<&str>) -> anyhow::Result<Self> {
-        let info = url.into_connection_info().map_err(|err| anyhow!("invalid Redis URL {url}: {err}"))?;
-        let mut full = connect_manager(Client::open(info.clone())?)
+        let shown = without_password(url);
+        let info = url.into_connection_info().map_err(|err| anyhow!("invalid Redis URL {shown}: {err}"))?;
+        let full = User::connect(Client::open(info.clone())?)
             .await
-            .map_err(|err| anyhow!("cannot connect to Redis at {url}: {err}"))?;
+            .map_err(|err| anyhow!("cannot connect to Redis at {shown}: {err}"))?;
 
         let read_only = match read_only_token {
             None => None,
@@ -52,18 +65,19 @@ impl Redis {
                 let user = read_only_user_name(token);
                 let select_db = info.redis_settings().db() != 0;
                 let acl = read_only_acl(&user, token, select_db);
-                let reply = run_command(&mut full, &acl)
-                    .await
-                    .map_err(|err| anyhow!("ACL SETUSER {user} failed on Redis at {url}: {err}"))?;
+                // Redis may quote the rule, and so the token, in its error.
+                let hidden = |why: String| why.replace(token, "<read-only token>");
+                let failed = |why: String| anyhow!("ACL SETUSER {user} failed on Redis at {shown}: {}", hidden(why));
+                let reply = run_command(&mut full.shared.clone(), &acl).await.map_err(|err| failed(err.to_string()))?;
                 if let Err(text) = reply {
-                    bail!("ACL SETUSER {user} failed on Redis at {url}: {text}");
+                    return Err(failed(text));
                 }
                 let settings = info.redis_settings().clone().set_username(&user).set_password(token);
                 let client = Client::open(info.clone().set_redis_settings(settings))?;
-                let manager = connect_manager(client)
+                let connected = User::connect(client)
                     .await
-                    .map_err(|err| anyhow!("cannot connect to Redis at {url} as read-only user {user}: {err}"))?;
-                Some(manager)
+                    .map_err(|err| anyhow!("cannot connect to Redis at {shown} as read-only user {user}: {err}"))?;
+                Some(connected)
             }
         };
         Ok(Self { full, read_only })
@@ -71,17 +85,56 @@ impl Redis {
 
     /// The connection for `access`.
     pub(crate) fn connection(&self, access: Access) -> ConnectionManager {
-        match (access, &self.read_only) {
-            (Access::ReadOnly, Some(read_only)) => read_only.clone(),
-            _ => self.full.clone(),
+        self.user(access).shared.clone()
+    }
+
+    /// A new connection of its own for pub/sub, as the user for `access`.
+    /// It closes when the returned value (or its message stream) is dropped.
+    pub(crate) async fn pubsub(&self, access: Access) -> Result<PubSub, RedisError> {
+        match tokio::time::timeout(CONNECT_TIMEOUT, self.user(access).client.get_async_pubsub()).await {
+            Ok(pubsub) => pubsub,
+            Err(_) => Err(RedisError::from((
+                redis::ErrorKind::Io,
+                "timed out connecting for pub/sub",
+                format!("no connection within {CONNECT_TIMEOUT:?}"),
+            ))),
         }
+    }
+
+    fn user(&self, access: Access) -> &User {
+        match (access, &self.read_only) {
+            (Access::ReadOnly, Some(read_only)) => read_only,
+            _ => &self.full,
+        }
+    }
+}
+
+impl User {
+    async fn connect(client: Client) -> redis::RedisResult<User> {
+        let shared = connect_manager(client.clone()).await?;
+        Ok(User { client, shared })
+    }
+}
+
+/// `url` with its password, if any, replaced by `***`, for messages.
+pub(crate) fn without_password(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_string();
+    };
+    let Some((credentials, host)) = rest.rsplit_once('@') else {
+        return url.to_string();
+    };
+    // `user@host` alone names a user, without a password.
+    match credentials.split_once(':') {
+        Some((user, _password)) => format!("{scheme}://{user}:***@{host}"),
+        None => url.to_string(),
     }
 }
 
 async fn connect_manager(client: Client) -> redis::RedisResult<ConnectionManager> {
     let config = ConnectionManagerConfig::new()
         .set_number_of_retries(1)
-        .set_connection_timeout(Some(Duration::from_secs(2)))
+        .set_connection_timeout(Some(CONNECT_TIMEOUT))
         .set_response_timeout(Some(Duration::from_secs(30)));
     let mut manager = ConnectionManager::new_with_config(client, config).await?;
     redis::cmd("PING").query_async::<()>(&mut manager).await?;
@@ -96,7 +149,8 @@ pub(crate) fn read_only_user_name(token: &str) -> String {
 }
 
 /// `ACL SETUSER` for a user that can only read (plus PING, ECHO, EVALSHA and
-/// the read-only script commands, and MULTI/EXEC so read-only transactions work).
+/// the read-only script commands, MULTI/EXEC so read-only transactions work,
+/// and SUBSCRIBE/PSUBSCRIBE for `/subscribe`: listening is reading).
 fn read_only_acl(user: &str, token: &str, select_db: bool) -> Command {
     let mut rules = vec![
         "ACL".to_string(),
@@ -121,6 +175,10 @@ fn read_only_acl(user: &str, token: &str, select_db: bool) -> Command {
             "+multi",
             "+exec",
             "+discard",
+            "+subscribe",
+            "+psubscribe",
+            "+unsubscribe",
+            "+punsubscribe",
         ]
         .map(String::from),
     );
@@ -207,4 +265,17 @@ pub(crate) async fn run_transaction(
         Some(Value::ServerError(err)) => Transaction::Discarded(error_text(&err)),
         other => Transaction::Discarded(format!("ERR unexpected EXEC reply from Redis: {other:?}")),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_are_left_out_of_urls_in_messages() {
+        assert_eq!(without_password("redis://127.0.0.1:6379"), "redis://127.0.0.1:6379");
+        assert_eq!(without_password("redis://:s3cret@host:6379/2"), "redis://:***@host:6379/2");
+        assert_eq!(without_password("rediss://me:p@ss@host"), "rediss://me:***@host");
+        assert_eq!(without_password("redis://me@host"), "redis://me@host");
+    }
 }

@@ -8,6 +8,7 @@ use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
+use upstash_local::testing::OwnRedis;
 use upstash_local::{Config, Server, MAX_REQUEST_SIZE};
 
 const REDIS_URL: &str = "redis://127.0.0.1:6379";
@@ -315,6 +316,8 @@ async fn blocking_transaction_pubsub_and_connection_commands_are_refused() {
     }
     let (_, body) = f.command(json!(["MULTI"])).await;
     assert!(body["error"].as_str().unwrap().contains("/multi-exec"), "{body}");
+    let (_, body) = f.command(json!(["SUBSCRIBE", "channel"])).await;
+    assert!(body["error"].as_str().unwrap().contains("/subscribe/<channel>"), "{body}");
 
     // Path style too, and PING/ECHO/non-blocking XREAD still work.
     assert_eq!(f.get(&format!("/blpop/{key}/0")).await.0, StatusCode::BAD_REQUEST);
@@ -449,35 +452,13 @@ async fn every_response_has_a_fresh_sync_token() {
     assert_eq!(unique.len(), tokens.len(), "{tokens:?}");
 }
 
-/// A redis-server of our own on a free port, killed on drop.
-async fn spawn_redis() -> (tokio::process::Child, String) {
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    spawn_redis_on(port).await
-}
-
-async fn spawn_redis_on(port: u16) -> (tokio::process::Child, String) {
-    let child = tokio::process::Command::new("redis-server")
-        .args(["--port", &port.to_string(), "--save", "", "--appendonly", "no"])
-        .stdout(std::process::Stdio::null())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("redis-server runs");
-    for _ in 0..100 {
-        if tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_ok() {
-            return (child, format!("redis://127.0.0.1:{port}"));
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("redis-server on port {port} did not come up");
-}
-
 #[tokio::test]
 async fn redis_down_is_500() {
-    let (mut redis, url) = spawn_redis().await;
-    let f = Fixture::start_with(config(&url, None)).await;
+    let mut redis = OwnRedis::start();
+    let f = Fixture::start_with(config(&redis.url(), None)).await;
     assert_eq!(f.command(json!(["SET", "k", "v"])).await, (StatusCode::OK, json!({"result": "OK"})));
 
-    redis.kill().await.unwrap();
+    redis.stop();
     for request in [
         f.request(Method::POST, "/").json(&json!(["GET", "k"])),
         f.request(Method::GET, "/get/k"),
@@ -490,8 +471,7 @@ async fn redis_down_is_500() {
     }
 
     // Once Redis is back, requests succeed again.
-    let port = url.rsplit(':').next().unwrap().parse().unwrap();
-    let (_redis, _) = spawn_redis_on(port).await;
+    let _redis = OwnRedis::start_on(redis.port);
     for _ in 0..50 {
         if f.get("/ping").await.0 == StatusCode::OK {
             return;
@@ -503,8 +483,9 @@ async fn redis_down_is_500() {
 
 #[tokio::test]
 async fn start_fails_fast_naming_an_unreachable_redis() {
-    let (mut redis, url) = spawn_redis().await;
-    redis.kill().await.unwrap();
+    let mut redis = OwnRedis::start();
+    redis.stop();
+    let url = redis.url();
     let started = std::time::Instant::now();
     let err = Server::start(config(&url, None)).await.err().expect("start fails");
     assert!(err.to_string().contains(&url), "{err}");
@@ -548,39 +529,229 @@ async fn shutdown_stops_serving() {
     panic!("still serving after shutdown");
 }
 
-#[tokio::test]
-async fn cli_prints_the_bound_address_and_serves() {
-    use tokio::io::AsyncBufReadExt;
+/// The `upstash-local` binary, with no token variables inherited.
+fn cli() -> tokio::process::Command {
+    let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_upstash-local"));
+    command
+        .env_remove("UPSTASH_LOCAL_TOKEN")
+        .env_remove("UPSTASH_LOCAL_READ_ONLY_TOKEN")
+        .stdin(std::process::Stdio::null())
+        .kill_on_drop(true);
+    command
+}
 
-    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_upstash-local"))
-        .args(["--listen", "127.0.0.1:0", "--redis-url", REDIS_URL, "--token", TOKEN])
-        .stdout(std::process::Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .unwrap();
-    let stdout = child.stdout.take().unwrap();
+/// A file holding `content`, removed on drop.
+struct TempFile(std::path::PathBuf);
+
+impl TempFile {
+    fn with(content: &str) -> TempFile {
+        let path = std::env::temp_dir().join(unique_prefix().replace(':', "-"));
+        std::fs::write(&path, content).unwrap();
+        TempFile(path)
+    }
+}
+
+impl Drop for TempFile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
+/// Reads the first line `child` prints.
+async fn first_line(child: &mut tokio::process::Child) -> String {
+    use tokio::io::AsyncBufReadExt;
+    let stdout = child.stdout.take().expect("stdout piped");
     let mut line = String::new();
     tokio::io::BufReader::new(stdout).read_line(&mut line).await.unwrap();
+    line
+}
+
+/// Starts the server command with `command`'s tokens; answers its URL.
+async fn serving(mut command: tokio::process::Command) -> (tokio::process::Child, String) {
+    let mut child = command
+        .args(["--listen", "127.0.0.1:0", "--redis-url", REDIS_URL])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let line = first_line(&mut child).await;
     let url = line
         .trim()
         .strip_prefix("upstash-local listening on ")
-        .unwrap_or_else(|| panic!("unexpected first line {line:?}"));
+        .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
+        .to_string();
     assert!(!url.ends_with(":0"), "{url}");
+    (child, url)
+}
+
+#[tokio::test]
+async fn cli_takes_the_token_from_its_variable_prints_the_bound_address_and_serves() {
+    let mut command = cli();
+    command.env("UPSTASH_LOCAL_TOKEN", TOKEN);
+    let (mut child, url) = serving(command).await;
     let answer = send(reqwest::Client::new().get(format!("{url}/echo/cli")).bearer_auth(TOKEN)).await;
     assert_eq!(answer, (StatusCode::OK, json!({"result": "cli"})));
     child.kill().await.unwrap();
 }
 
 #[tokio::test]
+async fn cli_takes_tokens_from_files_trimmed() {
+    let (full, read_only) = (TempFile::with(&format!("{TOKEN}\n")), TempFile::with(&format!("  {READ_ONLY_TOKEN}\n")));
+    let mut command = cli();
+    command.arg("--token-file").arg(&full.0).arg("--read-only-token-file").arg(&read_only.0);
+    let (mut child, url) = serving(command).await;
+    let http = reqwest::Client::new();
+    assert_eq!(send(http.get(format!("{url}/echo/a")).bearer_auth(TOKEN)).await.1, json!({"result": "a"}));
+    assert_eq!(send(http.get(format!("{url}/echo/b")).bearer_auth(READ_ONLY_TOKEN)).await.1, json!({"result": "b"}));
+    let (status, body) =
+        send(http.post(format!("{url}/")).bearer_auth(READ_ONLY_TOKEN).json(&json!(["SET", "k", "v"]))).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(body["error"].as_str().unwrap().starts_with("NOPERM"), "{body}");
+    child.kill().await.unwrap();
+}
+
+/// Runs the server command with `args` and `env`, expecting it to fail at
+/// startup without serving or showing any token; answers its stderr.
+async fn startup_error(args: &[&std::ffi::OsStr], env: &[(&str, &str)]) -> String {
+    let mut command = cli();
+    command.args(args).envs(env.iter().copied()).args(["--listen", "127.0.0.1:0", "--redis-url", REDIS_URL]);
+    let output = command.output().await.unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    assert!(!output.status.success(), "{args:?} {env:?}");
+    assert!(output.stdout.is_empty(), "nothing served: {}", String::from_utf8_lossy(&output.stdout));
+    assert!(!stderr.contains("secret"), "{stderr}");
+    stderr
+}
+
+#[tokio::test]
+async fn cli_token_mistakes_are_clear_startup_errors_that_never_show_the_token() {
+    let (token_file, empty_file) = (TempFile::with("secret-in-file"), TempFile::with("\n  \n"));
+    let (token_file, empty_file) = (token_file.0.as_os_str(), empty_file.0.as_os_str());
+    let missing = std::env::temp_dir().join(format!("{}missing", unique_prefix().replace(':', "-")));
+    let env_token = ("UPSTASH_LOCAL_TOKEN", "secret-in-env");
+    let flag = std::ffi::OsStr::new;
+    let expectations = [
+        (startup_error(&[], &[]).await, "no token: set UPSTASH_LOCAL_TOKEN or pass --token-file PATH".to_string()),
+        (
+            startup_error(&[flag("--token-file"), token_file], &[env_token]).await,
+            "UPSTASH_LOCAL_TOKEN is set and --token-file is given".to_string(),
+        ),
+        (
+            startup_error(
+                &[flag("--read-only-token-file"), token_file],
+                &[env_token, ("UPSTASH_LOCAL_READ_ONLY_TOKEN", "secret-ro")],
+            )
+            .await,
+            "UPSTASH_LOCAL_READ_ONLY_TOKEN is set and --read-only-token-file is given".to_string(),
+        ),
+        (
+            startup_error(&[flag("--token-file"), missing.as_os_str()], &[]).await,
+            format!("--token-file {}: cannot read it", missing.display()),
+        ),
+        (
+            startup_error(&[flag("--token-file"), token_file, flag("--read-only-token-file"), empty_file], &[]).await,
+            format!("--read-only-token-file {}: the file is empty", std::path::Path::new(empty_file).display()),
+        ),
+        (
+            startup_error(&[flag("--token"), flag("secret-on-argv")], &[env_token]).await,
+            "--token is no longer accepted".to_string(),
+        ),
+        (
+            startup_error(&[flag("--read-only-token=secret-on-argv")], &[env_token]).await,
+            "--read-only-token is no longer accepted".to_string(),
+        ),
+    ];
+    for (stderr, expected) in expectations {
+        assert!(stderr.contains(&expected), "expected {expected:?} in {stderr}");
+    }
+}
+
+#[tokio::test]
 async fn cli_fails_with_a_clear_message_when_redis_is_unreachable() {
-    let (mut redis, url) = spawn_redis().await;
-    redis.kill().await.unwrap();
-    let output = tokio::process::Command::new(env!("CARGO_BIN_EXE_upstash-local"))
-        .args(["--listen", "127.0.0.1:0", "--redis-url", &url, "--token", TOKEN])
+    let mut redis = OwnRedis::start();
+    redis.stop();
+    let url = redis.url();
+    let output = cli()
+        .env("UPSTASH_LOCAL_TOKEN", TOKEN)
+        .args(["--listen", "127.0.0.1:0", "--redis-url", &url])
         .output()
         .await
         .unwrap();
     assert!(!output.status.success());
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains(&format!("cannot connect to Redis at {url}")), "{stderr}");
+}
+
+#[tokio::test]
+async fn cli_never_shows_a_redis_password() {
+    let output = cli()
+        .env("UPSTASH_LOCAL_TOKEN", TOKEN)
+        .args(["--listen", "127.0.0.1:0", "--redis-url", "redis://user:hunter2@127.0.0.1:1"])
+        .output()
+        .await
+        .unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("cannot connect to Redis at redis://user:***@127.0.0.1:1"), "{stderr}");
+    assert!(!stderr.contains("hunter2"), "{stderr}");
+}
+
+/// `upstash-local own-redis`, its stdin a pipe: the child, the port from
+/// the line it printed, and the rest of its output.
+async fn own_redis_command() -> (tokio::process::Child, u16, impl tokio::io::AsyncRead) {
+    use tokio::io::AsyncBufReadExt;
+    let mut child = cli()
+        .arg("own-redis")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = tokio::io::BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    stdout.read_line(&mut line).await.unwrap();
+    let port = line
+        .strip_prefix("redis listening on redis://127.0.0.1:")
+        .and_then(|rest| rest.strip_suffix('\n'))
+        .and_then(|port| port.parse().ok())
+        .unwrap_or_else(|| panic!("unexpected line {line:?}"));
+    (child, port, stdout)
+}
+
+/// Whether a Redis on `port` answers (upstash-local can start in front of it).
+async fn redis_answers(port: u16) -> bool {
+    match Server::start(config(&format!("redis://127.0.0.1:{port}"), None)).await {
+        Ok(server) => {
+            server.shutdown();
+            true
+        }
+        Err(_) => false,
+    }
+}
+
+/// Waits for `child` to exit 0, then checks it printed nothing more and its
+/// redis-server is gone.
+async fn exits_cleanly(mut child: tokio::process::Child, port: u16, mut rest: impl tokio::io::AsyncRead + Unpin) {
+    use tokio::io::AsyncReadExt;
+    let status = tokio::time::timeout(Duration::from_secs(5), child.wait()).await.expect("it exits").unwrap();
+    assert!(status.success(), "{status}");
+    let mut more = String::new();
+    rest.read_to_string(&mut more).await.unwrap();
+    assert_eq!(more, "", "exactly one line on stdout");
+    assert!(!redis_answers(port).await, "its redis-server stopped too");
+}
+
+#[tokio::test]
+async fn own_redis_prints_one_line_and_stops_on_sigterm() {
+    let (child, port, rest) = own_redis_command().await;
+    assert!(redis_answers(port).await);
+    let pid = child.id().unwrap().to_string();
+    assert!(std::process::Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
+    exits_cleanly(child, port, rest).await;
+}
+
+#[tokio::test]
+async fn own_redis_stops_at_the_end_of_its_input() {
+    let (mut child, port, rest) = own_redis_command().await;
+    assert!(redis_answers(port).await);
+    drop(child.stdin.take());
+    exits_cleanly(child, port, rest).await;
 }
