@@ -59,7 +59,7 @@ pub mod upstash;
 #[cfg(feature = "worker-app")]
 pub mod app;
 
-pub use backend::{BackendKind, CacheBackend, CacheError, MemoryBackend, MemoryBounds, UpstashBackend};
+pub use backend::{BackendKind, CacheBackend, CacheError, MemoryBackend, MemoryBounds, MemoryUsage, UpstashBackend};
 pub use cache::{
     Cache, CacheBuilder, CacheConfig, CacheStatus, CachedBytes, EntryOptions, EventError, Fence, Health, Invalidation,
     InvalidationEvent, L1Settings, LoadError, Lookup, PendingRefresh, Prefetch, Prefetched, Provider, ReadOptions,
@@ -71,6 +71,18 @@ pub use keys::{EntryKey, KeySpace};
 pub use outage::OutageLog;
 pub use store::{Background, BoxFuture, CachingStore, ReadStore, Store, StoreError, WritePolicy};
 pub use ttl::{Ttl, ZeroTtl};
+
+/// `Send` natively; nothing on wasm32, where JavaScript values are not.
+#[cfg(not(target_arch = "wasm32"))]
+pub trait MaybeSend: Send {}
+#[cfg(not(target_arch = "wasm32"))]
+impl<T: Send + ?Sized> MaybeSend for T {}
+
+/// `Send` natively; nothing on wasm32, where JavaScript values are not.
+#[cfg(target_arch = "wasm32")]
+pub trait MaybeSend {}
+#[cfg(target_arch = "wasm32")]
+impl<T: ?Sized> MaybeSend for T {}
 
 /// `Send + Sync` natively; nothing on wasm32, where JavaScript values are neither.
 #[cfg(not(target_arch = "wasm32"))]

@@ -1,4 +1,6 @@
-//! Routes the `log` facade to the Workers console (wrangler tail, Miniflare's output).
+//! Routes the `log` facade to the Workers console (wrangler tail, Miniflare's
+//! output), one line per record: a multi-line error text (D1's, with its JS
+//! stack) is folded, so a record is never split from its request id.
 
 struct ConsoleLogger;
 
@@ -8,10 +10,12 @@ impl log::Log for ConsoleLogger {
     }
 
     fn log(&self, record: &log::Record<'_>) {
+        let text = record.args().to_string();
+        let line = text.split_whitespace().collect::<Vec<_>>().join(" ");
         match record.level() {
-            log::Level::Error => worker::console_error!("{}", record.args()),
-            log::Level::Warn => worker::console_warn!("{}", record.args()),
-            _ => worker::console_log!("{}", record.args()),
+            log::Level::Error => worker::console_error!("{line}"),
+            log::Level::Warn => worker::console_warn!("{line}"),
+            _ => worker::console_log!("{line}"),
         }
     }
 

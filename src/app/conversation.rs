@@ -3,8 +3,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::api_error::{parse_json_object, ApiError};
-use super::policy::MAX_BODY_BYTES;
+use super::body::{parse_json_object, MAX_BODY_BYTES};
+use super::error::ApiError;
 
 /// Longest system prompt accepted, in characters.
 pub const MAX_SYSTEM_PROMPT_CHARS: usize = 8_000;
@@ -119,6 +119,15 @@ impl ResolvedConfig {
             has_user_override: user.is_some(),
         })
     }
+}
+
+/// Which conversation configs a store holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    /// Tenant defaults; ids are tenants.
+    Tenant,
+    /// User overrides; ids are `tenant/user` ([`user_config_id`]).
+    User,
 }
 
 /// The cache tag of everything derived from tenant `tenant`'s default.

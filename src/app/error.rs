@@ -1,23 +1,50 @@
-//! One error type for every route, mapped to a JSON body in one place.
+//! [`ApiError`]: every failed request, and the one way it becomes an answer.
+//!
+//! A client sees a status, a stable message and, for server errors, a
+//! request id; what actually failed (D1's or Upstash's own text) goes to the
+//! log under that id and never into the answer.
 
-use crate::{ConfigError, StoreError};
+use serde_json::{Map, Value};
 
-/// A failed request: the HTTP status and the message of its JSON body
-/// `{"error": message}`.
+use crate::backend::CacheError;
+use crate::config::ConfigError;
+use crate::ratelimit::RateLimitError;
+use crate::StoreError;
+
+/// A failed request.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ApiError {
     /// HTTP status.
     pub status: u16,
-    /// Human-readable reason, sent as `error`.
+    /// The `error` field of the JSON body: stable, safe to show.
     pub message: String,
-    /// Methods the path allows, for the `Allow` header of a 405.
-    pub allow: Option<&'static str>,
+    /// More fields of the body (a 429's `retryAfterMs` and `reason`).
+    pub details: Map<String, Value>,
+    /// Response headers (`Allow`, `WWW-Authenticate`, `Retry-After`, `RateLimit`).
+    pub headers: Vec<(&'static str, String)>,
+    /// What failed, for the log only; never sent.
+    pub cause: Option<String>,
 }
 
 impl ApiError {
+    /// An error with `status` and `message`.
+    pub fn new(status: u16, message: impl Into<String>) -> Self {
+        ApiError { status, message: message.into(), details: Map::new(), headers: Vec::new(), cause: None }
+    }
+
     /// 400 Bad Request.
     pub fn bad_request(message: impl Into<String>) -> Self {
         Self::new(400, message)
+    }
+
+    /// 401: no credentials, or not in the `Authorization: Bearer` form.
+    pub fn unauthorized(message: impl Into<String>) -> Self {
+        Self::new(401, message).with_header("www-authenticate", "Bearer")
+    }
+
+    /// 403: credentials that do not grant this.
+    pub fn forbidden(message: impl Into<String>) -> Self {
+        Self::new(403, message)
     }
 
     /// 404 Not Found.
@@ -25,9 +52,9 @@ impl ApiError {
         Self::new(404, message)
     }
 
-    /// 405 Method Not Allowed, listing the allowed methods.
+    /// 405 Method Not Allowed, listing the allowed methods in `Allow`.
     pub fn method_not_allowed(method: &str, allow: &'static str) -> Self {
-        ApiError { allow: Some(allow), ..Self::new(405, format!("method {method} not allowed here; allowed: {allow}")) }
+        Self::new(405, format!("method {method} not allowed here; allowed: {allow}")).with_header("allow", allow)
     }
 
     /// 413 Payload Too Large.
@@ -37,68 +64,113 @@ impl ApiError {
 
     /// 415 Unsupported Media Type.
     pub fn unsupported_media_type(content_type: &str) -> Self {
-        Self::new(415, format!("content-type must be application/json, got {content_type:?}"))
+        let shown: String = content_type.chars().take(80).collect();
+        Self::new(415, format!("content-type must be application/json, got {shown:?}"))
     }
 
-    /// An error with any status.
-    pub fn new(status: u16, message: impl Into<String>) -> Self {
-        ApiError { status, message: message.into(), allow: None }
+    /// 429: refused by a rate limit, with its headers (`Retry-After`,
+    /// `RateLimit`, `RateLimit-Policy`).
+    pub fn too_many_requests(retry_after_ms: u64, reason: &str, headers: Vec<(&'static str, String)>) -> Self {
+        let mut error = Self::new(429, "rate limit exceeded");
+        error.details.insert("retryAfterMs".into(), retry_after_ms.into());
+        error.details.insert("reason".into(), reason.into());
+        error.headers = headers;
+        error
     }
 
-    /// The JSON body: `{"error": "..."}`.
-    pub fn body(&self) -> serde_json::Value {
-        serde_json::json!({ "error": self.message })
+    /// 503: something this route needs is missing or failing; `cause` goes
+    /// to the log only.
+    pub fn unavailable(message: impl Into<String>, cause: impl std::fmt::Display) -> Self {
+        Self::new(503, message).with_cause(cause)
     }
-}
 
-/// Parses a request body that must be one JSON object of `T`'s fields.
-///
-/// serde's derive also accepts a struct written as a JSON array (its fields
-/// in order), so the body is first checked to be an object.
-///
-/// # Errors
-/// 413 past `max_bytes`; 400 (`invalid {what} body: ...`) for a body that is
-/// not a JSON object or does not fit `T`.
-pub fn parse_json_object<T: serde::de::DeserializeOwned>(
-    body: &[u8],
-    max_bytes: usize,
-    what: &str,
-) -> Result<T, ApiError> {
-    if body.len() > max_bytes {
-        return Err(ApiError::too_large(max_bytes));
+    /// 500; `cause` goes to the log only.
+    pub fn internal(cause: impl std::fmt::Display) -> Self {
+        Self::new(500, "internal error").with_cause(cause)
     }
-    let invalid = |e: serde_json::Error| ApiError::bad_request(format!("invalid {what} body: {e}"));
-    match serde_json::from_slice::<serde_json::Value>(body).map_err(invalid)? {
-        object @ serde_json::Value::Object(_) => serde_json::from_value(object).map_err(invalid),
-        other => Err(ApiError::bad_request(format!(
-            "invalid {what} body: expected a JSON object, got {}",
-            json_kind(&other)
-        ))),
-    }
-}
 
-fn json_kind(value: &serde_json::Value) -> &'static str {
-    match value {
-        serde_json::Value::Null => "null",
-        serde_json::Value::Bool(_) => "a boolean",
-        serde_json::Value::Number(_) => "a number",
-        serde_json::Value::String(_) => "a string",
-        serde_json::Value::Array(_) => "an array",
-        serde_json::Value::Object(_) => "an object",
+    /// Adds a response header.
+    pub fn with_header(mut self, name: &'static str, value: impl Into<String>) -> Self {
+        self.headers.push((name, value.into()));
+        self
+    }
+
+    /// Records what failed, for the log.
+    pub fn with_cause(mut self, cause: impl std::fmt::Display) -> Self {
+        self.cause = Some(cause.to_string());
+        self
+    }
+
+    /// The JSON body: `{"error": message, ...details}`, and `requestId` for
+    /// server errors (the log line of their cause carries the same id).
+    pub fn body(&self, request_id: &str) -> Value {
+        let mut body = Map::new();
+        body.insert("error".into(), self.message.clone().into());
+        body.extend(self.details.clone());
+        if self.status >= 500 {
+            body.insert("requestId".into(), request_id.into());
+        }
+        Value::Object(body)
     }
 }
 
 impl From<StoreError> for ApiError {
     fn from(error: StoreError) -> Self {
-        match error {
-            StoreError::Backing { .. } => ApiError::new(503, error.to_string()),
-            StoreError::Cache(_) | StoreError::Codec { .. } => ApiError::new(500, error.to_string()),
+        match &error {
+            StoreError::Backing { .. } => ApiError::unavailable("the backing store is unavailable", &error),
+            StoreError::Cache(_) => ApiError::unavailable("the cache is unavailable", &error),
+            StoreError::Codec { .. } => ApiError::internal(&error),
         }
     }
 }
 
+impl From<CacheError> for ApiError {
+    fn from(error: CacheError) -> Self {
+        ApiError::unavailable(format!("the cache is unavailable: {}", error.summary()), &error)
+    }
+}
+
 impl From<ConfigError> for ApiError {
+    /// A setting that cannot be used: the answer names the variable and why
+    /// (never its value), so the operator can fix it.
     fn from(error: ConfigError) -> Self {
-        ApiError::new(500, error.to_string())
+        ApiError::new(500, error.to_string()).with_cause(&error)
+    }
+}
+
+impl From<RateLimitError> for ApiError {
+    fn from(error: RateLimitError) -> Self {
+        match &error {
+            RateLimitError::Backend(e) => {
+                ApiError::unavailable(format!("the rate limiter is unavailable: {}", e.summary()), &error)
+            }
+            _ => ApiError::internal(&error),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn server_errors_carry_a_request_id_and_never_their_cause() {
+        let error = ApiError::from(StoreError::backing("D1_ERROR: no such table: secrets_table"));
+        assert_eq!(error.status, 503);
+        let body = error.body("req-1").to_string();
+        assert!(body.contains("the backing store is unavailable") && body.contains("req-1"), "{body}");
+        assert!(!body.contains("secrets_table"), "{body}");
+        assert!(error.cause.unwrap().contains("secrets_table"), "the cause is kept for the log");
+    }
+
+    #[test]
+    fn client_errors_carry_their_details_and_headers() {
+        let error = ApiError::too_many_requests(1500, "none", vec![("retry-after", "2".into())]);
+        assert_eq!(
+            error.body("r").to_string(),
+            r#"{"error":"rate limit exceeded","reason":"none","retryAfterMs":1500}"#
+        );
+        assert_eq!(error.headers, vec![("retry-after", "2".to_string())]);
+        assert_eq!(ApiError::unauthorized("no").headers, vec![("www-authenticate", "Bearer".to_string())]);
     }
 }

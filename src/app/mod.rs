@@ -1,56 +1,55 @@
-//! The reference worker: serverless routes over a D1-backed, cached store.
+//! The reference worker: authenticated, rate-limited routes over D1 stores
+//! cached with edgecache, an admin API, and the dashboard (static assets
+//! under `www/`).
 //!
-//! Behind the `worker-app` feature. The routing, input validation and error
-//! mapping here are platform-free and tested natively; the Workers glue
-//! (the `#[event(fetch)]` entry, D1, console logging) is wasm32-only.
+//! Behind the `worker-app` feature, so depending on edgecache never exports
+//! a fetch handler into someone else's worker. Routing, authentication
+//! rules, input validation, settings and the error mapping are
+//! platform-free and tested natively; the Workers glue (the event entries,
+//! D1, responses, console logging) is wasm32-only.
 //!
-//! Routes:
-//! - `GET /` — a small page (www/index.html) to try the API by hand.
-//! - `GET /health` — `{"healthy","backend","latencyMs","error"?}`; 503 when unhealthy.
-//! - `GET /v1/tenants/{tenant}/policy` — the tenant's LLM policy, read through
-//!   the cache (`x-cache: hit | miss | bypass`); 404 for an unknown tenant.
-//! - `PUT /v1/tenants/{tenant}/policy` — validates and writes the policy to D1,
-//!   then invalidates its cache entry; answers the stored policy.
-//! - `GET/PUT /v1/tenants/{tenant}/conversation-config` — the tenant default.
-//! - `GET/PUT /v1/tenants/{tenant}/users/{user}/conversation-config` — GET
-//!   answers the user's override resolved over the tenant default; PUT writes
-//!   the override. Resolved entries carry the tags `tenant:{tenant}` and
-//!   `user:{tenant}:{user}`, so a new tenant default invalidates every user's
-//!   resolved config in one version bump.
-//! - `GET /stats` — the cache's counters in this isolate.
+//! Routes (every one but `/health` needs `Authorization: Bearer <token>`):
 //!
-//! Every `/v1/*` request is rate limited per client (`CF-Connecting-IP`) and
-//! per tenant, both limits all-or-nothing (`RATE_LIMIT_*`); on a GET the check
-//! shares the cache read's REST round trip. A refusal is a 429 with
-//! `Retry-After` and the IETF `RateLimit-Policy` / `RateLimit` headers; allowed
-//! responses carry `RateLimit` and `RateLimit-Policy` too.
+//! | route | who |
+//! | --- | --- |
+//! | `GET /health` | anyone: the isolate's last health check (at most one per `HEALTH_CACHE_MS`) |
+//! | `GET /v1/tenants/{t}/policy` | the admin token or a key of tenant `t` |
+//! | `PUT /v1/tenants/{t}/policy` | the admin token |
+//! | `GET/PUT /v1/tenants/{t}/conversation-config` | the admin token or a key of `t` |
+//! | `GET/PUT /v1/tenants/{t}/users/{u}/conversation-config` | the admin token or a key of `t` |
+//! | `/admin/*` (stats, cache, rate limits, keys, events) | the admin token |
 //!
-//! Every write records its invalidation in a D1 outbox in the same batch;
-//! rows left by a cache outage are drained before API requests (at most every
-//! `CACHE_OUTBOX_DRAIN_INTERVAL_MS`) and by the cron trigger.
+//! A `/v1` request passes the per-client limit (before authentication), then
+//! authentication (an API key is validated through the cache), then the
+//! per-tenant limit; a GET's limit checks and cache read share one round
+//! trip. Each write records its invalidation in the D1 outbox in the same
+//! batch; rows left by a cache outage are drained after responses
+//! (`ctx.waitUntil`, at most every `CACHE_OUTBOX_DRAIN_INTERVAL_MS`) and by
+//! the cron trigger.
+
+pub mod admin;
+pub mod auth;
+pub mod body;
+pub mod client_ip;
+pub mod conversation;
+pub mod error;
+pub mod policy;
+pub mod routes;
+pub mod settings;
 
 #[cfg(target_arch = "wasm32")]
 mod admission;
-pub mod api_error;
-pub mod conversation;
-pub mod endpoint;
-pub mod policy;
-
 #[cfg(target_arch = "wasm32")]
 mod console_log;
 #[cfg(target_arch = "wasm32")]
-mod d1_conversation;
+mod d1;
 #[cfg(target_arch = "wasm32")]
-mod d1_outbox;
+mod handlers;
 #[cfg(target_arch = "wasm32")]
-mod d1_policy;
+mod respond;
+#[cfg(target_arch = "wasm32")]
+mod state;
+#[cfg(target_arch = "wasm32")]
+mod stores;
 #[cfg(target_arch = "wasm32")]
 mod worker_main;
-
-/// The TTL names the app reads from `CACHE_TTL_<NAME>_SECONDS`.
-pub const TTL_NAMES: &[&str] = &["POLICY", "CONFIG"];
-
-/// Default `CACHE_OUTBOX_DRAIN_INTERVAL_MS`: how often an isolate checks the
-/// outbox before serving API requests. It bounds how long a read can return a
-/// pre-write value after the cache recovers from an outage.
-pub const DEFAULT_OUTBOX_DRAIN_INTERVAL_MS: u64 = 2_000;

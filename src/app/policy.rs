@@ -2,10 +2,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::api_error::{parse_json_object, ApiError};
+use super::body::{parse_json_object, MAX_BODY_BYTES};
+use super::error::ApiError;
 
-/// Largest request body accepted, in bytes (64 KiB).
-pub const MAX_BODY_BYTES: usize = 64 * 1024;
 /// Longest model name accepted, in characters.
 pub const MAX_MODEL_LEN: usize = 128;
 /// Most models a policy may allow.

@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 
-use super::{BackendKind, CacheBackend, CacheError, FencedWrite, InvalidationWrite};
+use super::{BackendKind, CacheBackend, CacheError, FencedWrite, InvalidationWrite, MemoryUsage};
 use crate::clock::{Clock, SystemClock};
 use crate::clocked_lru::ClockedLru;
 use crate::Ttl;
@@ -35,6 +35,7 @@ impl Default for MemoryBounds {
 /// cache, not shared between isolates or locations.
 pub struct MemoryBackend {
     entries: ClockedLru<Vec<u8>>,
+    bounds: MemoryBounds,
 }
 
 impl MemoryBackend {
@@ -46,7 +47,7 @@ impl MemoryBackend {
     /// A backend within `bounds` on `clock` (e.g. a
     /// [`ManualClock`](crate::clock::ManualClock) in tests).
     pub fn with_clock(bounds: MemoryBounds, clock: Arc<dyn Clock>) -> Self {
-        MemoryBackend { entries: ClockedLru::new(bounds.max_entries, bounds.max_bytes, clock) }
+        MemoryBackend { entries: ClockedLru::new(bounds.max_entries, bounds.max_bytes, clock), bounds }
     }
 
     /// How many entries are held now (expired ones included until read or evicted).
@@ -132,6 +133,15 @@ impl CacheBackend for MemoryBackend {
         }
         // Nobody outside this isolate listens to its memory: nothing to publish.
         Ok(())
+    }
+
+    fn memory_usage(&self) -> Option<MemoryUsage> {
+        Some(MemoryUsage {
+            entries: self.entries.len(),
+            bytes: self.entries.bytes(),
+            max_entries: self.bounds.max_entries,
+            max_bytes: self.bounds.max_bytes,
+        })
     }
 
     async fn check_writable(&self, _key: &str) -> Result<(), CacheError> {

@@ -102,6 +102,20 @@ pub struct InvalidationWrite<'a> {
     pub publish: Option<(&'a str, &'a str)>,
 }
 
+/// What an in-isolate table holds, against its [`MemoryBounds`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MemoryUsage {
+    /// Entries held (expired ones included until read or evicted).
+    pub entries: usize,
+    /// Bytes held, as weighed (keys, values and bookkeeping).
+    pub bytes: usize,
+    /// The bound on entries.
+    pub max_entries: usize,
+    /// The bound on bytes.
+    pub max_bytes: usize,
+}
+
 /// Which kind of backend answers; shown by health checks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum BackendKind {
@@ -204,6 +218,11 @@ pub trait CacheBackend: crate::MaybeSendSync {
     /// # Errors
     /// [`CacheError`] when it cannot.
     async fn check_writable(&self, key: &str) -> Result<(), CacheError>;
+
+    /// What this backend holds in the isolate's memory, if it holds anything there.
+    fn memory_usage(&self) -> Option<MemoryUsage> {
+        None
+    }
 
     /// The Upstash client behind this backend, if any: lets a caller send its
     /// own commands in the same REST request as a cache read

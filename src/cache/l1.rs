@@ -17,6 +17,7 @@ use std::sync::{Arc, Mutex};
 
 use super::builder::L1Settings;
 use super::entry::Entry;
+use crate::backend::{MemoryBounds, MemoryUsage};
 use crate::clock::Clock;
 use crate::clocked_lru::{ClockedLru, Weigh};
 
@@ -41,6 +42,7 @@ pub(crate) type Mark = u64;
 
 pub(crate) struct L1 {
     slots: ClockedLru<Slot>,
+    bounds: MemoryBounds,
     max_staleness_ms: u64,
     log: Mutex<InvalidationLog>,
 }
@@ -56,6 +58,7 @@ impl L1 {
     pub fn new(settings: L1Settings, clock: Arc<dyn Clock>) -> Self {
         L1 {
             slots: ClockedLru::new(settings.bounds.max_entries, settings.bounds.max_bytes, clock),
+            bounds: settings.bounds,
             max_staleness_ms: settings.max_staleness_ms,
             log: Mutex::new(InvalidationLog::default()),
         }
@@ -63,6 +66,15 @@ impl L1 {
 
     pub fn max_staleness_ms(&self) -> u64 {
         self.max_staleness_ms
+    }
+
+    pub fn usage(&self) -> MemoryUsage {
+        MemoryUsage {
+            entries: self.slots.len(),
+            bytes: self.slots.bytes(),
+            max_entries: self.bounds.max_entries,
+            max_bytes: self.bounds.max_bytes,
+        }
     }
 
     /// The entry of `key` if it was validated less than the staleness bound
@@ -117,7 +129,6 @@ impl L1 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::backend::MemoryBounds;
     use crate::clock::ManualClock;
 
     fn l1() -> (L1, ManualClock) {

@@ -144,6 +144,15 @@ impl Cache {
         self.inner.stats.snapshot()
     }
 
+    /// What the cache holds in the isolate's memory: L1 in front of Upstash,
+    /// or the memory backend; `None` when it holds nothing there.
+    pub fn memory_usage(&self) -> Option<crate::backend::MemoryUsage> {
+        match &self.inner.l1 {
+            Some(l1) => Some(l1.usage()),
+            None => self.inner.backend.as_ref().and_then(|backend| backend.memory_usage()),
+        }
+    }
+
     /// The L1 staleness bound in ms; `None` without an L1.
     pub fn l1_max_staleness_ms(&self) -> Option<u64> {
         self.inner.l1.as_ref().map(l1::L1::max_staleness_ms)

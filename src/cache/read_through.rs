@@ -4,6 +4,7 @@
 
 use std::any::Any;
 use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
 
 use super::entry::{Entry, Judgement};
@@ -61,6 +62,31 @@ type AnyError = Arc<dyn Any>;
 /// What single-flight hands from a leader to its followers.
 pub(super) type Shared = Result<Lookup<CachedBytes>, AnyError>;
 
+/// A loader's future, its type erased.
+#[cfg(not(target_arch = "wasm32"))]
+pub(super) type BoxedLoad<'a, E> = Pin<Box<dyn Future<Output = Result<CachedBytes, E>> + Send + 'a>>;
+/// A loader's future, its type erased.
+#[cfg(target_arch = "wasm32")]
+pub(super) type BoxedLoad<'a, E> = Pin<Box<dyn Future<Output = Result<CachedBytes, E>> + 'a>>;
+
+/// A loader, its type erased: the read path below the public entries is
+/// compiled once per error type, not once per caller's closure (each copy
+/// of an async state machine costs the Worker's wasm size).
+#[cfg(not(target_arch = "wasm32"))]
+pub(super) type BoxedLoader<'a, E> = Box<dyn FnOnce() -> BoxedLoad<'a, E> + Send + 'a>;
+/// A loader, its type erased (see the native definition).
+#[cfg(target_arch = "wasm32")]
+pub(super) type BoxedLoader<'a, E> = Box<dyn FnOnce() -> BoxedLoad<'a, E> + 'a>;
+
+/// `loader`, boxed.
+pub(super) fn boxed<'a, E, F, Fut>(loader: F) -> BoxedLoader<'a, E>
+where
+    F: FnOnce() -> Fut + crate::MaybeSend + 'a,
+    Fut: Future<Output = Result<CachedBytes, E>> + crate::MaybeSend + 'a,
+{
+    Box::new(move || Box::pin(loader()))
+}
+
 /// How often a read joins a flight that ends without a result before it
 /// looks up alone.
 const MAX_FLIGHT_JOINS: usize = 3;
@@ -112,8 +138,8 @@ impl Cache {
     ) -> Result<Lookup<CachedBytes>, E>
     where
         E: LoadError,
-        F: FnOnce() -> Fut,
-        Fut: Future<Output = Result<CachedBytes, E>>,
+        F: FnOnce() -> Fut + crate::MaybeSend,
+        Fut: Future<Output = Result<CachedBytes, E>> + crate::MaybeSend,
     {
         let read = ReadOptions { policy, ..ReadOptions::default() };
         Ok(self.read_through(key, options, read, loader).await?.lookup)
@@ -135,9 +161,19 @@ impl Cache {
     ) -> Result<ReadThrough, E>
     where
         E: LoadError,
-        F: FnOnce() -> Fut,
-        Fut: Future<Output = Result<CachedBytes, E>>,
+        F: FnOnce() -> Fut + crate::MaybeSend,
+        Fut: Future<Output = Result<CachedBytes, E>> + crate::MaybeSend,
     {
+        self.read_through_boxed(key, options, read, boxed(loader)).await
+    }
+
+    async fn read_through_boxed<E: LoadError>(
+        &self,
+        key: &EntryKey,
+        options: &EntryOptions,
+        read: ReadOptions,
+        loader: BoxedLoader<'_, E>,
+    ) -> Result<ReadThrough, E> {
         let stats = &self.inner.stats;
         if self.inner.backend.is_none() {
             Stats::bump(&stats.bypasses);
@@ -168,17 +204,12 @@ impl Cache {
     /// wait on their own timers (see `single_flight.rs`); a flight that ends
     /// without a result (invalidated, or its leader cancelled) is joined
     /// again, a few times at most, then this read looks up alone.
-    async fn coalesced<E, F, Fut>(
+    async fn coalesced<E: LoadError>(
         &self,
         read: &Read<'_>,
         prefetched: Option<Result<Found, CacheError>>,
-        loader: F,
-    ) -> Result<ReadThrough, E>
-    where
-        E: LoadError,
-        F: FnOnce() -> Fut,
-        Fut: Future<Output = Result<CachedBytes, E>>,
-    {
+        loader: BoxedLoader<'_, E>,
+    ) -> Result<ReadThrough, E> {
         let mut leader = None;
         for _ in 0..MAX_FLIGHT_JOINS {
             let follower = match self.inner.flights.join(&read.key.key, &read.key.version_keys) {
@@ -221,17 +252,12 @@ impl Cache {
 
     /// Reads the shared tier (or takes the prefetch), judges the entry, and
     /// answers it, or loads and writes back.
-    async fn lookup_shared<E, F, Fut>(
+    async fn lookup_shared<E: LoadError>(
         &self,
         read: &Read<'_>,
         prefetched: Option<Result<Found, CacheError>>,
-        loader: F,
-    ) -> Result<ReadThrough, E>
-    where
-        E: LoadError,
-        F: FnOnce() -> Fut,
-        Fut: Future<Output = Result<CachedBytes, E>>,
-    {
+        loader: BoxedLoader<'_, E>,
+    ) -> Result<ReadThrough, E> {
         let found = match prefetched {
             Some(found) => found,
             None => self.read_shared(read.key).await,
@@ -279,18 +305,13 @@ impl Cache {
 
     /// Loads and writes back; when the loader fails, serves `stale` if there
     /// is one (stale-if-error).
-    async fn load_or_serve_stale<E, F, Fut>(
+    async fn load_or_serve_stale<E: LoadError>(
         &self,
         read: &Read<'_>,
         fence: &Fence,
         stale: Option<Entry>,
-        loader: F,
-    ) -> Result<ReadThrough, E>
-    where
-        E: LoadError,
-        F: FnOnce() -> Fut,
-        Fut: Future<Output = Result<CachedBytes, E>>,
-    {
+        loader: BoxedLoader<'_, E>,
+    ) -> Result<ReadThrough, E> {
         match (self.load_once(read.key, fence, read.options, read.policy, loader).await, stale) {
             (Ok(value), _) => Ok(answer(value, CacheStatus::Miss)),
             (Err(LoadFailed::Cache(error)), _) => Err(E::from(error)),
@@ -304,18 +325,14 @@ impl Cache {
     }
 
     /// Runs the loader and writes its result back, fenced on the read.
-    pub(super) async fn load_once<E, F, Fut>(
+    pub(super) async fn load_once<E>(
         &self,
         key: &EntryKey,
         fence: &Fence,
         options: &EntryOptions,
         policy: FailurePolicy,
-        loader: F,
-    ) -> Result<CachedBytes, LoadFailed<E>>
-    where
-        F: FnOnce() -> Fut,
-        Fut: Future<Output = Result<CachedBytes, E>>,
-    {
+        loader: BoxedLoader<'_, E>,
+    ) -> Result<CachedBytes, LoadFailed<E>> {
         Stats::bump(&self.inner.stats.misses);
         let started_ms = self.now_ms();
         let value = loader().await.map_err(LoadFailed::Loader)?;

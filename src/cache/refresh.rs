@@ -9,7 +9,7 @@ use std::sync::Arc;
 use super::lookup::CachedBytes;
 use super::options::EntryOptions;
 use super::read::Fence;
-use super::read_through::LoadFailed;
+use super::read_through::{boxed, BoxedLoader, LoadFailed};
 use super::Cache;
 use crate::clock::Clock;
 use crate::clocked_lru::ClockedLru;
@@ -59,9 +59,19 @@ impl Cache {
     pub async fn refresh<E, F, Fut>(&self, key: &EntryKey, refresh: PendingRefresh, options: &EntryOptions, loader: F)
     where
         E: std::fmt::Display,
-        F: FnOnce() -> Fut,
-        Fut: Future<Output = Result<CachedBytes, E>>,
+        F: FnOnce() -> Fut + crate::MaybeSend,
+        Fut: Future<Output = Result<CachedBytes, E>> + crate::MaybeSend,
     {
+        self.refresh_boxed(key, refresh, options, boxed(loader)).await;
+    }
+
+    async fn refresh_boxed<E: std::fmt::Display>(
+        &self,
+        key: &EntryKey,
+        refresh: PendingRefresh,
+        options: &EntryOptions,
+        loader: BoxedLoader<'_, E>,
+    ) {
         let loaded = self.load_once(key, &refresh.fence, options, FailurePolicy::Degrade, loader).await;
         if let Err(LoadFailed::Loader(error)) = loaded {
             log::warn!("edgecache: background refresh of {} failed: {error}", key.key);

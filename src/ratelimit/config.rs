@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use super::builder::{validate, DEFAULT_BLOCK_CACHE_CAPACITY};
-use super::{Algorithm, FailurePolicy, LimitSpec, Limiter};
+use super::{Algorithm, FailurePolicy, LimitSpec, Limiter, LimiterBuilder};
 use crate::config::{parse_bool, parse_number, ConfigError, Env, MAX_TTL_SECS};
 use crate::upstash::{UpstashClient, UpstashConfig, MAX_TIMEOUT_MS};
 
@@ -138,7 +138,7 @@ impl RateLimitConfig {
     /// As [`LimiterBuilder::build`](super::LimiterBuilder::build)
     /// (`from_env` already checked it).
     pub fn client_limiter(&self, client: Arc<UpstashClient>) -> Result<Limiter, ConfigError> {
-        self.limiter(client, "client", self.client)
+        self.limiter(client, "client", self.client).build()
     }
 
     /// The per-tenant limiter, named `tenant`.
@@ -147,15 +147,17 @@ impl RateLimitConfig {
     /// As [`LimiterBuilder::build`](super::LimiterBuilder::build)
     /// (`from_env` already checked it).
     pub fn tenant_limiter(&self, client: Arc<UpstashClient>) -> Result<Limiter, ConfigError> {
-        self.limiter(client, "tenant", self.tenant)
+        self.limiter(client, "tenant", self.tenant).build()
     }
 
-    fn limiter(&self, client: Arc<UpstashClient>, name: &str, spec: LimitSpec) -> Result<Limiter, ConfigError> {
+    /// A builder of a limiter named `name` allowing `spec`, with this
+    /// configuration's algorithm, prefix, failure policy and block cache
+    /// (to add, say, a shared circuit breaker before building).
+    pub fn limiter(&self, client: Arc<UpstashClient>, name: &str, spec: LimitSpec) -> LimiterBuilder {
         Limiter::builder(client, name, self.algorithm, spec)
             .prefix(&self.key_prefix)
             .failure_policy(self.failure_policy)
             .block_cache_capacity(self.block_cache_size)
-            .build()
     }
 }
 

@@ -236,6 +236,17 @@ impl<S: Store + 'static> CachingStore<S> {
     }
 }
 
+impl<S: Store + 'static> CachingStore<S> {
+    /// Completes the outbox entry `ticket` once its invalidation was applied.
+    async fn complete(&self, applied: bool, ticket: Option<i64>) {
+        if let (true, Some(ticket)) = (applied, ticket) {
+            if let Err(error) = self.shared.inner.complete_recorded(ticket).await {
+                log::warn!("edgecache: outbox entry {ticket} stays for the next drain: {error}");
+            }
+        }
+    }
+}
+
 /// Runs the backing store's read and encodes it for the cache.
 async fn load<S: ReadStore>(shared: &Shared<S>, id: &str) -> Result<CachedBytes, StoreError> {
     match shared.inner.get(id).await? {
@@ -262,20 +273,18 @@ impl<S: Store + 'static> Store for CachingStore<S> {
     /// invalidation is applied, the outbox entry is completed. If the cache is
     /// down, the entry stays for a later drain (see [`Cache::invalidate`]).
     async fn set(&self, id: &str, value: &S::Value) -> Result<S::Value, StoreError> {
-        let inner = &self.shared.inner;
-        let (stored, ticket) = inner.set_recording(id, value, &self.invalidation_for(id)).await?;
+        let (stored, ticket) = self.shared.inner.set_recording(id, value, &self.invalidation_for(id)).await?;
         let applied = self.after_write(id, Some(&stored)).await?;
-        if let (true, Some(ticket)) = (applied, ticket) {
-            if let Err(error) = inner.complete_recorded(ticket).await {
-                log::warn!("edgecache: outbox entry {ticket} stays for the next drain: {error}");
-            }
-        }
+        self.complete(applied, ticket).await;
         Ok(stored)
     }
 
+    /// Deletes from the backing store, recording the invalidation as
+    /// [`set`](Store::set) does ([`Store::delete_recording`]), then invalidates.
     async fn delete(&self, id: &str) -> Result<bool, StoreError> {
-        let existed = self.shared.inner.delete(id).await?;
-        self.after_write(id, None).await?;
+        let (existed, ticket) = self.shared.inner.delete_recording(id, &self.invalidation_for(id)).await?;
+        let applied = self.after_write(id, None).await?;
+        self.complete(applied, ticket).await;
         Ok(existed)
     }
 }

@@ -97,6 +97,19 @@ pub trait Store: ReadStore {
         Ok((self.set(id, value).await?, None))
     }
 
+    /// Deletes `id` and records `pending` in the same transaction, as
+    /// [`set_recording`](Self::set_recording) does for writes. Answers
+    /// whether `id` existed, and a ticket.
+    ///
+    /// The default deletes with [`delete`](Self::delete) and records nothing.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the delete did not commit (then nothing was recorded).
+    async fn delete_recording(&self, id: &str, pending: &Invalidation) -> Result<(bool, Option<i64>), StoreError> {
+        let _ = pending;
+        Ok((self.delete(id).await?, None))
+    }
+
     /// Marks the recorded invalidation `ticket` as applied (deletes it from
     /// the outbox). The default does nothing.
     ///

@@ -2,18 +2,15 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
-use std::time::Duration;
 
 use serde_json::Value as Json;
 
 use super::reply::{decode_outcome, Reply};
+use super::transport::{Failure, Post, Transport, SYNC_TOKEN_HEADER};
 use super::{Command, Script, UpstashConfig, UpstashError};
-use crate::clock::now_ms;
 
 /// Header asking Upstash to base64 every string of the answer (binary-safe).
 const ENCODING_HEADER: &str = "Upstash-Encoding";
-/// Header that carries the replica sync token, both ways (read-your-writes).
-const SYNC_TOKEN_HEADER: &str = "upstash-sync-token";
 
 /// A client of the Upstash Redis REST API.
 ///
@@ -28,7 +25,7 @@ pub struct UpstashClient {
     base_url: String,
     bearer: String,
     timeout_ms: u64,
-    http: reqwest::Client,
+    transport: Transport,
     sync_token: Mutex<Option<String>>,
     round_trips: AtomicU64,
 }
@@ -52,7 +49,7 @@ impl UpstashClient {
             base_url: config.url.trim_end_matches('/').to_owned(),
             bearer: format!("Bearer {}", config.token),
             timeout_ms: config.timeout_ms,
-            http: reqwest::Client::new(),
+            transport: Transport::new(),
             sync_token: Mutex::new(None),
             round_trips: AtomicU64::new(0),
         }
@@ -186,25 +183,29 @@ impl UpstashClient {
     ) -> Result<(u16, Json), UpstashError> {
         let payload = serde_json::to_vec(body)
             .map_err(|e| UpstashError::Protocol { status: 0, message: format!("cannot encode request: {e}") })?;
-        let mut request = self
-            .http
-            .post(format!("{}{}", self.base_url, path))
-            .header("Authorization", &self.bearer)
-            .header("Content-Type", "application/json")
-            .header(ENCODING_HEADER, "base64")
-            .timeout(Duration::from_millis(timeout_ms))
-            .body(payload);
-        if let Some(token) = crate::sync::lock(&self.sync_token).clone() {
-            request = request.header(SYNC_TOKEN_HEADER, token);
+        let url = format!("{}{}", self.base_url, path);
+        let sync_token = crate::sync::lock(&self.sync_token).clone();
+        let mut headers = vec![
+            ("Authorization", self.bearer.as_str()),
+            ("Content-Type", "application/json"),
+            (ENCODING_HEADER, "base64"),
+        ];
+        if let Some(token) = &sync_token {
+            headers.push((SYNC_TOKEN_HEADER, token));
         }
         self.round_trips.fetch_add(1, Ordering::Relaxed);
-        let started_ms = now_ms();
-        let response = request.send().await.map_err(|e| transport_error(e, started_ms, timeout_ms))?;
-        let status = response.status().as_u16();
-        if let Some(token) = response.headers().get(SYNC_TOKEN_HEADER).and_then(|v| v.to_str().ok()) {
-            *crate::sync::lock(&self.sync_token) = Some(token.to_owned());
+        let answer =
+            self.transport.post(Post { url: &url, headers: &headers, body: payload, timeout_ms }).await.map_err(
+                |failure| match failure {
+                    Failure::Timeout => UpstashError::Timeout { timeout_ms },
+                    Failure::Transport(message) => UpstashError::Transport { status: None, message },
+                },
+            )?;
+        let status = answer.status;
+        if let Some(token) = answer.sync_token {
+            *crate::sync::lock(&self.sync_token) = Some(token);
         }
-        let bytes = response.bytes().await.map_err(|e| transport_error(e, started_ms, timeout_ms))?;
+        let bytes = answer.body;
         let text = String::from_utf8_lossy(&bytes);
         let parsed: Option<Json> = serde_json::from_slice(&bytes).ok();
         let error_text = || {
@@ -223,16 +224,6 @@ impl UpstashClient {
                 message: format!("body is not JSON: {}", truncate(&text, 200)),
             }),
         }
-    }
-}
-
-fn transport_error(error: reqwest::Error, started_ms: u64, timeout_ms: u64) -> UpstashError {
-    // On wasm32 an aborted fetch does not always say it was the timeout,
-    // so the elapsed time decides too.
-    if error.is_timeout() || now_ms().saturating_sub(started_ms) >= timeout_ms {
-        UpstashError::Timeout { timeout_ms }
-    } else {
-        UpstashError::Transport { status: None, message: error.to_string() }
     }
 }
 

@@ -15,6 +15,7 @@ mod command;
 mod config;
 mod error;
 mod reply;
+mod transport;
 
 pub use client::UpstashClient;
 pub use command::{Command, Script};

@@ -56,6 +56,7 @@ pub fn unique(name: &str) -> String {
 /// A redis-server of the test's own, on a free port, that the test may stop,
 /// and a free loopback port: the launcher every suite shares (upstash-local's
 /// own tests, these, and the worker tests through `upstash-local own-redis`).
+#[allow(unused_imports)]
 pub use upstash_local::testing::{free_port, OwnRedis};
 
 /// A TCP server that accepts one connection, reads the request, then answers

@@ -100,10 +100,10 @@ describe("conversation configs over Upstash", () => {
   });
 
   test("stats count hits by tier and misses", async () => {
-    const stats = await (await s.worker.fetch("/stats")).json();
+    const stats = await (await s.worker.fetch("/admin/stats")).json();
     assert.ok(stats.cache.misses > 0, JSON.stringify(stats));
     assert.ok(stats.cache.l1Hits + stats.cache.l2Hits > 0, JSON.stringify(stats));
-    assert.equal(stats.l1MaxStalenessMs, 1000);
+    assert.equal(stats.cache.l1MaxStalenessMs, 1000);
     assert.ok(stats.cache.hitRate > 0 && stats.cache.hitRate < 1);
   });
 });

@@ -2,7 +2,7 @@
 // upstash-local binary, and the worker in Miniflare (workerd) with a local D1.
 import { spawn } from "node:child_process";
 import { readFileSync, readdirSync, existsSync } from "node:fs";
-import { connect, createServer } from "node:net";
+import { createServer } from "node:net";
 import { once } from "node:events";
 import { fileURLToPath } from "node:url";
 import path from "node:path";
@@ -11,6 +11,8 @@ import { Log, LogLevel, Miniflare } from "miniflare";
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 export const TOKEN = "worker-test-token";
+/** The admin token every test worker gets unless a test sets its own. */
+export const ADMIN_TOKEN = "worker-test-admin-token";
 const UPSTASH_LOCAL = process.env.UPSTASH_LOCAL_BIN ?? path.join(ROOT, "target/debug/upstash-local");
 const COMPATIBILITY_DATE = /compatibility_date\s*=\s*"([^"]+)"/.exec(
   readFileSync(path.join(ROOT, "wrangler.toml"), "utf8"),
@@ -49,25 +51,33 @@ async function stopChild(child) {
   await exited;
 }
 
-/** A redis-server of the test's own, on a free port, that the test may stop. */
+/**
+ * A redis-server of the test's own, on a free port, that the test may stop:
+ * `upstash-local own-redis` starts it (the launcher the Rust suites use too),
+ * prints `redis listening on redis://127.0.0.1:PORT`, and stops it on SIGTERM
+ * or when its stdin closes (so it also goes if this process dies).
+ */
 export async function startRedis() {
-  const port = await freePort();
-  const child = spawn("redis-server", ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"], {
-    stdio: "ignore",
+  if (!existsSync(UPSTASH_LOCAL)) throw new Error(`${UPSTASH_LOCAL} is missing: run \`npm test\` (it builds it)`);
+  const child = spawn(UPSTASH_LOCAL, ["own-redis"], { stdio: ["pipe", "pipe", "inherit"] });
+  const url = await new Promise((resolve, reject) => {
+    let seen = "";
+    child.stdout.on("data", (chunk) => {
+      seen += chunk;
+      const match = /^redis listening on (redis:\/\/\S+)\n/.exec(seen);
+      if (match) resolve(match[1]);
+    });
+    child.on("error", reject);
+    child.on("exit", (code) => reject(new Error(`upstash-local own-redis exited with ${code}: ${seen}`)));
   });
-  const url = `redis://127.0.0.1:${port}`;
-  await waitFor(
-    () =>
-      new Promise((resolve) => {
-        const socket = connect(port, "127.0.0.1", () => (socket.end(), resolve(true)));
-        socket.on("error", () => resolve(false));
-      }),
-    `redis-server on ${port}`,
-  );
   return {
     url,
+    /** Stops the redis-server: SIGTERM to own-redis, then waits for it to exit. */
     async stop() {
-      await stopChild(child);
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      const exited = once(child, "exit");
+      child.kill("SIGTERM");
+      await exited;
     },
   };
 }
@@ -78,8 +88,10 @@ export async function startRedis() {
  */
 export async function startUpstashLocal(redisUrl = "redis://127.0.0.1:6379", { port = 0 } = {}) {
   if (!existsSync(UPSTASH_LOCAL)) throw new Error(`${UPSTASH_LOCAL} is missing: run \`npm test\` (it builds it)`);
-  const child = spawn(UPSTASH_LOCAL, ["--listen", `127.0.0.1:${port}`, "--redis-url", redisUrl, "--token", TOKEN], {
+  // The token goes in the environment: `ps` shows command lines to every user.
+  const child = spawn(UPSTASH_LOCAL, ["--listen", `127.0.0.1:${port}`, "--redis-url", redisUrl], {
     stdio: ["ignore", "pipe", "inherit"],
+    env: { ...process.env, UPSTASH_LOCAL_TOKEN: TOKEN, UPSTASH_LOCAL_READ_ONLY_TOKEN: undefined },
   });
   const url = await new Promise((resolve, reject) => {
     let seen = "";
@@ -128,19 +140,35 @@ export async function startUpstashLocal(redisUrl = "redis://127.0.0.1:6379", { p
   return server;
 }
 
-/** Statements of every migration under migrations/, in order. */
-function migrationStatements() {
+/** Every migration under migrations/, in order: its file name and statements. */
+function migrations() {
   const dir = path.join(ROOT, "migrations");
   return readdirSync(dir)
     .filter((f) => f.endsWith(".sql"))
     .sort()
-    .flatMap((f) =>
-      readFileSync(path.join(dir, f), "utf8")
+    .map((name) => ({
+      name,
+      statements: readFileSync(path.join(dir, name), "utf8")
         .replace(/--.*$/gm, "")
         .split(";")
         .map((s) => s.trim())
         .filter(Boolean),
-    );
+    }));
+}
+
+/**
+ * Applies the migrations `db` has not had yet, recording each in
+ * `d1_migrations` as wrangler does, so workers sharing a D1 directory
+ * apply each one once.
+ */
+async function migrate(db) {
+  await db.prepare("CREATE TABLE IF NOT EXISTS d1_migrations (name TEXT PRIMARY KEY)").run();
+  const applied = new Set((await db.prepare("SELECT name FROM d1_migrations").all()).results.map((r) => r.name));
+  for (const { name, statements } of migrations()) {
+    if (applied.has(name)) continue;
+    for (const statement of statements) await db.prepare(statement).run();
+    await db.prepare("INSERT INTO d1_migrations (name) VALUES (?1)").bind(name).run();
+  }
 }
 
 /** A Miniflare log that keeps warnings and errors in `lines`. */
@@ -162,6 +190,9 @@ class CollectingLog extends Log {
  * same `d1Dir` share one D1 database (two isolates, one source of truth).
  */
 export async function startWorker(vars = {}, { d1Dir } = {}) {
+  // ADMIN_TOKEN: null leaves it unset (a worker without one fails closed).
+  const bindings = { ADMIN_TOKEN, ...vars };
+  if (bindings.ADMIN_TOKEN === null) delete bindings.ADMIN_TOKEN;
   const logs = [];
   const collect = (stream) => {
     stream.setEncoding("utf8");
@@ -178,7 +209,9 @@ export async function startWorker(vars = {}, { d1Dir } = {}) {
     compatibilityDate: COMPATIBILITY_DATE,
     d1Databases: ["DB"],
     ...(d1Dir ? { d1Persist: d1Dir } : {}),
-    bindings: vars,
+    bindings,
+    // The dashboard, served as Workers static assets, as wrangler.toml says.
+    assets: { directory: path.join(ROOT, "www"), routerConfig: { has_user_worker: true } },
     handleRuntimeStdio(stdout, stderr) {
       collect(stdout);
       collect(stderr);
@@ -186,14 +219,29 @@ export async function startWorker(vars = {}, { d1Dir } = {}) {
   });
   await mf.ready;
   const db = await mf.getD1Database("DB");
-  for (const statement of migrationStatements()) await db.prepare(statement).run();
+  await migrate(db);
   return {
     mf,
     db,
     logs,
-    /** `fetch` against the worker; `path` is absolute ("/health"). */
-    fetch(pathname, init) {
+    /**
+     * `fetch` against the worker as the admin; `path` is absolute ("/health").
+     * An `authorization` header of the caller's own wins.
+     */
+    fetch(pathname, init = {}) {
+      const headers = new Headers(init.headers);
+      if (!headers.has("authorization") && bindings.ADMIN_TOKEN) headers.set("authorization", `Bearer ${bindings.ADMIN_TOKEN}`);
+      return mf.dispatchFetch(`http://localhost${pathname}`, { ...init, headers });
+    },
+    /** `fetch` with no credentials at all. */
+    anonymous(pathname, init = {}) {
       return mf.dispatchFetch(`http://localhost${pathname}`, init);
+    },
+    /** `fetch` with `Authorization: Bearer <token>`. */
+    as(token, pathname, init = {}) {
+      const headers = new Headers(init.headers);
+      headers.set("authorization", `Bearer ${token}`);
+      return mf.dispatchFetch(`http://localhost${pathname}`, { ...init, headers });
     },
     dispose: () => mf.dispose(),
   };

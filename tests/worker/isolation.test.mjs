@@ -20,9 +20,9 @@ describe("across isolates", () => {
     try {
       await putJson(a, policyPath, POLICY);
       assert.equal(await model(a), "m1");
-      const before = (await (await a.fetch("/stats")).json()).cache.l1Hits;
+      const before = (await (await a.fetch("/admin/stats")).json()).cache.l1Hits;
       assert.equal(await model(a), "m1");
-      assert.equal((await (await a.fetch("/stats")).json()).cache.l1Hits, before + 1, "A answers from its L1");
+      assert.equal((await (await a.fetch("/admin/stats")).json()).cache.l1Hits, before + 1, "A answers from its L1");
 
       assert.equal((await putJson(b, policyPath, { ...POLICY, defaultModel: "m2" })).status, 200);
       const written = Date.now();

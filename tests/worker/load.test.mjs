@@ -29,7 +29,7 @@ const settings = {
 };
 
 async function stats(worker) {
-  return (await (await worker.fetch("/stats")).json()).cache;
+  return (await (await worker.fetch("/admin/stats")).json()).cache;
 }
 
 /** A request mix: 85% reads, 15% writes, over Zipf-popular tenants. */

@@ -5,8 +5,8 @@ use async_trait::async_trait;
 use serde::Deserialize;
 use worker::{D1Database, D1PreparedStatement};
 
-use super::conversation::{split_user_config_id, ConfigFields, ResolvedConfig, StoredConfig};
-use super::d1_outbox;
+use super::outbox;
+use crate::app::conversation::{split_user_config_id, ConfigFields, ResolvedConfig, Scope, StoredConfig};
 use crate::{Invalidation, ReadStore, Store, StoreError};
 
 #[derive(Deserialize)]
@@ -34,12 +34,11 @@ impl Row {
     }
 }
 
+const COLUMNS: &str = "tenant_id, user_id, system_prompt, temperature, max_turns, updated_at_ms";
+
 async fn read_row(db: &D1Database, tenant: &str, user: &str) -> Result<Option<StoredConfig>, StoreError> {
     let row: Option<Row> = db
-        .prepare(
-            "SELECT tenant_id, user_id, system_prompt, temperature, max_turns, updated_at_ms \
-             FROM conversation_configs WHERE tenant_id = ?1 AND user_id = ?2",
-        )
+        .prepare(format!("SELECT {COLUMNS} FROM conversation_configs WHERE tenant_id = ?1 AND user_id = ?2"))
         .bind(&[tenant.into(), user.into()])
         .map_err(StoreError::backing)?
         .first(None)
@@ -83,31 +82,53 @@ fn split(id: &str) -> Result<(&str, &str), StoreError> {
     split_user_config_id(id).ok_or_else(|| StoreError::backing(format!("{id:?} is not tenant/user")))
 }
 
-/// Conversation configs of one kind: tenant defaults (ids are tenants) or
-/// user overrides (ids are `tenant/user`). Writes record their cache
-/// invalidation in the outbox, in the same D1 batch.
+/// Conversation configs of one [`Scope`]: tenant defaults (ids are
+/// tenants) or user overrides (ids are `tenant/user`). Writes record their
+/// cache invalidation in the outbox, in the same D1 batch.
 pub struct D1ConfigStore {
     db: D1Database,
-    per_user: bool,
+    scope: Scope,
 }
 
 impl D1ConfigStore {
-    /// Tenant defaults.
-    pub fn tenant_defaults(db: D1Database) -> Self {
-        D1ConfigStore { db, per_user: false }
-    }
-
-    /// User overrides.
-    pub fn user_overrides(db: D1Database) -> Self {
-        D1ConfigStore { db, per_user: true }
+    /// The configs of `scope`.
+    pub fn new(db: D1Database, scope: Scope) -> Self {
+        D1ConfigStore { db, scope }
     }
 
     fn row_of<'a>(&self, id: &'a str) -> Result<(&'a str, &'a str), StoreError> {
-        if self.per_user {
-            split(id)
-        } else {
-            Ok((id, ""))
+        match self.scope {
+            Scope::Tenant => Ok((id, "")),
+            Scope::User => split(id),
         }
+    }
+
+    /// The tenant defaults of `tenants` (at most 100), one query; tenants
+    /// without one are left out.
+    ///
+    /// # Errors
+    /// [`StoreError::Backing`] when D1 fails.
+    pub async fn defaults_of(&self, tenants: &[String]) -> Result<Vec<StoredConfig>, StoreError> {
+        if tenants.is_empty() {
+            return Ok(Vec::new());
+        }
+        let placeholders: Vec<String> = (1..=tenants.len()).map(|i| format!("?{i}")).collect();
+        let sql = format!(
+            "SELECT {COLUMNS} FROM conversation_configs WHERE user_id = '' AND tenant_id IN ({})",
+            placeholders.join(", ")
+        );
+        let params: Vec<wasm_bindgen::JsValue> = tenants.iter().map(|t| t.as_str().into()).collect();
+        let rows: Vec<Row> = self
+            .db
+            .prepare(sql)
+            .bind(&params)
+            .map_err(StoreError::backing)?
+            .all()
+            .await
+            .map_err(StoreError::backing)?
+            .results()
+            .map_err(StoreError::backing)?;
+        Ok(rows.into_iter().map(Row::into_stored).collect())
     }
 }
 
@@ -141,12 +162,12 @@ impl Store for D1ConfigStore {
         pending: &Invalidation,
     ) -> Result<(StoredConfig, Option<i64>), StoreError> {
         let (tenant, user) = self.row_of(id)?;
-        let ticket = d1_outbox::write_recording(&self.db, upsert(&self.db, tenant, user, value)?, pending).await?;
+        let ticket = outbox::write_recording(&self.db, upsert(&self.db, tenant, user, value)?, pending).await?;
         Ok((value.clone(), Some(ticket)))
     }
 
     async fn complete_recorded(&self, ticket: i64) -> Result<(), StoreError> {
-        d1_outbox::complete(&self.db, ticket).await
+        outbox::complete(&self.db, ticket).await
     }
 }
 
@@ -171,10 +192,7 @@ impl ReadStore for D1ResolvedConfigStore {
         let (tenant, user) = split(id)?;
         let rows: Vec<Row> = self
             .db
-            .prepare(
-                "SELECT tenant_id, user_id, system_prompt, temperature, max_turns, updated_at_ms \
-                 FROM conversation_configs WHERE tenant_id = ?1 AND user_id IN ('', ?2)",
-            )
+            .prepare(format!("SELECT {COLUMNS} FROM conversation_configs WHERE tenant_id = ?1 AND user_id IN ('', ?2)"))
             .bind(&[tenant.into(), user.into()])
             .map_err(StoreError::backing)?
             .all()

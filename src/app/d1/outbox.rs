@@ -1,17 +1,27 @@
-//! The transactional outbox in D1 (`cache_outbox`): writes record the cache
-//! invalidation they need in the same batch; rows left by a cache outage are
-//! drained once the cache answers again.
+//! The transactional outbox in D1 (`cache_outbox`): each write records the
+//! cache invalidation it needs in the same batch; rows left by a cache
+//! outage are drained once the cache answers again.
+//!
+//! One row per distinct invalidation: a write whose invalidation already
+//! waits refreshes that row's `generation` (a random ticket) instead of
+//! adding one, so an outage grows the outbox by the distinct keys written,
+//! not by every write. A write completes its row only while the row still
+//! carries its generation, so a later write's pending invalidation is never
+//! deleted by an earlier one.
 
 use serde::Deserialize;
 use worker::{D1Database, D1PreparedStatement};
 
 use crate::{Cache, Invalidation, StoreError};
 
-/// Most rows one drain handles.
-const DRAIN_BATCH: u32 = 100;
+/// Rows one drain batch reads and applies (one cache round trip).
+const DRAIN_BATCH: usize = 100;
+/// Most rows one drain handles: it runs after a response or on the cron,
+/// and stops here even if more wait (the next drain goes on).
+pub const MAX_DRAIN_ROWS: usize = 500;
 
 /// Runs `write` and records `pending` in one D1 batch (one transaction);
-/// answers the outbox row id.
+/// answers the ticket that [`complete`] takes.
 ///
 /// # Errors
 /// [`StoreError::Backing`] when the batch did not commit (neither happened).
@@ -20,28 +30,36 @@ pub async fn write_recording(
     write: D1PreparedStatement,
     pending: &Invalidation,
 ) -> Result<i64, StoreError> {
-    let json = serde_json::to_string(pending).map_err(|e| StoreError::Codec { message: e.to_string() })?;
+    let json = serde_json::to_string(pending).map_err(StoreError::codec)?;
+    let ticket = new_ticket()?;
     let record = db
-        .prepare("INSERT INTO cache_outbox (invalidation, created_at_ms) VALUES (?1, ?2)")
-        .bind(&[json.into(), (crate::clock::now_ms() as f64).into()])
+        .prepare(
+            "INSERT INTO cache_outbox (invalidation, created_at_ms, generation) VALUES (?1, ?2, ?3) \
+             ON CONFLICT (invalidation) DO UPDATE SET created_at_ms = excluded.created_at_ms, \
+             generation = excluded.generation",
+        )
+        .bind(&[json.into(), (crate::clock::now_ms() as f64).into(), (ticket as f64).into()])
         .map_err(StoreError::backing)?;
     let results = db.batch(vec![write, record]).await.map_err(StoreError::backing)?;
     if let Some(error) = results.iter().find_map(|r| r.error()) {
         return Err(StoreError::backing(error));
     }
-    results
-        .last()
-        .and_then(|r| r.meta().ok().flatten())
-        .and_then(|meta| meta.last_row_id)
-        .ok_or_else(|| StoreError::backing("D1 did not answer the outbox row id"))
+    Ok(ticket)
 }
 
-/// Deletes outbox row `ticket` (its invalidation ran).
+/// A random ticket that JavaScript numbers hold exactly (below 2^53).
+fn new_ticket() -> Result<i64, StoreError> {
+    let mut bytes = [0u8; 8];
+    getrandom::getrandom(&mut bytes).map_err(StoreError::backing)?;
+    Ok((u64::from_le_bytes(bytes) >> 11) as i64)
+}
+
+/// Deletes the row of `ticket` if no later write refreshed it.
 ///
 /// # Errors
 /// [`StoreError::Backing`] when D1 fails.
 pub async fn complete(db: &D1Database, ticket: i64) -> Result<(), StoreError> {
-    db.prepare("DELETE FROM cache_outbox WHERE id = ?1")
+    db.prepare("DELETE FROM cache_outbox WHERE generation = ?1")
         .bind(&[(ticket as f64).into()])
         .map_err(StoreError::backing)?
         .run()
@@ -50,29 +68,42 @@ pub async fn complete(db: &D1Database, ticket: i64) -> Result<(), StoreError> {
     Ok(())
 }
 
+/// How many invalidations wait.
+///
+/// # Errors
+/// [`StoreError::Backing`] when D1 fails.
+pub async fn depth(db: &D1Database) -> Result<u64, StoreError> {
+    #[derive(Deserialize)]
+    struct Count {
+        n: f64,
+    }
+    let count: Option<Count> =
+        db.prepare("SELECT COUNT(*) AS n FROM cache_outbox").first(None).await.map_err(StoreError::backing)?;
+    Ok(count.map_or(0, |c| c.n as u64))
+}
+
 #[derive(Deserialize)]
 struct Row {
     id: f64,
     invalidation: String,
+    generation: f64,
 }
 
-/// Most batches one drain handles (so at most 1000 rows per drain).
-const DRAIN_BATCHES: usize = 10;
-
-/// Applies the pending invalidations, oldest first, 100 per cache round trip,
-/// deleting their rows as each batch runs; answers how many ran. The cache
-/// call goes out even while its circuit breaker is open (a drain is also the
-/// probe that finds the cache back). With the cache still down, nothing is
-/// deleted and the rows wait for the next drain.
+/// Applies the pending invalidations, oldest first, [`DRAIN_BATCH`] per
+/// cache round trip and at most [`MAX_DRAIN_ROWS`], deleting each row as its
+/// batch runs (unless a write refreshed it meanwhile); answers how many ran.
+/// The cache call goes out even while its circuit breaker is open (a drain
+/// is also the probe that finds the cache back). With the cache still down,
+/// nothing is deleted and the rows wait for the next drain.
 ///
 /// # Errors
 /// [`StoreError::Backing`] when D1 fails.
 pub async fn drain(db: &D1Database, cache: &Cache) -> Result<usize, StoreError> {
     let mut drained = 0;
-    for _ in 0..DRAIN_BATCHES {
+    while drained < MAX_DRAIN_ROWS {
         let batch = drain_batch(db, cache).await?;
         drained += batch;
-        if batch < DRAIN_BATCH as usize {
+        if batch < DRAIN_BATCH {
             break;
         }
     }
@@ -84,7 +115,7 @@ pub async fn drain(db: &D1Database, cache: &Cache) -> Result<usize, StoreError> 
 
 async fn drain_batch(db: &D1Database, cache: &Cache) -> Result<usize, StoreError> {
     let rows: Vec<Row> = db
-        .prepare(format!("SELECT id, invalidation FROM cache_outbox ORDER BY id LIMIT {DRAIN_BATCH}"))
+        .prepare(format!("SELECT id, invalidation, generation FROM cache_outbox ORDER BY id LIMIT {DRAIN_BATCH}"))
         .all()
         .await
         .map_err(StoreError::backing)?
@@ -104,12 +135,14 @@ async fn drain_batch(db: &D1Database, cache: &Cache) -> Result<usize, StoreError
     if !cache.apply_pending(&merged).await {
         return Ok(0);
     }
-    let last_id = rows.iter().map(|r| r.id).fold(0.0, f64::max);
-    db.prepare("DELETE FROM cache_outbox WHERE id <= ?1")
-        .bind(&[last_id.into()])
-        .map_err(StoreError::backing)?
-        .run()
-        .await
-        .map_err(StoreError::backing)?;
+    let mut deletes = Vec::with_capacity(rows.len());
+    for row in &rows {
+        let delete = db
+            .prepare("DELETE FROM cache_outbox WHERE id = ?1 AND generation = ?2")
+            .bind(&[row.id.into(), row.generation.into()])
+            .map_err(StoreError::backing)?;
+        deletes.push(delete);
+    }
+    db.batch(deletes).await.map_err(StoreError::backing)?;
     Ok(rows.len())
 }

@@ -5,8 +5,8 @@ use async_trait::async_trait;
 use serde::Deserialize;
 use worker::D1Database;
 
-use super::d1_outbox;
-use super::policy::TenantPolicy;
+use super::outbox;
+use crate::app::policy::TenantPolicy;
 use crate::{Invalidation, ReadStore, Store, StoreError};
 
 /// Tenant LLM policies in D1.
@@ -23,10 +23,50 @@ struct PolicyRow {
     updated_at_ms: f64,
 }
 
+const COLUMNS: &str = "tenant_id, default_model, allowed_models, max_tokens_per_request, updated_at_ms";
+
+impl PolicyRow {
+    fn into_policy(self) -> Result<TenantPolicy, StoreError> {
+        Ok(TenantPolicy {
+            allowed_models: serde_json::from_str(&self.allowed_models)
+                .map_err(|e| StoreError::backing(format!("allowed_models of {}: {e}", self.tenant_id)))?,
+            tenant_id: self.tenant_id,
+            default_model: self.default_model,
+            max_tokens_per_request: self.max_tokens_per_request,
+            updated_at_ms: self.updated_at_ms as u64,
+        })
+    }
+}
+
 impl D1PolicyStore {
     /// A store over the database bound as `db`.
     pub fn new(db: D1Database) -> Self {
         D1PolicyStore { db }
+    }
+
+    /// The policies of `tenants` (at most 100: D1 binds at most 100
+    /// parameters), one query; tenants without one are left out.
+    ///
+    /// # Errors
+    /// [`StoreError::Backing`] when D1 fails.
+    pub async fn get_many(&self, tenants: &[String]) -> Result<Vec<TenantPolicy>, StoreError> {
+        if tenants.is_empty() {
+            return Ok(Vec::new());
+        }
+        let placeholders: Vec<String> = (1..=tenants.len()).map(|i| format!("?{i}")).collect();
+        let sql = format!("SELECT {COLUMNS} FROM tenant_llm_policies WHERE tenant_id IN ({})", placeholders.join(", "));
+        let params: Vec<wasm_bindgen::JsValue> = tenants.iter().map(|t| t.as_str().into()).collect();
+        let rows: Vec<PolicyRow> = self
+            .db
+            .prepare(sql)
+            .bind(&params)
+            .map_err(StoreError::backing)?
+            .all()
+            .await
+            .map_err(StoreError::backing)?
+            .results()
+            .map_err(StoreError::backing)?;
+        rows.into_iter().map(PolicyRow::into_policy).collect()
     }
 
     fn upsert(&self, id: &str, value: &TenantPolicy) -> Result<worker::D1PreparedStatement, StoreError> {
@@ -60,26 +100,13 @@ impl ReadStore for D1PolicyStore {
     async fn get(&self, id: &str) -> Result<Option<TenantPolicy>, StoreError> {
         let row: Option<PolicyRow> = self
             .db
-            .prepare(
-                "SELECT tenant_id, default_model, allowed_models, max_tokens_per_request, updated_at_ms \
-                 FROM tenant_llm_policies WHERE tenant_id = ?1",
-            )
+            .prepare(format!("SELECT {COLUMNS} FROM tenant_llm_policies WHERE tenant_id = ?1"))
             .bind(&[id.into()])
             .map_err(StoreError::backing)?
             .first(None)
             .await
             .map_err(StoreError::backing)?;
-        row.map(|row| {
-            Ok(TenantPolicy {
-                allowed_models: serde_json::from_str(&row.allowed_models)
-                    .map_err(|e| StoreError::backing(format!("allowed_models of {}: {e}", row.tenant_id)))?,
-                tenant_id: row.tenant_id,
-                default_model: row.default_model,
-                max_tokens_per_request: row.max_tokens_per_request,
-                updated_at_ms: row.updated_at_ms as u64,
-            })
-        })
-        .transpose()
+        row.map(PolicyRow::into_policy).transpose()
     }
 }
 
@@ -96,12 +123,12 @@ impl Store for D1PolicyStore {
         value: &TenantPolicy,
         pending: &Invalidation,
     ) -> Result<(TenantPolicy, Option<i64>), StoreError> {
-        let ticket = d1_outbox::write_recording(&self.db, self.upsert(id, value)?, pending).await?;
+        let ticket = outbox::write_recording(&self.db, self.upsert(id, value)?, pending).await?;
         Ok((TenantPolicy { tenant_id: id.to_owned(), ..value.clone() }, Some(ticket)))
     }
 
     async fn complete_recorded(&self, ticket: i64) -> Result<(), StoreError> {
-        d1_outbox::complete(&self.db, ticket).await
+        outbox::complete(&self.db, ticket).await
     }
 
     async fn delete(&self, id: &str) -> Result<bool, StoreError> {

@@ -1,0 +1,181 @@
+//! `GET /admin/events`: invalidation events as Server-Sent Events, for the
+//! dashboard's live feed.
+//!
+//! The worker subscribes to `CACHE_EVENTS_CHANNEL` over Upstash's SSE
+//! endpoint (`POST /subscribe/{channel}`, as @upstash/redis's `subscribe()`
+//! does), within this request's own context, and relays every message that
+//! parses as an [`InvalidationEvent`]; anything else on the channel is
+//! dropped and logged. The stream says `event: ready` once Upstash confirms
+//! the subscription, sends a comment every 15 s so proxies keep it open, and
+//! ends by itself after [`STREAM_MS`] with `event: end` (a client reconnects;
+//! `retry:` tells a browser's EventSource how soon). Frames:
+//!
+//! ```text
+//! retry: 2000
+//! event: ready
+//! data: {"channel":"edgecache:events"}
+//!
+//! event: invalidate
+//! data: {"type":"invalidate","version":1,"source":"edgecache","atMs":...,"tags":["tenant:acme"]}
+//! ```
+
+use std::collections::VecDeque;
+use std::pin::Pin;
+use std::time::Duration;
+
+use futures_util::future::{select, Either};
+use futures_util::StreamExt;
+use worker::{AbortController, ByteStream, Delay, Fetch, Headers, Method, Request, RequestInit, Response};
+
+use super::RequestContext;
+use crate::app::error::ApiError;
+use crate::app::respond::with_headers;
+use crate::InvalidationEvent;
+
+/// How long one stream lasts before it ends by itself, in ms.
+pub const STREAM_MS: u64 = 55_000;
+/// How often an idle stream sends a keep-alive comment, in ms.
+const KEEPALIVE_MS: u64 = 15_000;
+
+/// The event stream.
+///
+/// # Errors
+/// 404 without `CACHE_EVENTS_CHANNEL` or without Upstash; 503 when Upstash
+/// does not accept the subscription.
+pub async fn stream(rc: &RequestContext) -> Result<Response, ApiError> {
+    let config = &rc.state.settings.cache;
+    let channel =
+        config.events_channel.clone().ok_or_else(|| ApiError::not_found("CACHE_EVENTS_CHANNEL is not configured"))?;
+    let upstash = config.upstash.as_ref().ok_or_else(|| ApiError::not_found("live events need an Upstash database"))?;
+    let controller = AbortController::default();
+    let url = format!(
+        "{}/subscribe/{}",
+        upstash.url.trim_end_matches('/'),
+        percent_encoding::utf8_percent_encode(&channel, percent_encoding::NON_ALPHANUMERIC)
+    );
+    let headers = Headers::new();
+    headers.set("authorization", &format!("Bearer {}", upstash.token))?;
+    headers.set("accept", "text/event-stream")?;
+    let mut init = RequestInit::new();
+    init.with_method(Method::Post).with_headers(headers);
+    let request = Request::new_with_init(&url, &init)?;
+    let mut upstream = Fetch::Request(request)
+        .send_with_signal(&controller.signal())
+        .await
+        .map_err(|e| ApiError::unavailable("Upstash is unavailable", e))?;
+    if upstream.status_code() != 200 {
+        let status = upstream.status_code();
+        return Err(ApiError::unavailable(format!("Upstash refused the subscription (HTTP {status})"), status));
+    }
+    let relay = Relay::new(upstream.stream()?, channel, controller);
+    let events = futures_util::stream::unfold(relay, |mut relay| async move {
+        let frame = relay.next_frame().await?;
+        Some((Ok::<Vec<u8>, worker::Error>(frame), relay))
+    });
+    let response = Response::from_stream(events)?;
+    with_headers(
+        response,
+        &[
+            ("content-type", "text/event-stream".into()),
+            ("cache-control", "no-cache".into()),
+            ("x-accel-buffering", "no".into()),
+        ],
+    )
+}
+
+/// The state of one relay: Upstash's stream, what is left of its last
+/// chunk, frames waiting to go out, and the two timers.
+struct Relay {
+    upstream: ByteStream,
+    channel: String,
+    buffer: String,
+    out: VecDeque<Vec<u8>>,
+    deadline: Pin<Box<Delay>>,
+    keepalive: Pin<Box<Delay>>,
+    controller: Option<AbortController>,
+    ended: bool,
+}
+
+impl Relay {
+    fn new(upstream: ByteStream, channel: String, controller: AbortController) -> Self {
+        Relay {
+            upstream,
+            channel,
+            buffer: String::new(),
+            out: VecDeque::from([b"retry: 2000\n\n".to_vec()]),
+            deadline: Box::pin(Delay::from(Duration::from_millis(STREAM_MS))),
+            keepalive: Box::pin(Delay::from(Duration::from_millis(KEEPALIVE_MS))),
+            controller: Some(controller),
+            ended: false,
+        }
+    }
+
+    /// The next frame to send; `None` once the stream has ended (Upstash's
+    /// subscription is aborted then).
+    async fn next_frame(&mut self) -> Option<Vec<u8>> {
+        loop {
+            if let Some(frame) = self.out.pop_front() {
+                return Some(frame);
+            }
+            if self.ended {
+                if let Some(controller) = self.controller.take() {
+                    controller.abort();
+                }
+                return None;
+            }
+            self.wait().await;
+        }
+    }
+
+    /// Waits for Upstash, the deadline or the keep-alive, whichever comes first.
+    async fn wait(&mut self) {
+        let timers = select(self.deadline.as_mut(), self.keepalive.as_mut());
+        match select(self.upstream.next(), timers).await {
+            Either::Left((Some(Ok(chunk)), _)) => self.take(&chunk),
+            Either::Left((Some(Err(error)), _)) => {
+                log::warn!("edgecache: the event subscription failed: {error}");
+                self.end("upstream failed");
+            }
+            Either::Left((None, _)) => self.end("upstream closed"),
+            Either::Right((Either::Left(_), _)) => self.end("time limit"),
+            Either::Right((Either::Right(_), _)) => {
+                self.out.push_back(b": keepalive\n\n".to_vec());
+                self.keepalive = Box::pin(Delay::from(Duration::from_millis(KEEPALIVE_MS)));
+            }
+        }
+    }
+
+    /// Adds a chunk of Upstash's stream and relays each complete event in it.
+    fn take(&mut self, chunk: &[u8]) {
+        self.buffer.push_str(&String::from_utf8_lossy(chunk));
+        while let Some(end) = self.buffer.find("\n\n") {
+            let event: String = self.buffer.drain(..end + 2).collect();
+            for data in event.lines().filter_map(|line| line.strip_prefix("data:")) {
+                self.relay(data.trim_start());
+            }
+        }
+    }
+
+    /// One `data:` line of Upstash's: `subscribe,<channel>,<n>` or
+    /// `message,<channel>,<payload>`.
+    fn relay(&mut self, data: &str) {
+        let channel = &self.channel;
+        if data.starts_with(&format!("subscribe,{channel},")) {
+            let ready = serde_json::json!({ "channel": channel });
+            self.out.push_back(format!("event: ready\ndata: {ready}\n\n").into_bytes());
+        } else if let Some(payload) = data.strip_prefix(&format!("message,{channel},")) {
+            match InvalidationEvent::parse(payload) {
+                Ok(event) => {
+                    self.out.push_back(format!("event: invalidate\ndata: {}\n\n", event.to_json()).into_bytes())
+                }
+                Err(error) => log::warn!("edgecache: dropped a message on {channel}: {error}"),
+            }
+        }
+    }
+
+    fn end(&mut self, reason: &str) {
+        let end = serde_json::json!({ "reason": reason });
+        self.out.push_back(format!("event: end\ndata: {end}\n\n").into_bytes());
+        self.ended = true;
+    }
+}

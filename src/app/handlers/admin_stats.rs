@@ -1,0 +1,145 @@
+//! `GET /admin/stats`: this isolate's counters, the breaker, the outbox
+//! depth (D1) and, from Upstash in the same request, its key count and
+//! memory, with the latency of that round trip.
+
+use serde_json::{json, Map, Value};
+use worker::Response;
+
+use super::RequestContext;
+use crate::app::d1::outbox;
+use crate::app::error::ApiError;
+use crate::app::respond;
+use crate::app::state::AppState;
+use crate::app::stores::database;
+use crate::ratelimit::{Limiter, Reason};
+use crate::upstash::{Command, UpstashClient};
+
+/// The stats, as JSON.
+///
+/// # Errors
+/// 500 when the answer cannot be built; D1 and Upstash failures are
+/// reported inside the answer, not as errors (the dashboard still works
+/// while Upstash is down and says so).
+pub async fn get(rc: &RequestContext) -> Result<Response, ApiError> {
+    let state = &rc.state;
+    let now_ms = crate::clock::now_ms();
+    let outbox = match database(&rc.env) {
+        Ok(db) => match outbox::depth(&db).await {
+            Ok(depth) => json!({ "depth": depth }),
+            Err(error) => json!({ "depth": null, "error": error_for_operators(&error) }),
+        },
+        Err(error) => json!({ "depth": null, "error": error.message }),
+    };
+    let upstash = match state.cache.backend().and_then(|b| b.upstash_client()) {
+        Some(client) => upstash_figures(client).await,
+        None => Value::Null,
+    };
+    let body = json!({
+        "timestampMs": now_ms,
+        "timestamp": iso8601(now_ms),
+        "isolate": { "startedAtMs": state.started_at_ms },
+        "cache": cache_stats(state),
+        "limiter": limiter_stats(state),
+        "breaker": breaker_state(state),
+        "backend": backend_state(state),
+        "outbox": outbox,
+        "upstash": upstash,
+        "settings": {
+            "keyPrefix": state.cache.key_prefix(),
+            "eventsChannel": state.settings.cache.events_channel,
+            "rateLimiting": state.limits.is_some(),
+            "healthCacheMs": state.settings.health_cache_ms,
+        },
+    });
+    respond::json(&body, 200)
+}
+
+fn cache_stats(state: &AppState) -> Value {
+    let stats = state.cache.stats();
+    let mut value = serde_json::to_value(stats).unwrap_or_default();
+    value["hitRatePercent"] = ((stats.hit_rate * 1000.0).round() / 10.0).into();
+    value["l1MaxStalenessMs"] = state.cache.l1_max_staleness_ms().into();
+    value["memory"] = serde_json::to_value(state.cache.memory_usage()).unwrap_or_default();
+    value
+}
+
+fn limiter_stats(state: &AppState) -> Value {
+    let Some(limits) = &state.limits else { return Value::Null };
+    let one = |limiter: &Limiter| {
+        let stats = limiter.stats();
+        let by_reason: Map<String, Value> =
+            Reason::ALL.iter().zip(stats.by_reason).map(|(reason, n)| (reason.as_str().to_owned(), n.into())).collect();
+        json!({
+            "limit": limiter.quota(),
+            "windowMs": limiter.window_ms(),
+            "algorithm": limiter.algorithm().as_str(),
+            "allowed": stats.allowed,
+            "refused": stats.denied,
+            "refusedFromBlockCache": stats.cache_blocked,
+            "failedOpen": stats.failed_open,
+            "failedClosed": stats.failed_closed,
+            "byReason": by_reason,
+        })
+    };
+    json!({ "client": one(&limits.client), "tenant": one(&limits.tenant) })
+}
+
+fn breaker_state(state: &AppState) -> Value {
+    let breaker = state.cache.circuit_breaker();
+    let settings = breaker.settings();
+    json!({
+        "open": breaker.is_open(),
+        "openForMs": breaker.open_for_ms(),
+        "consecutiveFailures": breaker.consecutive_failures(),
+        "failuresToOpen": settings.failures,
+        "cooldownMs": settings.cooldown_ms,
+    })
+}
+
+fn backend_state(state: &AppState) -> Value {
+    let outage = state.cache.outage();
+    json!({
+        "kind": state.cache.backend().map_or("none", |b| b.kind().as_str()),
+        "failing": outage.is_failing(),
+        "failures": outage.failures(),
+        "misconfigured": outage.is_misconfigured(),
+        "misconfigurations": outage.misconfigurations(),
+        "lastError": outage.last_error(),
+    })
+}
+
+/// `DBSIZE` and `INFO memory` in one pipeline, with its latency. A token
+/// that may not run `INFO` (a read-only one) still gets the key count.
+async fn upstash_figures(client: &UpstashClient) -> Value {
+    let started_ms = crate::clock::now_ms();
+    let outcomes = client.pipeline(&[Command::new("DBSIZE"), Command::new("INFO").arg("memory")]).await;
+    let latency_ms = crate::clock::now_ms().saturating_sub(started_ms);
+    let mut outcomes = match outcomes {
+        Ok(outcomes) => outcomes,
+        Err(error) => return json!({ "latencyMs": latency_ms, "error": error.summary() }),
+    };
+    let info = outcomes.pop().expect("two outcomes").and_then(|r| r.into_bytes());
+    let dbsize = outcomes.pop().expect("two outcomes").and_then(|r| r.into_int());
+    let info = info.ok().flatten().map(|bytes| String::from_utf8_lossy(&bytes).into_owned());
+    let field = |name: &str| {
+        info.as_deref().and_then(|text| {
+            text.lines().find_map(|line| line.strip_prefix(name)?.strip_prefix(':').map(str::trim).map(str::to_owned))
+        })
+    };
+    json!({
+        "latencyMs": latency_ms,
+        "dbsize": dbsize.ok(),
+        "usedMemoryBytes": field("used_memory").and_then(|v| v.parse::<u64>().ok()),
+        "usedMemoryHuman": field("used_memory_human"),
+    })
+}
+
+fn error_for_operators(error: &crate::StoreError) -> String {
+    log::warn!("edgecache: stats could not read the outbox: {error}");
+    "the backing store is unavailable".to_owned()
+}
+
+/// `ms` as an ISO 8601 UTC timestamp, by JavaScript's `Date`.
+fn iso8601(ms: u64) -> String {
+    js_sys::Date::new(&(ms as f64).into()).to_iso_string().into()
+}

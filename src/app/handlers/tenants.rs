@@ -1,0 +1,95 @@
+//! `/v1/tenants/{tenant}/...`: policies and conversation configs, read
+//! through the cache and written to D1 (then invalidated).
+
+use worker::{Request, Response};
+
+use super::{drain_outbox_later, RequestContext};
+use crate::app::admission::admit;
+use crate::app::conversation::{user_config_id, ConfigFields, StoredConfig};
+use crate::app::error::ApiError;
+use crate::app::policy::PolicyInput;
+use crate::app::respond::{self, json, read_json_body, with_headers};
+use crate::app::routes::TenantRoute;
+use crate::app::stores::Stores;
+use crate::{CacheStatus, Prefetch, Store};
+
+/// Admits the request, serves it, and schedules an outbox drain.
+///
+/// # Errors
+/// What admission answers (401, 403, 429, 503); a route's own errors come
+/// back as responses carrying the rate-limit headers.
+pub async fn serve(route: TenantRoute, mut req: Request, rc: &RequestContext) -> Result<Response, ApiError> {
+    let stores = Stores::new(&rc.state, &rc.env, &rc.ctx)?;
+    let read_key = match &route {
+        TenantRoute::GetPolicy { tenant } => Some(stores.policies.entry_key(tenant)),
+        TenantRoute::GetConfig { tenant, user: None } => Some(stores.tenant_configs.entry_key(tenant)),
+        TenantRoute::GetConfig { tenant, user: Some(user) } => {
+            Some(stores.resolved_configs.entry_key(&user_config_id(tenant, user)))
+        }
+        TenantRoute::PutPolicy { .. } | TenantRoute::PutConfig { .. } => None,
+    };
+    let admitted = admit(&rc.state, &stores, &req, &route, read_key.as_ref()).await?;
+    let response = match answer(route, &mut req, &stores, admitted.prefetch).await {
+        Ok(response) => response,
+        Err(error) => respond::error(error, &rc.request_id),
+    };
+    drain_outbox_later(rc);
+    with_headers(response, &admitted.headers)
+}
+
+async fn answer(
+    route: TenantRoute,
+    req: &mut Request,
+    stores: &Stores,
+    prefetch: Option<Prefetch>,
+) -> Result<Response, ApiError> {
+    match route {
+        TenantRoute::GetPolicy { tenant } => {
+            let lookup = stores.policies.get_traced_prefetched(&tenant, prefetch).await?;
+            cached(lookup.value.as_ref(), lookup.status, || format!("no policy for tenant {tenant}"))
+        }
+        TenantRoute::PutPolicy { tenant } => {
+            let input = PolicyInput::parse(&read_json_body(req).await?)?;
+            let stored = stores.policies.set(&tenant, &input.into_stored(&tenant, crate::clock::now_ms())).await?;
+            json(&stored, 200)
+        }
+        TenantRoute::GetConfig { tenant, user: None } => {
+            let lookup = stores.tenant_configs.get_traced_prefetched(&tenant, prefetch).await?;
+            cached(lookup.value.as_ref(), lookup.status, || format!("no conversation config for tenant {tenant}"))
+        }
+        TenantRoute::GetConfig { tenant, user: Some(user) } => {
+            let id = user_config_id(&tenant, &user);
+            let lookup = stores.resolved_configs.get_traced_prefetched(&id, prefetch).await?;
+            cached(lookup.value.as_ref(), lookup.status, || {
+                format!("no conversation config for tenant {tenant} or user {user}")
+            })
+        }
+        TenantRoute::PutConfig { tenant, user } => {
+            let fields = ConfigFields::parse(&read_json_body(req).await?)?;
+            let config = StoredConfig {
+                tenant_id: tenant.clone(),
+                user_id: user.clone(),
+                fields,
+                updated_at_ms: crate::clock::now_ms(),
+            };
+            let stored = match &user {
+                None => stores.tenant_configs.set(&tenant, &config).await?,
+                Some(user) => stores.user_overrides.set(&user_config_id(&tenant, user), &config).await?,
+            };
+            json(&stored, 200)
+        }
+    }
+}
+
+/// 200 with `value`, or a JSON 404; either way with `x-cache`.
+fn cached<T: serde::Serialize>(
+    value: Option<&T>,
+    status: CacheStatus,
+    not_found: impl FnOnce() -> String,
+) -> Result<Response, ApiError> {
+    let response = match value {
+        Some(value) => json(value, 200)?,
+        None => json(&ApiError::not_found(not_found()).body(""), 404)?,
+    };
+    with_headers(response, &[("x-cache", status.as_str().to_owned())])
+}

@@ -1,0 +1,126 @@
+//! What an isolate builds once, on its first request, and shares with every
+//! later one: the settings, the cache and the limiters (one circuit breaker
+//! between them), key spaces and entry options.
+//!
+//! It is built synchronously (nothing awaited), so no request ever waits on
+//! another request's I/O to get it. A configuration error is answered on
+//! every request (500, naming the variable) and built again on the next,
+//! so fixing the setting takes effect without a redeploy of the code.
+
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
+use std::sync::Arc;
+
+use worker::Env;
+
+use super::error::ApiError;
+use super::settings::AppSettings;
+use crate::clock::SystemClock;
+use crate::ratelimit::{headers, Limiter};
+use crate::upstash::UpstashClient;
+use crate::{Cache, CircuitBreaker, EntryOptions, Env as ConfigEnv, KeySpace};
+
+/// The isolate's shared state.
+pub struct AppState {
+    pub settings: AppSettings,
+    pub cache: Cache,
+    pub limits: Option<Limits>,
+    pub spaces: KeySpaces,
+    pub options: Options,
+    /// When the outbox was last drained, and whether a drain runs now.
+    pub outbox: OutboxSchedule,
+    /// When this isolate built its state, in ms since the epoch.
+    pub started_at_ms: u64,
+}
+
+/// The two limits of every `/v1` request.
+pub struct Limits {
+    pub client: Limiter,
+    pub tenant: Limiter,
+    /// The `RateLimit-Policy` header, the same for every response.
+    pub policy_header: String,
+}
+
+/// The key namespace of each cached store.
+pub struct KeySpaces {
+    pub policy: KeySpace,
+    pub config: KeySpace,
+    pub resolved: KeySpace,
+    pub user_override: KeySpace,
+    /// API-key validations: `{prefix}:auth:validation:{sha256 of the key}`.
+    pub auth: KeySpace,
+}
+
+/// Entry options of each kind of entry.
+pub struct Options {
+    pub policy: EntryOptions,
+    pub config: EntryOptions,
+    /// API-key validations: never a negative entry (an unknown key sent by
+    /// anyone must create nothing), never served stale.
+    pub auth: EntryOptions,
+}
+
+#[derive(Default)]
+pub struct OutboxSchedule {
+    pub last_ms: Cell<u64>,
+    pub running: Cell<bool>,
+}
+
+thread_local! {
+    static STATE: RefCell<Option<Rc<AppState>>> = const { RefCell::new(None) };
+}
+
+/// The isolate's state, built on the first request that needs it.
+///
+/// # Errors
+/// 500 naming the variable when a setting cannot be used.
+pub fn app_state(env: &Env) -> Result<Rc<AppState>, ApiError> {
+    if let Some(state) = STATE.with(|s| s.borrow().clone()) {
+        return Ok(state);
+    }
+    let vars = ConfigEnv::new(|name| env.var(name).ok().map(|v| v.to_string()));
+    let settings = AppSettings::from_env(&vars).inspect_err(|e| log::error!("edgecache: {e}"))?;
+    let state = Rc::new(build(settings)?);
+    STATE.with(|s| *s.borrow_mut() = Some(state.clone()));
+    Ok(state)
+}
+
+// The Arcs are for shared ownership within the isolate's one thread.
+#[allow(clippy::arc_with_non_send_sync)]
+fn build(settings: AppSettings) -> Result<AppState, ApiError> {
+    let breaker = Arc::new(CircuitBreaker::new(settings.cache.breaker, Arc::new(SystemClock)));
+    let cache = Cache::builder_from_config(&settings.cache).circuit_breaker(breaker.clone()).build();
+    let limits = match (&settings.rate_limit, &settings.cache.upstash) {
+        (Some(config), Some(upstash)) => {
+            let client = Arc::new(UpstashClient::new(&config.upstash_config(upstash)));
+            let client_limiter =
+                config.limiter(client.clone(), "client", config.client).circuit_breaker(breaker.clone()).build()?;
+            let tenant_limiter = config.limiter(client, "tenant", config.tenant).circuit_breaker(breaker).build()?;
+            let policy_header = headers::policy_header([&client_limiter, &tenant_limiter]);
+            Some(Limits { client: client_limiter, tenant: tenant_limiter, policy_header })
+        }
+        _ => None,
+    };
+    let config = &settings.cache;
+    let spaces = KeySpaces {
+        policy: cache.key_space("llm", "policy")?,
+        config: cache.key_space("conv", "config")?,
+        resolved: cache.key_space("conv", "resolved")?,
+        user_override: cache.key_space("conv", "override")?,
+        auth: cache.key_space("auth", "validation")?,
+    };
+    let options = Options {
+        policy: config.entry_options("POLICY"),
+        config: config.entry_options("CONFIG"),
+        auth: EntryOptions { negative_ttl: None, grace: None, ..config.entry_options("AUTH") },
+    };
+    Ok(AppState {
+        cache,
+        limits,
+        spaces,
+        options,
+        outbox: OutboxSchedule::default(),
+        started_at_ms: crate::clock::now_ms(),
+        settings,
+    })
+}

@@ -1,0 +1,93 @@
+//! The cached stores of one request: each D1 store behind the isolate's
+//! cache, with its key space, entry options and tags.
+
+use std::sync::Arc;
+
+use worker::{Context, D1Database, Env};
+
+use super::conversation::{tenant_tag, user_tag, Scope};
+use super::d1::api_keys::D1ApiKeyStore;
+use super::d1::conversation::{D1ConfigStore, D1ResolvedConfigStore};
+use super::d1::policy::D1PolicyStore;
+use super::error::ApiError;
+use super::state::AppState;
+use crate::{Background, BoxFuture, CachingStore};
+
+/// `ctx.wait_until` as edgecache's [`Background`]: stale-while-revalidate
+/// refreshes run after the response, in the request's own context.
+pub struct WaitUntil(pub Arc<Context>);
+
+impl Background for WaitUntil {
+    fn spawn(&self, task: BoxFuture) {
+        self.0.wait_until(task);
+    }
+}
+
+/// The D1 database bound as `DB`.
+///
+/// # Errors
+/// 500 when the binding is missing (a deployment without it).
+pub fn database(env: &Env) -> Result<D1Database, ApiError> {
+    env.d1("DB").map_err(|e| ApiError::new(500, "the D1 binding DB is not configured").with_cause(e))
+}
+
+/// The stores of one request (they share the isolate's cache).
+pub struct Stores {
+    pub policies: CachingStore<D1PolicyStore>,
+    pub tenant_configs: CachingStore<D1ConfigStore>,
+    pub user_overrides: CachingStore<D1ConfigStore>,
+    pub resolved_configs: CachingStore<D1ResolvedConfigStore>,
+    pub api_keys: CachingStore<D1ApiKeyStore>,
+}
+
+impl Stores {
+    /// The stores over `env`'s D1, refreshing stale entries through `ctx`.
+    ///
+    /// # Errors
+    /// 500 when the D1 binding is missing.
+    pub fn new(state: &AppState, env: &Env, ctx: &Arc<Context>) -> Result<Stores, ApiError> {
+        let background: Arc<dyn Background> = Arc::new(WaitUntil(ctx.clone()));
+        let (cache, spaces, options) = (&state.cache, &state.spaces, &state.options);
+        Ok(Stores {
+            policies: CachingStore::with_options(
+                D1PolicyStore::new(database(env)?),
+                cache,
+                spaces.policy.clone(),
+                options.policy.clone(),
+            )
+            .with_background(background.clone()),
+            // A tenant default's own tag is the tenant's: writing it
+            // invalidates every resolved config of the tenant.
+            tenant_configs: CachingStore::with_options(
+                D1ConfigStore::new(database(env)?, Scope::Tenant),
+                cache,
+                spaces.config.clone(),
+                options.config.clone(),
+            )
+            .with_tags(|tenant| vec![tenant_tag(tenant)])
+            .with_background(background.clone()),
+            user_overrides: CachingStore::with_options(
+                D1ConfigStore::new(database(env)?, Scope::User),
+                cache,
+                spaces.user_override.clone(),
+                options.config.clone(),
+            )
+            .with_tags(|id| id.split_once('/').map(|(t, u)| vec![user_tag(t, u)]).unwrap_or_default()),
+            resolved_configs: CachingStore::with_options(
+                D1ResolvedConfigStore::new(database(env)?),
+                cache,
+                spaces.resolved.clone(),
+                options.config.clone(),
+            )
+            .with_tags(|id| id.split_once('/').map(|(t, u)| vec![tenant_tag(t), user_tag(t, u)]).unwrap_or_default())
+            .with_background(background),
+            // No background refresh and no grace: a validation is never served stale.
+            api_keys: CachingStore::with_options(
+                D1ApiKeyStore::new(database(env)?),
+                cache,
+                spaces.auth.clone(),
+                options.auth.clone(),
+            ),
+        })
+    }
+}
