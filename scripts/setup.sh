@@ -23,15 +23,20 @@ worker_minor=${worker_version%.*}
 have_worker_build=$(worker-build --version 2>/dev/null | awk '{print $NF}' || true)
 if [ "${have_worker_build%.*}" != "$worker_minor" ]; then
   say "installing worker-build ~$worker_minor (worker $worker_version; takes a few minutes once)"
-  cargo install worker-build --version "~$worker_minor"
+  cargo install --locked worker-build --version "~$worker_minor"
 fi
 
 bindgen_version=$(locked_version wasm-bindgen)
 have_bindgen=$("$HOME/.cargo/bin/wasm-bindgen" --version 2>/dev/null | awk '{print $NF}' || true)
 if [ "$have_bindgen" != "$bindgen_version" ]; then
   say "installing wasm-bindgen-cli $bindgen_version (takes a couple of minutes once)"
-  # Not --locked: its lockfile pins a webpki-roots version the index no longer has.
-  cargo install wasm-bindgen-cli --version "=$bindgen_version"
+  # --locked builds what its authors tested. 0.2.130's published lockfile pins
+  # webpki-roots 1.0.11, which crates.io no longer serves, so that fails in a
+  # few seconds at resolution; only then resolve afresh (semver-compatible).
+  if ! cargo install --locked wasm-bindgen-cli --version "=$bindgen_version"; then
+    say "its lockfile does not resolve against crates.io today; installing without --locked"
+    cargo install wasm-bindgen-cli --version "=$bindgen_version"
+  fi
 fi
 
 if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then

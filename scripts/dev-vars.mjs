@@ -1,0 +1,44 @@
+// Writes `.dev.vars` for `wrangler dev` (used by scripts/dev.sh), so settings
+// and secrets reach the worker through a file only this user can read (mode
+// 0600) rather than through `--var` arguments that every local user sees in `ps`.
+//
+// - Keeps what `.dev.vars` already holds; a setting exported in the shell wins.
+// - Without an ADMIN_TOKEN in either, makes a random one, saves it, and prints
+//   it once (later runs reuse it from the file and do not print it again).
+// - Prints the names it passes, never the values.
+import { randomBytes } from "node:crypto";
+import { chmodSync, existsSync, readFileSync, writeFileSync } from "node:fs";
+import { parseEnv } from "node:util";
+
+const FILE = ".dev.vars";
+const SETTING = /^(UPSTASH_[A-Z_]+|CACHE_[A-Z_]+|RATE_LIMIT_[A-Z_]+|HEALTH_CACHE_MS|ADMIN_TOKEN|REDIS_URL|REDIS_PASSWORD)$/;
+const say = (line) => console.log(`[dev] ${line}`);
+
+const vars = existsSync(FILE) ? parseEnv(readFileSync(FILE, "utf8")) : {};
+const fromShell = Object.keys(process.env).filter((name) => SETTING.test(name)).sort();
+for (const name of fromShell) vars[name] = process.env[name];
+
+let generated = false;
+if (!vars.ADMIN_TOKEN) {
+  vars.ADMIN_TOKEN = `dev-${randomBytes(24).toString("base64url")}`;
+  generated = true;
+}
+
+for (const [name, value] of Object.entries(vars)) {
+  if (/["\\\r\n]/.test(value)) {
+    console.error(`[dev] ${name} holds a quote, backslash or line break; .dev.vars cannot carry it as written`);
+    process.exit(1);
+  }
+}
+const text = Object.entries(vars).map(([name, value]) => `${name}="${value}"\n`).join("");
+// `mode` applies only when the file is created; chmod covers an existing one.
+writeFileSync(FILE, text, { mode: 0o600 });
+chmodSync(FILE, 0o600);
+
+if (fromShell.length > 0) say(`from your shell into ${FILE}: ${fromShell.join(", ")}`);
+if (generated) {
+  say(`no ADMIN_TOKEN was set, so one was made and saved in ${FILE} (shown this once):`);
+  say(`  ADMIN_TOKEN=${vars.ADMIN_TOKEN}`);
+} else {
+  say(`ADMIN_TOKEN comes from ${fromShell.includes("ADMIN_TOKEN") ? "your shell" : FILE}`);
+}
