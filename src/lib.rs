@@ -13,31 +13,73 @@
 //!   environment, checked at start-up, and one factory.
 //!
 //! The library is platform-free: it builds for `wasm32-unknown-unknown`
-//! (where reqwest uses the Workers `fetch`) and natively, so its logic is
-//! tested with `cargo test`. The reference worker of this repository lives
+//! (where the REST client calls the Workers `fetch` through web-sys) and
+//! natively (reqwest), so its logic is tested with `cargo test`. The reference worker of this repository lives
 //! behind the `worker-app` feature, so depending on edgecache never exports a
 //! fetch handler into your worker.
 //!
 //! ## In your worker
 //!
-//! ```ignore
-//! use edgecache::{Cache, CacheConfig, CachingStore, Env as ConfigEnv, Store};
-//! use worker::*;
+//! A cached store over your own backing store, and a per-client limit, in a
+//! few lines. Build them once per isolate (keep them in a `thread_local`, the
+//! way the reference worker's `app::state` does: building is synchronous, so no
+//! request ever waits on another to finish it) and use them per request.
 //!
-//! #[event(fetch)]
-//! async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
-//!     // Reads UPSTASH_REDIS_REST_URL / _TOKEN, CACHE_* ; fails naming a bad variable.
-//!     let config = CacheConfig::from_env(&ConfigEnv::new(|k| env.var(k).ok().map(|v| v.to_string())), &["USER"])
-//!         .map_err(|e| Error::RustError(e.to_string()))?;
-//!     let cache = Cache::from_config(&config); // keep it per isolate (e.g. in a thread_local)
-//!     let users = CachingStore::new(MyD1UserStore::new(env.d1("DB")?), &cache,
-//!         cache.key_space("auth", "user").unwrap(), config.ttl("USER"));
-//!     let lookup = users.get_traced("ada").await.map_err(|e| Error::RustError(e.to_string()))?;
-//!     let mut res = Response::from_json(&lookup.value)?;
-//!     res.headers_mut().set("x-cache", lookup.status.as_str())?;
-//!     Ok(res)
+//! ```no_run
+//! use std::sync::Arc;
+//!
+//! use async_trait::async_trait;
+//! use edgecache::ratelimit::{Algorithm, LimitSpec, Limiter};
+//! use edgecache::upstash::{UpstashClient, UpstashConfig};
+//! use edgecache::{Cache, CachingStore, ReadStore, Store, StoreError, Ttl, UpstashBackend};
+//! use serde_json::{json, Value};
+//!
+//! /// Your backing store: D1, an API, anything keyed (it would hold a `worker::D1Database`).
+//! struct Users;
+//!
+//! // A worker builds only for wasm32, where `#[async_trait(?Send)]` alone is enough.
+//! #[cfg_attr(target_arch = "wasm32", async_trait(?Send))]
+//! #[cfg_attr(not(target_arch = "wasm32"), async_trait)]
+//! impl ReadStore for Users {
+//!     type Value = Value;
+//!     async fn get(&self, id: &str) -> Result<Option<Value>, StoreError> {
+//!         todo!("SELECT body FROM users WHERE id = ?1")
+//!     }
 //! }
+//!
+//! #[cfg_attr(target_arch = "wasm32", async_trait(?Send))]
+//! #[cfg_attr(not(target_arch = "wasm32"), async_trait)]
+//! impl Store for Users {
+//!     async fn set(&self, id: &str, value: &Value) -> Result<Value, StoreError> {
+//!         todo!("INSERT ... ON CONFLICT (id) DO UPDATE")
+//!     }
+//!     async fn delete(&self, id: &str) -> Result<bool, StoreError> {
+//!         todo!("DELETE FROM users WHERE id = ?1")
+//!     }
+//! }
+//!
+//! # async fn demo(url: &str, token: &str) -> Result<(), Box<dyn std::error::Error>> {
+//! // Once per isolate. `UpstashConfig::from_env` and `CacheConfig::from_env`
+//! // read the same settings from the Worker's vars, naming any bad one.
+//! let client = Arc::new(UpstashClient::new(&UpstashConfig::new(url, token)?));
+//! let cache = Cache::new(Arc::new(UpstashBackend::new(client.clone())), "myapp");
+//! let users = CachingStore::new(Users, &cache, cache.key_space("accounts", "user")?, Ttl::secs(300));
+//! let per_client = Limiter::new(client, "client", Algorithm::Gcra, LimitSpec::new(100, 60_000))?;
+//!
+//! // Per request: the limit (one round trip), then a cache-aside read (a hit
+//! // is one round trip, or none from the isolate's L1) and a write that
+//! // invalidates the cached entry.
+//! if !per_client.limit("203.0.113.7", 1).await?.success {
+//!     return Ok(()); // answer 429 with the decision's RateLimit headers
+//! }
+//! let ada = users.get("ada").await?;
+//! users.set("ada", &json!({ "name": "Ada", "seen": ada.is_some() })).await?;
+//! # Ok(()) }
 //! ```
+//!
+//! The reference worker (`src/app/`, feature `worker-app`) wires the same
+//! parts from the Worker's vars, with D1 stores, authentication and an admin
+//! API; ARCHITECTURE.md walks through it.
 
 #![warn(missing_docs)]
 

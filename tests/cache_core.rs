@@ -27,21 +27,17 @@ struct Setup {
 async fn setup() -> Setup {
     let server = start_server().await;
     let client = Arc::new(client(&server));
-    Setup { _server: server, client, prefix: unique("core").replace(':', "-") }
+    Setup { _server: server, client, prefix: key_prefix("core") }
 }
 
 impl Setup {
     fn cache(&self) -> Cache {
-        Cache::builder(Some(Arc::new(UpstashBackend::new(self.client.clone())))).key_prefix(&self.prefix).build()
+        upstash_cache(&self.client, &self.prefix)
     }
 
     async fn redis(&self, args: &[&str]) -> edgecache::upstash::Reply {
         self.client.command(&Command::new(args[0]).args_from(&args[1..])).await.unwrap()
     }
-}
-
-fn options() -> EntryOptions {
-    EntryOptions::new(Ttl::secs(60))
 }
 
 fn json(v: &str) -> Option<Vec<u8>> {
@@ -68,24 +64,25 @@ async fn a_hit_with_three_tags_is_one_round_trip_and_a_tag_bump_invalidates() {
     // Load the write script once (EVALSHA, NOSCRIPT, EVAL): a one-time cost per Redis.
     let warm = space.entry("warm-up", vec![]);
     cache
-        .remember(&warm, &options(), FailurePolicy::Degrade, || async { Ok::<_, StoreError>(json("w")) })
+        .remember(&warm, &entry_options(), FailurePolicy::Degrade, || async { Ok::<_, StoreError>(json("w")) })
         .await
         .unwrap();
 
     let before = s.client.round_trips();
-    let miss = cache.remember(&key, &options(), FailurePolicy::Degrade, || counting(&calls, "v1")).await.unwrap();
+    let miss = cache.remember(&key, &entry_options(), FailurePolicy::Degrade, || counting(&calls, "v1")).await.unwrap();
     assert_eq!(miss.status, CacheStatus::Miss);
     assert_eq!(s.client.round_trips() - before, 2, "a miss: one MGET, one fenced write");
 
     let before = s.client.round_trips();
-    let hit = cache.remember(&key, &options(), FailurePolicy::Degrade, || counting(&calls, "v2")).await.unwrap();
+    let hit = cache.remember(&key, &entry_options(), FailurePolicy::Degrade, || counting(&calls, "v2")).await.unwrap();
     assert_eq!((hit.status, hit.value), (CacheStatus::Hit, json("v1")));
     assert_eq!(s.client.round_trips() - before, 1, "a hit with 3 tags: one MGET");
 
     let before = s.client.round_trips();
     assert!(cache.invalidate_tags(&["user:7"], FailurePolicy::FailClosed).await.unwrap());
     assert_eq!(s.client.round_trips() - before, 1, "invalidating a tag: one round trip, no KEYS/SCAN");
-    let after = cache.remember(&key, &options(), FailurePolicy::Degrade, || counting(&calls, "v2")).await.unwrap();
+    let after =
+        cache.remember(&key, &entry_options(), FailurePolicy::Degrade, || counting(&calls, "v2")).await.unwrap();
     assert_eq!((after.status, after.value), (CacheStatus::Miss, json("v2")));
     assert_eq!(calls.load(Ordering::SeqCst), 2);
     // Every key written carries a TTL.
@@ -106,13 +103,13 @@ async fn a_write_that_read_before_an_invalidation_is_refused() {
     // 2. A writer commits and invalidates the tenant.
     assert!(cache.invalidate_tags(&["tenant:acme"], FailurePolicy::FailClosed).await.unwrap());
     // 3. The reader's late write-back of what it loaded before the write is refused.
-    let written = cache.write_fenced(&key, &fence, json("stale").as_deref(), &options()).await.unwrap();
+    let written = cache.write_fenced(&key, &fence, json("stale").as_deref(), &entry_options()).await.unwrap();
     assert!(!written, "the late set is refused");
     assert_eq!(cache.stats().fenced_refusals, 1);
     assert_eq!(s.redis(&["EXISTS", &key.key]).await.into_int().unwrap(), 0);
     // A write fenced on a current read goes through.
     let (_, fence) = cache.read(&key).await.unwrap();
-    assert!(cache.write_fenced(&key, &fence, json("fresh").as_deref(), &options()).await.unwrap());
+    assert!(cache.write_fenced(&key, &fence, json("fresh").as_deref(), &entry_options()).await.unwrap());
     assert_eq!(cache.read(&key).await.unwrap().0.unwrap().value, json("fresh"));
 }
 
@@ -122,7 +119,7 @@ async fn a_loader_overtaken_by_an_invalidation_answers_but_does_not_cache() {
     let cache = s.cache();
     let key = cache.key_space("llm", "policy").unwrap().entry("acme", vec!["tenant:acme".into()]);
     let answered = cache
-        .remember(&key, &options(), FailurePolicy::Degrade, || async {
+        .remember(&key, &entry_options(), FailurePolicy::Degrade, || async {
             // The write lands while the load is in flight.
             cache.invalidate_tags(&["tenant:acme"], FailurePolicy::FailClosed).await.unwrap();
             Ok::<_, StoreError>(json("read-before-write"))
@@ -132,7 +129,7 @@ async fn a_loader_overtaken_by_an_invalidation_answers_but_does_not_cache() {
     assert_eq!(answered.value, json("read-before-write"));
     assert_eq!(cache.stats().fenced_refusals, 1);
     let next = cache
-        .remember(&key, &options(), FailurePolicy::Degrade, || async { Ok::<_, StoreError>(json("new")) })
+        .remember(&key, &entry_options(), FailurePolicy::Degrade, || async { Ok::<_, StoreError>(json("new")) })
         .await
         .unwrap();
     assert_eq!((next.status, next.value), (CacheStatus::Miss, json("new")));
@@ -144,14 +141,14 @@ async fn an_evicted_tag_version_never_resurrects_an_invalidated_entry() {
     let cache = s.cache();
     let key = cache.key_space("conv", "config").unwrap().entry("acme:u1", vec!["tenant:acme".into()]);
     cache
-        .remember(&key, &options(), FailurePolicy::Degrade, || async { Ok::<_, StoreError>(json("v1")) })
+        .remember(&key, &entry_options(), FailurePolicy::Degrade, || async { Ok::<_, StoreError>(json("v1")) })
         .await
         .unwrap();
     // Eviction (or expiry) of the tag's version: a version store that read
     // "missing" as 0 would now accept the entry.
     s.redis(&["DEL", &key.version_keys[1]]).await;
     let read = cache
-        .remember(&key, &options(), FailurePolicy::Degrade, || async { Ok::<_, StoreError>(json("v2")) })
+        .remember(&key, &entry_options(), FailurePolicy::Degrade, || async { Ok::<_, StoreError>(json("v2")) })
         .await
         .unwrap();
     assert_eq!((read.status, read.value), (CacheStatus::Miss, json("v2")), "missing version = invalid");
@@ -160,7 +157,7 @@ async fn an_evicted_tag_version_never_resurrects_an_invalidated_entry() {
     cache.invalidate_tags(&["tenant:acme"], FailurePolicy::FailClosed).await.unwrap();
     s.redis(&["DEL", &key.version_keys[1]]).await;
     let read = cache
-        .remember(&key, &options(), FailurePolicy::Degrade, || async { Ok::<_, StoreError>(json("v3")) })
+        .remember(&key, &entry_options(), FailurePolicy::Degrade, || async { Ok::<_, StoreError>(json("v3")) })
         .await
         .unwrap();
     assert_eq!((read.status, read.value), (CacheStatus::Miss, json("v3")));
@@ -175,18 +172,18 @@ async fn clear_all_bumps_the_prefix_epoch_and_reads_stay_one_round_trip() {
     }];
     let load = |v: &'static str| move || async move { Ok::<_, StoreError>(json(v)) };
     for key in &keys {
-        cache.remember(key, &options(), FailurePolicy::Degrade, load("old")).await.unwrap();
+        cache.remember(key, &entry_options(), FailurePolicy::Degrade, load("old")).await.unwrap();
     }
     let before = s.client.round_trips();
     assert!(cache.clear_all(FailurePolicy::FailClosed).await.unwrap());
     assert_eq!(s.client.round_trips() - before, 1, "one version bump, no KEYS/SCAN");
     for key in &keys {
         assert_eq!(s.redis(&["EXISTS", &key.key]).await.into_int().unwrap(), 1, "no key was deleted");
-        let read = cache.remember(key, &options(), FailurePolicy::Degrade, load("new")).await.unwrap();
+        let read = cache.remember(key, &entry_options(), FailurePolicy::Degrade, load("new")).await.unwrap();
         assert_eq!((read.status, read.value), (CacheStatus::Miss, json("new")), "{}", key.key);
     }
     let before = s.client.round_trips();
-    let hit = cache.remember(&keys[1], &options(), FailurePolicy::Degrade, load("x")).await.unwrap();
+    let hit = cache.remember(&keys[1], &entry_options(), FailurePolicy::Degrade, load("x")).await.unwrap();
     assert_eq!((hit.status, s.client.round_trips() - before), (CacheStatus::Hit, 1), "a hit is still one MGET");
 }
 
@@ -197,14 +194,14 @@ async fn warm_writes_in_batches_of_two_round_trips_and_skips_fresh_entries() {
     let space = cache.key_space("llm", "policy").unwrap();
     let entries: Vec<_> = (0..150).map(|i| (space.entry(&format!("t{i}"), vec![]), json(&format!("p{i}")))).collect();
     let before = s.client.round_trips();
-    let report = cache.warm(&entries, &options()).await.unwrap();
+    let report = cache.warm(&entries, &entry_options()).await.unwrap();
     assert_eq!((report.warmed, report.skipped, report.failed), (150, 0, 0));
     assert_eq!(s.client.round_trips() - before, 4, "two batches of 100 and 50: a read and a write each");
     let load = || async { Ok::<_, StoreError>(json("from the loader")) };
-    let hit = cache.remember(&entries[7].0, &options(), FailurePolicy::Degrade, load).await.unwrap();
+    let hit = cache.remember(&entries[7].0, &entry_options(), FailurePolicy::Degrade, load).await.unwrap();
     assert_eq!((hit.status, hit.value), (CacheStatus::Hit, json("p7")), "warmed entries are served");
     let before = s.client.round_trips();
-    let again = cache.warm(&entries[..100], &options()).await.unwrap();
+    let again = cache.warm(&entries[..100], &entry_options()).await.unwrap();
     assert_eq!((again.warmed, again.skipped), (0, 100), "fresh entries are left alone");
     assert_eq!(s.client.round_trips() - before, 1, "only the read");
 }
@@ -218,7 +215,7 @@ async fn clear_bumps_the_namespace_epoch_without_deleting_keys() {
     let (a, b) = (policies.entry("a", vec![]), configs.entry("b", vec![]));
     for key in [&a, &b] {
         cache
-            .remember(key, &options(), FailurePolicy::Degrade, || async { Ok::<_, StoreError>(json("old")) })
+            .remember(key, &entry_options(), FailurePolicy::Degrade, || async { Ok::<_, StoreError>(json("old")) })
             .await
             .unwrap();
     }
@@ -227,11 +224,11 @@ async fn clear_bumps_the_namespace_epoch_without_deleting_keys() {
     assert_eq!(s.client.round_trips() - before, 1);
     assert_eq!(s.redis(&["EXISTS", &a.key]).await.into_int().unwrap(), 1, "no key was deleted");
     let read_a = cache
-        .remember(&a, &options(), FailurePolicy::Degrade, || async { Ok::<_, StoreError>(json("new")) })
+        .remember(&a, &entry_options(), FailurePolicy::Degrade, || async { Ok::<_, StoreError>(json("new")) })
         .await
         .unwrap();
     let read_b = cache
-        .remember(&b, &options(), FailurePolicy::Degrade, || async { Ok::<_, StoreError>(json("new")) })
+        .remember(&b, &entry_options(), FailurePolicy::Degrade, || async { Ok::<_, StoreError>(json("new")) })
         .await
         .unwrap();
     assert_eq!(read_a.status, CacheStatus::Miss, "the cleared namespace misses");
@@ -247,7 +244,7 @@ async fn fifty_concurrent_misses_run_the_loader_once() {
     // Load the write script first, so the count below is the steady state.
     let warm = cache.key_space("llm", "models").unwrap().entry("warm-up", vec![]);
     cache
-        .remember(&warm, &options(), FailurePolicy::Degrade, || async { Ok::<_, StoreError>(json("w")) })
+        .remember(&warm, &entry_options(), FailurePolicy::Degrade, || async { Ok::<_, StoreError>(json("w")) })
         .await
         .unwrap();
     let before = s.client.round_trips();
@@ -256,7 +253,7 @@ async fn fifty_concurrent_misses_run_the_loader_once() {
         let (cache, key, calls) = (cache.clone(), key.clone(), calls.clone());
         tasks.push(tokio::spawn(async move {
             cache
-                .remember(&key, &options(), FailurePolicy::Degrade, || async {
+                .remember(&key, &entry_options(), FailurePolicy::Degrade, || async {
                     calls.fetch_add(1, Ordering::SeqCst);
                     tokio::time::sleep(Duration::from_millis(200)).await;
                     Ok::<_, StoreError>(json("models"))
@@ -280,7 +277,7 @@ async fn absent_values_are_cached_with_their_own_shorter_ttl() {
     let s = setup().await;
     let cache = s.cache();
     let key = cache.key_space("auth", "user").unwrap().entry("ghost", vec![]);
-    let opts = options().negative_ttl(Ttl::secs(5));
+    let opts = entry_options().negative_ttl(Ttl::secs(5));
     let calls = AtomicUsize::new(0);
     let load = || {
         calls.fetch_add(1, Ordering::SeqCst);
@@ -301,7 +298,7 @@ async fn absent_values_are_cached_with_their_own_shorter_ttl() {
     }
     // Without a negative TTL, absent is not cached.
     let uncached = cache.key_space("auth", "user").unwrap().entry("nobody", vec![]);
-    cache.remember(&uncached, &options(), FailurePolicy::Degrade, load).await.unwrap();
+    cache.remember(&uncached, &entry_options(), FailurePolicy::Degrade, load).await.unwrap();
     assert_eq!(s.redis(&["EXISTS", &uncached.key]).await.into_int().unwrap(), 0);
 }
 
@@ -321,13 +318,13 @@ async fn l1_hits_cost_no_round_trip_and_revalidate_after_the_staleness_bound() {
     let isolate_b = s.cache();
     let key = isolate_a.key_space("llm", "policy").unwrap().entry("acme", vec!["tenant:acme".into()]);
     isolate_a
-        .remember(&key, &options(), FailurePolicy::Degrade, || async { Ok::<_, StoreError>(json("v1")) })
+        .remember(&key, &entry_options(), FailurePolicy::Degrade, || async { Ok::<_, StoreError>(json("v1")) })
         .await
         .unwrap();
 
     let before = s.client.round_trips();
     let hit = isolate_a
-        .remember(&key, &options(), FailurePolicy::Degrade, || async { Ok::<_, StoreError>(json("x")) })
+        .remember(&key, &entry_options(), FailurePolicy::Degrade, || async { Ok::<_, StoreError>(json("x")) })
         .await
         .unwrap();
     assert_eq!((hit.status, hit.value.clone()), (CacheStatus::Hit, json("v1")));
@@ -338,14 +335,14 @@ async fn l1_hits_cost_no_round_trip_and_revalidate_after_the_staleness_bound() {
     isolate_b.invalidate_tags(&["tenant:acme"], FailurePolicy::FailClosed).await.unwrap();
     clock.advance_ms(999);
     let within = isolate_a
-        .remember(&key, &options(), FailurePolicy::Degrade, || async { Ok::<_, StoreError>(json("v2")) })
+        .remember(&key, &entry_options(), FailurePolicy::Degrade, || async { Ok::<_, StoreError>(json("v2")) })
         .await
         .unwrap();
     assert_eq!(within.value, json("v1"), "within the bound, the L1 copy");
     // ...and not after it.
     clock.advance_ms(1);
     let after = isolate_a
-        .remember(&key, &options(), FailurePolicy::Degrade, || async { Ok::<_, StoreError>(json("v2")) })
+        .remember(&key, &entry_options(), FailurePolicy::Degrade, || async { Ok::<_, StoreError>(json("v2")) })
         .await
         .unwrap();
     assert_eq!((after.status, after.value), (CacheStatus::Miss, json("v2")), "revalidated at the bound");
@@ -353,7 +350,7 @@ async fn l1_hits_cost_no_round_trip_and_revalidate_after_the_staleness_bound() {
     // An invalidation in the same isolate drops its L1 copy at once.
     isolate_a.invalidate_tags(&["tenant:acme"], FailurePolicy::FailClosed).await.unwrap();
     let own = isolate_a
-        .remember(&key, &options(), FailurePolicy::Degrade, || async { Ok::<_, StoreError>(json("v3")) })
+        .remember(&key, &entry_options(), FailurePolicy::Degrade, || async { Ok::<_, StoreError>(json("v3")) })
         .await
         .unwrap();
     assert_eq!(own.value, json("v3"));
@@ -391,7 +388,7 @@ async fn xfetch_refreshes_before_expiry_when_the_dice_say_so() {
     let cache = s.cache();
     let key = cache.key_space("llm", "models").unwrap().entry("all", vec![]);
     // A slow loader (delta = 100 ms) and an enormous beta: every read refreshes early.
-    let eager = options().early_refresh(1e12);
+    let eager = entry_options().early_refresh(1e12);
     let slow = || async {
         tokio::time::sleep(Duration::from_millis(100)).await;
         Ok::<_, StoreError>(json("v"))
@@ -400,7 +397,10 @@ async fn xfetch_refreshes_before_expiry_when_the_dice_say_so() {
     let early = cache.remember(&key, &eager, FailurePolicy::Degrade, slow).await.unwrap();
     assert_eq!(early.status, CacheStatus::Miss, "refreshed before expiry");
     // Without early refresh the same entry is a plain hit.
-    assert_eq!(cache.remember(&key, &options(), FailurePolicy::Degrade, slow).await.unwrap().status, CacheStatus::Hit);
+    assert_eq!(
+        cache.remember(&key, &entry_options(), FailurePolicy::Degrade, slow).await.unwrap().status,
+        CacheStatus::Hit
+    );
 }
 
 #[tokio::test]
@@ -413,11 +413,11 @@ async fn failure_tiers_with_redis_stopped() {
     let key = cache.key_space("llm", "policy").unwrap().entry("acme", vec!["tenant:acme".into()]);
     redis.stop();
     let load = || async { Ok::<_, StoreError>(json("from-d1")) };
-    let degraded = cache.remember(&key, &options(), FailurePolicy::Degrade, load).await.unwrap();
+    let degraded = cache.remember(&key, &entry_options(), FailurePolicy::Degrade, load).await.unwrap();
     assert_eq!((degraded.status, degraded.value), (CacheStatus::Bypass, json("from-d1")));
-    let open = cache.remember(&key, &options(), FailurePolicy::FailOpen, load).await.unwrap();
+    let open = cache.remember(&key, &entry_options(), FailurePolicy::FailOpen, load).await.unwrap();
     assert_eq!(open.status, CacheStatus::Bypass);
-    let closed = cache.remember(&key, &options(), FailurePolicy::FailClosed, load).await.unwrap_err();
+    let closed = cache.remember(&key, &entry_options(), FailurePolicy::FailClosed, load).await.unwrap_err();
     assert!(matches!(closed, StoreError::Cache(_)), "{closed:?}");
     // Invalidations: FailClosed errs, the others answer "not applied".
     assert!(cache.invalidate_tags(&["tenant:acme"], FailurePolicy::FailClosed).await.is_err());
@@ -434,7 +434,7 @@ async fn a_stalled_backend_degrades_within_the_timeout() {
     let key = cache.key_space("llm", "policy").unwrap().entry("acme", vec![]);
     let started = std::time::Instant::now();
     let read = cache
-        .remember(&key, &options(), FailurePolicy::Degrade, || async { Ok::<_, StoreError>(json("d1")) })
+        .remember(&key, &entry_options(), FailurePolicy::Degrade, || async { Ok::<_, StoreError>(json("d1")) })
         .await
         .unwrap();
     assert_eq!(read.status, CacheStatus::Bypass);
@@ -452,7 +452,7 @@ async fn the_circuit_breaker_stops_calling_a_failing_backend() {
     redis.stop();
     for _ in 0..10 {
         let read = cache
-            .remember(&key, &options(), FailurePolicy::Degrade, || async { Ok::<_, StoreError>(json("d1")) })
+            .remember(&key, &entry_options(), FailurePolicy::Degrade, || async { Ok::<_, StoreError>(json("d1")) })
             .await
             .unwrap();
         assert_eq!(read.status, CacheStatus::Bypass);
@@ -466,7 +466,7 @@ async fn the_circuit_breaker_stops_calling_a_failing_backend() {
 #[tokio::test]
 async fn invalidations_are_published_as_validated_events() {
     let s = setup().await;
-    let channel = unique("events");
+    let channel = key_prefix("events");
     let redis_client = redis::Client::open(redis_url()).unwrap();
     let mut pubsub = redis_client.get_async_pubsub().await.unwrap();
     pubsub.subscribe(&channel).await.unwrap();
@@ -499,7 +499,7 @@ async fn invalidating_an_untagged_key_refuses_a_write_that_read_before_it() {
     assert!(found.is_none());
     let invalidation = Invalidation { keys: vec![key.key.clone()], ..Default::default() };
     assert!(cache.invalidate(&invalidation, FailurePolicy::FailClosed).await.unwrap());
-    let written = cache.write_fenced(&key, &fence, json("pre-write").as_deref(), &options()).await.unwrap();
+    let written = cache.write_fenced(&key, &fence, json("pre-write").as_deref(), &entry_options()).await.unwrap();
     assert!(!written, "a DEL alone would have let this stale write through");
     assert_eq!(s.redis(&["EXISTS", &key.key]).await.into_int().unwrap(), 0);
 }
@@ -518,14 +518,15 @@ async fn a_read_that_starts_after_an_invalidation_never_gets_a_result_loaded_bef
     let leader = {
         let (cache, key, source) = (cache.clone(), key.clone(), source.clone());
         tokio::spawn(async move {
-            cache.remember(&key, &options(), FailurePolicy::Degrade, || load(source, 300)).await.unwrap()
+            cache.remember(&key, &entry_options(), FailurePolicy::Degrade, || load(source, 300)).await.unwrap()
         })
     };
     tokio::time::sleep(Duration::from_millis(100)).await;
     // The write: the source changes, then the cache is invalidated.
     *source.lock().unwrap() = "new";
     cache.invalidate_tags(&["tenant:acme"], FailurePolicy::FailClosed).await.unwrap();
-    let after = cache.remember(&key, &options(), FailurePolicy::Degrade, || load(source.clone(), 0)).await.unwrap();
+    let after =
+        cache.remember(&key, &entry_options(), FailurePolicy::Degrade, || load(source.clone(), 0)).await.unwrap();
     assert_eq!(after.value, json("new"), "not the in-flight pre-write load");
     assert_eq!(leader.await.unwrap().value, json("old"), "the leader itself began before the write");
 }

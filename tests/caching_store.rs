@@ -74,7 +74,7 @@ fn memory_cache() -> Cache {
 async fn reads_miss_then_hit_and_writes_invalidate() {
     let server = start_server().await;
     let client = Arc::new(client(&server));
-    let prefix = unique("store").replace(':', "-");
+    let prefix = key_prefix("store");
     let cache = Cache::new(Arc::new(UpstashBackend::new(client.clone())), &prefix);
     let (store, backing) = store_over(&cache);
 
@@ -164,7 +164,7 @@ async fn a_failing_cache_degrades_to_the_backing_store_and_counts_one_outage() {
 async fn health_is_checked_at_most_once_per_interval_however_many_ask() {
     let server = start_server().await;
     let client = Arc::new(client(&server));
-    let cache = Cache::new(Arc::new(UpstashBackend::new(client.clone())), &unique("health").replace(':', "-"));
+    let cache = Cache::new(Arc::new(UpstashBackend::new(client.clone())), &key_prefix("health"));
     let checks = (0..100).map(|_| cache.health(60_000));
     let answers = futures_util::future::join_all(checks).await;
     assert!(answers.iter().all(|h| h.healthy && h.backend == "upstash"), "{:?}", answers[0]);
@@ -263,7 +263,7 @@ async fn tags_invalidate_every_entry_that_carries_them() {
 async fn another_command_rides_along_with_the_cache_read_in_one_round_trip() {
     let server = start_server().await;
     let client = Arc::new(client(&server));
-    let prefix = unique("ride").replace(':', "-");
+    let prefix = key_prefix("ride");
     let cache = Cache::new(Arc::new(UpstashBackend::new(client.clone())), &prefix);
     let (store, backing) = store_over(&cache);
     let counter = format!("{prefix}:counter");

@@ -40,7 +40,7 @@ struct Run {
 /// cache, half without (so Redis sees a steady stream).
 async fn hammer(algorithm: Algorithm, limit: u64, window_ms: u64, burst: Option<u64>) -> Run {
     let server = Arc::new(start_server().await);
-    let prefix = unique("accuracy").replace(':', "-");
+    let prefix = key_prefix("accuracy");
     let deadline = Instant::now() + HAMMER;
     let mut tasks = Vec::new();
     for i in 0..CLIENTS {
@@ -201,7 +201,7 @@ async fn sliding_window_worst_case_overshoot_is_reached_exactly() {
     let client: Arc<UpstashClient> = Arc::new(client(&server));
     let (limit, window_ms) = (10u64, 1_000u64);
     let l = Limiter::builder(client, "client", Algorithm::SlidingWindow, LimitSpec::new(limit, window_ms))
-        .prefix(&unique("worst").replace(':', "-"))
+        .prefix(&key_prefix("worst"))
         .build()
         .unwrap();
     let k = edgecache::clock::now_ms() / window_ms + 5;

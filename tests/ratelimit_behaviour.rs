@@ -19,11 +19,6 @@ use edgecache::{BreakerSettings, CircuitBreaker};
 
 const EXACT: [Algorithm; 5] = Algorithm::EXACT;
 
-/// A key prefix of plain characters no other test uses.
-fn prefix(name: &str) -> String {
-    unique(name).replace(':', "-")
-}
-
 /// A redis-server, upstash-local in front of it, and a client: all this test's own.
 struct Own {
     _redis: OwnRedis,
@@ -36,13 +31,6 @@ async fn own() -> Own {
     let server = start_server_for(&redis.url()).await;
     let client = Arc::new(client(&server));
     Own { _redis: redis, server, client }
-}
-
-fn limiter(client: &Arc<UpstashClient>, prefix: &str, algorithm: Algorithm, limit: u64, window_ms: u64) -> Limiter {
-    Limiter::builder(client.clone(), "client", algorithm, LimitSpec::new(limit, window_ms))
-        .prefix(prefix)
-        .build()
-        .unwrap()
 }
 
 async fn pttl_of_keys(client: &UpstashClient, pattern: &str) -> Vec<(String, i64)> {
@@ -61,8 +49,8 @@ async fn rejected_requests_consume_no_quota_in_any_algorithm() {
     let server = start_server().await;
     let client = Arc::new(client(&server));
     for algorithm in EXACT {
-        let p = prefix("noquota");
-        let l = limiter(&client, &p, algorithm, 3, 60_000);
+        let p = key_prefix("noquota");
+        let l = limiter(&client, &p, "client", algorithm, LimitSpec::new(3, 60_000));
         let first = l.limit("ip-1", 2).await.unwrap();
         assert!(first.success, "{algorithm}: {first:?}");
         assert_eq!(first.remaining, 1, "{algorithm}");
@@ -87,7 +75,7 @@ async fn remaining_is_never_negative_in_the_raw_script_reply() {
     let client = Arc::new(client(&server));
     for algorithm in EXACT {
         let l = Limiter::builder(client.clone(), "client", algorithm, LimitSpec::new(4, 60_000))
-            .prefix(&prefix("neg"))
+            .prefix(&key_prefix("neg"))
             .block_cache_capacity(0)
             .build()
             .unwrap();
@@ -115,7 +103,7 @@ async fn eval_raw(client: &UpstashClient, check: &edgecache::ratelimit::Prepared
 async fn cost_above_the_limit_is_a_typed_error_before_any_round_trip() {
     let server = start_server().await;
     let client = Arc::new(client(&server));
-    let l = limiter(&client, &prefix("cost"), Algorithm::Gcra, 5, 60_000);
+    let l = limiter(&client, &key_prefix("cost"), "client", Algorithm::Gcra, LimitSpec::new(5, 60_000));
     let before = client.round_trips();
     let err = l.limit("ip", 6).await.unwrap_err();
     assert_eq!(err, RateLimitError::CostExceedsLimit { policy: "client".into(), cost: 6, max_cost: 5 });
@@ -128,7 +116,7 @@ async fn cost_above_the_limit_is_a_typed_error_before_any_round_trip() {
     // GCRA with a smaller burst refuses a cost above the burst the same way.
     let paced = Limiter::builder(client.clone(), "paced", Algorithm::Gcra, LimitSpec::new(5, 60_000))
         .burst(2)
-        .prefix(&prefix("cost"))
+        .prefix(&key_prefix("cost"))
         .build()
         .unwrap();
     assert!(matches!(paced.limit("ip", 3).await, Err(RateLimitError::CostExceedsLimit { max_cost: 2, .. })));
@@ -139,7 +127,7 @@ async fn refunds_never_raise_remaining_above_the_limit() {
     let server = start_server().await;
     let client = Arc::new(client(&server));
     for algorithm in EXACT {
-        let l = limiter(&client, &prefix("refund"), algorithm, 5, 60_000);
+        let l = limiter(&client, &key_prefix("refund"), "client", algorithm, LimitSpec::new(5, 60_000));
         assert_eq!(l.limit("ip", 2).await.unwrap().remaining, 3, "{algorithm}");
         let refund = l.limit("ip", -5).await.unwrap();
         assert!(refund.success, "{algorithm}");
@@ -158,8 +146,8 @@ async fn get_remaining_reads_without_spending_and_reset_forgets() {
     let server = start_server().await;
     let client = Arc::new(client(&server));
     for algorithm in EXACT {
-        let p = prefix("getreset");
-        let l = limiter(&client, &p, algorithm, 4, 60_000);
+        let p = key_prefix("getreset");
+        let l = limiter(&client, &p, "client", algorithm, LimitSpec::new(4, 60_000));
         assert_eq!(l.get_remaining("ip").await.unwrap().remaining, 4, "{algorithm}");
         l.limit("ip", 3).await.unwrap();
         for _ in 0..3 {
@@ -183,7 +171,7 @@ async fn block_cache_answers_with_zero_round_trips_and_reason_cache_block() {
     let own = own().await;
     let clock = ManualClock::new(1_000_000);
     let l = Limiter::builder(own.client.clone(), "client", Algorithm::FixedWindow, LimitSpec::new(2, 60_000))
-        .prefix(&prefix("blockcache"))
+        .prefix(&key_prefix("blockcache"))
         .clock(Arc::new(clock.clone()))
         .build()
         .unwrap();
@@ -218,7 +206,7 @@ async fn block_cache_answers_with_zero_round_trips_and_reason_cache_block() {
 #[tokio::test]
 async fn multi_limit_is_all_or_nothing_in_one_round_trip() {
     let own = own().await;
-    let p = prefix("multi");
+    let p = key_prefix("multi");
     let per_ip = Limiter::builder(own.client.clone(), "client", Algorithm::Gcra, LimitSpec::new(10, 60_000))
         .prefix(&p)
         .block_cache_capacity(0)
@@ -271,8 +259,8 @@ async fn multi_limit_is_all_or_nothing_in_one_round_trip() {
 #[tokio::test]
 async fn multi_limit_refused_by_the_block_cache_sends_nothing() {
     let own = own().await;
-    let p = prefix("multicache");
-    let per_ip = limiter(&own.client, &p, Algorithm::SlidingLog, 5, 60_000);
+    let p = key_prefix("multicache");
+    let per_ip = limiter(&own.client, &p, "client", Algorithm::SlidingLog, LimitSpec::new(5, 60_000));
     let per_tenant = Limiter::builder(own.client.clone(), "tenant", Algorithm::TokenBucket, LimitSpec::new(1, 60_000))
         .prefix(&p)
         .build()
@@ -292,7 +280,7 @@ async fn multi_limit_refused_by_the_block_cache_sends_nothing() {
 async fn checks_survive_script_flush_with_two_round_trips_once() {
     let own = own().await;
     let l = Limiter::builder(own.client.clone(), "client", Algorithm::Gcra, LimitSpec::new(100, 60_000))
-        .prefix(&prefix("flush"))
+        .prefix(&key_prefix("flush"))
         .build()
         .unwrap();
     l.limit("ip", 1).await.unwrap();
@@ -312,8 +300,8 @@ async fn checks_survive_script_flush_with_two_round_trips_once() {
 #[tokio::test]
 async fn prepared_check_rides_in_a_pipeline_with_mget_and_recovers_from_noscript() {
     let own = own().await;
-    let p = prefix("pipeline");
-    let per_ip = limiter(&own.client, &p, Algorithm::Gcra, 3, 60_000);
+    let p = key_prefix("pipeline");
+    let per_ip = limiter(&own.client, &p, "client", Algorithm::Gcra, LimitSpec::new(3, 60_000));
     let cache_key = format!("{p}:cache:policy");
     own.client.command(&Command::new("SET").arg(&cache_key).arg("{}").arg("PX").arg(60_000)).await.unwrap();
     own.client.command(&Command::new("SCRIPT").arg("FLUSH")).await.unwrap();
@@ -341,7 +329,7 @@ async fn prepared_check_rides_in_a_pipeline_with_mget_and_recovers_from_noscript
 async fn skewed_local_clocks_cannot_exceed_the_limit_together() {
     let server = start_server().await;
     for algorithm in [Algorithm::Gcra, Algorithm::SlidingLog, Algorithm::FixedWindow] {
-        let p = prefix("skew");
+        let p = key_prefix("skew");
         let behind = ManualClock::new(1_780_000_000_000);
         let ahead = ManualClock::new(1_780_000_030_000);
         let make = |clock: &ManualClock| {
@@ -410,11 +398,11 @@ async fn a_refused_token_answers_by_the_failure_policy_with_reason_backend_misco
     for token in [READ_ONLY_TOKEN, "revoked-token"] {
         let c = Arc::new(client_for(&server.url(), token, 2_000));
         let open = Limiter::builder(c.clone(), "client", Algorithm::Gcra, LimitSpec::new(3, 60_000))
-            .prefix(&prefix("misconfigured"))
+            .prefix(&key_prefix("misconfigured"))
             .build()
             .unwrap();
         let closed = Limiter::builder(c, "client", Algorithm::Gcra, LimitSpec::new(3, 60_000))
-            .prefix(&prefix("misconfigured"))
+            .prefix(&key_prefix("misconfigured"))
             .failure_policy(FailurePolicy::FailClosed)
             .build()
             .unwrap();
@@ -489,11 +477,11 @@ async fn fail_open_when_upstash_is_stopped_answers_with_reason_backend_error() {
     let server = start_server_for(&redis.url()).await;
     let c = Arc::new(client_for(&server.url(), TOKEN, 300));
     let l = Limiter::builder(c.clone(), "client", Algorithm::Gcra, LimitSpec::new(3, 60_000))
-        .prefix(&prefix("killed"))
+        .prefix(&key_prefix("killed"))
         .build()
         .unwrap();
     let fc = Limiter::builder(c, "client", Algorithm::Gcra, LimitSpec::new(3, 60_000))
-        .prefix(&prefix("killed"))
+        .prefix(&key_prefix("killed"))
         .failure_policy(FailurePolicy::FailClosed)
         .build()
         .unwrap();
@@ -519,7 +507,7 @@ fn clock_at_offset(window_ms: u64, offset_ms: u64) -> (ManualClock, u64) {
 async fn upstash_compatible_keys_are_named_as_the_js_library_names_them() {
     let server = start_server().await;
     let client = Arc::new(client(&server));
-    let id = prefix("js-user");
+    let id = key_prefix("js-user");
     let (clock, k) = clock_at_offset(10_000, 1_234);
     let fixed = Limiter::builder(client.clone(), "default", Algorithm::UpstashFixedWindow, LimitSpec::new(3, 10_000))
         .clock(Arc::new(clock.clone()))
@@ -551,7 +539,7 @@ async fn upstash_compatible_keys_are_named_as_the_js_library_names_them() {
 async fn upstash_compatible_fixed_window_honours_and_counts_like_the_js_library() {
     let server = start_server().await;
     let client = Arc::new(client(&server));
-    let p = prefix("jsfw");
+    let p = key_prefix("jsfw");
     let (clock, k) = clock_at_offset(60_000, 5_000);
     let l = Limiter::builder(client.clone(), "default", Algorithm::UpstashFixedWindow, LimitSpec::new(5, 60_000))
         .prefix(&p)
@@ -578,7 +566,7 @@ async fn upstash_compatible_fixed_window_honours_and_counts_like_the_js_library(
 async fn upstash_compatible_sliding_window_reproduces_the_js_weighting_and_quirk() {
     let server = start_server().await;
     let client = Arc::new(client(&server));
-    let p = prefix("jssw");
+    let p = key_prefix("jssw");
     let window = 10_000;
     // A quarter into the window: the previous window weighs floor(0.75 * prev).
     let (clock, k) = clock_at_offset(window, 2_500);
@@ -650,7 +638,7 @@ async fn lua_matches_the_pure_model() {
         for (limit, window_ms) in [(1, 50), (3, 400), (7, 1_000), (20, 250)] {
             let burst = if algorithm == Algorithm::Gcra { 1 + rng.below(limit) } else { limit };
             let mut builder = Limiter::builder(client.clone(), "m", algorithm, LimitSpec::new(limit, window_ms))
-                .prefix(&prefix("model"));
+                .prefix(&key_prefix("model"));
             if algorithm == Algorithm::Gcra {
                 builder = builder.burst(burst);
             }

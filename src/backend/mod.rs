@@ -226,7 +226,7 @@ pub trait CacheBackend: crate::MaybeSendSync {
 
     /// The Upstash client behind this backend, if any: lets a caller send its
     /// own commands in the same REST request as a cache read
-    /// ([`Cache::read_along`](crate::Cache::read_along)).
+    /// ([`Cache::prefetch`](crate::Cache::prefetch)).
     fn upstash_client(&self) -> Option<&std::sync::Arc<crate::upstash::UpstashClient>> {
         None
     }

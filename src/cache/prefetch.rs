@@ -16,10 +16,10 @@ use crate::upstash::{Command, Reply, UpstashError};
 /// takes it as is, so a request decides L1 freshness once.
 pub struct Prefetch {
     key: String,
-    found: Ahead,
+    found: PrefetchedRead,
 }
 
-pub(super) enum Ahead {
+pub(super) enum PrefetchedRead {
     /// L1 held the entry fresh when the request looked.
     Local(Entry),
     /// The shared tier's answer.
@@ -27,8 +27,8 @@ pub(super) enum Ahead {
 }
 
 impl Prefetch {
-    /// What was read ahead, if it was a read of `key`.
-    pub(super) fn take_for(self, key: &str) -> Option<Ahead> {
+    /// What was prefetched, if it was a read of `key`.
+    pub(super) fn take_for(self, key: &str) -> Option<PrefetchedRead> {
         (self.key == key).then_some(self.found)
     }
 }
@@ -38,7 +38,7 @@ impl Prefetch {
 pub struct Prefetched {
     /// The other command's outcome; `None` when it was not sent (send it alone).
     pub command: Option<Result<Reply, UpstashError>>,
-    /// The read of the key; `None` when nothing was read ahead.
+    /// The read of the key; `None` when nothing was prefetched.
     pub prefetch: Option<Prefetch>,
 }
 
@@ -52,7 +52,7 @@ impl Cache {
     /// The command is not sent (send it alone) when the read needs no round
     /// trip: then the fresh L1 entry is the prefetch, so the read that
     /// finishes it cannot find L1 aged past its bound and pay a second round
-    /// trip. Nothing is read ahead when the backend is not Upstash, when
+    /// trip. Nothing is prefetched when the backend is not Upstash, when
     /// caching is off, or while the circuit breaker is open.
     ///
     /// `timeout_ms` caps the request's timeout below the cache client's (the
@@ -66,7 +66,7 @@ impl Cache {
         }
         let prefetch = |found| Some(Prefetch { key: key.key.clone(), found });
         if let Some(entry) = self.l1_get(&key.key) {
-            return Prefetched { command: None, prefetch: prefetch(Ahead::Local(entry)) };
+            return Prefetched { command: None, prefetch: prefetch(PrefetchedRead::Local(entry)) };
         }
         let read = Command::new("MGET").args_from(read_keys(key));
         let mark = self.l1_mark();
@@ -81,12 +81,12 @@ impl Cache {
                     })
                     .map_err(CacheError::from);
                 let found = self.observe("read", values).map(|values| self.judge(key, values, mark));
-                Prefetched { command: Some(command), prefetch: prefetch(Ahead::Shared(found)) }
+                Prefetched { command: Some(command), prefetch: prefetch(PrefetchedRead::Shared(found)) }
             }
             Err(error) => {
                 let failed = CacheError::from(error.clone());
                 let _ = self.observe::<()>("read", Err(failed.clone()));
-                Prefetched { command: Some(Err(error)), prefetch: prefetch(Ahead::Shared(Err(failed))) }
+                Prefetched { command: Some(Err(error)), prefetch: prefetch(PrefetchedRead::Shared(Err(failed))) }
             }
         }
     }

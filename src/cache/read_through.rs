@@ -10,7 +10,7 @@ use std::sync::Arc;
 use super::entry::{Entry, Judgement};
 use super::lookup::{CacheStatus, CachedBytes, Lookup};
 use super::options::{EntryOptions, StaleMode};
-use super::prefetch::{Ahead, Prefetch};
+use super::prefetch::{Prefetch, PrefetchedRead};
 use super::read::{Fence, Found};
 use super::refresh::PendingRefresh;
 use super::single_flight::{Role, Waited};
@@ -181,8 +181,8 @@ impl Cache {
         }
         // L1 freshness is decided once per read: by the prefetch when there is one.
         let (local, prefetched) = match read.prefetch.and_then(|prefetch| prefetch.take_for(&key.key)) {
-            Some(Ahead::Local(entry)) => (Some(entry), None),
-            Some(Ahead::Shared(found)) => (None, Some(found)),
+            Some(PrefetchedRead::Local(entry)) => (Some(entry), None),
+            Some(PrefetchedRead::Shared(found)) => (None, Some(found)),
             None => (self.l1_get(&key.key), None),
         };
         let mut early = EarlyRefresh::Undecided;

@@ -9,6 +9,8 @@ use serde::Serialize;
 use super::entry::Judgement;
 use super::lookup::CachedBytes;
 use super::options::EntryOptions;
+use super::read::Fence;
+use super::write::PreparedWrite;
 use super::Cache;
 use crate::backend::{CacheError, FencedWrite, VersionCheck};
 use crate::keys::EntryKey;
@@ -87,31 +89,7 @@ impl Cache {
                 pending.push((key, value, found.fence));
             }
         }
-        // Entries of a batch share versions (their namespace's epoch, the
-        // prefix's): one absent at the read is created by the first write
-        // that needs it, and the later writes of the pipeline (which Redis
-        // runs in order) fence on the version that write creates.
-        let mut created_here: HashMap<&str, String> = HashMap::new();
-        let mut prepared = Vec::with_capacity(pending.len());
-        for (key, value, fence) in &mut pending {
-            for (seen, version_key) in fence.seen.iter_mut().zip(&key.version_keys) {
-                if seen.is_none() {
-                    *seen = created_here.get(version_key.as_str()).cloned();
-                }
-            }
-            match self.prepare_write(key, fence, value.as_deref(), 0, options) {
-                Ok(Some(write)) => {
-                    for (i, version_key) in key.version_keys.iter().enumerate() {
-                        if fence.seen[i].is_none() {
-                            created_here.insert(version_key, write.created_version(i).to_owned());
-                        }
-                    }
-                    prepared.push((*key, &*fence, write));
-                }
-                Ok(None) => report.skipped += 1,
-                Err(_) => report.failed += 1,
-            }
-        }
+        let prepared = self.prepare_batch(&mut pending, options, &mut report);
         let checks: Vec<Vec<VersionCheck<'_>>> = prepared.iter().map(|(key, _, w)| w.checks(key)).collect();
         let writes: Vec<FencedWrite<'_>> =
             prepared.iter().zip(&checks).map(|((key, _, w), checks)| w.fenced(key, checks)).collect();
@@ -133,5 +111,42 @@ impl Cache {
             }
         }
         Ok(report)
+    }
+
+    /// The fenced writes of a batch's `pending` entries (those not fresh),
+    /// counting in `report` the ones that need no write or cannot be written.
+    ///
+    /// Entries of a batch share versions (their namespace's epoch, the
+    /// prefix's): one absent at the read is created by the first write that
+    /// needs it, and the later writes of the pipeline (which Redis runs in
+    /// order) fence on the version that write creates.
+    fn prepare_batch<'k>(
+        &self,
+        pending: &'k mut [(&'k EntryKey, &'k CachedBytes, Fence)],
+        options: &EntryOptions,
+        report: &mut WarmReport,
+    ) -> Vec<(&'k EntryKey, &'k Fence, PreparedWrite)> {
+        let mut created_here: HashMap<&str, String> = HashMap::new();
+        let mut prepared = Vec::with_capacity(pending.len());
+        for (key, value, fence) in pending.iter_mut() {
+            for (seen, version_key) in fence.seen.iter_mut().zip(&key.version_keys) {
+                if seen.is_none() {
+                    *seen = created_here.get(version_key.as_str()).cloned();
+                }
+            }
+            match self.prepare_write(key, fence, value.as_deref(), 0, options) {
+                Ok(Some(write)) => {
+                    for (i, version_key) in key.version_keys.iter().enumerate() {
+                        if fence.seen[i].is_none() {
+                            created_here.insert(version_key, write.created_version(i).to_owned());
+                        }
+                    }
+                    prepared.push((*key, &*fence, write));
+                }
+                Ok(None) => report.skipped += 1,
+                Err(_) => report.failed += 1,
+            }
+        }
+        prepared
     }
 }

@@ -53,10 +53,10 @@ pub enum Algorithm {
     /// identifier, one read and one write per check.
     Gcra,
     /// @upstash/ratelimit v2's `fixedWindow`, key for key and count for count
-    /// (see [`Limiter::upstash_compatible_fixed_window`]).
+    /// (see [`Limiter::upstash_compatible_fixed_window`](super::Limiter::upstash_compatible_fixed_window)).
     UpstashFixedWindow,
     /// @upstash/ratelimit v2's `slidingWindow`, key for key and count for count
-    /// (see [`Limiter::upstash_compatible_sliding_window`]).
+    /// (see [`Limiter::upstash_compatible_sliding_window`](super::Limiter::upstash_compatible_sliding_window)).
     UpstashSlidingWindow,
 }
 

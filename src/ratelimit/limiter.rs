@@ -96,7 +96,7 @@ impl Limiter {
     /// fail-open reasons and all-or-nothing checks work as for any limiter.
     ///
     /// # Errors
-    /// As [`LimiterBuilder::build`].
+    /// As [`LimiterBuilder::build`](super::LimiterBuilder::build).
     pub fn upstash_compatible_sliding_window(
         client: Arc<UpstashClient>,
         spec: LimitSpec,
@@ -115,7 +115,7 @@ impl Limiter {
     /// comes from the caller's clock.
     ///
     /// # Errors
-    /// As [`LimiterBuilder::build`].
+    /// As [`LimiterBuilder::build`](super::LimiterBuilder::build).
     pub fn upstash_compatible_fixed_window(
         client: Arc<UpstashClient>,
         spec: LimitSpec,

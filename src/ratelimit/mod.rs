@@ -117,7 +117,7 @@ pub use prepared::{Prepared, PreparedCheck};
 pub use stats::LimiterStats;
 
 /// What a limiter answers when Redis cannot (timeout, transport error, 5xx,
-/// an error reply): the crate's [`FailurePolicy`](crate::FailurePolicy).
+/// an error reply): the crate's [`FailurePolicy`].
 ///
 /// - `FailOpen` (a limiter's default): allow the request (`success: true`,
 ///   `remaining == limit`) with the failure as [`Decision::reason`]:

@@ -93,7 +93,7 @@ impl<'a> PreparedCheck<'a> {
 
     /// The decisions, from the outcome of [`command`](Self::command) (or of
     /// [`eval_command`](Self::eval_command)). An `Err` is a backend failure:
-    /// each limit answers by its [`FailurePolicy`], the outage is logged
+    /// each limit answers by its [`FailurePolicy`](crate::FailurePolicy), the outage is logged
     /// once, and counted. (A `NOSCRIPT` passed here counts as a failure too;
     /// use [`resolve`](Self::resolve) to retry it.)
     pub fn decide(self, outcome: Result<Reply, UpstashError>) -> MultiDecision {

@@ -43,9 +43,9 @@ async fn per_second(rounds: u32, cache: &Cache, key: &EntryKey) -> f64 {
 async fn main() {
     let server = common::start_server().await;
     let client = Arc::new(common::client(&server));
-    let backend = Arc::new(UpstashBackend::new(client));
-    let prefix = common::unique("bench").replace(':', "-");
-    let l2_only = Cache::builder(Some(backend.clone())).key_prefix(&prefix).build();
+    let backend = Arc::new(UpstashBackend::new(client.clone()));
+    let prefix = common::key_prefix("bench");
+    let l2_only = common::upstash_cache(&client, &prefix);
     let two_tier = Cache::builder(Some(backend))
         .key_prefix(&prefix)
         .l1(L1Settings {

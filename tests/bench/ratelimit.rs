@@ -27,10 +27,6 @@ fn checks() -> usize {
     std::env::var("RATELIMIT_BENCH_CHECKS").ok().and_then(|v| v.parse().ok()).unwrap_or(400)
 }
 
-fn limiter(client: &Arc<UpstashClient>, prefix: &str, name: &str, algorithm: Algorithm, limit: u64) -> Limiter {
-    Limiter::builder(client.clone(), name, algorithm, LimitSpec::new(limit, 60_000)).prefix(prefix).build().unwrap()
-}
-
 /// Average REST round trips of `times` runs of `measured`, by the client's
 /// count and by upstash-local's.
 async fn round_trips<F, Fut>(
@@ -56,24 +52,24 @@ async fn main() {
     let redis = OwnRedis::start();
     let server = start_server_for(&redis.url()).await;
     let client = Arc::new(client(&server));
-    let prefix = unique("bench").replace(':', "-");
+    let prefix = key_prefix("bench");
     let n = checks();
 
     println!("REST round trips per rate-limit check (client count / upstash-local count)");
     println!("{:<44} {:>8} {:>8}", "check", "client", "server");
-    let big = limiter(&client, &prefix, "client", Algorithm::Gcra, 10_000_000);
+    let big = limiter(&client, &prefix, "client", Algorithm::Gcra, LimitSpec::new(10_000_000, 60_000));
     big.limit("warm-up", 1).await.unwrap();
     let allowed = round_trips(&server, &client, 100, || async {
         assert!(big.limit("ip", 1).await.unwrap().success);
     })
     .await;
-    let tiny = limiter(&client, &prefix, "tiny", Algorithm::Gcra, 1);
+    let tiny = limiter(&client, &prefix, "tiny", Algorithm::Gcra, LimitSpec::new(1, 60_000));
     tiny.limit("ip", 1).await.unwrap();
     let cached = round_trips(&server, &client, 100, || async {
         assert!(!tiny.limit("ip", 1).await.unwrap().success);
     })
     .await;
-    let tenant = limiter(&client, &prefix, "tenant", Algorithm::SlidingLog, 1_000_000);
+    let tenant = limiter(&client, &prefix, "tenant", Algorithm::SlidingLog, LimitSpec::new(1_000_000, 60_000));
     let multi = round_trips(&server, &client, 100, || async {
         let m = Limiter::limit_all(&[(&big, "ip", 1), (&tenant, "acme", 1)]).await.unwrap();
         assert!(m.success);
@@ -117,7 +113,7 @@ async fn main() {
     println!("Checks per second through upstash-local ({n} checks per run; hot identifier, always allowed)");
     println!("{:<24} {:>12} {:>16} {:>8}", "algorithm", "sequential", format!("{CONCURRENT} concurrent"), "ratio");
     for algorithm in Algorithm::ALL {
-        let p = unique("bench").replace(':', "-");
+        let p = key_prefix("bench");
         let l = Limiter::builder(client.clone(), "client", algorithm, LimitSpec::new(1_000_000, 60_000))
             .prefix(&p)
             .build()

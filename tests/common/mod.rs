@@ -7,7 +7,11 @@ use std::net::{SocketAddr, TcpListener};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
+use std::sync::Arc;
+
+use edgecache::ratelimit::{Algorithm, LimitSpec, Limiter};
 use edgecache::upstash::{UpstashClient, UpstashConfig};
+use edgecache::{Cache, EntryOptions, Ttl, UpstashBackend};
 
 pub const TOKEN: &str = "test-token";
 pub const READ_ONLY_TOKEN: &str = "test-read-only-token";
@@ -51,6 +55,33 @@ pub fn unique(name: &str) -> String {
     static NEXT: AtomicU64 = AtomicU64::new(0);
     let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos();
     format!("test:{name}:{nanos:x}{}", NEXT.fetch_add(1, Ordering::Relaxed))
+}
+
+/// A key prefix no other test (or run) uses, of plain characters (no `:`), as
+/// cache and limiter prefixes must be.
+pub fn key_prefix(name: &str) -> String {
+    unique(name).replace(':', "-")
+}
+
+/// A limiter named `name` under `prefix`, with every other setting at its default.
+pub fn limiter(
+    client: &Arc<UpstashClient>,
+    prefix: &str,
+    name: &str,
+    algorithm: Algorithm,
+    spec: LimitSpec,
+) -> Limiter {
+    Limiter::builder(client.clone(), name, algorithm, spec).prefix(prefix).build().unwrap()
+}
+
+/// A cache over Upstash under `prefix`: no L1, every other setting at its default.
+pub fn upstash_cache(client: &Arc<UpstashClient>, prefix: &str) -> Cache {
+    Cache::builder(Some(Arc::new(UpstashBackend::new(client.clone())))).key_prefix(prefix).build()
+}
+
+/// Entry options with a 60 s TTL and nothing else.
+pub fn entry_options() -> EntryOptions {
+    EntryOptions::new(Ttl::secs(60))
 }
 
 /// A redis-server of the test's own, on a free port, that the test may stop,

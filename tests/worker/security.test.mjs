@@ -120,7 +120,8 @@ describe("authentication", () => {
       const { key, id } = await createKey(a, "acme");
       assert.equal((await a.as(key, policyPath("acme"))).status, 200);
       assert.equal((await b.as(key, policyPath("acme"))).status, 200, "B validated it too (its L1 holds it)");
-      assert.equal((await a.fetch(`/admin/tenants/acme/keys/${id}`, { method: "DELETE" })).status, 204);
+      const revoke = await a.fetch(`/admin/tenants/acme/keys/${id}`, { method: "DELETE" });
+      assert.equal(revoke.status, 204, `${await revoke.text()} ${a.logs.filter((l) => /error|warn/i.test(l)).join("\n")}`);
       const revoked = Date.now();
       assert.equal((await a.as(key, policyPath("acme"))).status, 403, "at once in the isolate that revoked it");
       const took = await within(1_500, "B refuses the revoked key", async () => (await b.as(key, policyPath("acme"))).status === 403);

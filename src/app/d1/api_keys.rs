@@ -8,6 +8,7 @@ use serde::Deserialize;
 use worker::{D1Database, D1PreparedStatement};
 
 use super::outbox;
+use super::query::{changes, select_all, select_first, statement};
 use crate::app::auth::ApiKeyRecord;
 use crate::{Invalidation, ReadStore, Store, StoreError};
 
@@ -40,16 +41,9 @@ impl D1ApiKeyStore {
     /// # Errors
     /// [`StoreError::Backing`] when D1 fails.
     pub async fn list(&self, tenant: &str) -> Result<Vec<ApiKeyRecord>, StoreError> {
-        let rows: Vec<Row> = self
-            .db
-            .prepare("SELECT id, tenant_id, created_at_ms FROM tenant_api_keys WHERE tenant_id = ?1 ORDER BY created_at_ms, id")
-            .bind(&[tenant.into()])
-            .map_err(StoreError::backing)?
-            .all()
-            .await
-            .map_err(StoreError::backing)?
-            .results()
-            .map_err(StoreError::backing)?;
+        let sql =
+            "SELECT id, tenant_id, created_at_ms FROM tenant_api_keys WHERE tenant_id = ?1 ORDER BY created_at_ms, id";
+        let rows: Vec<Row> = select_all(&self.db, sql, &[tenant.into()]).await?;
         Ok(rows.into_iter().map(Row::into_record).collect())
     }
 
@@ -62,34 +56,26 @@ impl D1ApiKeyStore {
         struct Digest {
             key_sha256: String,
         }
-        let row: Option<Digest> = self
-            .db
-            .prepare("SELECT key_sha256 FROM tenant_api_keys WHERE tenant_id = ?1 AND id = ?2")
-            .bind(&[tenant.into(), id.into()])
-            .map_err(StoreError::backing)?
-            .first(None)
-            .await
-            .map_err(StoreError::backing)?;
+        let sql = "SELECT key_sha256 FROM tenant_api_keys WHERE tenant_id = ?1 AND id = ?2";
+        let row: Option<Digest> = select_first(&self.db, sql, &[tenant.into(), id.into()]).await?;
         Ok(row.map(|r| r.key_sha256))
     }
 
     fn insert(&self, digest: &str, record: &ApiKeyRecord) -> Result<D1PreparedStatement, StoreError> {
-        self.db
-            .prepare("INSERT INTO tenant_api_keys (key_sha256, id, tenant_id, created_at_ms) VALUES (?1, ?2, ?3, ?4)")
-            .bind(&[
+        statement(
+            &self.db,
+            "INSERT INTO tenant_api_keys (key_sha256, id, tenant_id, created_at_ms) VALUES (?1, ?2, ?3, ?4)",
+            &[
                 digest.into(),
                 record.id.as_str().into(),
                 record.tenant_id.as_str().into(),
                 (record.created_at_ms as f64).into(),
-            ])
-            .map_err(StoreError::backing)
+            ],
+        )
     }
 
     fn remove(&self, digest: &str) -> Result<D1PreparedStatement, StoreError> {
-        self.db
-            .prepare("DELETE FROM tenant_api_keys WHERE key_sha256 = ?1")
-            .bind(&[digest.into()])
-            .map_err(StoreError::backing)
+        statement(&self.db, "DELETE FROM tenant_api_keys WHERE key_sha256 = ?1", &[digest.into()])
     }
 }
 
@@ -98,14 +84,8 @@ impl ReadStore for D1ApiKeyStore {
     type Value = ApiKeyRecord;
 
     async fn get(&self, digest: &str) -> Result<Option<ApiKeyRecord>, StoreError> {
-        let row: Option<Row> = self
-            .db
-            .prepare("SELECT id, tenant_id, created_at_ms FROM tenant_api_keys WHERE key_sha256 = ?1")
-            .bind(&[digest.into()])
-            .map_err(StoreError::backing)?
-            .first(None)
-            .await
-            .map_err(StoreError::backing)?;
+        let sql = "SELECT id, tenant_id, created_at_ms FROM tenant_api_keys WHERE key_sha256 = ?1";
+        let row: Option<Row> = select_first(&self.db, sql, &[digest.into()]).await?;
         Ok(row.map(Row::into_record))
     }
 }
@@ -129,7 +109,7 @@ impl Store for D1ApiKeyStore {
 
     async fn delete(&self, digest: &str) -> Result<bool, StoreError> {
         let result = self.remove(digest)?.run().await.map_err(StoreError::backing)?;
-        Ok(result.meta().map_err(StoreError::backing)?.and_then(|m| m.changes).unwrap_or(0) > 0)
+        Ok(changes(&result)? > 0)
     }
 
     async fn delete_recording(&self, digest: &str, pending: &Invalidation) -> Result<(bool, Option<i64>), StoreError> {

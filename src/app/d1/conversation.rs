@@ -6,6 +6,7 @@ use serde::Deserialize;
 use worker::{D1Database, D1PreparedStatement};
 
 use super::outbox;
+use super::query::{execute, placeholders, select_all, select_first, statement};
 use crate::app::conversation::{split_user_config_id, ConfigFields, ResolvedConfig, Scope, StoredConfig};
 use crate::{Invalidation, ReadStore, Store, StoreError};
 
@@ -37,45 +38,34 @@ impl Row {
 const COLUMNS: &str = "tenant_id, user_id, system_prompt, temperature, max_turns, updated_at_ms";
 
 async fn read_row(db: &D1Database, tenant: &str, user: &str) -> Result<Option<StoredConfig>, StoreError> {
-    let row: Option<Row> = db
-        .prepare(format!("SELECT {COLUMNS} FROM conversation_configs WHERE tenant_id = ?1 AND user_id = ?2"))
-        .bind(&[tenant.into(), user.into()])
-        .map_err(StoreError::backing)?
-        .first(None)
-        .await
-        .map_err(StoreError::backing)?;
+    let sql = format!("SELECT {COLUMNS} FROM conversation_configs WHERE tenant_id = ?1 AND user_id = ?2");
+    let row: Option<Row> = select_first(db, &sql, &[tenant.into(), user.into()]).await?;
     Ok(row.map(Row::into_stored))
 }
 
 fn upsert(db: &D1Database, tenant: &str, user: &str, config: &StoredConfig) -> Result<D1PreparedStatement, StoreError> {
     let optional_text = |v: &Option<String>| v.as_deref().map_or(wasm_bindgen::JsValue::NULL, Into::into);
     let optional_number = |v: Option<f64>| v.map_or(wasm_bindgen::JsValue::NULL, Into::into);
-    db.prepare(
+    statement(
+        db,
         "INSERT INTO conversation_configs (tenant_id, user_id, system_prompt, temperature, max_turns, updated_at_ms) \
          VALUES (?1, ?2, ?3, ?4, ?5, ?6) \
          ON CONFLICT(tenant_id, user_id) DO UPDATE SET system_prompt = excluded.system_prompt, \
          temperature = excluded.temperature, max_turns = excluded.max_turns, updated_at_ms = excluded.updated_at_ms",
+        &[
+            tenant.into(),
+            user.into(),
+            optional_text(&config.fields.system_prompt),
+            optional_number(config.fields.temperature),
+            optional_number(config.fields.max_turns.map(f64::from)),
+            (config.updated_at_ms as f64).into(),
+        ],
     )
-    .bind(&[
-        tenant.into(),
-        user.into(),
-        optional_text(&config.fields.system_prompt),
-        optional_number(config.fields.temperature),
-        optional_number(config.fields.max_turns.map(f64::from)),
-        (config.updated_at_ms as f64).into(),
-    ])
-    .map_err(StoreError::backing)
 }
 
 async fn delete_row(db: &D1Database, tenant: &str, user: &str) -> Result<bool, StoreError> {
-    let result = db
-        .prepare("DELETE FROM conversation_configs WHERE tenant_id = ?1 AND user_id = ?2")
-        .bind(&[tenant.into(), user.into()])
-        .map_err(StoreError::backing)?
-        .run()
-        .await
-        .map_err(StoreError::backing)?;
-    Ok(result.meta().map_err(StoreError::backing)?.and_then(|m| m.changes).unwrap_or(0) > 0)
+    let sql = "DELETE FROM conversation_configs WHERE tenant_id = ?1 AND user_id = ?2";
+    Ok(execute(db, sql, &[tenant.into(), user.into()]).await? > 0)
 }
 
 fn split(id: &str) -> Result<(&str, &str), StoreError> {
@@ -112,22 +102,12 @@ impl D1ConfigStore {
         if tenants.is_empty() {
             return Ok(Vec::new());
         }
-        let placeholders: Vec<String> = (1..=tenants.len()).map(|i| format!("?{i}")).collect();
         let sql = format!(
             "SELECT {COLUMNS} FROM conversation_configs WHERE user_id = '' AND tenant_id IN ({})",
-            placeholders.join(", ")
+            placeholders(tenants.len())
         );
         let params: Vec<wasm_bindgen::JsValue> = tenants.iter().map(|t| t.as_str().into()).collect();
-        let rows: Vec<Row> = self
-            .db
-            .prepare(sql)
-            .bind(&params)
-            .map_err(StoreError::backing)?
-            .all()
-            .await
-            .map_err(StoreError::backing)?
-            .results()
-            .map_err(StoreError::backing)?;
+        let rows: Vec<Row> = select_all(&self.db, &sql, &params).await?;
         Ok(rows.into_iter().map(Row::into_stored).collect())
     }
 }
@@ -190,16 +170,8 @@ impl ReadStore for D1ResolvedConfigStore {
 
     async fn get(&self, id: &str) -> Result<Option<ResolvedConfig>, StoreError> {
         let (tenant, user) = split(id)?;
-        let rows: Vec<Row> = self
-            .db
-            .prepare(format!("SELECT {COLUMNS} FROM conversation_configs WHERE tenant_id = ?1 AND user_id IN ('', ?2)"))
-            .bind(&[tenant.into(), user.into()])
-            .map_err(StoreError::backing)?
-            .all()
-            .await
-            .map_err(StoreError::backing)?
-            .results()
-            .map_err(StoreError::backing)?;
+        let sql = format!("SELECT {COLUMNS} FROM conversation_configs WHERE tenant_id = ?1 AND user_id IN ('', ?2)");
+        let rows: Vec<Row> = select_all(&self.db, &sql, &[tenant.into(), user.into()]).await?;
         let mut tenant_default = None;
         let mut user_override = None;
         for row in rows {

@@ -6,6 +6,7 @@ pub mod api_keys;
 pub mod conversation;
 pub mod outbox;
 pub mod policy;
+pub mod query;
 
 use serde::Deserialize;
 use worker::D1Database;
@@ -22,18 +23,13 @@ pub async fn tenant_ids_after(db: &D1Database, after: Option<&str>, limit: usize
     struct Tenant {
         tenant_id: String,
     }
-    let rows: Vec<Tenant> = db
-        .prepare(
-            "SELECT tenant_id FROM tenant_llm_policies WHERE tenant_id > ?1 \
-             UNION SELECT tenant_id FROM conversation_configs WHERE user_id = '' AND tenant_id > ?1 \
-             ORDER BY tenant_id LIMIT ?2",
-        )
-        .bind(&[after.unwrap_or("").into(), (limit as f64).into()])
-        .map_err(StoreError::backing)?
-        .all()
-        .await
-        .map_err(StoreError::backing)?
-        .results()
-        .map_err(StoreError::backing)?;
+    let rows: Vec<Tenant> = query::select_all(
+        db,
+        "SELECT tenant_id FROM tenant_llm_policies WHERE tenant_id > ?1 \
+         UNION SELECT tenant_id FROM conversation_configs WHERE user_id = '' AND tenant_id > ?1 \
+         ORDER BY tenant_id LIMIT ?2",
+        &[after.unwrap_or("").into(), (limit as f64).into()],
+    )
+    .await?;
     Ok(rows.into_iter().map(|row| row.tenant_id).collect())
 }

@@ -12,6 +12,7 @@
 use serde::Deserialize;
 use worker::{D1Database, D1PreparedStatement};
 
+use super::query::{execute, select_all, select_first, statement};
 use crate::{Cache, Invalidation, StoreError};
 
 /// Rows one drain batch reads and applies (one cache round trip).
@@ -32,14 +33,13 @@ pub async fn write_recording(
 ) -> Result<i64, StoreError> {
     let json = serde_json::to_string(pending).map_err(StoreError::codec)?;
     let ticket = new_ticket()?;
-    let record = db
-        .prepare(
-            "INSERT INTO cache_outbox (invalidation, created_at_ms, generation) VALUES (?1, ?2, ?3) \
-             ON CONFLICT (invalidation) DO UPDATE SET created_at_ms = excluded.created_at_ms, \
-             generation = excluded.generation",
-        )
-        .bind(&[json.into(), (crate::clock::now_ms() as f64).into(), (ticket as f64).into()])
-        .map_err(StoreError::backing)?;
+    let record = statement(
+        db,
+        "INSERT INTO cache_outbox (invalidation, created_at_ms, generation) VALUES (?1, ?2, ?3) \
+         ON CONFLICT (invalidation) DO UPDATE SET created_at_ms = excluded.created_at_ms, \
+         generation = excluded.generation",
+        &[json.into(), (crate::clock::now_ms() as f64).into(), (ticket as f64).into()],
+    )?;
     let results = db.batch(vec![write, record]).await.map_err(StoreError::backing)?;
     if let Some(error) = results.iter().find_map(|r| r.error()) {
         return Err(StoreError::backing(error));
@@ -59,12 +59,7 @@ fn new_ticket() -> Result<i64, StoreError> {
 /// # Errors
 /// [`StoreError::Backing`] when D1 fails.
 pub async fn complete(db: &D1Database, ticket: i64) -> Result<(), StoreError> {
-    db.prepare("DELETE FROM cache_outbox WHERE generation = ?1")
-        .bind(&[(ticket as f64).into()])
-        .map_err(StoreError::backing)?
-        .run()
-        .await
-        .map_err(StoreError::backing)?;
+    execute(db, "DELETE FROM cache_outbox WHERE generation = ?1", &[(ticket as f64).into()]).await?;
     Ok(())
 }
 
@@ -77,8 +72,7 @@ pub async fn depth(db: &D1Database) -> Result<u64, StoreError> {
     struct Count {
         n: f64,
     }
-    let count: Option<Count> =
-        db.prepare("SELECT COUNT(*) AS n FROM cache_outbox").first(None).await.map_err(StoreError::backing)?;
+    let count: Option<Count> = select_first(db, "SELECT COUNT(*) AS n FROM cache_outbox", &[]).await?;
     Ok(count.map_or(0, |c| c.n as u64))
 }
 
@@ -114,13 +108,8 @@ pub async fn drain(db: &D1Database, cache: &Cache) -> Result<usize, StoreError> 
 }
 
 async fn drain_batch(db: &D1Database, cache: &Cache) -> Result<usize, StoreError> {
-    let rows: Vec<Row> = db
-        .prepare(format!("SELECT id, invalidation, generation FROM cache_outbox ORDER BY id LIMIT {DRAIN_BATCH}"))
-        .all()
-        .await
-        .map_err(StoreError::backing)?
-        .results()
-        .map_err(StoreError::backing)?;
+    let sql = format!("SELECT id, invalidation, generation FROM cache_outbox ORDER BY id LIMIT {DRAIN_BATCH}");
+    let rows: Vec<Row> = select_all(db, &sql, &[]).await?;
     if rows.is_empty() {
         return Ok(0);
     }
@@ -137,11 +126,8 @@ async fn drain_batch(db: &D1Database, cache: &Cache) -> Result<usize, StoreError
     }
     let mut deletes = Vec::with_capacity(rows.len());
     for row in &rows {
-        let delete = db
-            .prepare("DELETE FROM cache_outbox WHERE id = ?1 AND generation = ?2")
-            .bind(&[row.id.into(), row.generation.into()])
-            .map_err(StoreError::backing)?;
-        deletes.push(delete);
+        let sql = "DELETE FROM cache_outbox WHERE id = ?1 AND generation = ?2";
+        deletes.push(statement(db, sql, &[row.id.into(), row.generation.into()])?);
     }
     db.batch(deletes).await.map_err(StoreError::backing)?;
     Ok(rows.len())

@@ -6,6 +6,7 @@ use serde::Deserialize;
 use worker::D1Database;
 
 use super::outbox;
+use super::query::{execute, placeholders, select_all, select_first, statement};
 use crate::app::policy::TenantPolicy;
 use crate::{Invalidation, ReadStore, Store, StoreError};
 
@@ -53,43 +54,33 @@ impl D1PolicyStore {
         if tenants.is_empty() {
             return Ok(Vec::new());
         }
-        let placeholders: Vec<String> = (1..=tenants.len()).map(|i| format!("?{i}")).collect();
-        let sql = format!("SELECT {COLUMNS} FROM tenant_llm_policies WHERE tenant_id IN ({})", placeholders.join(", "));
+        let sql =
+            format!("SELECT {COLUMNS} FROM tenant_llm_policies WHERE tenant_id IN ({})", placeholders(tenants.len()));
         let params: Vec<wasm_bindgen::JsValue> = tenants.iter().map(|t| t.as_str().into()).collect();
-        let rows: Vec<PolicyRow> = self
-            .db
-            .prepare(sql)
-            .bind(&params)
-            .map_err(StoreError::backing)?
-            .all()
-            .await
-            .map_err(StoreError::backing)?
-            .results()
-            .map_err(StoreError::backing)?;
+        let rows: Vec<PolicyRow> = select_all(&self.db, &sql, &params).await?;
         rows.into_iter().map(PolicyRow::into_policy).collect()
     }
 
     fn upsert(&self, id: &str, value: &TenantPolicy) -> Result<worker::D1PreparedStatement, StoreError> {
         let allowed_models =
             serde_json::to_string(&value.allowed_models).map_err(|e| StoreError::Codec { message: e.to_string() })?;
-        self.db
-            .prepare(
-                "INSERT INTO tenant_llm_policies \
-                 (tenant_id, default_model, allowed_models, max_tokens_per_request, updated_at_ms) \
-                 VALUES (?1, ?2, ?3, ?4, ?5) \
-                 ON CONFLICT(tenant_id) DO UPDATE SET default_model = excluded.default_model, \
-                 allowed_models = excluded.allowed_models, \
-                 max_tokens_per_request = excluded.max_tokens_per_request, \
-                 updated_at_ms = excluded.updated_at_ms",
-            )
-            .bind(&[
+        statement(
+            &self.db,
+            "INSERT INTO tenant_llm_policies \
+             (tenant_id, default_model, allowed_models, max_tokens_per_request, updated_at_ms) \
+             VALUES (?1, ?2, ?3, ?4, ?5) \
+             ON CONFLICT(tenant_id) DO UPDATE SET default_model = excluded.default_model, \
+             allowed_models = excluded.allowed_models, \
+             max_tokens_per_request = excluded.max_tokens_per_request, \
+             updated_at_ms = excluded.updated_at_ms",
+            &[
                 id.into(),
                 value.default_model.as_str().into(),
                 allowed_models.into(),
                 f64::from(value.max_tokens_per_request).into(),
                 (value.updated_at_ms as f64).into(),
-            ])
-            .map_err(StoreError::backing)
+            ],
+        )
     }
 }
 
@@ -98,14 +89,8 @@ impl ReadStore for D1PolicyStore {
     type Value = TenantPolicy;
 
     async fn get(&self, id: &str) -> Result<Option<TenantPolicy>, StoreError> {
-        let row: Option<PolicyRow> = self
-            .db
-            .prepare(format!("SELECT {COLUMNS} FROM tenant_llm_policies WHERE tenant_id = ?1"))
-            .bind(&[id.into()])
-            .map_err(StoreError::backing)?
-            .first(None)
-            .await
-            .map_err(StoreError::backing)?;
+        let sql = format!("SELECT {COLUMNS} FROM tenant_llm_policies WHERE tenant_id = ?1");
+        let row: Option<PolicyRow> = select_first(&self.db, &sql, &[id.into()]).await?;
         row.map(PolicyRow::into_policy).transpose()
     }
 }
@@ -132,15 +117,6 @@ impl Store for D1PolicyStore {
     }
 
     async fn delete(&self, id: &str) -> Result<bool, StoreError> {
-        let result = self
-            .db
-            .prepare("DELETE FROM tenant_llm_policies WHERE tenant_id = ?1")
-            .bind(&[id.into()])
-            .map_err(StoreError::backing)?
-            .run()
-            .await
-            .map_err(StoreError::backing)?;
-        let changes = result.meta().map_err(StoreError::backing)?.and_then(|m| m.changes).unwrap_or(0);
-        Ok(changes > 0)
+        Ok(execute(&self.db, "DELETE FROM tenant_llm_policies WHERE tenant_id = ?1", &[id.into()]).await? > 0)
     }
 }
