@@ -224,6 +224,8 @@ export async function startWorker(vars = {}, { d1Dir } = {}) {
     mf,
     db,
     logs,
+    /** The worker's base URL over real HTTP (`http://127.0.0.1:PORT`, no trailing slash), for a browser. */
+    url: (await mf.ready).origin,
     /**
      * `fetch` against the worker as the admin; `path` is absolute ("/health").
      * An `authorization` header of the caller's own wins.

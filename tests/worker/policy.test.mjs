@@ -88,7 +88,7 @@ describe("policy routes over Upstash", () => {
     const response = await s.worker.fetch("/");
     assert.equal(response.status, 200);
     assert.match(response.headers.get("content-type"), /text\/html/);
-    assert.match(await response.text(), /<title>edgecache<\/title>/);
+    assert.match(await response.text(), /<title>edgecache dashboard<\/title>/);
   });
 });
 

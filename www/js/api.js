@@ -1,0 +1,103 @@
+// The admin API client. The token is read from sessionStorage for each call
+// and only ever sent in the Authorization header: never in a URL, never logged.
+
+export const TOKEN_KEY = "edgecache.adminToken";
+
+/** An answer other than 2xx, or no answer at all (status 0). */
+export class ApiError extends Error {
+  constructor(status, message, requestId = null) {
+    super(message);
+    this.name = "ApiError";
+    this.status = status;
+    this.requestId = requestId;
+  }
+
+  /** True when the token itself was refused (or the worker has none configured). */
+  get authRefused() {
+    return this.status === 401 || this.status === 403 || (this.status === 503 && /ADMIN_TOKEN/.test(this.message));
+  }
+}
+
+/**
+ * One JSON request. `token` is the admin token (null for public routes).
+ * Answers the parsed body (null for 204), throws ApiError otherwise.
+ */
+export async function request(method, path, { token = null, body, signal } = {}) {
+  const headers = { accept: "application/json" };
+  if (token) headers.authorization = `Bearer ${token}`;
+  const init = { method, headers, cache: "no-store", credentials: "omit", referrerPolicy: "no-referrer", signal };
+  if (body !== undefined) {
+    headers["content-type"] = "application/json";
+    init.body = JSON.stringify(body);
+  }
+  let response;
+  try {
+    response = await fetch(path, init);
+  } catch (error) {
+    if (error?.name === "AbortError") throw error;
+    throw new ApiError(0, "the worker did not answer (network error)");
+  }
+  if (response.status === 204) return null;
+  const text = await response.text().catch(() => "");
+  let data = null;
+  try {
+    data = text ? JSON.parse(text) : null;
+  } catch {
+    data = null;
+  }
+  if (!response.ok) {
+    const message = (data && typeof data.error === "string" && data.error) || text.slice(0, 200) || response.statusText || "request failed";
+    const requestId = (data && data.requestId) || (response.status >= 500 ? response.headers.get("x-request-id") : null);
+    throw new ApiError(response.status, message, requestId);
+  }
+  return data;
+}
+
+/** `GET /health`: public; a 503 still carries the health body, so both are answers. */
+export async function health() {
+  let response;
+  try {
+    response = await fetch("/health", { cache: "no-store", credentials: "omit" });
+  } catch {
+    return { reachable: false, healthy: false, error: "the worker did not answer" };
+  }
+  let body = {};
+  try {
+    body = await response.json();
+  } catch {
+    body = { healthy: false, error: `HTTP ${response.status}` };
+  }
+  return { reachable: true, status: response.status, ...body, healthy: response.ok && body.healthy === true };
+}
+
+/**
+ * The admin API bound to the token in sessionStorage. `onAuthRefused(error)`
+ * runs when any call's token is refused (the page signs out).
+ */
+export function adminApi(onAuthRefused) {
+  const call = async (method, path, body) => {
+    const token = sessionStorage.getItem(TOKEN_KEY);
+    if (!token) {
+      const error = new ApiError(401, "signed out");
+      onAuthRefused(error);
+      throw error;
+    }
+    try {
+      return await request(method, path, { token, body });
+    } catch (error) {
+      if (error instanceof ApiError && error.authRefused) onAuthRefused(error);
+      throw error;
+    }
+  };
+  return {
+    get: (path) => call("GET", path),
+    post: (path, body = {}) => call("POST", path, body),
+    del: (path) => call("DELETE", path),
+  };
+}
+
+/** "message (HTTP 503, request id 1f75…)" for showing next to a form. */
+export function describeError(error) {
+  if (!(error instanceof ApiError)) return { message: String(error?.message ?? error), status: null, requestId: null };
+  return { message: error.message, status: error.status || null, requestId: error.requestId };
+}
