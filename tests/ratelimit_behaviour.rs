@@ -240,7 +240,12 @@ async fn multi_limit_is_all_or_nothing_in_one_round_trip() {
     }
     assert_eq!(per_ip.get_remaining("1.2.3.4").await.unwrap().remaining, 8);
     assert_eq!(per_ip.stats().allowed, 2);
-    assert_eq!(per_ip.stats().denied, 3);
+    assert_eq!(
+        (per_ip.stats().denied, per_ip.stats().denied_by_other),
+        (0, 3),
+        "the tenant limit refused, not this one"
+    );
+    assert_eq!((per_tenant.stats().denied, per_tenant.stats().denied_by_other), (3, 0));
     // Refused by the first limit: the second is not consumed.
     let other_ip = Limiter::limit_all(&[(&per_tenant, "globex", 1), (&per_ip, "5.6.7.8", 11)]).await;
     assert!(matches!(other_ip, Err(RateLimitError::CostExceedsLimit { .. })));

@@ -68,7 +68,7 @@ pub async fn admit(
 
 /// 503: authentication cannot be decided without the admin token.
 pub fn not_configured() -> ApiError {
-    ApiError::new(503, "ADMIN_TOKEN is not configured")
+    ApiError::new(503, "ADMIN_TOKEN is not configured").with_code("admin_token_not_configured")
 }
 
 fn invalid_credentials() -> ApiError {

@@ -1,7 +1,7 @@
 //! [`ApiError`]: every failed request, and the one way it becomes an answer.
 //!
-//! A client sees a status, a stable message and, for server errors, a
-//! request id; what actually failed (D1's or Upstash's own text) goes to the
+//! A client sees a status, a machine-readable `code`, a stable message and,
+//! for server errors, a request id; what actually failed (D1's or Upstash's own text) goes to the
 //! log under that id and never into the answer.
 
 use serde_json::{Map, Value};
@@ -16,6 +16,10 @@ use crate::StoreError;
 pub struct ApiError {
     /// HTTP status.
     pub status: u16,
+    /// The `code` field of the JSON body: snake_case, stable, for programs
+    /// (the status's own by default, e.g. `not_found`; a more precise one
+    /// where a client acts on it, e.g. `admin_token_not_configured`).
+    pub code: &'static str,
     /// The `error` field of the JSON body: stable, safe to show.
     pub message: String,
     /// More fields of the body (a 429's `retryAfterMs` and `reason`).
@@ -27,9 +31,16 @@ pub struct ApiError {
 }
 
 impl ApiError {
-    /// An error with `status` and `message`.
+    /// An error with `status`, its default code, and `message`.
     pub fn new(status: u16, message: impl Into<String>) -> Self {
-        ApiError { status, message: message.into(), details: Map::new(), headers: Vec::new(), cause: None }
+        let code = default_code(status);
+        ApiError { status, code, message: message.into(), details: Map::new(), headers: Vec::new(), cause: None }
+    }
+
+    /// The same error under a more precise `code`.
+    pub fn with_code(mut self, code: &'static str) -> Self {
+        self.code = code;
+        self
     }
 
     /// 400 Bad Request.
@@ -71,7 +82,7 @@ impl ApiError {
     /// 429: refused by a rate limit, with its headers (`Retry-After`,
     /// `RateLimit`, `RateLimit-Policy`).
     pub fn too_many_requests(retry_after_ms: u64, reason: &str, headers: Vec<(&'static str, String)>) -> Self {
-        let mut error = Self::new(429, "rate limit exceeded");
+        let mut error = Self::new(429, "rate limit exceeded").with_code("rate_limited");
         error.details.insert("retryAfterMs".into(), retry_after_ms.into());
         error.details.insert("reason".into(), reason.into());
         error.headers = headers;
@@ -101,16 +112,35 @@ impl ApiError {
         self
     }
 
-    /// The JSON body: `{"error": message, ...details}`, and `requestId` for
-    /// server errors (the log line of their cause carries the same id).
+    /// The JSON body: `{"error": message, "code": code, ...details}`, and
+    /// `requestId` for server errors (the log line of their cause carries
+    /// the same id).
     pub fn body(&self, request_id: &str) -> Value {
         let mut body = Map::new();
         body.insert("error".into(), self.message.clone().into());
+        body.insert("code".into(), self.code.into());
         body.extend(self.details.clone());
         if self.status >= 500 {
             body.insert("requestId".into(), request_id.into());
         }
         Value::Object(body)
+    }
+}
+
+/// The code of a status when nothing more precise is said.
+fn default_code(status: u16) -> &'static str {
+    match status {
+        400 => "bad_request",
+        401 => "unauthorized",
+        403 => "forbidden",
+        404 => "not_found",
+        405 => "method_not_allowed",
+        413 => "payload_too_large",
+        415 => "unsupported_media_type",
+        429 => "rate_limited",
+        503 => "unavailable",
+        _ if status >= 500 => "internal",
+        _ => "error",
     }
 }
 
@@ -134,7 +164,7 @@ impl From<ConfigError> for ApiError {
     /// A setting that cannot be used: the answer names the variable and why
     /// (never its value), so the operator can fix it.
     fn from(error: ConfigError) -> Self {
-        ApiError::new(500, error.to_string()).with_cause(&error)
+        ApiError::new(500, error.to_string()).with_code("config_error").with_cause(&error)
     }
 }
 
@@ -168,7 +198,12 @@ mod tests {
         let error = ApiError::too_many_requests(1500, "none", vec![("retry-after", "2".into())]);
         assert_eq!(
             error.body("r").to_string(),
-            r#"{"error":"rate limit exceeded","reason":"none","retryAfterMs":1500}"#
+            r#"{"code":"rate_limited","error":"rate limit exceeded","reason":"none","retryAfterMs":1500}"#
+        );
+        assert_eq!(ApiError::not_found("x").body("r")["code"], "not_found");
+        assert_eq!(
+            ApiError::from(ConfigError::new("CACHE_TTL_SECONDS", "not a number")).body("r")["code"],
+            "config_error"
         );
         assert_eq!(error.headers, vec![("retry-after", "2".to_string())]);
         assert_eq!(ApiError::unauthorized("no").headers, vec![("www-authenticate", "Bearer".to_string())]);

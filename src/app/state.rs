@@ -31,6 +31,31 @@ pub struct AppState {
     pub outbox: OutboxSchedule,
     /// When this isolate built its state, in ms since the epoch.
     pub started_at_ms: u64,
+    /// A random id of this isolate (16 hex digits): `/admin/stats` is per
+    /// isolate, and a dashboard polling it needs to tell isolates apart.
+    pub isolate_id: String,
+    /// Responses this isolate answered since it built its state.
+    pub responses: ResponseCounts,
+}
+
+/// Responses answered, by status class (`1xx` … `5xx`).
+#[derive(Default)]
+pub struct ResponseCounts {
+    by_class: [Cell<u64>; 5],
+}
+
+impl ResponseCounts {
+    /// Counts a response of `status`.
+    pub fn count(&self, status: u16) {
+        if let Some(class) = self.by_class.get(usize::from(status / 100).wrapping_sub(1)) {
+            class.set(class.get() + 1);
+        }
+    }
+
+    /// `[1xx, 2xx, 3xx, 4xx, 5xx]` so far.
+    pub fn by_class(&self) -> [u64; 5] {
+        std::array::from_fn(|i| self.by_class[i].get())
+    }
 }
 
 /// The two limits of every `/v1` request.
@@ -70,12 +95,17 @@ thread_local! {
     static STATE: RefCell<Option<Rc<AppState>>> = const { RefCell::new(None) };
 }
 
+/// The isolate's state if a request has built it, without building it.
+pub fn built_state() -> Option<Rc<AppState>> {
+    STATE.with(|s| s.borrow().clone())
+}
+
 /// The isolate's state, built on the first request that needs it.
 ///
 /// # Errors
 /// 500 naming the variable when a setting cannot be used.
 pub fn app_state(env: &Env) -> Result<Rc<AppState>, ApiError> {
-    if let Some(state) = STATE.with(|s| s.borrow().clone()) {
+    if let Some(state) = built_state() {
         return Ok(state);
     }
     let vars = ConfigEnv::new(|name| env.var(name).ok().map(|v| v.to_string()));
@@ -121,6 +151,8 @@ fn build(settings: AppSettings) -> Result<AppState, ApiError> {
         options,
         outbox: OutboxSchedule::default(),
         started_at_ms: crate::clock::now_ms(),
+        isolate_id: format!("{:016x}", crate::random::random_u64()),
+        responses: ResponseCounts::default(),
         settings,
     })
 }

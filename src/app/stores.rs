@@ -28,7 +28,8 @@ impl Background for WaitUntil {
 /// # Errors
 /// 500 when the binding is missing (a deployment without it).
 pub fn database(env: &Env) -> Result<D1Database, ApiError> {
-    env.d1("DB").map_err(|e| ApiError::new(500, "the D1 binding DB is not configured").with_cause(e))
+    env.d1("DB")
+        .map_err(|e| ApiError::new(500, "the D1 binding DB is not configured").with_code("config_error").with_cause(e))
 }
 
 /// The stores of one request (they share the isolate's cache).

@@ -12,7 +12,7 @@ use super::error::ApiError;
 use super::handlers::{self, RequestContext};
 use super::respond;
 use super::routes;
-use super::state::app_state;
+use super::state::{app_state, built_state};
 use super::stores::database;
 
 #[event(fetch)]
@@ -24,6 +24,9 @@ async fn fetch(req: Request, env: Env, ctx: Context) -> worker::Result<Response>
         Err(error) => respond::error(error, &request_id),
     };
     response.headers_mut().set("x-request-id", &request_id)?;
+    if let Some(state) = built_state() {
+        state.responses.count(response.status_code());
+    }
     Ok(response)
 }
 

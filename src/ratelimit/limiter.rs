@@ -372,7 +372,11 @@ impl Limiter {
     pub(super) fn after_round_trip(&self, identifier: &str, cost: i64, all_ok: bool, raw: RawVerdict) -> Decision {
         self.outage.success();
         self.record_block(identifier, cost, raw.block_ms);
-        Counters::bump(if all_ok { &self.counters.allowed } else { &self.counters.denied });
+        Counters::bump(match (all_ok, raw.ok) {
+            (true, _) => &self.counters.allowed,
+            (false, true) => &self.counters.denied_by_other,
+            (false, false) => &self.counters.denied,
+        });
         self.counters.count_reason(Reason::None);
         self.decision(raw, Reason::None)
     }

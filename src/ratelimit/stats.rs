@@ -9,9 +9,11 @@ use super::Reason;
 pub struct LimiterStats {
     /// Requests Redis admitted (every limit of the check passed; quota spent).
     pub allowed: u64,
-    /// Requests Redis refused (this limit, or another in the same
-    /// all-or-nothing check, had no room).
+    /// Requests Redis refused because this limit had no room.
     pub denied: u64,
+    /// Requests this limit had room for, refused because another limit of
+    /// the same all-or-nothing check had none (nothing spent here either).
+    pub denied_by_other: u64,
     /// Requests refused by the block cache, without a round trip.
     pub cache_blocked: u64,
     /// Requests allowed because Redis failed ([`FailurePolicy::FailOpen`](crate::FailurePolicy::FailOpen)).
@@ -26,6 +28,7 @@ pub struct LimiterStats {
 pub(super) struct Counters {
     pub(super) allowed: AtomicU64,
     pub(super) denied: AtomicU64,
+    pub(super) denied_by_other: AtomicU64,
     pub(super) cache_blocked: AtomicU64,
     pub(super) failed_open: AtomicU64,
     pub(super) failed_closed: AtomicU64,
@@ -47,6 +50,7 @@ impl Counters {
         LimiterStats {
             allowed: get(&self.allowed),
             denied: get(&self.denied),
+            denied_by_other: get(&self.denied_by_other),
             cache_blocked: get(&self.cache_blocked),
             failed_open: get(&self.failed_open),
             failed_closed: get(&self.failed_closed),

@@ -56,6 +56,26 @@ describe("admin API", () => {
     assert.ok(stats.upstash.dbsize > 0 && stats.upstash.usedMemoryBytes > 0 && stats.upstash.latencyMs >= 0, JSON.stringify(stats.upstash));
     assert.ok(Math.abs(Date.parse(stats.timestamp) - stats.timestampMs) < 1, stats.timestamp);
     assert.equal(stats.settings.eventsChannel, channel);
+    assert.match(stats.isolate.id, /^[0-9a-f]{16}$/);
+    assert.ok(stats.responses.byStatusClass["2xx"] >= 3, JSON.stringify(stats.responses));
+    await s.worker.fetch("/v1/tenants/acme/nothing-here");
+    const after = await (await s.worker.fetch("/admin/stats")).json();
+    assert.equal(after.isolate.id, stats.isolate.id, "one isolate");
+    assert.equal(after.responses.total, stats.responses.total + 2, "the 404 and the first stats call");
+    assert.equal(after.responses.byStatusClass["4xx"], stats.responses.byStatusClass["4xx"] + 1);
+  });
+
+  test("each limit counts the requests it refused itself", async () => {
+    const ip = "203.0.113.77";
+    const before = (await (await s.worker.fetch("/admin/stats")).json()).limiter;
+    await s.worker.fetch("/v1/tenants/acme/policy"); // makes sure the tenant's policy is there
+    for (let i = 0; i < 100; i++) await s.worker.fetch("/v1/tenants/acme/policy", { headers: { "CF-Connecting-IP": ip } });
+    const refused = await s.worker.fetch("/v1/tenants/acme/policy", { headers: { "CF-Connecting-IP": ip } });
+    assert.equal(refused.status, 429);
+    const after = (await (await s.worker.fetch("/admin/stats")).json()).limiter;
+    assert.ok(after.client.refused + after.client.refusedFromBlockCache > before.client.refused + before.client.refusedFromBlockCache, "the client limit refused");
+    assert.equal(after.tenant.refused, before.tenant.refused, "the tenant limit had room");
+    assert.equal(after.tenant.refusedByOtherLimit + after.tenant.refused, before.tenant.refusedByOtherLimit + before.tenant.refused + (after.client.refused - before.client.refused));
   });
 
   test("invalidate takes keys and tags in one round trip, and bad input changes nothing", async () => {
@@ -178,6 +198,6 @@ describe("admin API without an events channel", () => {
   test("the event stream says it is not configured", async () => {
     const response = await s.worker.fetch("/admin/events");
     assert.equal(response.status, 404);
-    assert.deepEqual(await response.json(), { error: "CACHE_EVENTS_CHANNEL is not configured" });
+    assert.deepEqual(await response.json(), { error: "CACHE_EVENTS_CHANNEL is not configured", code: "events_not_configured" });
   });
 });

@@ -69,7 +69,7 @@ describe("authentication", () => {
       for (const path of [policyPath("acme"), "/admin/stats", "/admin/tenants/acme/keys"]) {
         const response = await worker.as("anything-at-all-long-enough", path);
         assert.equal(response.status, 503, path);
-        assert.deepEqual(await response.json(), { error: "ADMIN_TOKEN is not configured", requestId: response.headers.get("x-request-id") });
+        assert.deepEqual(await response.json(), { error: "ADMIN_TOKEN is not configured", code: "admin_token_not_configured", requestId: response.headers.get("x-request-id") });
       }
       assert.equal((await worker.anonymous(policyPath("acme"))).status, 401, "no credentials is still 401");
       assert.equal((await worker.anonymous("/health")).status, 200, "/health is public");
@@ -235,7 +235,8 @@ describe("secrets never leave", () => {
       const response = await worker.fetch(policyPath("acme"));
       const body = await response.json();
       assert.equal(response.status, 503);
-      assert.deepEqual(Object.keys(body).sort(), ["error", "requestId"]);
+      assert.deepEqual(Object.keys(body).sort(), ["code", "error", "requestId"]);
+      assert.equal(body.code, "unavailable");
       assert.equal(body.error, "the backing store is unavailable");
       assert.equal(body.requestId, response.headers.get("x-request-id"));
       assert.ok(worker.logs.some((l) => l.includes(body.requestId) && /no such table/i.test(l)), `the cause is in the log: ${worker.logs.join(" | ")}`);

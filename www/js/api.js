@@ -5,16 +5,18 @@ export const TOKEN_KEY = "edgecache.adminToken";
 
 /** An answer other than 2xx, or no answer at all (status 0). */
 export class ApiError extends Error {
-  constructor(status, message, requestId = null) {
+  constructor(status, message, requestId = null, code = null) {
     super(message);
     this.name = "ApiError";
     this.status = status;
     this.requestId = requestId;
+    /** The worker's machine-readable `code` (e.g. "admin_token_not_configured"), when it sent one. */
+    this.code = code;
   }
 
   /** True when the token itself was refused (or the worker has none configured). */
   get authRefused() {
-    return this.status === 401 || this.status === 403 || (this.status === 503 && /ADMIN_TOKEN/.test(this.message));
+    return this.status === 401 || this.status === 403 || this.code === "admin_token_not_configured";
   }
 }
 
@@ -48,7 +50,7 @@ export async function request(method, path, { token = null, body, signal } = {})
   if (!response.ok) {
     const message = (data && typeof data.error === "string" && data.error) || text.slice(0, 200) || response.statusText || "request failed";
     const requestId = (data && data.requestId) || (response.status >= 500 ? response.headers.get("x-request-id") : null);
-    throw new ApiError(response.status, message, requestId);
+    throw new ApiError(response.status, message, requestId, (data && typeof data.code === "string" && data.code) || null);
   }
   return data;
 }

@@ -33,7 +33,7 @@ export function h(tag, attrs = {}, ...children) {
 // ---------------------------------------------------------------- sign-in
 
 function authMessage(error) {
-  if (error.status === 503) {
+  if (error.code === "admin_token_not_configured") {
     return "This worker has no ADMIN_TOKEN configured, so its admin API is closed. Set one (wrangler secret put ADMIN_TOKEN) and sign in again.";
   }
   if (error.status === 401) return `The worker asked for credentials (HTTP 401: ${error.message}). Sign in again.`;
@@ -129,13 +129,13 @@ function setBar(name, ratio) {
 
 const reads = (c) => c.l1Hits + c.l2Hits + c.staleServed + c.misses + c.bypasses;
 const hits = (c) => c.l1Hits + c.l2Hits + c.staleServed;
-/** Requests the per-client limit decided on (every /v1 request): its decisions by reason, summed. */
-const requestsOf = (s) => (s.limiter ? Object.values(s.limiter.client.byReason).reduce((sum, n) => sum + n, 0) : null);
+/** Responses this isolate answered (every route, this stats call's own excepted). */
+const requestsOf = (s) => s.responses?.total ?? null;
 const REASONS = { cache_block: "block cache", timeout: "timeout", backend_error: "backend error", backend_misconfigured: "backend misconfigured", circuit_open: "breaker open" };
 
 /** Adds a chart point from the change since this isolate's last snapshot. */
 function recordRates(stats) {
-  const isolate = stats.isolate?.startedAtMs ?? 0;
+  const isolate = stats.isolate?.id ?? stats.isolate?.startedAtMs ?? 0;
   state.isolates.add(isolate);
   const previous = state.baselines.get(isolate);
   const seconds = previous ? (stats.timestampMs - previous.timestampMs) / 1000 : 0;
@@ -190,12 +190,9 @@ function renderTiles() {
     if (!r) {
       setText("rps", "—");
       setText("rps-sub", "measured from the next poll on");
-    } else if (s.limiter) {
-      setText("rps", rate(r.rps));
-      setText("rps-sub", `API requests · cache reads ${rate(r.reads)}/s`);
     } else {
-      setText("rps", rate(r.reads));
-      setText("rps-sub", "cache reads/s (rate limiting is off, so requests are not counted)");
+      setText("rps", rate(r.rps));
+      setText("rps-sub", `responses · cache reads ${rate(r.reads)}/s`);
     }
     // Tiers.
     setText("l1", count(c.l1Hits));
@@ -307,6 +304,7 @@ function renderLimiter(limiter) {
     if (l.failedOpen) failures.push(h("span", { class: "chip warn" }, `failed open ${count(l.failedOpen)}`));
     if (l.failedClosed) failures.push(h("span", { class: "chip bad" }, `failed closed ${count(l.failedClosed)}`));
     const refused = l.refused + l.refusedFromBlockCache;
+    if (l.refusedByOtherLimit) reasons.push(h("span", { class: "chip" }, `held back by the other limit ${count(l.refusedByOtherLimit)}`));
     const extra = [...reasons, ...failures];
     return [
       h(
@@ -322,7 +320,7 @@ function renderLimiter(limiter) {
   const quiet = ["client", "tenant"].every((n) => !limiter[n].refused && !limiter[n].refusedFromBlockCache && !limiter[n].failedOpen && !limiter[n].failedClosed);
   const children = rows.flat().filter(Boolean);
   if (quiet) children.push(h("p", { class: "sub" }, "Nothing refused, no limiter failures."));
-  else children.push(h("p", { class: "sub" }, "Both limits are checked together: a request either one refuses counts as refused on both."));
+  else children.push(h("p", { class: "sub" }, "Each limit counts the requests it refused itself; both are checked together, so neither spends when the other refuses."));
   box.replaceChildren(...children);
   const anyFailure = ["client", "tenant"].some((n) => limiter[n].failedOpen || limiter[n].failedClosed);
   setTile("limiter", anyFailure ? "warn" : "");
@@ -389,9 +387,7 @@ function renderChart() {
   if (!width) return;
   chartWidth = width;
   const height = width < 480 ? 210 : 290;
-  const series = state.stats && !state.stats.limiter ? SERIES.filter((s) => s.key !== "rps") : SERIES;
-  document.querySelector(".legend li:first-child").hidden = series.length < SERIES.length;
-  drawChart(container, state.points, { width, height, series });
+  drawChart(container, state.points, { width, height, series: SERIES });
 }
 
 // ------------------------------------------------------------------ poll

@@ -44,9 +44,12 @@ const KEEPALIVE_MS: u64 = 15_000;
 /// does not accept the subscription.
 pub async fn stream(rc: &RequestContext) -> Result<Response, ApiError> {
     let config = &rc.state.settings.cache;
-    let channel =
-        config.events_channel.clone().ok_or_else(|| ApiError::not_found("CACHE_EVENTS_CHANNEL is not configured"))?;
-    let upstash = config.upstash.as_ref().ok_or_else(|| ApiError::not_found("live events need an Upstash database"))?;
+    let channel = config.events_channel.clone().ok_or_else(|| {
+        ApiError::not_found("CACHE_EVENTS_CHANNEL is not configured").with_code("events_not_configured")
+    })?;
+    let upstash = config.upstash.as_ref().ok_or_else(|| {
+        ApiError::not_found("live events need an Upstash database").with_code("events_not_configured")
+    })?;
     let controller = AbortController::default();
     let url = format!(
         "{}/subscribe/{}",

@@ -52,7 +52,11 @@ fn limiter_and_identifier<'a>(
     name: LimiterName,
     raw: &str,
 ) -> Result<(&'a Limiter, String), ApiError> {
-    let limits = rc.state.limits.as_ref().ok_or_else(|| ApiError::not_found("rate limiting is off"))?;
+    let limits = rc
+        .state
+        .limits
+        .as_ref()
+        .ok_or_else(|| ApiError::not_found("rate limiting is off").with_code("rate_limiting_off"))?;
     match name {
         LimiterName::Tenant => Ok((&limits.tenant, id("tenant", raw)?)),
         LimiterName::Client => Ok((&limits.client, client_bucket(raw, rc.state.settings.ipv6_prefix)?)),

@@ -37,7 +37,8 @@ pub async fn get(rc: &RequestContext) -> Result<Response, ApiError> {
     let body = json!({
         "timestampMs": now_ms,
         "timestamp": iso8601(now_ms),
-        "isolate": { "startedAtMs": state.started_at_ms },
+        "isolate": { "id": state.isolate_id, "startedAtMs": state.started_at_ms },
+        "responses": responses(state),
         "cache": cache_stats(state),
         "limiter": limiter_stats(state),
         "breaker": breaker_state(state),
@@ -63,6 +64,15 @@ fn cache_stats(state: &AppState) -> Value {
     value
 }
 
+/// Responses this isolate answered, by status class; this one not yet counted.
+fn responses(state: &AppState) -> Value {
+    let by_class = state.responses.by_class();
+    json!({
+        "total": by_class.iter().sum::<u64>(),
+        "byStatusClass": { "1xx": by_class[0], "2xx": by_class[1], "3xx": by_class[2], "4xx": by_class[3], "5xx": by_class[4] },
+    })
+}
+
 fn limiter_stats(state: &AppState) -> Value {
     let Some(limits) = &state.limits else { return Value::Null };
     let one = |limiter: &Limiter| {
@@ -75,6 +85,7 @@ fn limiter_stats(state: &AppState) -> Value {
             "algorithm": limiter.algorithm().as_str(),
             "allowed": stats.allowed,
             "refused": stats.denied,
+            "refusedByOtherLimit": stats.denied_by_other,
             "refusedFromBlockCache": stats.cache_blocked,
             "failedOpen": stats.failed_open,
             "failedClosed": stats.failed_closed,
