@@ -104,8 +104,8 @@ pub mod app;
 pub use backend::{BackendKind, CacheBackend, CacheError, MemoryBackend, MemoryBounds, MemoryUsage, UpstashBackend};
 pub use cache::{
     Cache, CacheBuilder, CacheConfig, CacheStatus, CachedBytes, EntryOptions, EventError, Fence, Health, Invalidation,
-    InvalidationEvent, L1Settings, LoadError, Lookup, PendingRefresh, Prefetch, Prefetched, Provider, ReadOptions,
-    ReadThrough, StaleMode, Stats, StatsSnapshot, DEFAULT_VERSION_TTL,
+    InvalidationEvent, L1Settings, LoadError, Lookup, PendingRefresh, Prefetch, Prefetched, PrefetchedMany, Provider,
+    ReadOptions, ReadThrough, StaleMode, Stats, StatsSnapshot, DEFAULT_VERSION_TTL,
 };
 pub use config::{ConfigError, Env};
 pub use failure::{BreakerSettings, CircuitBreaker, FailurePolicy};

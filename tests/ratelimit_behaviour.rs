@@ -13,7 +13,9 @@ use std::time::{Duration, Instant};
 use common::*;
 use edgecache::clock::ManualClock;
 use edgecache::ratelimit::model::{self, Params, State};
-use edgecache::ratelimit::{Algorithm, FailurePolicy, LimitSpec, Limiter, Prepared, RateLimitError, Reason};
+use edgecache::ratelimit::{
+    Algorithm, Check, FailurePolicy, Guard, LimitSpec, Limiter, MultiDecision, Prepared, RateLimitError, Reason,
+};
 use edgecache::upstash::{Command, Reply, UpstashClient};
 use edgecache::{BreakerSettings, CircuitBreaker};
 
@@ -259,6 +261,50 @@ async fn multi_limit_is_all_or_nothing_in_one_round_trip() {
         Limiter::limit_all(&[(&per_ip, "x", 1), (&per_ip, "x", 1)]).await,
         Err(RateLimitError::DuplicateCheck { .. })
     ));
+}
+
+#[tokio::test]
+async fn a_guarded_limit_counts_only_while_its_guard_key_holds_the_text() {
+    let server = start_server().await;
+    let client = Arc::new(client(&server));
+    let p = key_prefix("guard");
+    let per_ip = limiter(&client, &p, "client", Algorithm::FixedWindow, LimitSpec::new(10, 60_000));
+    let per_tenant = limiter(&client, &p, "tenant", Algorithm::FixedWindow, LimitSpec::new(2, 60_000));
+    let record = format!("{p}:record");
+    let guard = Guard { key: record.clone(), text: r#""tenantId":"acme""#.into() };
+    let check = || async {
+        let checks = [Check::new(&per_ip, "1.2.3.4", 1), Check::new(&per_tenant, "acme", 1).guarded(guard.clone())];
+        match Limiter::prepare_checks(&checks).unwrap() {
+            Prepared::Check(check) => check.run().await,
+            Prepared::Decided(decided) => decided,
+        }
+    };
+    let set = |value: &'static str| {
+        let command = Command::new("SET").arg(&record).arg(value);
+        let client = client.clone();
+        async move { client.command(&command).await.unwrap() }
+    };
+    let tenant_remaining = || async { per_tenant.get_remaining("acme").await.unwrap().remaining };
+
+    // No record: the tenant limit is skipped, the client limit still counts.
+    let m: MultiDecision = check().await;
+    assert!(m.success && m.decisions[1].is_none(), "{m:?}");
+    assert_eq!(m.decisions[0].as_ref().unwrap().remaining, 9);
+    // Another tenant's record (`acme2` contains `acme`, but not `"acme"`): skipped too.
+    set(r#"{"id":"k1","tenantId":"acme2","createdAtMs":1}"#).await;
+    assert!(check().await.decisions[1].is_none());
+    assert_eq!(tenant_remaining().await, 2, "nothing spent on the tenant");
+    // The record names the tenant: counted, all-or-nothing with the client limit.
+    set(r#"{"id":"k1","tenantId":"acme","createdAtMs":1}"#).await;
+    for left in [1, 0] {
+        let m = check().await;
+        assert!(m.success);
+        assert_eq!(m.decisions[1].as_ref().unwrap().remaining, left);
+    }
+    let refused = check().await;
+    assert!(!refused.success && !refused.decisions[1].as_ref().unwrap().success);
+    assert_eq!(per_ip.get_remaining("1.2.3.4").await.unwrap().remaining, 10 - 4, "the refused request spent nothing");
+    assert_eq!(per_tenant.stats().denied, 1);
 }
 
 #[tokio::test]

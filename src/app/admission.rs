@@ -5,29 +5,36 @@
 //!    configured → 503 (fail closed); a token shaped like neither an API key
 //!    nor the admin token → 403, also before any work.
 //! 2. The per-client limit, before authentication, so guessing keys costs a
-//!    client its own quota. When the API key's validation is not in L1, the
-//!    check rides in the validation read's `/pipeline` (one round trip).
-//! 3. The key's validation, read through the cache (a valid request costs no
-//!    D1 read); an unknown key is 403 and leaves nothing behind.
+//!    client its own quota.
+//! 3. An API key's validation, read through the cache (a valid request costs
+//!    no D1 read); an unknown key is 403 and leaves nothing behind.
 //! 4. The route's authorization (403 for another tenant, or an admin-only route).
-//! 5. The per-tenant limit (with the client limit when step 2 had nothing to
-//!    ride with), riding in the route's own cache read for a GET. Only an
-//!    authenticated request can spend a tenant's quota.
+//! 5. The per-tenant limit. Only an authenticated request can spend a
+//!    tenant's quota.
 //!
-//! An authenticated cached GET whose key validation is in L1 costs one
-//! round trip in all; one whose validation must be read, two.
+//! All of it rides in ONE `/pipeline`: the client limit and the tenant limit
+//! (one all-or-nothing script), the validation read and the route's own
+//! cache read. The tenant limit is [guarded](crate::ratelimit::Guard) on the
+//! cached validation naming that tenant, so Redis spends the tenant's quota
+//! only for a key the cache knows is the tenant's; an unknown key, another
+//! tenant's key, or a validation not cached yet spends none. In that last
+//! case (a key's first request after its entry expired) the tenant limit
+//! runs alone once the key is validated from D1: a second round trip.
+//!
+//! So an authenticated cached GET costs one round trip, key validation
+//! included, whether the validation is in L1 or in Upstash.
 
 use worker::Request;
 
-use super::auth::{bearer, key_digest, looks_like_api_key, Principal};
+use super::auth::{bearer, key_digest, looks_like_api_key, record_names_tenant, ApiKeyRecord, Principal};
 use super::client_ip::client_identity;
 use super::error::ApiError;
 use super::respond::header;
 use super::routes::TenantRoute;
-use super::state::AppState;
+use super::state::{AppState, Limits};
 use super::stores::Stores;
-use crate::ratelimit::{headers, Decision, Limiter, MultiDecision, Prepared, PreparedCheck};
-use crate::{EntryKey, Prefetch};
+use crate::ratelimit::{headers, Check, Decision, Guard, Limiter, MultiDecision, Prepared, PreparedCheck};
+use crate::{EntryKey, Prefetch, PrefetchedMany};
 
 /// A request let through.
 pub struct Admitted {
@@ -53,17 +60,16 @@ pub async fn admit(
     let token = bearer(authorization.as_deref())?;
     let admin = state.settings.admin_token.as_ref().ok_or_else(not_configured)?;
     let client = client_identity(header(req, "cf-connecting-ip")?.as_deref(), state.settings.ipv6_prefix);
-    let mut decisions = Vec::new();
-    let (principal, client_checked) = if admin.matches(token) {
-        (Principal::Admin, false)
+    if admin.matches(token) {
+        Principal::Admin.authorize(route)?;
+        let mut decisions = Vec::new();
+        let prefetch = check_tenant(state, &client, route.tenant(), true, read, &mut decisions).await?;
+        Ok(Admitted { headers: rate_limit_headers(state, &decisions), prefetch })
     } else if looks_like_api_key(token) {
-        authenticate_key(state, stores, token, &client, &mut decisions).await?
+        admit_key(state, stores, token, &client, route, read).await
     } else {
-        return Err(invalid_credentials());
-    };
-    principal.authorize(route)?;
-    let prefetch = check_tenant(state, &client, route.tenant(), !client_checked, read, &mut decisions).await?;
-    Ok(Admitted { headers: rate_limit_headers(state, &decisions), prefetch })
+        Err(invalid_credentials())
+    }
 }
 
 /// 503: authentication cannot be decided without the admin token.
@@ -75,38 +81,83 @@ fn invalid_credentials() -> ApiError {
     ApiError::forbidden("invalid credentials")
 }
 
-/// Checks the client limit and validates the API key `token`, in one round
-/// trip when the validation is not in L1; answers who it is and whether the
-/// client limit was checked.
-async fn authenticate_key(
+/// Admits a request made with the API key `token`: both limits, the key's
+/// validation and the route's read in one round trip (see the module docs).
+async fn admit_key(
     state: &AppState,
     stores: &Stores,
     token: &str,
     client: &str,
-    decisions: &mut Vec<Decision>,
-) -> Result<(Principal, bool), ApiError> {
+    route: &TenantRoute,
+    read: Option<&EntryKey>,
+) -> Result<Admitted, ApiError> {
     let digest = key_digest(token);
     let validation = stores.api_keys.entry_key(&digest);
-    let (checked, prefetch) = match &state.limits {
-        None => (None, None),
-        Some(limits) => match limits.client.prepare(client, 1)? {
-            Prepared::Decided(decided) => (Some(decided), None),
-            Prepared::Check(check) => match ride_along(state, check, &validation).await {
-                (Ridden::Decided(decided), prefetch) => (Some(decided), prefetch),
-                // The validation is in L1: the client check goes with the tenant's.
-                (Ridden::NotSent(_), prefetch @ Some(_)) => (None, prefetch),
-                (Ridden::NotSent(check), None) => (Some(check.run().await), None),
-            },
-        },
+    let mut keys = vec![&validation];
+    keys.extend(read);
+    let Some(limits) = &state.limits else {
+        let mut reads = state.cache.prefetch_many(&keys, None, None).await;
+        authenticate(stores, &digest, reads.take(&validation)).await?.authorize(route)?;
+        let prefetch = read.and_then(|key| reads.take(key));
+        return Ok(Admitted { headers: Vec::new(), prefetch });
     };
-    let client_checked = checked.is_some();
-    if let Some(decision) = checked {
-        decisions.extend(decision.evaluated().cloned());
-        refuse_unless_allowed(state, &decision, decisions)?;
+    let (decision, mut reads) = check_with_reads(state, limits, client, route.tenant(), &validation, &keys).await?;
+    let mut decisions: Vec<Decision> = decision.evaluated().cloned().collect();
+    let client_decision = decision.decisions.first().and_then(Option::as_ref);
+    if client_decision.is_some_and(|d| !d.success) {
+        return Err(refused(state, &decision, &decisions));
     }
-    let record =
-        stores.api_keys.get_traced_prefetched(&digest, prefetch).await?.value.ok_or_else(invalid_credentials)?;
-    Ok((Principal::Tenant { tenant: record.tenant_id, key_id: record.id }, client_checked))
+    authenticate(stores, &digest, reads.take(&validation)).await?.authorize(route)?;
+    match decision.decisions.get(1).and_then(Option::as_ref) {
+        Some(_) if !decision.success => return Err(refused(state, &decision, &decisions)),
+        Some(_) => {}
+        // The guard did not hold (the validation was not cached): the tenant limit alone.
+        None => {
+            let tenant = Limiter::limit_all(&[(&limits.tenant, route.tenant(), 1)]).await?;
+            decisions.extend(tenant.evaluated().cloned());
+            if !tenant.success {
+                return Err(refused(state, &tenant, &decisions));
+            }
+        }
+    }
+    let prefetch = read.and_then(|key| reads.take(key));
+    Ok(Admitted { headers: rate_limit_headers(state, &decisions), prefetch })
+}
+
+/// The client limit and the tenant limit (guarded on the cached validation
+/// naming `tenant`), sent in the same `/pipeline` as the reads of `keys`.
+async fn check_with_reads(
+    state: &AppState,
+    limits: &Limits,
+    client: &str,
+    tenant: &str,
+    validation: &EntryKey,
+    keys: &[&EntryKey],
+) -> Result<(MultiDecision, PrefetchedMany), ApiError> {
+    let guard = Guard { key: validation.key.clone(), text: record_names_tenant(tenant) };
+    let checks = [Check::new(&limits.client, client, 1), Check::new(&limits.tenant, tenant, 1).guarded(guard)];
+    Ok(match Limiter::prepare_checks(&checks)? {
+        Prepared::Decided(decided) => (decided, PrefetchedMany::default()),
+        Prepared::Check(check) => {
+            let timeout_ms = check.client().timeout_ms();
+            let mut reads = state.cache.prefetch_many(keys, Some(&check.command()), Some(timeout_ms)).await;
+            let decision = match reads.command.take() {
+                Some(outcome) => check.resolve(outcome).await,
+                None => check.run().await,
+            };
+            (decision, reads)
+        }
+    })
+}
+
+/// The key's record (through the cache, D1 on a miss), finishing `prefetch`.
+///
+/// # Errors
+/// 403 for an unknown or revoked key; 503 when neither the cache nor D1 answers.
+async fn authenticate(stores: &Stores, digest: &str, prefetch: Option<Prefetch>) -> Result<Principal, ApiError> {
+    let lookup = stores.api_keys.get_traced_prefetched(digest, prefetch).await?;
+    let record: ApiKeyRecord = lookup.value.ok_or_else(invalid_credentials)?;
+    Ok(Principal::Tenant { tenant: record.tenant_id, key_id: record.id })
 }
 
 /// Checks the tenant limit (and the client's, when not checked yet), the
@@ -164,9 +215,14 @@ fn refuse_unless_allowed(state: &AppState, decision: &MultiDecision, decisions: 
     if decision.success {
         return Ok(());
     }
-    let mut refused = headers::response_headers(decisions.iter());
-    refused.extend(rate_limit_headers(state, &[]).into_iter().filter(|(name, _)| *name == headers::POLICY_HEADER));
-    Err(ApiError::too_many_requests(decision.retry_after_ms(), decision.reason().as_str(), refused))
+    Err(refused(state, decision, decisions))
+}
+
+/// The 429 of a refused `decision`, with the headers of every decision so far.
+fn refused(state: &AppState, decision: &MultiDecision, decisions: &[Decision]) -> ApiError {
+    let mut headers = headers::response_headers(decisions.iter());
+    headers.extend(rate_limit_headers(state, &[]).into_iter().filter(|(name, _)| *name == headers::POLICY_HEADER));
+    ApiError::too_many_requests(decision.retry_after_ms(), decision.reason().as_str(), headers)
 }
 
 /// `RateLimit` for `decisions`, and `RateLimit-Policy` (none without limits).

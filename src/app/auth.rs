@@ -126,6 +126,16 @@ pub struct ApiKeyRecord {
     pub created_at_ms: u64,
 }
 
+/// The text a cached [`ApiKeyRecord`] of `tenant` holds, byte for byte:
+/// `"tenantId":"{tenant}"`. The cache stores the record's compact JSON
+/// verbatim inside its entry, and tenant ids are plain segments (nothing to
+/// escape), so the per-tenant limit can be guarded on it
+/// ([`Guard`](crate::ratelimit::Guard)): Redis spends a tenant's quota only
+/// for a key whose cached validation names that tenant.
+pub fn record_names_tenant(tenant: &str) -> String {
+    format!("\"tenantId\":\"{tenant}\"")
+}
+
 /// Who made a request.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Principal {
@@ -206,5 +216,13 @@ mod tests {
         assert_eq!(key.authorize(&TenantRoute::GetPolicy { tenant: "other".into() }).unwrap_err().status, 403);
         assert_eq!(key.authorize(&TenantRoute::PutPolicy { tenant: "acme".into() }).unwrap_err().status, 403);
         assert!(Principal::Admin.authorize(&TenantRoute::PutPolicy { tenant: "acme".into() }).is_ok());
+    }
+
+    #[test]
+    fn a_record_holds_its_tenant_marker_and_no_other_tenants() {
+        let record = ApiKeyRecord { id: "k1".into(), tenant_id: "acme".into(), created_at_ms: 1 };
+        let json = serde_json::to_string(&record).unwrap();
+        assert!(json.contains(&record_names_tenant("acme")), "{json}");
+        assert!(!json.contains(&record_names_tenant("acm")) && !json.contains(&record_names_tenant("acme2")));
     }
 }

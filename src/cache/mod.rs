@@ -70,7 +70,7 @@ pub use health::Health;
 pub use invalidation::Invalidation;
 pub use lookup::{CacheStatus, CachedBytes, Lookup};
 pub use options::{EntryOptions, StaleMode};
-pub use prefetch::{Prefetch, Prefetched};
+pub use prefetch::{Prefetch, Prefetched, PrefetchedMany};
 pub use read::Fence;
 pub use read_through::{LoadError, ReadOptions, ReadThrough};
 pub use refresh::PendingRefresh;

@@ -42,6 +42,25 @@ pub struct Prefetched {
     pub prefetch: Option<Prefetch>,
 }
 
+/// What [`Cache::prefetch_many`] did.
+#[derive(Default)]
+pub struct PrefetchedMany {
+    /// The other command's outcome; `None` when it was not sent (send it
+    /// alone) or there was none.
+    pub command: Option<Result<Reply, UpstashError>>,
+    /// The read of each key (those fresh in L1 first); empty when nothing
+    /// was prefetched.
+    pub prefetches: Vec<Prefetch>,
+}
+
+impl PrefetchedMany {
+    /// The prefetched read of `key`, if it was one of them.
+    pub fn take(&mut self, key: &EntryKey) -> Option<Prefetch> {
+        let at = self.prefetches.iter().position(|p| p.key == key.key)?;
+        Some(self.prefetches.swap_remove(at))
+    }
+}
+
 impl Cache {
     /// Sends `command` (any command, e.g. a rate-limit check) and the
     /// shared-tier read of `key` in ONE REST request (`/pipeline`), so a
@@ -58,36 +77,64 @@ impl Cache {
     /// `timeout_ms` caps the request's timeout below the cache client's (the
     /// command may have a shorter deadline of its own, e.g. `RATE_LIMIT_TIMEOUT_MS`).
     pub async fn prefetch(&self, key: &EntryKey, command: &Command, timeout_ms: Option<u64>) -> Prefetched {
+        let mut many = self.prefetch_many(&[key], Some(command), timeout_ms).await;
+        Prefetched { command: many.command, prefetch: many.prefetches.pop() }
+    }
+
+    /// [`prefetch`](Self::prefetch) of several keys, beside one command or
+    /// none: each key fresh in L1 is taken from there, the others are read
+    /// in one `/pipeline` (one `MGET` each, after `command`). Nothing is sent
+    /// when every key is fresh in L1.
+    pub async fn prefetch_many(
+        &self,
+        keys: &[&EntryKey],
+        command: Option<&Command>,
+        timeout_ms: Option<u64>,
+    ) -> PrefetchedMany {
         let Some(client) = self.inner.backend.as_ref().and_then(|backend| backend.upstash_client()) else {
-            return Prefetched::default();
+            return PrefetchedMany::default();
         };
         if !self.inner.breaker.allows() {
-            return Prefetched::default();
+            return PrefetchedMany::default();
         }
-        let prefetch = |found| Some(Prefetch { key: key.key.clone(), found });
-        if let Some(entry) = self.l1_get(&key.key) {
-            return Prefetched { command: None, prefetch: prefetch(PrefetchedRead::Local(entry)) };
+        let local: Vec<Option<Entry>> = keys.iter().map(|key| self.l1_get(&key.key)).collect();
+        let to_read: Vec<&EntryKey> = keys.iter().zip(&local).filter(|(_, l)| l.is_none()).map(|(k, _)| *k).collect();
+        let mut prefetches: Vec<Prefetch> = keys
+            .iter()
+            .zip(local)
+            .filter_map(|(key, entry)| Some(Prefetch { key: key.key.clone(), found: PrefetchedRead::Local(entry?) }))
+            .collect();
+        if to_read.is_empty() {
+            return PrefetchedMany { command: None, prefetches };
         }
-        let read = Command::new("MGET").args_from(read_keys(key));
+        let mut pipeline: Vec<Command> = command.into_iter().cloned().collect();
+        pipeline.extend(to_read.iter().map(|key| Command::new("MGET").args_from(read_keys(key))));
         let mark = self.l1_mark();
         let timeout_ms = timeout_ms.map_or(client.timeout_ms(), |t| t.min(client.timeout_ms()));
-        match client.pipeline_within(&[command.clone(), read], timeout_ms).await {
+        let outcome = match client.pipeline_within(&pipeline, timeout_ms).await {
             Ok(mut outcomes) => {
-                let read = outcomes.pop().expect("two outcomes");
-                let command = outcomes.pop().expect("two outcomes");
-                let values = read
-                    .and_then(|reply| {
-                        reply.into_array()?.into_iter().map(Reply::into_bytes).collect::<Result<Vec<_>, _>>()
-                    })
-                    .map_err(CacheError::from);
-                let found = self.observe("read", values).map(|values| self.judge(key, values, mark));
-                Prefetched { command: Some(command), prefetch: prefetch(PrefetchedRead::Shared(found)) }
+                let reads = outcomes.split_off(usize::from(command.is_some()));
+                for (key, read) in to_read.iter().zip(reads) {
+                    let values = read
+                        .and_then(|reply| {
+                            reply.into_array()?.into_iter().map(Reply::into_bytes).collect::<Result<Vec<_>, _>>()
+                        })
+                        .map_err(CacheError::from);
+                    let found = self.observe("read", values).map(|values| self.judge(key, values, mark));
+                    prefetches.push(Prefetch { key: key.key.clone(), found: PrefetchedRead::Shared(found) });
+                }
+                outcomes.pop()
             }
             Err(error) => {
                 let failed = CacheError::from(error.clone());
                 let _ = self.observe::<()>("read", Err(failed.clone()));
-                Prefetched { command: Some(Err(error)), prefetch: prefetch(PrefetchedRead::Shared(Err(failed))) }
+                for key in &to_read {
+                    let found = PrefetchedRead::Shared(Err(failed.clone()));
+                    prefetches.push(Prefetch { key: key.key.clone(), found });
+                }
+                command.map(|_| Err(error))
             }
-        }
+        };
+        PrefetchedMany { command: outcome, prefetches }
     }
 }

@@ -122,7 +122,8 @@ pub struct MultiDecision {
     /// counts its refusals).
     pub success: bool,
     /// One entry per check, in order. `None` when the block cache refused
-    /// another check of the same call, so this one was not asked. A limit
+    /// another check of the same call, so this one was not asked, or when
+    /// this check's [`Guard`](super::Guard) did not hold. A limit
     /// that had room reports `success: true` with its (unspent) remaining
     /// even when another refused.
     pub decisions: Vec<Option<Decision>>,

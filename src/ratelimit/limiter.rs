@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use super::block_cache::BlockCache;
 use super::decision::{Decision, MultiDecision, RateLimitError, Reason};
-use super::prepared::{Prepared, PreparedCheck};
+use super::prepared::{Check, Prepared, PreparedCheck};
 use super::script::{parse_reply, RawVerdict, ARGS_PER_LIMIT, SCRIPT};
 use super::stats::{Counters, LimiterStats};
 use super::{Algorithm, FailurePolicy, LimitSpec, FAIL_CLOSED_RETRY_AFTER_MS};
@@ -248,47 +248,69 @@ impl Limiter {
     /// # Errors
     /// As [`limit_all`](Self::limit_all).
     pub fn prepare_all<'a>(checks: &[(&'a Limiter, &str, i64)]) -> Result<Prepared<'a>, RateLimitError> {
+        let checks: Vec<Check<'a>> = checks.iter().map(|(limiter, id, cost)| Check::new(limiter, id, *cost)).collect();
+        Limiter::prepare_checks(&checks)
+    }
+
+    /// [`prepare_all`](Self::prepare_all) for checks that may carry a
+    /// [`Guard`](super::Guard): a guarded limit is left out of the block
+    /// cache (whether it applies is Redis's to say) and, when its guard does
+    /// not hold, is neither checked nor spent (its decision is `None`).
+    ///
+    /// # Errors
+    /// As [`limit_all`](Self::limit_all).
+    pub fn prepare_checks<'a>(checks: &[Check<'a>]) -> Result<Prepared<'a>, RateLimitError> {
         if checks.is_empty() {
             return Ok(Prepared::Decided(MultiDecision { success: true, decisions: Vec::new() }));
         }
-        for (limiter, _, cost) in checks {
+        for check in checks {
+            let (limiter, cost) = (check.limiter, check.cost);
             if cost.unsigned_abs() > limiter.max_cost() {
-                return Err(RateLimitError::CostExceedsLimit {
-                    policy: limiter.name.to_string(),
-                    cost: *cost,
-                    max_cost: limiter.max_cost(),
-                });
+                let (policy, max_cost) = (limiter.name.to_string(), limiter.max_cost());
+                return Err(RateLimitError::CostExceedsLimit { policy, cost, max_cost });
             }
         }
-        // The block cache: any limit known to refuse decides the whole check.
-        let blocked: Vec<Option<Decision>> =
-            checks.iter().map(|(limiter, id, cost)| limiter.cached_block(id, *cost)).collect();
+        // The block cache: any unguarded limit known to refuse decides the whole check.
+        let blocked: Vec<Option<Decision>> = checks
+            .iter()
+            .map(|c| if c.guard.is_some() { None } else { c.limiter.cached_block(&c.identifier, c.cost) })
+            .collect();
         if blocked.iter().any(Option::is_some) {
             return Ok(Prepared::Decided(MultiDecision { success: false, decisions: blocked }));
         }
         // An open breaker: no request, every limit answers by its failure policy.
-        if checks.iter().any(|(limiter, _, _)| limiter.breaker_open()) {
+        if checks.iter().any(|c| c.limiter.breaker_open()) {
             let decisions: Vec<Option<Decision>> =
-                checks.iter().map(|(limiter, _, _)| Some(limiter.by_failure_policy(Reason::CircuitOpen))).collect();
+                checks.iter().map(|c| Some(c.limiter.by_failure_policy(Reason::CircuitOpen))).collect();
             let success = decisions.iter().flatten().all(|d| d.success);
             return Ok(Prepared::Decided(MultiDecision { success, decisions }));
         }
         let mut keys = Vec::new();
         let mut args = vec![String::new(), checks.len().to_string()];
         let mut seen = HashSet::new();
-        for (limiter, id, cost) in checks {
-            let client_now_ms = limiter.clock.now_ms();
-            let own = limiter.keys_at(id, client_now_ms);
+        for check in checks {
+            let client_now_ms = check.limiter.clock.now_ms();
+            let own = check.limiter.keys_at(&check.identifier, client_now_ms);
             if !seen.insert(own[0].clone()) {
                 return Err(RateLimitError::DuplicateCheck { key: own[0].clone() });
             }
-            args.extend(limiter.script_args(own.len(), *cost, client_now_ms));
+            let guard_text = check.guard.as_ref().map_or("", |g| g.text.as_str());
+            let nkeys = own.len() + usize::from(check.guard.is_some());
+            args.extend(check.limiter.script_args(nkeys, check.cost, client_now_ms, guard_text));
+            keys.extend(check.guard.as_ref().map(|g| g.key.clone()));
             keys.extend(own);
         }
         Ok(Prepared::Check(PreparedCheck::new(checks, keys, args)))
     }
 
-    pub(super) fn script_args(&self, nkeys: usize, cost: i64, client_now_ms: u64) -> [String; ARGS_PER_LIMIT] {
+    /// The script's arguments for one limit: `nkeys` counts a guard's key.
+    pub(super) fn script_args(
+        &self,
+        nkeys: usize,
+        cost: i64,
+        client_now_ms: u64,
+        guard_text: &str,
+    ) -> [String; ARGS_PER_LIMIT] {
         let extra = match self.algorithm {
             Algorithm::Gcra => self.burst,
             Algorithm::UpstashFixedWindow | Algorithm::UpstashSlidingWindow => client_now_ms,
@@ -301,6 +323,7 @@ impl Limiter {
             self.spec.window_ms.to_string(),
             cost.to_string(),
             extra.to_string(),
+            guard_text.to_owned(),
         ]
     }
 
@@ -315,7 +338,7 @@ impl Limiter {
         let client_now_ms = self.clock.now_ms();
         let keys = self.keys_at(identifier, client_now_ms);
         let mut args = vec![String::new(), "1".to_owned()];
-        args.extend(self.script_args(keys.len(), 0, client_now_ms));
+        args.extend(self.script_args(keys.len(), 0, client_now_ms, ""));
         let outcome = self.client.eval(&SCRIPT, &keys, &args).await.and_then(|reply| parse_reply(reply, 1));
         match outcome {
             Ok((_, mut raws)) => {

@@ -113,7 +113,7 @@ pub use config::RateLimitConfig;
 pub use cooldown::Cooldowns;
 pub use decision::{Decision, MultiDecision, RateLimitError, Reason};
 pub use limiter::Limiter;
-pub use prepared::{Prepared, PreparedCheck};
+pub use prepared::{Check, Guard, Prepared, PreparedCheck};
 pub use stats::LimiterStats;
 
 /// What a limiter answers when Redis cannot (timeout, transport error, 5xx,

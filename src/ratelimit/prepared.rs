@@ -10,6 +10,52 @@ use super::script::{parse_reply, SCRIPT};
 use crate::failure::CircuitBreaker;
 use crate::upstash::{Command, Reply, UpstashClient, UpstashError};
 
+/// One limit of an all-or-nothing check: which limiter, for which
+/// identifier, at what cost, and on what [`Guard`].
+#[derive(Debug, Clone)]
+pub struct Check<'a> {
+    /// The limit.
+    pub limiter: &'a Limiter,
+    /// Whom it counts (an IP, a tenant id).
+    pub identifier: String,
+    /// Units to spend (see [`Limiter::limit`]).
+    pub cost: i64,
+    /// The condition this limit counts under, if any.
+    pub guard: Option<Guard>,
+}
+
+impl<'a> Check<'a> {
+    /// An unguarded check.
+    pub fn new(limiter: &'a Limiter, identifier: &str, cost: i64) -> Self {
+        Check { limiter, identifier: identifier.to_owned(), cost, guard: None }
+    }
+
+    /// The same check, counting only while `guard` holds.
+    pub fn guarded(mut self, guard: Guard) -> Self {
+        self.guard = Some(guard);
+        self
+    }
+}
+
+/// A condition on one limit of a check, decided by Redis inside the check's
+/// own script (no round trip added): the limit counts only when the string
+/// value at `key` contains `text`. Otherwise it is skipped, neither checked
+/// nor spent, and its decision is `None`; the other limits are checked as
+/// usual.
+///
+/// For a limit only an authenticated caller may spend, checked in the same
+/// round trip as the read that authenticates it: guard the per-tenant limit
+/// on the cached credential record naming that tenant. An unknown or
+/// revoked credential (no record) or another tenant's (no match) spends
+/// nothing; the caller runs the skipped limit once it has authenticated.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Guard {
+    /// The key whose string value is looked at (declared in `KEYS`).
+    pub key: String,
+    /// What it must contain, byte for byte.
+    pub text: String,
+}
+
 /// A check ready to be sent, from [`Limiter::prepare_all`]; or the answer
 /// already, when the block cache knew it.
 #[derive(Debug)]
@@ -49,8 +95,8 @@ pub struct PreparedCheck<'a> {
 }
 
 impl<'a> PreparedCheck<'a> {
-    pub(super) fn new(checks: &[(&'a Limiter, &str, i64)], keys: Vec<String>, args: Vec<String>) -> Self {
-        let checks = checks.iter().map(|(limiter, id, cost)| (*limiter, (*id).to_owned(), *cost)).collect();
+    pub(super) fn new(checks: &[Check<'a>], keys: Vec<String>, args: Vec<String>) -> Self {
+        let checks = checks.iter().map(|c| (c.limiter, c.identifier.clone(), c.cost)).collect();
         PreparedCheck { checks, keys, args }
     }
 
@@ -106,7 +152,9 @@ impl<'a> PreparedCheck<'a> {
                     .checks
                     .iter()
                     .zip(raws)
-                    .map(|((limiter, id, cost), raw)| Some(limiter.after_round_trip(id, *cost, all_ok, raw)))
+                    .map(|((limiter, id, cost), raw)| {
+                        (!raw.skipped).then(|| limiter.after_round_trip(id, *cost, all_ok, raw))
+                    })
                     .collect();
                 MultiDecision { success: all_ok, decisions }
             }

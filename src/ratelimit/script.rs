@@ -22,13 +22,15 @@ pub(crate) const SOURCE: &str = concat!(
 pub(crate) static SCRIPT: LazyLock<Script> = LazyLock::new(|| Script::new(SOURCE));
 
 /// Arguments per limit after the two header arguments.
-pub(crate) const ARGS_PER_LIMIT: usize = 6;
+pub(crate) const ARGS_PER_LIMIT: usize = 7;
 /// Values per limit in the reply after the leading `all_ok`.
 const VALUES_PER_LIMIT: usize = 6;
 
 /// One limit's answer as the script returns it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct RawVerdict {
+    /// The limit's guard did not hold: it was neither checked nor spent.
+    pub skipped: bool,
     pub ok: bool,
     pub remaining: u64,
     pub reset_ms: u64,
@@ -40,16 +42,25 @@ pub(crate) struct RawVerdict {
 impl RawVerdict {
     /// What the failure policy `FailOpen` answers: allowed, nothing spent.
     pub fn allow_all(limit: u64, now_ms: u64) -> Self {
-        RawVerdict { ok: true, remaining: limit, reset_ms: now_ms, retry_ms: 0, block_ms: 0, now_ms }
+        RawVerdict { skipped: false, ok: true, remaining: limit, reset_ms: now_ms, retry_ms: 0, block_ms: 0, now_ms }
     }
 
     /// A refusal without Redis: retry in `retry_ms`.
     pub fn refuse_for(retry_ms: u64, now_ms: u64) -> Self {
-        RawVerdict { ok: false, remaining: 0, reset_ms: now_ms + retry_ms, retry_ms, block_ms: 0, now_ms }
+        RawVerdict {
+            skipped: false,
+            ok: false,
+            remaining: 0,
+            reset_ms: now_ms + retry_ms,
+            retry_ms,
+            block_ms: 0,
+            now_ms,
+        }
     }
 }
 
-/// Parses `{all_ok, (ok, remaining, reset_ms, retry_ms, block_ms, now_ms) * n}`.
+/// Parses `{all_ok, (ok, remaining, reset_ms, retry_ms, block_ms, now_ms) * n}`,
+/// `ok` being 1, 0, or 2 for a limit whose guard did not hold.
 pub(crate) fn parse_reply(reply: Reply, n: usize) -> Result<(bool, Vec<RawVerdict>), UpstashError> {
     let items = reply.into_array()?;
     if items.len() != 1 + n * VALUES_PER_LIMIT {
@@ -66,7 +77,8 @@ pub(crate) fn parse_reply(reply: Reply, n: usize) -> Result<(bool, Vec<RawVerdic
     let verdicts = ints[1..]
         .chunks_exact(VALUES_PER_LIMIT)
         .map(|v| RawVerdict {
-            ok: v[0] == 1,
+            skipped: v[0] == 2,
+            ok: v[0] != 0,
             remaining: nonneg(v[1]),
             reset_ms: nonneg(v[2]),
             retry_ms: nonneg(v[3]),
@@ -101,13 +113,15 @@ mod tests {
 
     #[test]
     fn parses_flags_and_clamps_nothing_negative() {
-        let reply =
-            Reply::Array([1, 1, 4, 1000, 0, 0, 999, 0, 0, 2000, 5, 7, 999].into_iter().map(Reply::Int).collect());
-        let (all, v) = parse_reply(reply, 2).unwrap();
+        let reply = Reply::Array(
+            [1, 1, 4, 1000, 0, 0, 999, 0, 0, 2000, 5, 7, 999, 2, 0, 0, 0, 0, 999].into_iter().map(Reply::Int).collect(),
+        );
+        let (all, v) = parse_reply(reply, 3).unwrap();
         assert!(all);
         assert_eq!(v[0].remaining, 4);
-        assert!(!v[1].ok);
+        assert!(!v[1].ok && !v[1].skipped);
         assert_eq!(v[1].retry_ms, 5);
+        assert!(v[2].skipped && v[2].ok, "a skipped limit refuses nothing");
         assert!(parse_reply(Reply::Array(vec![Reply::Int(1)]), 1).is_err());
     }
 }

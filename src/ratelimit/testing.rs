@@ -15,7 +15,7 @@ impl Limiter {
     pub async fn limit_at(&self, identifier: &str, cost: i64, now_us: u64) -> Result<Decision, UpstashError> {
         let keys = self.keys_at(identifier, now_us / 1000);
         let mut args = vec![now_us.to_string(), "1".to_owned()];
-        args.extend(self.script_args(keys.len(), cost, now_us / 1000));
+        args.extend(self.script_args(keys.len(), cost, now_us / 1000, ""));
         let reply = self.client.eval(&SCRIPT, &keys, &args).await?;
         let (_, mut raws) = parse_reply(reply, 1)?;
         Ok(self.decision(raws.pop().expect("one verdict"), Reason::None))

@@ -186,10 +186,25 @@ class CollectingLog extends Log {
  * The built worker (build/index.js) in Miniflare, with a fresh local D1 that
  * has the migrations applied. `vars` become the worker's environment.
  * Console lines the worker prints, and Miniflare's warnings and errors, are
- * collected in `logs`. Workers given the
- * same `d1Dir` share one D1 database (two isolates, one source of truth).
+ * collected in `logs`. Workers given the same `d1Dir` share one D1 database
+ * (for a worker restarted on the same data; for two isolates at once use
+ * `startIsolates`, which keeps D1 in one process).
  */
 export async function startWorker(vars = {}, { d1Dir } = {}) {
+  const [worker] = await startIsolates(vars, { count: 1, d1Dir });
+  return worker;
+}
+
+/**
+ * `count` isolates of the built worker (default 2) in ONE Miniflare: each its
+ * own Worker, so each has its own memory (L1, single-flight, breaker), and
+ * all bound to the same D1 database and `vars`. One workerd process holds
+ * D1's SQLite, as in production one service does: two processes sharing a
+ * D1 directory can fail with SQLITE_BUSY. Answers one handle per isolate
+ * (`fetch`, `as`, `anonymous`, `db`, `logs`, `dispose`); disposing any of
+ * them stops all.
+ */
+export async function startIsolates(vars = {}, { count = 2, d1Dir } = {}) {
   // ADMIN_TOKEN: null leaves it unset (a worker without one fails closed).
   const bindings = { ADMIN_TOKEN, ...vars };
   if (bindings.ADMIN_TOKEN === null) delete bindings.ADMIN_TOKEN;
@@ -198,55 +213,66 @@ export async function startWorker(vars = {}, { d1Dir } = {}) {
     stream.setEncoding("utf8");
     stream.on("data", (chunk) => logs.push(...chunk.split("\n").filter(Boolean)));
   };
+  const names = Array.from({ length: count }, (_, i) => `isolate-${i}`);
+  const worker = (name, i) => ({
+    name,
+    modules: true,
+    scriptPath: path.join(ROOT, "build/index.js"),
+    modulesRules: [{ type: "CompiledWasm", include: ["**/*.wasm"], fallthrough: true }],
+    compatibilityDate: COMPATIBILITY_DATE,
+    d1Databases: { DB: "edgecache-test" },
+    bindings,
+    // The dashboard, served as Workers static assets, as wrangler.toml says.
+    ...(i === 0 ? { assets: { directory: path.join(ROOT, "www"), routerConfig: { has_user_worker: true } } } : {}),
+  });
   const mf = new Miniflare({
     // Miniflare's own warnings and errors: where workerd reports a request it
     // cancelled ("...had hung and would never generate a response").
     log: new CollectingLog(logs),
     rootPath: ROOT,
-    modules: true,
-    scriptPath: path.join(ROOT, "build/index.js"),
-    modulesRules: [{ type: "CompiledWasm", include: ["**/*.wasm"], fallthrough: true }],
-    compatibilityDate: COMPATIBILITY_DATE,
-    d1Databases: ["DB"],
+    workers: names.map(worker),
     ...(d1Dir ? { d1Persist: d1Dir } : {}),
-    bindings,
-    // The dashboard, served as Workers static assets, as wrangler.toml says.
-    assets: { directory: path.join(ROOT, "www"), routerConfig: { has_user_worker: true } },
     handleRuntimeStdio(stdout, stderr) {
       collect(stdout);
       collect(stderr);
     },
   });
-  await mf.ready;
-  const db = await mf.getD1Database("DB");
+  const url = (await mf.ready).origin;
+  const db = await mf.getD1Database("DB", names[0]);
   await migrate(db);
-  return {
-    mf,
-    db,
-    logs,
-    /** The worker's base URL over real HTTP (`http://127.0.0.1:PORT`, no trailing slash), for a browser. */
-    url: (await mf.ready).origin,
-    /**
-     * `fetch` against the worker as the admin; `path` is absolute ("/health").
-     * An `authorization` header of the caller's own wins.
-     */
-    fetch(pathname, init = {}) {
-      const headers = new Headers(init.headers);
-      if (!headers.has("authorization") && bindings.ADMIN_TOKEN) headers.set("authorization", `Bearer ${bindings.ADMIN_TOKEN}`);
-      return mf.dispatchFetch(`http://localhost${pathname}`, { ...init, headers });
-    },
-    /** `fetch` with no credentials at all. */
-    anonymous(pathname, init = {}) {
-      return mf.dispatchFetch(`http://localhost${pathname}`, init);
-    },
-    /** `fetch` with `Authorization: Bearer <token>`. */
-    as(token, pathname, init = {}) {
-      const headers = new Headers(init.headers);
-      headers.set("authorization", `Bearer ${token}`);
-      return mf.dispatchFetch(`http://localhost${pathname}`, { ...init, headers });
-    },
-    dispose: () => mf.dispose(),
-  };
+  const handles = [];
+  for (const [i, name] of names.entries()) {
+    const target = i === 0 ? mf : await mf.getWorker(name);
+    const send = (pathname, init) => (i === 0 ? mf.dispatchFetch(`http://localhost${pathname}`, init) : target.fetch(`http://localhost${pathname}`, init));
+    handles.push({
+      mf,
+      db,
+      logs,
+      /** The first isolate's base URL over real HTTP (`http://127.0.0.1:PORT`, no trailing slash), for a browser. */
+      url,
+      /**
+       * `fetch` against the worker as the admin; `path` is absolute ("/health").
+       * An `authorization` header of the caller's own wins.
+       */
+      fetch(pathname, init = {}) {
+        const headers = new Headers(init.headers);
+        if (!headers.has("authorization") && bindings.ADMIN_TOKEN) headers.set("authorization", `Bearer ${bindings.ADMIN_TOKEN}`);
+        return send(pathname, { ...init, headers });
+      },
+      /** `fetch` with no credentials at all. */
+      anonymous(pathname, init = {}) {
+        return send(pathname, init);
+      },
+      /** `fetch` with `Authorization: Bearer <token>`. */
+      as(token, pathname, init = {}) {
+        const headers = new Headers(init.headers);
+        headers.set("authorization", `Bearer ${token}`);
+        return send(pathname, { ...init, headers });
+      },
+      dispose: () => mf.dispose().catch(() => {}),
+    });
+  }
+  return handles;
 }
 
 /** Settings pointing the worker at `server` with a key prefix of its own. */

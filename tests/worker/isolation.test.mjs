@@ -2,10 +2,7 @@
 // during a write and the outbox that repairs it.
 import { test, describe } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
-import path from "node:path";
-import { POLICY, putJson, startStalledServer, startUpstashLocal, startWorker, upstashVars, within } from "./harness.mjs";
+import { POLICY, putJson, startStalledServer, startUpstashLocal, startIsolates, startWorker, upstashVars, within } from "./harness.mjs";
 
 const policyPath = "/v1/tenants/acme/policy";
 const model = async (worker) => (await (await worker.fetch(policyPath)).json()).defaultModel;
@@ -13,10 +10,8 @@ const model = async (worker) => (await (await worker.fetch(policyPath)).json()).
 describe("across isolates", () => {
   test("after a write in one isolate, no other serves the old value past the L1 staleness bound", async () => {
     const upstash = await startUpstashLocal();
-    const d1Dir = mkdtempSync(path.join(tmpdir(), "edgecache-d1-"));
     const vars = upstashVars(upstash, { CACHE_L1_MAX_STALENESS_MS: "1000" });
-    const a = await startWorker(vars, { d1Dir });
-    const b = await startWorker(vars, { d1Dir });
+    const [a, b] = await startIsolates(vars);
     try {
       await putJson(a, policyPath, POLICY);
       assert.equal(await model(a), "m1");
@@ -32,7 +27,6 @@ describe("across isolates", () => {
       assert.equal(await model(a), "m2", "A revalidated at the bound");
     } finally {
       await a.dispose();
-      await b.dispose();
       await upstash.stop();
     }
   });

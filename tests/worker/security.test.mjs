@@ -3,10 +3,7 @@
 // Each test names one guarantee of the README's "Security" section.
 import { test, describe } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
-import path from "node:path";
-import { ADMIN_TOKEN, POLICY, TOKEN, putJson, startUpstashLocal, startWorker, upstashVars, within } from "./harness.mjs";
+import { ADMIN_TOKEN, POLICY, TOKEN, putJson, startUpstashLocal, startIsolates, startWorker, upstashVars, within } from "./harness.mjs";
 
 const policyPath = (tenant) => `/v1/tenants/${tenant}/policy`;
 const configPath = (tenant) => `/v1/tenants/${tenant}/conversation-config`;
@@ -20,10 +17,10 @@ async function createKey(worker, tenant) {
 }
 
 /** upstash-local and a worker on it; `run(worker, upstash, vars)`; both stopped after. */
-async function withWorker(extraVars, run, { d1Dir } = {}) {
+async function withWorker(extraVars, run) {
   const upstash = await startUpstashLocal();
   const vars = upstashVars(upstash, extraVars);
-  const worker = await startWorker(vars, { d1Dir });
+  const worker = await startWorker(vars);
   try {
     await run(worker, upstash, vars);
   } finally {
@@ -110,11 +107,9 @@ describe("authentication", () => {
   });
 
   test("a revoked key is refused at once in its isolate and within the L1 bound in others", async () => {
-    const d1Dir = mkdtempSync(path.join(tmpdir(), "edgecache-d1-"));
     const upstash = await startUpstashLocal();
     const vars = upstashVars(upstash, { CACHE_L1_MAX_STALENESS_MS: "1000" });
-    const a = await startWorker(vars, { d1Dir });
-    const b = await startWorker(vars, { d1Dir });
+    const [a, b] = await startIsolates(vars);
     try {
       await putJson(a, policyPath("acme"), POLICY);
       const { key, id } = await createKey(a, "acme");
@@ -129,7 +124,6 @@ describe("authentication", () => {
       assert.equal((await a.fetch(`/admin/tenants/acme/keys/${id}`, { method: "DELETE" })).status, 404, "gone");
     } finally {
       await a.dispose();
-      await b.dispose();
       await upstash.stop();
     }
   });
@@ -185,12 +179,49 @@ describe("limits an attacker cannot spend for someone else", () => {
     await withWorker({ CACHE_L1_MAX_STALENESS_MS: "60000" }, async (worker, upstash) => {
       await putJson(worker, policyPath("acme"), POLICY);
       const { key } = await createKey(worker, "acme");
-      await worker.as(key, policyPath("acme"), from("192.0.2.7")); // the key's validation and the policy reach L1
+      // The key's validation and the policy reach L1. The first request's
+      // two write-backs both create the prefix's epoch version, so the
+      // second is fenced out (it cannot tell that creation from an
+      // invalidation) and the policy is cached by the next request.
+      await worker.as(key, policyPath("acme"), from("192.0.2.7"));
+      await worker.as(key, policyPath("acme"), from("192.0.2.7"));
       await upstash.resetRequests();
       const hit = await worker.as(key, policyPath("acme"), from("192.0.2.7"));
       assert.equal(hit.headers.get("x-cache"), "hit");
       assert.equal(await upstash.requests(), 1, "both limit checks in one request; validation and policy from L1");
     });
+  });
+
+  test("an authenticated cached GET costs one round trip when the key's validation is in Upstash but not in this isolate's L1", async () => {
+    const upstash = await startUpstashLocal();
+    // Sliding log: exact counts (GCRA would hand a unit back every 600 ms).
+    const vars = upstashVars(upstash, { RATE_LIMIT_TENANT_LIMIT: "100", RATE_LIMIT_ALGORITHM: "sliding-log" });
+    const [a, b] = await startIsolates(vars);
+    try {
+      await putJson(a, policyPath("acme"), POLICY);
+      const { key } = await createKey(a, "acme");
+      const isolateId = async (w) => (await (await w.fetch("/admin/stats")).json()).isolate.id;
+      assert.notEqual(await isolateId(a), await isolateId(b), "two isolates");
+      // A caches the validation and the policy in Upstash (its first request's
+      // policy write-back is fenced out by the epoch its validation write
+      // created; the second caches it).
+      for (let i = 0; i < 2; i++) assert.equal((await a.as(key, policyPath("acme"), from("192.0.2.8"))).status, 200);
+      await upstash.resetRequests();
+      const response = await b.as(key, policyPath("acme"), from("192.0.2.9"));
+      assert.equal(response.status, 200);
+      assert.equal(response.headers.get("x-cache"), "hit");
+      assert.equal(await upstash.requests(), 1, "both limits, the validation and the policy in one /pipeline");
+      // The admin's PUT, A's two GETs and B's GET: the tenant limit was spent in that one round trip.
+      assert.match(response.headers.get("ratelimit"), /"tenant";r=96;/);
+      const other = await createKey(a, "globex");
+      await a.as(other.key, policyPath("globex"), from("192.0.2.8")); // globex's key validation cached
+      assert.equal((await b.as(other.key, policyPath("acme"), from("192.0.2.9"))).status, 403, "another tenant's key");
+      const acme = await (await a.fetch("/admin/ratelimit/tenant/acme")).json();
+      assert.equal(acme.remaining, 96, "another tenant's key spent none of acme's quota");
+    } finally {
+      await a.dispose();
+      await upstash.stop();
+    }
   });
 });
 
