@@ -164,6 +164,46 @@ async fn an_evicted_tag_version_never_resurrects_an_invalidated_entry() {
 }
 
 #[tokio::test]
+async fn write_backs_that_found_a_shared_version_absent_do_not_refuse_each_other() {
+    let s = setup().await;
+    let cache = s.cache();
+    let space = cache.key_space("race", "entity").unwrap();
+    let entry = |id: &str, tag: &str| space.entry(id, vec![tag.to_owned()]);
+    // Both reads find the tag (and the epochs) absent; the first write creates them.
+    let (a, b) = (entry("a", "shared"), entry("b", "shared"));
+    let (_, fence_a) = cache.read(&a).await.unwrap();
+    let (_, fence_b) = cache.read(&b).await.unwrap();
+    assert!(cache.write_fenced(&a, &fence_a, json("1").as_deref(), &entry_options()).await.unwrap());
+    assert!(
+        cache.write_fenced(&b, &fence_b, json("2").as_deref(), &entry_options()).await.unwrap(),
+        "b fences on what a created"
+    );
+    for key in [&a, &b] {
+        assert_eq!(cache.read(key).await.unwrap().0.unwrap().status, CacheStatus::Hit);
+    }
+    // An invalidation after the creation still refuses a write that read before it.
+    let (c, d) = (entry("c", "other"), entry("d", "other"));
+    let (_, fence_c) = cache.read(&c).await.unwrap();
+    let (_, fence_d) = cache.read(&d).await.unwrap();
+    assert!(cache.write_fenced(&c, &fence_c, json("3").as_deref(), &entry_options()).await.unwrap());
+    cache
+        .invalidate(&Invalidation { tags: vec!["other".into()], ..Default::default() }, FailurePolicy::FailClosed)
+        .await
+        .unwrap();
+    assert!(!cache.write_fenced(&d, &fence_d, json("4").as_deref(), &entry_options()).await.unwrap());
+    // And so does an invalidation between the read and the creation.
+    let (e, f) = (entry("e", "third"), entry("f", "third"));
+    let (_, fence_e) = cache.read(&e).await.unwrap();
+    let (_, fence_f) = cache.read(&f).await.unwrap();
+    cache
+        .invalidate(&Invalidation { tags: vec!["third".into()], ..Default::default() }, FailurePolicy::FailClosed)
+        .await
+        .unwrap();
+    assert!(!cache.write_fenced(&e, &fence_e, json("5").as_deref(), &entry_options()).await.unwrap());
+    assert!(!cache.write_fenced(&f, &fence_f, json("6").as_deref(), &entry_options()).await.unwrap());
+}
+
+#[tokio::test]
 async fn clear_all_bumps_the_prefix_epoch_and_reads_stay_one_round_trip() {
     let s = setup().await;
     let cache = s.cache();

@@ -105,14 +105,19 @@ impl CacheBackend for MemoryBackend {
     async fn set_fenced(&self, write: &FencedWrite<'_>) -> Result<bool, CacheError> {
         let mut entries = self.entries.lock();
         for check in write.versions {
-            if entries.peek(check.key).as_deref() != check.seen.map(str::as_bytes) {
+            let current = entries.peek(check.key);
+            let current = current.as_deref();
+            // A key read absent may hold the version this write would create
+            // (another write of this isolate created it; see `cache/created.rs`).
+            let created_meanwhile = check.seen.is_none() && current == Some(check.create.as_bytes());
+            if current != check.seen.map(str::as_bytes) && !created_meanwhile {
                 return Ok(false);
             }
         }
         let now_ms = entries.now_ms();
         let version_expiry_ms = now_ms.saturating_add(write.version_ttl.as_millis());
         for check in write.versions {
-            if check.seen.is_none() {
+            if check.seen.is_none() && entries.peek(check.key).is_none() {
                 entries.put(check.key, check.create.as_bytes().to_vec(), version_expiry_ms);
             } else {
                 entries.extend(check.key, version_expiry_ms);

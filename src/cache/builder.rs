@@ -111,6 +111,7 @@ impl CacheBuilder {
                 flights: super::single_flight::SingleFlight::new(),
                 refreshing: super::refresh::RefreshClaims::new(self.clock.clone()),
                 health: super::health::HealthChecks::new(),
+                created: super::created::CreatedVersions::new(self.clock.clone()),
                 clock: self.clock,
             }),
         }

@@ -45,6 +45,7 @@
 
 mod builder;
 mod config;
+mod created;
 mod entry;
 mod events;
 mod health;
@@ -108,6 +109,7 @@ struct Inner {
     flights: single_flight::SingleFlight<read_through::Shared>,
     refreshing: refresh::RefreshClaims,
     health: health::HealthChecks,
+    created: created::CreatedVersions,
 }
 
 impl Cache {

@@ -2,8 +2,6 @@
 //! batch in two round trips (one pipeline of reads, one of fenced writes),
 //! so a warm never overwrites a value a concurrent write put there.
 
-use std::collections::HashMap;
-
 use serde::Serialize;
 
 use super::entry::Judgement;
@@ -89,7 +87,7 @@ impl Cache {
                 pending.push((key, value, found.fence));
             }
         }
-        let prepared = self.prepare_batch(&mut pending, options, &mut report);
+        let prepared = self.prepare_batch(&pending, options, &mut report);
         let checks: Vec<Vec<VersionCheck<'_>>> = prepared.iter().map(|(key, _, w)| w.checks(key)).collect();
         let writes: Vec<FencedWrite<'_>> =
             prepared.iter().zip(&checks).map(|((key, _, w), checks)| w.fenced(key, checks)).collect();
@@ -118,31 +116,18 @@ impl Cache {
     ///
     /// Entries of a batch share versions (their namespace's epoch, the
     /// prefix's): one absent at the read is created by the first write that
-    /// needs it, and the later writes of the pipeline (which Redis runs in
-    /// order) fence on the version that write creates.
+    /// needs it, with the version every write of this isolate creates it
+    /// with, so the later writes of the pipeline accept it.
     fn prepare_batch<'k>(
         &self,
-        pending: &'k mut [(&'k EntryKey, &'k CachedBytes, Fence)],
+        pending: &'k [(&'k EntryKey, &'k CachedBytes, Fence)],
         options: &EntryOptions,
         report: &mut WarmReport,
     ) -> Vec<(&'k EntryKey, &'k Fence, PreparedWrite)> {
-        let mut created_here: HashMap<&str, String> = HashMap::new();
         let mut prepared = Vec::with_capacity(pending.len());
-        for (key, value, fence) in pending.iter_mut() {
-            for (seen, version_key) in fence.seen.iter_mut().zip(&key.version_keys) {
-                if seen.is_none() {
-                    *seen = created_here.get(version_key.as_str()).cloned();
-                }
-            }
+        for (key, value, fence) in pending {
             match self.prepare_write(key, fence, value.as_deref(), 0, options) {
-                Ok(Some(write)) => {
-                    for (i, version_key) in key.version_keys.iter().enumerate() {
-                        if fence.seen[i].is_none() {
-                            created_here.insert(version_key, write.created_version(i).to_owned());
-                        }
-                    }
-                    prepared.push((*key, &*fence, write));
-                }
+                Ok(Some(write)) => prepared.push((*key, fence, write)),
                 Ok(None) => report.skipped += 1,
                 Err(_) => report.failed += 1,
             }

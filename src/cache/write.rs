@@ -104,23 +104,28 @@ impl Cache {
             None => None,
         };
         let now_ms = self.now_ms();
-        let created: Vec<String> = key.version_keys.iter().map(|_| super::invalidation::new_version(now_ms)).collect();
-        let versions = key
+        // An absent version is created with the one version this isolate
+        // gives that key (see `created.rs`).
+        let created: Vec<String> = key
             .version_keys
             .iter()
             .zip(&fence.seen)
+            .map(|(k, seen)| match seen {
+                Some(_) => String::new(),
+                None => self.inner.created.for_key(k, || super::invalidation::new_version(now_ms)),
+            })
+            .collect();
+        let seen = fence.seen.clone();
+        let versions = key
+            .version_keys
+            .iter()
+            .zip(&seen)
             .zip(&created)
             .map(|((k, seen), new)| (k.clone(), seen.clone().unwrap_or(new.clone())))
             .collect();
         let entry = Entry { value: raw, fresh_until_ms: now_ms + ttl.as_millis(), delta_ms, versions };
         let payload = entry.encode();
-        Ok(Some(PreparedWrite {
-            entry,
-            payload,
-            stored_ttl: options.stored_ttl(ttl),
-            seen: fence.seen.clone(),
-            created,
-        }))
+        Ok(Some(PreparedWrite { entry, payload, stored_ttl: options.stored_ttl(ttl), seen, created }))
     }
 }
 
@@ -134,11 +139,6 @@ pub(super) struct PreparedWrite {
 }
 
 impl PreparedWrite {
-    /// The version this write creates for its `i`-th version key, if absent.
-    pub fn created_version(&self, i: usize) -> &str {
-        &self.created[i]
-    }
-
     /// One check per version key of `key`: the version seen, or the one to create.
     pub fn checks<'a>(&'a self, key: &'a EntryKey) -> Vec<VersionCheck<'a>> {
         key.version_keys
