@@ -46,6 +46,8 @@ mod d1;
 #[cfg(target_arch = "wasm32")]
 mod handlers;
 #[cfg(target_arch = "wasm32")]
+mod incoming;
+#[cfg(target_arch = "wasm32")]
 mod respond;
 #[cfg(target_arch = "wasm32")]
 mod state;

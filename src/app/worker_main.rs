@@ -4,22 +4,24 @@
 
 use std::sync::Arc;
 
-use worker::{event, Context, Env, Request, Response, ScheduleContext, ScheduledEvent};
+use worker::worker_sys::web_sys;
+use worker::{event, Context, Env, Response, ScheduleContext, ScheduledEvent};
 
 use super::console_log;
 use super::d1::outbox;
 use super::error::ApiError;
 use super::handlers::{self, RequestContext};
+use super::incoming::Incoming;
 use super::respond;
 use super::routes;
 use super::state::{app_state, built_state};
 use super::stores::database;
 
 #[event(fetch)]
-async fn fetch(req: Request, env: Env, ctx: Context) -> worker::Result<Response> {
+async fn fetch(req: web_sys::Request, env: Env, ctx: Context) -> worker::Result<Response> {
     console_log::init();
     let request_id = format!("{:016x}", crate::random::random_u64());
-    let mut response = match handle(req, env, ctx, &request_id).await {
+    let mut response = match handle(Incoming::new(req), env, ctx, &request_id).await {
         Ok(response) => response,
         Err(error) => respond::error(error, &request_id),
     };
@@ -30,8 +32,8 @@ async fn fetch(req: Request, env: Env, ctx: Context) -> worker::Result<Response>
     Ok(response)
 }
 
-async fn handle(req: Request, env: Env, ctx: Context, request_id: &str) -> Result<Response, ApiError> {
-    let route = routes::resolve(req.method().as_ref(), &respond::path(&req))?;
+async fn handle(req: Incoming, env: Env, ctx: Context, request_id: &str) -> Result<Response, ApiError> {
+    let route = routes::resolve(&req.method(), &req.path())?;
     let state = app_state(&env)?;
     let rc = RequestContext { state, env, ctx: Arc::new(ctx), request_id: request_id.to_owned() };
     handlers::serve(route, req, &rc).await

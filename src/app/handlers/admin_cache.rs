@@ -3,7 +3,9 @@
 //! closed: a cache that cannot apply it answers 503, never a silent success.
 
 use serde_json::json;
-use worker::{Request, Response};
+use worker::Response;
+
+use crate::app::incoming::Incoming;
 
 use super::RequestContext;
 use crate::app::admin::{parse_clear, parse_invalidation, parse_warm, WarmScope};
@@ -12,7 +14,7 @@ use crate::app::d1::conversation::D1ConfigStore;
 use crate::app::d1::policy::D1PolicyStore;
 use crate::app::d1::tenant_ids_after;
 use crate::app::error::ApiError;
-use crate::app::respond::{json, read_json_body};
+use crate::app::respond::json;
 use crate::app::stores::{database, Stores};
 use crate::cache::WarmReport;
 use crate::{CachedBytes, EntryKey, FailurePolicy};
@@ -26,9 +28,9 @@ const D1_CHUNK: usize = 100;
 ///
 /// # Errors
 /// 400 for a bad body; 503 when the cache cannot apply it.
-pub async fn invalidate(mut req: Request, rc: &RequestContext) -> Result<Response, ApiError> {
+pub async fn invalidate(req: Incoming, rc: &RequestContext) -> Result<Response, ApiError> {
     let cache = &rc.state.cache;
-    let invalidation = parse_invalidation(&read_json_body(&mut req).await?, cache.key_prefix())?;
+    let invalidation = parse_invalidation(&req.json_body().await?, cache.key_prefix())?;
     cache.invalidate(&invalidation, FailurePolicy::FailClosed).await?;
     json(&json!({ "invalidated": { "keys": invalidation.keys.len(), "tags": invalidation.tags.len() } }), 200)
 }
@@ -39,9 +41,9 @@ pub async fn invalidate(mut req: Request, rc: &RequestContext) -> Result<Respons
 ///
 /// # Errors
 /// 400 for a bad body; 503 when the cache cannot apply it.
-pub async fn clear(mut req: Request, rc: &RequestContext) -> Result<Response, ApiError> {
+pub async fn clear(req: Incoming, rc: &RequestContext) -> Result<Response, ApiError> {
     let cache = &rc.state.cache;
-    let cleared = match parse_clear(&read_json_body(&mut req).await?, cache.key_prefix())? {
+    let cleared = match parse_clear(&req.json_body().await?, cache.key_prefix())? {
         Some(space) => {
             cache.clear(&space, FailurePolicy::FailClosed).await?;
             space.as_str().to_owned()
@@ -67,8 +69,8 @@ pub async fn clear(mut req: Request, rc: &RequestContext) -> Result<Response, Ap
 ///
 /// # Errors
 /// 400 for a bad body; 503 when D1 or the cache fails.
-pub async fn warm(mut req: Request, rc: &RequestContext) -> Result<Response, ApiError> {
-    let scope = parse_warm(&read_json_body(&mut req).await?)?;
+pub async fn warm(req: Incoming, rc: &RequestContext) -> Result<Response, ApiError> {
+    let scope = parse_warm(&req.json_body().await?)?;
     let (tenants, next) = match scope {
         WarmScope::Tenants(tenants) => (tenants, None),
         WarmScope::All { after, limit } => {

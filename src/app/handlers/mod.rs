@@ -11,13 +11,14 @@ mod tenants;
 use std::rc::Rc;
 use std::sync::Arc;
 
-use worker::{Context, Env, Request, Response};
+use worker::{Context, Env, Response};
+
+use crate::app::incoming::Incoming;
 
 use super::admission::not_configured;
 use super::auth::bearer;
 use super::d1::outbox;
 use super::error::ApiError;
-use super::respond::header;
 use super::routes::{AdminRoute, Route};
 use super::state::AppState;
 use super::stores::database;
@@ -35,7 +36,7 @@ pub struct RequestContext {
 ///
 /// # Errors
 /// Whatever the route answers as an error.
-pub async fn serve(route: Route, req: Request, rc: &RequestContext) -> Result<Response, ApiError> {
+pub async fn serve(route: Route, req: Incoming, rc: &RequestContext) -> Result<Response, ApiError> {
     match route {
         Route::Health => health::get(rc).await,
         Route::Tenant(route) => tenants::serve(route, req, rc).await,
@@ -46,7 +47,7 @@ pub async fn serve(route: Route, req: Request, rc: &RequestContext) -> Result<Re
     }
 }
 
-async fn admin(route: AdminRoute, req: Request, rc: &RequestContext) -> Result<Response, ApiError> {
+async fn admin(route: AdminRoute, req: Incoming, rc: &RequestContext) -> Result<Response, ApiError> {
     match route {
         AdminRoute::Stats => admin_stats::get(rc).await,
         AdminRoute::Invalidate => admin_cache::invalidate(req, rc).await,
@@ -63,8 +64,8 @@ async fn admin(route: AdminRoute, req: Request, rc: &RequestContext) -> Result<R
 
 /// 401 without credentials, 503 when `ADMIN_TOKEN` is not configured, 403
 /// with anything but the admin token.
-fn require_admin(state: &AppState, req: &Request) -> Result<(), ApiError> {
-    let authorization = header(req, "authorization")?;
+fn require_admin(state: &AppState, req: &Incoming) -> Result<(), ApiError> {
+    let authorization = req.header("authorization")?;
     let token = bearer(authorization.as_deref())?;
     let admin = state.settings.admin_token.as_ref().ok_or_else(not_configured)?;
     if admin.matches(token) {
