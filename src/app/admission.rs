@@ -24,27 +24,26 @@
 //! So an authenticated cached GET costs one round trip, key validation
 //! included, whether the validation is in L1 or in Upstash.
 
-use worker::Request;
+use super::incoming::Incoming;
 
 use super::auth::{bearer, key_digest, looks_like_api_key, record_names_tenant, ApiKeyRecord, Principal};
 use super::client_ip::client_identity;
 use super::error::ApiError;
-use super::respond::header;
 use super::routes::TenantRoute;
-use super::state::{AppState, Limits};
+use super::state::AppState;
 use super::stores::Stores;
-use crate::ratelimit::{headers, Check, Decision, Guard, Limiter, MultiDecision, Prepared, PreparedCheck};
+use crate::ratelimit::{headers, Check, Decision, Guard, Limiter, MultiDecision, Prepared};
 use crate::{EntryKey, Prefetch, PrefetchedMany};
 
 /// A request let through.
 pub struct Admitted {
     /// `RateLimit` and `RateLimit-Policy`, for the response.
     pub headers: Vec<(&'static str, String)>,
-    /// The route's cache read, made along with the limit checks.
-    pub prefetch: Option<Prefetch>,
+    /// The route's cache reads, made along with the limit checks.
+    pub reads: PrefetchedMany,
 }
 
-/// Admits a request for `route`; `read` is the route's cache read, if any.
+/// Admits a request for `route`; `reads` are the route's cache reads.
 ///
 /// # Errors
 /// 401, 403, 429 (with `Retry-After` and the `RateLimit` headers) or 503,
@@ -52,21 +51,29 @@ pub struct Admitted {
 pub async fn admit(
     state: &AppState,
     stores: &Stores,
-    req: &Request,
+    req: &Incoming,
     route: &TenantRoute,
-    read: Option<&EntryKey>,
+    reads: &[EntryKey],
 ) -> Result<Admitted, ApiError> {
-    let authorization = header(req, "authorization")?;
+    let authorization = req.header("authorization")?;
     let token = bearer(authorization.as_deref())?;
     let admin = state.settings.admin_token.as_ref().ok_or_else(not_configured)?;
-    let client = client_identity(header(req, "cf-connecting-ip")?.as_deref(), state.settings.ipv6_prefix);
+    let client = client_identity(req.header("cf-connecting-ip")?.as_deref(), state.settings.ipv6_prefix);
     if admin.matches(token) {
         Principal::Admin.authorize(route)?;
-        let mut decisions = Vec::new();
-        let prefetch = check_tenant(state, &client, route.tenant(), true, read, &mut decisions).await?;
-        Ok(Admitted { headers: rate_limit_headers(state, &decisions), prefetch })
+        let keys: Vec<&EntryKey> = reads.iter().collect();
+        let Some(limits) = &state.limits else {
+            return Ok(Admitted { headers: Vec::new(), reads: state.cache.prefetch_many(&keys, None, None).await });
+        };
+        let checks = [Check::new(&limits.client, &client, 1), Check::new(&limits.tenant, route.tenant(), 1)];
+        let (decision, reads) = check_with_reads(state, &checks, &keys).await?;
+        let decisions: Vec<Decision> = decision.evaluated().cloned().collect();
+        if !decision.success {
+            return Err(refused(state, &decision, &decisions));
+        }
+        Ok(Admitted { headers: rate_limit_headers(state, &decisions), reads })
     } else if looks_like_api_key(token) {
-        admit_key(state, stores, token, &client, route, read).await
+        admit_key(state, stores, token, &client, route, reads).await
     } else {
         Err(invalid_credentials())
     }
@@ -89,19 +96,21 @@ async fn admit_key(
     token: &str,
     client: &str,
     route: &TenantRoute,
-    read: Option<&EntryKey>,
+    route_reads: &[EntryKey],
 ) -> Result<Admitted, ApiError> {
     let digest = key_digest(token);
     let validation = stores.api_keys.entry_key(&digest);
     let mut keys = vec![&validation];
-    keys.extend(read);
+    keys.extend(route_reads);
     let Some(limits) = &state.limits else {
         let mut reads = state.cache.prefetch_many(&keys, None, None).await;
         authenticate(stores, &digest, reads.take(&validation)).await?.authorize(route)?;
-        let prefetch = read.and_then(|key| reads.take(key));
-        return Ok(Admitted { headers: Vec::new(), prefetch });
+        return Ok(Admitted { headers: Vec::new(), reads });
     };
-    let (decision, mut reads) = check_with_reads(state, limits, client, route.tenant(), &validation, &keys).await?;
+    let tenant = route.tenant();
+    let guard = Guard { key: validation.key.clone(), text: record_names_tenant(tenant) };
+    let checks = [Check::new(&limits.client, client, 1), Check::new(&limits.tenant, tenant, 1).guarded(guard)];
+    let (decision, mut reads) = check_with_reads(state, &checks, &keys).await?;
     let mut decisions: Vec<Decision> = decision.evaluated().cloned().collect();
     let client_decision = decision.decisions.first().and_then(Option::as_ref);
     if client_decision.is_some_and(|d| !d.success) {
@@ -120,23 +129,17 @@ async fn admit_key(
             }
         }
     }
-    let prefetch = read.and_then(|key| reads.take(key));
-    Ok(Admitted { headers: rate_limit_headers(state, &decisions), prefetch })
+    Ok(Admitted { headers: rate_limit_headers(state, &decisions), reads })
 }
 
-/// The client limit and the tenant limit (guarded on the cached validation
-/// naming `tenant`), sent in the same `/pipeline` as the reads of `keys`.
+/// `checks`, all-or-nothing, sent in the same `/pipeline` as the reads of
+/// `keys` (alone when every read is fresh in L1, or the cache cannot carry them).
 async fn check_with_reads(
     state: &AppState,
-    limits: &Limits,
-    client: &str,
-    tenant: &str,
-    validation: &EntryKey,
+    checks: &[Check<'_>],
     keys: &[&EntryKey],
 ) -> Result<(MultiDecision, PrefetchedMany), ApiError> {
-    let guard = Guard { key: validation.key.clone(), text: record_names_tenant(tenant) };
-    let checks = [Check::new(&limits.client, client, 1), Check::new(&limits.tenant, tenant, 1).guarded(guard)];
-    Ok(match Limiter::prepare_checks(&checks)? {
+    Ok(match Limiter::prepare_checks(checks)? {
         Prepared::Decided(decided) => (decided, PrefetchedMany::default()),
         Prepared::Check(check) => {
             let timeout_ms = check.client().timeout_ms();
@@ -158,64 +161,6 @@ async fn authenticate(stores: &Stores, digest: &str, prefetch: Option<Prefetch>)
     let lookup = stores.api_keys.get_traced_prefetched(digest, prefetch).await?;
     let record: ApiKeyRecord = lookup.value.ok_or_else(invalid_credentials)?;
     Ok(Principal::Tenant { tenant: record.tenant_id, key_id: record.id })
-}
-
-/// Checks the tenant limit (and the client's, when not checked yet), the
-/// route's cache read riding along; answers that read.
-async fn check_tenant(
-    state: &AppState,
-    client: &str,
-    tenant: &str,
-    with_client: bool,
-    read: Option<&EntryKey>,
-    decisions: &mut Vec<Decision>,
-) -> Result<Option<Prefetch>, ApiError> {
-    let Some(limits) = &state.limits else { return Ok(None) };
-    let mut checks = Vec::with_capacity(2);
-    if with_client {
-        checks.push((&limits.client, client, 1));
-    }
-    checks.push((&limits.tenant, tenant, 1));
-    let (decision, prefetch) = match (Limiter::prepare_all(&checks)?, read) {
-        (Prepared::Decided(decided), _) => (decided, None),
-        (Prepared::Check(check), Some(key)) => match ride_along(state, check, key).await {
-            (Ridden::Decided(decided), prefetch) => (decided, prefetch),
-            (Ridden::NotSent(check), prefetch) => (check.run().await, prefetch),
-        },
-        (Prepared::Check(check), None) => (check.run().await, None),
-    };
-    decisions.extend(decision.evaluated().cloned());
-    refuse_unless_allowed(state, &decision, decisions)?;
-    Ok(prefetch)
-}
-
-/// What became of a check offered to ride along with a cache read.
-enum Ridden<'a> {
-    /// It went in the read's `/pipeline`.
-    Decided(MultiDecision),
-    /// It was not sent: the read needs no round trip (L1), or the cache
-    /// cannot carry it (not Upstash, breaker open).
-    NotSent(PreparedCheck<'a>),
-}
-
-/// Sends `check` in the same `/pipeline` as the cache read of `key`, within
-/// the limiter's own timeout; answers the check and the read.
-async fn ride_along<'a>(state: &AppState, check: PreparedCheck<'a>, key: &EntryKey) -> (Ridden<'a>, Option<Prefetch>) {
-    let timeout_ms = check.client().timeout_ms();
-    let prefetched = state.cache.prefetch(key, &check.command(), Some(timeout_ms)).await;
-    let ridden = match prefetched.command {
-        Some(outcome) => Ridden::Decided(check.resolve(outcome).await),
-        None => Ridden::NotSent(check),
-    };
-    (ridden, prefetched.prefetch)
-}
-
-/// 429 with the headers of every decision so far when `decision` refused.
-fn refuse_unless_allowed(state: &AppState, decision: &MultiDecision, decisions: &[Decision]) -> Result<(), ApiError> {
-    if decision.success {
-        return Ok(());
-    }
-    Err(refused(state, decision, decisions))
 }
 
 /// The 429 of a refused `decision`, with the headers of every decision so far.

@@ -70,7 +70,6 @@ pub struct Limits {
 pub struct KeySpaces {
     pub policy: KeySpace,
     pub config: KeySpace,
-    pub resolved: KeySpace,
     pub user_override: KeySpace,
     /// API-key validations: `{prefix}:auth:validation:{sha256 of the key}`.
     pub auth: KeySpace,
@@ -135,7 +134,6 @@ fn build(settings: AppSettings) -> Result<AppState, ApiError> {
     let spaces = KeySpaces {
         policy: cache.key_space("llm", "policy")?,
         config: cache.key_space("conv", "config")?,
-        resolved: cache.key_space("conv", "resolved")?,
         user_override: cache.key_space("conv", "override")?,
         auth: cache.key_space("auth", "validation")?,
     };

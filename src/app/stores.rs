@@ -7,7 +7,7 @@ use worker::{Context, D1Database, Env};
 
 use super::conversation::{tenant_tag, user_tag, Scope};
 use super::d1::api_keys::D1ApiKeyStore;
-use super::d1::conversation::{D1ConfigStore, D1ResolvedConfigStore};
+use super::d1::conversation::D1ConfigStore;
 use super::d1::policy::D1PolicyStore;
 use super::error::ApiError;
 use super::state::AppState;
@@ -37,7 +37,6 @@ pub struct Stores {
     pub policies: CachingStore<D1PolicyStore>,
     pub tenant_configs: CachingStore<D1ConfigStore>,
     pub user_overrides: CachingStore<D1ConfigStore>,
-    pub resolved_configs: CachingStore<D1ResolvedConfigStore>,
     pub api_keys: CachingStore<D1ApiKeyStore>,
 }
 
@@ -57,8 +56,10 @@ impl Stores {
                 options.policy.clone(),
             )
             .with_background(background.clone()),
-            // A tenant default's own tag is the tenant's: writing it
-            // invalidates every resolved config of the tenant.
+            // A default is tagged with its tenant, an override with its user:
+            // a write bumps its own tags, so each stays one entry's tag (a
+            // tenant tag on overrides would make every override write
+            // invalidate the tenant's other overrides).
             tenant_configs: CachingStore::with_options(
                 D1ConfigStore::new(database(env)?, Scope::Tenant),
                 cache,
@@ -73,14 +74,7 @@ impl Stores {
                 spaces.user_override.clone(),
                 options.config.clone(),
             )
-            .with_tags(|id| id.split_once('/').map(|(t, u)| vec![user_tag(t, u)]).unwrap_or_default()),
-            resolved_configs: CachingStore::with_options(
-                D1ResolvedConfigStore::new(database(env)?),
-                cache,
-                spaces.resolved.clone(),
-                options.config.clone(),
-            )
-            .with_tags(|id| id.split_once('/').map(|(t, u)| vec![tenant_tag(t), user_tag(t, u)]).unwrap_or_default())
+            .with_tags(|id| id.split_once('/').map(|(t, u)| vec![user_tag(t, u)]).unwrap_or_default())
             .with_background(background),
             // No background refresh and no grace: a validation is never served stale.
             api_keys: CachingStore::with_options(

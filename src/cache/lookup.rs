@@ -16,6 +16,23 @@ pub enum CacheStatus {
 }
 
 impl CacheStatus {
+    /// The status of an answer made of two reads: the less cached of the
+    /// two (`Bypass`, then `Miss`, then `Stale`, then `Hit`), so `Hit` only
+    /// when both were hits.
+    pub fn combine(self, other: CacheStatus) -> CacheStatus {
+        let rank = |status: CacheStatus| match status {
+            CacheStatus::Hit => 0,
+            CacheStatus::Stale => 1,
+            CacheStatus::Miss => 2,
+            CacheStatus::Bypass => 3,
+        };
+        if rank(other) > rank(self) {
+            other
+        } else {
+            self
+        }
+    }
+
     /// `"hit"`, `"miss"`, `"stale"` or `"bypass"`.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -39,3 +56,19 @@ pub struct Lookup<T> {
 /// A cached value as the cache holds it: its JSON bytes, or `None` for a
 /// cached "absent" (negative caching).
 pub type CachedBytes = Option<Vec<u8>>;
+
+#[cfg(test)]
+mod tests {
+    use super::CacheStatus::{self, *};
+
+    #[test]
+    fn a_combined_status_is_the_less_cached_one() {
+        let all = [Hit, Stale, Miss, Bypass];
+        for (i, a) in all.iter().enumerate() {
+            for (j, b) in all.iter().enumerate() {
+                assert_eq!(a.combine(*b), all[i.max(j)], "{a:?} + {b:?}");
+            }
+        }
+        assert_eq!(CacheStatus::Hit.combine(Hit), Hit);
+    }
+}

@@ -1,6 +1,6 @@
-// Conversation configs: tenant defaults, user overrides resolved field by
-// field, and tag invalidation of every user's resolved config on a new
-// tenant default, with no key listing.
+// Conversation configs: tenant defaults and user overrides, cached apart and
+// resolved field by field per request (both read in the request's one round
+// trip), so a new tenant default is one invalidation however many users.
 import { test, before, describe } from "node:test";
 import assert from "node:assert/strict";
 import { putJson, useWorker } from "./harness.mjs";
@@ -36,28 +36,40 @@ describe("conversation configs over Upstash", () => {
     assert.equal(other.body.hasUserOverride, false);
   });
 
-  test("a new tenant default invalidates every user's resolved config by tag, deleting no key", async () => {
+  test("a new tenant default reaches every user through one invalidated entry, deleting no key", async () => {
     await putJson(s.worker, tenantPath("tagco"), { systemPrompt: "v1", temperature: 0.5 });
     await putJson(s.worker, userPath("tagco", "a"), { temperature: 1.0 });
     for (const user of ["a", "b", "c"]) {
       await get(userPath("tagco", user));
       assert.equal((await get(userPath("tagco", user))).cache, "hit", user);
     }
-    const resolvedKeys = (await s.upstash.keysWithPttl(s.vars.CACHE_KEY_PREFIX)).filter(({ key }) => key.includes(":conv:resolved:tagco") && !key.includes(":~"));
-    assert.equal(resolvedKeys.length, 3);
+    const entries = (await s.upstash.keysWithPttl(s.vars.CACHE_KEY_PREFIX)).filter(({ key }) => key.includes(":conv:") && key.includes("tagco") && !key.includes(":~"));
+    assert.deepEqual(entries.map(({ key }) => key.split(":conv:")[1]).sort(), ["config:tagco", "override:tagco%2Fa", "override:tagco%2Fb", "override:tagco%2Fc"], "the default once, an override (or its absence) per user");
 
     await putJson(s.worker, tenantPath("tagco"), { systemPrompt: "v2", temperature: 0.7 });
-    for (const user of ["a", "b", "c"]) {
+    const first = await get(userPath("tagco", "a"));
+    assert.deepEqual([first.cache, first.body.systemPrompt, first.body.temperature], ["miss", "v2", 1.0], "the new default, a's override still winning");
+    for (const user of ["b", "c"]) {
       const after = await get(userPath("tagco", user));
-      assert.equal(after.cache, "miss", user);
-      assert.equal(after.body.systemPrompt, "v2", user);
+      assert.deepEqual([after.cache, after.body.systemPrompt], ["hit", "v2"], `${user}: the new default, cached once for every user`);
     }
-    assert.equal((await get(userPath("tagco", "a"))).body.temperature, 1.0, "a's override still wins");
-    // The old entries were invalidated by a version bump, not found and deleted.
-    for (const { key } of resolvedKeys) assert.equal(await s.upstash.command("EXISTS", key), 1, key);
+    // The old default was invalidated by a version bump, not found and deleted.
+    for (const { key } of entries) assert.equal(await s.upstash.command("EXISTS", key), 1, key);
   });
 
-  test("a user override invalidates only that user's resolved config", async () => {
+  test("the tenant's tag invalidates its default, which every user's config reads", async () => {
+    await putJson(s.worker, tenantPath("tagall"), { maxTurns: 3 });
+    await putJson(s.worker, userPath("tagall", "u"), { maxTurns: 30 });
+    await get(userPath("tagall", "u"));
+    assert.equal((await get(userPath("tagall", "u"))).cache, "hit");
+    const response = await s.worker.fetch("/admin/cache/invalidate", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ tags: ["tenant:tagall"] }) });
+    assert.equal(response.status, 200);
+    const after = await get(userPath("tagall", "u"));
+    assert.deepEqual([after.cache, after.body.maxTurns], ["miss", 30], "the default was read again; the override still wins");
+    assert.equal((await get(tenantPath("tagall"))).cache, "hit", "the user's read cached the default again");
+  });
+
+  test("a user override invalidates only that user's config", async () => {
     await putJson(s.worker, tenantPath("oneco"), { maxTurns: 5 });
     for (const user of ["x", "y"]) {
       await get(userPath("oneco", user));

@@ -1,5 +1,5 @@
 //! Conversation configs in D1 (`conversation_configs`): tenant defaults
-//! (`user_id = ''`), user overrides, and the resolved view of both.
+//! (`user_id = ''`) and user overrides.
 
 use async_trait::async_trait;
 use serde::Deserialize;
@@ -7,7 +7,7 @@ use worker::{D1Database, D1PreparedStatement};
 
 use super::outbox;
 use super::query::{execute, placeholders, select_all, select_first, statement};
-use crate::app::conversation::{split_user_config_id, ConfigFields, ResolvedConfig, Scope, StoredConfig};
+use crate::app::conversation::{split_user_config_id, ConfigFields, Scope, StoredConfig};
 use crate::{Invalidation, ReadStore, Store, StoreError};
 
 #[derive(Deserialize)]
@@ -148,39 +148,5 @@ impl Store for D1ConfigStore {
 
     async fn complete_recorded(&self, ticket: i64) -> Result<(), StoreError> {
         outbox::complete(&self.db, ticket).await
-    }
-}
-
-/// The resolved config of `tenant/user`: the override over the tenant
-/// default, field by field, read from D1 in one query. Read-only.
-pub struct D1ResolvedConfigStore {
-    db: D1Database,
-}
-
-impl D1ResolvedConfigStore {
-    /// A view over `db`.
-    pub fn new(db: D1Database) -> Self {
-        D1ResolvedConfigStore { db }
-    }
-}
-
-#[async_trait(?Send)]
-impl ReadStore for D1ResolvedConfigStore {
-    type Value = ResolvedConfig;
-
-    async fn get(&self, id: &str) -> Result<Option<ResolvedConfig>, StoreError> {
-        let (tenant, user) = split(id)?;
-        let sql = format!("SELECT {COLUMNS} FROM conversation_configs WHERE tenant_id = ?1 AND user_id IN ('', ?2)");
-        let rows: Vec<Row> = select_all(&self.db, &sql, &[tenant.into(), user.into()]).await?;
-        let mut tenant_default = None;
-        let mut user_override = None;
-        for row in rows {
-            let stored = row.into_stored();
-            match stored.user_id {
-                None => tenant_default = Some(stored.fields),
-                Some(_) => user_override = Some(stored.fields),
-            }
-        }
-        Ok(ResolvedConfig::resolve(tenant, user, tenant_default.as_ref(), user_override.as_ref()))
     }
 }

@@ -1,35 +1,38 @@
 //! `/v1/tenants/{tenant}/...`: policies and conversation configs, read
 //! through the cache and written to D1 (then invalidated).
 
-use worker::{Request, Response};
+use worker::Response;
+
+use crate::app::incoming::Incoming;
 
 use super::{drain_outbox_later, RequestContext};
 use crate::app::admission::admit;
-use crate::app::conversation::{user_config_id, ConfigFields, StoredConfig};
+use crate::app::conversation::{user_config_id, ConfigFields, ResolvedConfig, StoredConfig};
 use crate::app::error::ApiError;
 use crate::app::policy::PolicyInput;
-use crate::app::respond::{self, json, read_json_body, with_headers};
+use crate::app::respond::{self, json, with_headers};
 use crate::app::routes::TenantRoute;
 use crate::app::stores::Stores;
-use crate::{CacheStatus, Prefetch, Store};
+use crate::{CacheStatus, PrefetchedMany, Store};
 
 /// Admits the request, serves it, and schedules an outbox drain.
 ///
 /// # Errors
 /// What admission answers (401, 403, 429, 503); a route's own errors come
 /// back as responses carrying the rate-limit headers.
-pub async fn serve(route: TenantRoute, mut req: Request, rc: &RequestContext) -> Result<Response, ApiError> {
+pub async fn serve(route: TenantRoute, req: Incoming, rc: &RequestContext) -> Result<Response, ApiError> {
     let stores = Stores::new(&rc.state, &rc.env, &rc.ctx)?;
-    let read_key = match &route {
-        TenantRoute::GetPolicy { tenant } => Some(stores.policies.entry_key(tenant)),
-        TenantRoute::GetConfig { tenant, user: None } => Some(stores.tenant_configs.entry_key(tenant)),
-        TenantRoute::GetConfig { tenant, user: Some(user) } => {
-            Some(stores.resolved_configs.entry_key(&user_config_id(tenant, user)))
-        }
-        TenantRoute::PutPolicy { .. } | TenantRoute::PutConfig { .. } => None,
+    let reads = match &route {
+        TenantRoute::GetPolicy { tenant } => vec![stores.policies.entry_key(tenant)],
+        TenantRoute::GetConfig { tenant, user: None } => vec![stores.tenant_configs.entry_key(tenant)],
+        TenantRoute::GetConfig { tenant, user: Some(user) } => vec![
+            stores.tenant_configs.entry_key(tenant),
+            stores.user_overrides.entry_key(&user_config_id(tenant, user)),
+        ],
+        TenantRoute::PutPolicy { .. } | TenantRoute::PutConfig { .. } => Vec::new(),
     };
-    let admitted = admit(&rc.state, &stores, &req, &route, read_key.as_ref()).await?;
-    let response = match answer(route, &mut req, &stores, admitted.prefetch).await {
+    let admitted = admit(&rc.state, &stores, &req, &route, &reads).await?;
+    let response = match answer(route, &req, &stores, admitted.reads).await {
         Ok(response) => response,
         Err(error) => respond::error(error, &rc.request_id),
     };
@@ -39,33 +42,47 @@ pub async fn serve(route: TenantRoute, mut req: Request, rc: &RequestContext) ->
 
 async fn answer(
     route: TenantRoute,
-    req: &mut Request,
+    req: &Incoming,
     stores: &Stores,
-    prefetch: Option<Prefetch>,
+    mut reads: PrefetchedMany,
 ) -> Result<Response, ApiError> {
     match route {
         TenantRoute::GetPolicy { tenant } => {
+            let prefetch = reads.take(&stores.policies.entry_key(&tenant));
             let lookup = stores.policies.get_traced_prefetched(&tenant, prefetch).await?;
             cached(lookup.value.as_ref(), lookup.status, || format!("no policy for tenant {tenant}"))
         }
         TenantRoute::PutPolicy { tenant } => {
-            let input = PolicyInput::parse(&read_json_body(req).await?)?;
+            let input = PolicyInput::parse(&req.json_body().await?)?;
             let stored = stores.policies.set(&tenant, &input.into_stored(&tenant, crate::clock::now_ms())).await?;
             json(&stored, 200)
         }
         TenantRoute::GetConfig { tenant, user: None } => {
+            let prefetch = reads.take(&stores.tenant_configs.entry_key(&tenant));
             let lookup = stores.tenant_configs.get_traced_prefetched(&tenant, prefetch).await?;
             cached(lookup.value.as_ref(), lookup.status, || format!("no conversation config for tenant {tenant}"))
         }
         TenantRoute::GetConfig { tenant, user: Some(user) } => {
+            // The tenant default and the override, cached apart (a new default
+            // is one entry to invalidate, however many users), resolved here.
             let id = user_config_id(&tenant, &user);
-            let lookup = stores.resolved_configs.get_traced_prefetched(&id, prefetch).await?;
-            cached(lookup.value.as_ref(), lookup.status, || {
+            let default_read = reads.take(&stores.tenant_configs.entry_key(&tenant));
+            let override_read = reads.take(&stores.user_overrides.entry_key(&id));
+            let (default, user_override) = futures_util::future::join(
+                stores.tenant_configs.get_traced_prefetched(&tenant, default_read),
+                stores.user_overrides.get_traced_prefetched(&id, override_read),
+            )
+            .await;
+            let (default, user_override) = (default?, user_override?);
+            let fields = |lookup: &crate::Lookup<Option<StoredConfig>>| lookup.value.as_ref().map(|c| c.fields.clone());
+            let resolved =
+                ResolvedConfig::resolve(&tenant, &user, fields(&default).as_ref(), fields(&user_override).as_ref());
+            cached(resolved.as_ref(), default.status.combine(user_override.status), || {
                 format!("no conversation config for tenant {tenant} or user {user}")
             })
         }
         TenantRoute::PutConfig { tenant, user } => {
-            let fields = ConfigFields::parse(&read_json_body(req).await?)?;
+            let fields = ConfigFields::parse(&req.json_body().await?)?;
             let config = StoredConfig {
                 tenant_id: tenant.clone(),
                 user_id: user.clone(),
