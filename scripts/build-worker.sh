@@ -11,6 +11,8 @@ fi
 export WASM_BINDGEN_BIN="${WASM_BINDGEN_BIN:-$HOME/.cargo/bin/wasm-bindgen}"
 export WASM_OPT_BIN="${WASM_OPT_BIN:-$PWD/node_modules/.bin/wasm-opt}"
 export ESBUILD_BIN="${ESBUILD_BIN:-$PWD/node_modules/.bin/esbuild}"
-# The `worker` profile (Cargo.toml) optimises for size; `worker-app` turns on
-# the reference worker's fetch handler, which the library alone never exports.
-exec worker-build --profile worker . --features worker-app
+# The `worker` profile (Cargo.toml) optimises for size and drops function
+# names; EDGECACHE_BUILD_PROFILE=worker-names keeps them (for
+# tests/bench/profile.mjs). `worker-app` turns on the reference worker's fetch
+# handler, which the library alone never exports.
+exec worker-build --profile "${EDGECACHE_BUILD_PROFILE:-worker}" . --features worker-app

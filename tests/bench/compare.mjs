@@ -11,6 +11,9 @@
 // BENCH_CLIENTS closed-loop clients, each with its own CF-Connecting-IP.
 // BENCH_ROUNDS rounds of BENCH_SECONDS per mix per worker, one worker loaded
 // at a time, alternating which goes first; tables show medians across rounds.
+// Before them, one unmeasured run per mix per worker (BENCH_WARMUP_SECONDS,
+// default BENCH_SECONDS) warms both caches, so the rounds see a cache in
+// service rather than a cold start.
 //
 // Conventions: every number is measured on this (shared, noisy) machine with
 // local stand-ins for Upstash and D1, so ratios mean more than absolutes. The
@@ -20,10 +23,10 @@
 // 60 s (checked, never reached) and an ADMIN_TOKEN sent on every request.
 // Output: a table per mix, bench-results/compare.json and compare.svg.
 // Every process started here is stopped on the way out, failure or not.
-import { spawn } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { once } from "node:events";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -38,6 +41,7 @@ const { TOKEN, freePort, startUpstashLocal } = await import("../worker/harness.m
 
 const ROUNDS = positive("BENCH_ROUNDS", 3);
 const SECONDS = positive("BENCH_SECONDS", 10);
+const WARMUP_SECONDS = Number(process.env.BENCH_WARMUP_SECONDS ?? SECONDS);
 const CLIENTS = positive("BENCH_CLIENTS", 16);
 const TENANTS = positive("BENCH_TENANTS", 2000);
 const ZIPF_S = 1.0;
@@ -329,20 +333,53 @@ function clientRequests(worker, mix, ip, seed, cacheStatus) {
   };
 }
 
+const CLOCK_TICKS_PER_S = Number(execFileSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).trim()) || 100;
+
+/**
+ * CPU time so far, in ms, of every live process in the group `pgid` (one
+ * worker's `wrangler dev`), by role: `worker` (the workerd that runs the
+ * worker and its local D1; wrangler starts it with an inspector), `proxy`
+ * (the workerd of wrangler's proxy in front of it) and `wrangler` (node).
+ * Read from /proc.
+ */
+function groupCpuMs(pgid) {
+  const byRole = { worker: 0, proxy: 0, wrangler: 0 };
+  for (const pid of readdirSync("/proc")) {
+    if (!/^\d+$/.test(pid)) continue;
+    let stat;
+    let cmdline;
+    try {
+      stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+      cmdline = readFileSync(`/proc/${pid}/cmdline`, "utf8");
+    } catch {
+      continue; // gone meanwhile
+    }
+    // After "pid (comm) ": state ppid pgrp ... utime (14th field) stime (15th).
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    if (Number(fields[2]) !== pgid) continue;
+    const role = !cmdline.includes("workerd") ? "wrangler" : cmdline.includes("--inspector-addr") ? "worker" : "proxy";
+    byRole[role] += ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS_PER_S;
+  }
+  return byRole;
+}
+
 /** One closed-loop client per IP (runClosedLoop's own clients share one request stream), merged. */
-async function runMix(worker, mix, seed) {
+async function runMix(worker, mix, seed, seconds = SECONDS) {
   const cacheStatus = {};
   worker.proxy.reset();
+  const cpuBefore = groupCpuMs(worker.child.pid);
   const parts = await Promise.all(
     Array.from({ length: CLIENTS }, (_, i) =>
       runClosedLoop({
         clients: 1,
-        durationMs: SECONDS * 1000,
+        durationMs: seconds * 1000,
         nextRequest: clientRequests(worker, mix, `10.0.${Math.floor(i / 250)}.${(i % 250) + 1}`, seed + i, cacheStatus),
       }),
     ),
   );
   const restRequests = worker.proxy.requests();
+  const cpuAfter = groupCpuMs(worker.child.pid);
+  const cpuMs = Object.fromEntries(Object.keys(cpuAfter).map((role) => [role, cpuAfter[role] - cpuBefore[role]]));
   const latencies = parts.flatMap((part) => part.latencies).sort((a, b) => a - b);
   const requests = parts.reduce((n, part) => n + part.requests, 0);
   const elapsedS = Math.max(...parts.map((part) => part.elapsedS));
@@ -362,6 +399,8 @@ async function runMix(worker, mix, seed) {
     p99: quantile(latencies, 0.99),
     restRequests,
     tripsPerRequest: restRequests / requests,
+    cpuMsPerRequest: (cpuMs.worker + cpuMs.proxy + cpuMs.wrangler) / requests,
+    workerCpuMsPerRequest: cpuMs.worker / requests,
     gets,
     cacheStatus,
     hitRate: gets ? ((cacheStatus.hit ?? 0) + (cacheStatus.stale ?? 0)) / gets : 0,
@@ -403,6 +442,8 @@ const METRICS = [
   ["p99 ms", "p99", 1],
   ["REST round trips / request", "tripsPerRequest", 2],
   ["REST round trips / cached GET", "tripsPerCachedGet", 2],
+  ["CPU ms / request, its wrangler dev", "cpuMsPerRequest", 2],
+  ["  of which the worker's workerd", "workerCpuMsPerRequest", 2],
   ["hit rate (hit+stale / GETs)", "hitRate", 3],
   ["errors (5xx + thrown)", "errors", 0],
 ];
@@ -420,6 +461,8 @@ function summarize(runs, cachedGets) {
         p99: medianOf("p99"),
         tripsPerRequest: medianOf("tripsPerRequest"),
         tripsPerCachedGet: cachedGets[worker.id].tripsPerHit,
+        cpuMsPerRequest: medianOf("cpuMsPerRequest"),
+        workerCpuMsPerRequest: medianOf("workerCpuMsPerRequest"),
         hitRate: medianOf("hitRate"),
         errors: mine.reduce((n, run) => n + run.errors, 0), // a total, not a median
         refused: mine.reduce((n, run) => n + run.refused, 0),
@@ -581,6 +624,14 @@ async function main() {
   for (const { value } of prepared) workers.push(await launchWorker(value));
   const byId = Object.fromEntries(workers.map((worker) => [worker.id, worker]));
 
+  if (WARMUP_SECONDS > 0) {
+    for (const mix of MIXES) {
+      for (const worker of workers) {
+        const warm = await runMix(worker, mix, 7, WARMUP_SECONDS);
+        console.log(`[compare] warm-up ${mix.name.padEnd(11)} ${worker.id.padEnd(9)} hit ${(warm.hitRate * 100).toFixed(1)}%  errors ${warm.errors}`);
+      }
+    }
+  }
   const runs = [];
   for (let round = 1; round <= ROUNDS; round++) {
     for (const [m, mix] of MIXES.entries()) {
@@ -592,7 +643,7 @@ async function main() {
         runs.push({ round, mix: mix.name, worker: id, ...result });
         console.log(
           `[compare] round ${round} ${mix.name.padEnd(11)} ${id.padEnd(9)} ${result.perSecond.toFixed(0).padStart(5)} req/s` +
-            `  p50 ${result.p50.toFixed(1)} ms  p99 ${result.p99.toFixed(1)} ms  ${result.tripsPerRequest.toFixed(2)} trips/req` +
+            `  p50 ${result.p50.toFixed(1)} ms  p99 ${result.p99.toFixed(1)} ms  ${result.tripsPerRequest.toFixed(2)} trips/req  ${result.cpuMsPerRequest.toFixed(2)} CPU ms/req (worker ${result.workerCpuMsPerRequest.toFixed(2)})` +
             `  hit ${(result.hitRate * 100).toFixed(1)}%  errors ${result.errors}`,
         );
         for (const sample of result.errorSamples) console.log(`  ${sample}`);

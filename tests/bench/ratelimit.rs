@@ -47,6 +47,39 @@ where
     ((client.round_trips() - c0) as f64 / n, (server.request_count() - s0) as f64 / n)
 }
 
+/// What sending the script costs against sending its SHA1: request bytes per
+/// check, and checks per second with `EVAL` every time (the script text in
+/// every request, as @upstash/ratelimit does since v2.0.6) against
+/// `EVALSHA` (what edgecache sends; `EVAL` once after a `NOSCRIPT`).
+async fn script_transport(client: &UpstashClient, limiter: &Limiter, n: usize) {
+    let Prepared::Check(sample) = limiter.prepare("ip", 1).unwrap() else { panic!("not blocked") };
+    let bytes = |command: Command| serde_json::to_vec(&command.args()).unwrap().len();
+    let (evalsha_bytes, eval_bytes) = (bytes(sample.command()), bytes(sample.eval_command()));
+    let per_second = |eval: bool| async move {
+        let started = Instant::now();
+        for _ in 0..n {
+            let Prepared::Check(check) = limiter.prepare("ip", 1).unwrap() else { panic!("not blocked") };
+            let command = if eval { check.eval_command() } else { check.command() };
+            let outcome = client.command(&command).await;
+            assert!(check.decide(outcome).success);
+        }
+        n as f64 / started.elapsed().as_secs_f64()
+    };
+    let evalsha = per_second(false).await;
+    let eval = per_second(true).await;
+    println!();
+    println!("Sending the script or its SHA1 ({n} single-limit checks each, one at a time)");
+    println!("{:<44} {:>12} {:>12}", "", "bytes/check", "checks/s");
+    println!("{:<44} {:>12} {:>12.0}", "EVALSHA (edgecache; EVAL once after NOSCRIPT)", evalsha_bytes, evalsha);
+    println!("{:<44} {:>12} {:>12.0}", "EVAL every time", eval_bytes, eval);
+    println!(
+        "{:<44} {:>12.1} {:>12.2}",
+        "ratio EVAL / EVALSHA",
+        eval_bytes as f64 / evalsha_bytes as f64,
+        eval / evalsha
+    );
+}
+
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
     let redis = OwnRedis::start();
@@ -108,6 +141,8 @@ async fn main() {
     ] {
         println!("{label:<44} {c:>8.2} {s:>8.2}");
     }
+
+    script_transport(&client, &big, n).await;
 
     println!();
     println!("Checks per second through upstash-local ({n} checks per run; hot identifier, always allowed)");

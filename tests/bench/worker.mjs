@@ -1,12 +1,12 @@
 // `npm run bench`: what a request costs, in counts and ratios rather than
 // absolute times (these machines are shared and noisy).
 // - REST round trips per request, counted by upstash-local;
-// - throughput of cache hits relative to reads that bypass the cache (D1 only);
-// - bytes of the worker's wasm, raw and gzip.
-import { gzipSync } from "node:zlib";
-import { readFileSync, readdirSync } from "node:fs";
-import path from "node:path";
-import { POLICY, ROOT, TOKEN, putJson, startUpstashLocal, startWorker, upstashVars } from "../worker/harness.mjs";
+//   as the admin, and with a tenant API key (whose validation is read through
+//   the cache: from this isolate's L1, from Upstash only, or from D1 on the
+//   key's first request);
+// - throughput of cache hits relative to reads that bypass the cache (D1 only).
+// (The wasm's size is tests/bench/size.mjs.)
+import { POLICY, TOKEN, putJson, startIsolates, startUpstashLocal, startWorker, upstashVars } from "../worker/harness.mjs";
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 300);
 
@@ -45,18 +45,34 @@ async function requestsPerSecond(worker, pathname, expectCache) {
 }
 
 const upstash = await startUpstashLocal();
-const cached = await startWorker(upstashVars(upstash));
-const bypass = await startWorker(upstashVars(upstash, { CACHE_ENABLED: "false" }));
+// Two isolates of one worker (a key validated in A is in Upstash, not in B's L1), and one with the cache off.
+// Limits high enough never to refuse: what is counted is their cost.
+const unlimited = { RATE_LIMIT_TENANT_LIMIT: "1000000", RATE_LIMIT_CLIENT_LIMIT: "1000000" };
+const [cached, other] = await startIsolates(upstashVars(upstash, unlimited));
+const bypass = await startWorker(upstashVars(upstash, { ...unlimited, CACHE_ENABLED: "false" }));
 const policy = "/v1/tenants/bench/policy";
+const newKey = async () => (await (await cached.fetch("/admin/tenants/bench/keys", { method: "POST" })).json()).key;
 try {
   await putJson(cached, policy, POLICY);
   await putJson(bypass, policy, POLICY);
+  const key = await newKey();
+  for (let i = 0; i < 2; i++) await cached.as(key, policy); // the key's validation and the policy cached
+  let fresh;
   const rows = [
-    ["PUT policy (D1 write, then DEL)", await roundTrips(upstash, 20, () => putJson(cached, policy, POLICY))],
-    ["GET policy, miss (GET, then write-back SET)", await roundTrips(upstash, 20, () => cached.fetch(policy), () => putJson(cached, policy, POLICY))],
-    ["GET policy, hit", await roundTrips(upstash, 50, () => cached.fetch(policy))],
-    ["GET policy, cache off (bypass)", await roundTrips(upstash, 20, () => bypass.fetch(policy))],
-    ["GET /health (PING)", await roundTrips(upstash, 20, () => cached.fetch("/health"))],
+    ["PUT policy (limit check; D1 write + outbox row; one MULTI/EXEC invalidation)", await roundTrips(upstash, 20, () => putJson(cached, policy, POLICY))],
+    ["GET policy, miss (limits + MGET, then fenced write-back)", await roundTrips(upstash, 20, () => cached.fetch(policy), () => putJson(cached, policy, POLICY))],
+    ["GET policy, hit (admin token)", await roundTrips(upstash, 50, () => cached.fetch(policy))],
+    ["GET policy, hit, API key validated from L1", await roundTrips(upstash, 50, () => cached.as(key, policy))],
+    // A fresh key each time: validated in A (so in Upstash), then used in B.
+    ["GET policy, hit, API key validated from Upstash (other isolate)", await roundTrips(upstash, 10, () => other.as(fresh, policy), async () => {
+      fresh = await newKey();
+      await cached.as(fresh, policy);
+    })],
+    ["GET policy, hit, a new API key's first request (validation from D1)", await roundTrips(upstash, 10, () => other.as(fresh, policy), async () => {
+      fresh = await newKey();
+    })],
+    ["GET policy, cache off (limit check; D1 read)", await roundTrips(upstash, 20, () => bypass.fetch(policy))],
+    ["GET /health (one write check per HEALTH_CACHE_MS per isolate)", await roundTrips(upstash, 50, () => cached.fetch("/health"))],
   ];
   console.log("\nREST round trips per request (counted by upstash-local)");
   console.table(rows.map(([request, trips]) => ({ request, "round trips": Number(trips.toFixed(2)) })));
@@ -65,11 +81,6 @@ try {
   const d1 = await requestsPerSecond(bypass, policy, "bypass");
   console.log(`\nThroughput, sequential, ${ROUNDS} requests each (local upstash-local and local D1: a ratio, not a forecast)`);
   console.table([{ "hit vs D1-only reads": `${(hit / d1).toFixed(2)}x` }]);
-
-  const wasm = readdirSync(path.join(ROOT, "build")).find((f) => f.endsWith(".wasm"));
-  const bytes = readFileSync(path.join(ROOT, "build", wasm));
-  console.log("\nWorker size");
-  console.table([{ file: `build/${wasm}`, bytes: bytes.length, "gzip bytes": gzipSync(bytes, { level: 9 }).length }]);
 } finally {
   await cached.dispose();
   await bypass.dispose();

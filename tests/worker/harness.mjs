@@ -190,8 +190,8 @@ class CollectingLog extends Log {
  * (for a worker restarted on the same data; for two isolates at once use
  * `startIsolates`, which keeps D1 in one process).
  */
-export async function startWorker(vars = {}, { d1Dir } = {}) {
-  const [worker] = await startIsolates(vars, { count: 1, d1Dir });
+export async function startWorker(vars = {}, { d1Dir, inspectorPort } = {}) {
+  const [worker] = await startIsolates(vars, { count: 1, d1Dir, inspectorPort });
   return worker;
 }
 
@@ -202,9 +202,10 @@ export async function startWorker(vars = {}, { d1Dir } = {}) {
  * D1's SQLite, as in production one service does: two processes sharing a
  * D1 directory can fail with SQLITE_BUSY. Answers one handle per isolate
  * (`fetch`, `as`, `anonymous`, `db`, `logs`, `dispose`); disposing any of
- * them stops all.
+ * them stops all. `inspectorPort` opens workerd's V8 inspector there (for
+ * tests/bench/profile.mjs).
  */
-export async function startIsolates(vars = {}, { count = 2, d1Dir } = {}) {
+export async function startIsolates(vars = {}, { count = 2, d1Dir, inspectorPort } = {}) {
   // ADMIN_TOKEN: null leaves it unset (a worker without one fails closed).
   const bindings = { ADMIN_TOKEN, ...vars };
   if (bindings.ADMIN_TOKEN === null) delete bindings.ADMIN_TOKEN;
@@ -232,6 +233,7 @@ export async function startIsolates(vars = {}, { count = 2, d1Dir } = {}) {
     rootPath: ROOT,
     workers: names.map(worker),
     ...(d1Dir ? { d1Persist: d1Dir } : {}),
+    ...(inspectorPort ? { inspectorPort } : {}),
     handleRuntimeStdio(stdout, stderr) {
       collect(stdout);
       collect(stderr);
