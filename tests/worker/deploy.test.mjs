@@ -22,6 +22,7 @@ test("wrangler deploy --dry-run succeeds; the README's gzip size is current", as
   const output = stdout + stderr;
   assert.match(output, /--dry-run: exiting now/);
   assert.match(output, /env\.DB \(edgecache\)\s+D1 Database/);
+  assert.match(output, /Read \d+ files from the assets directory .*www/, "the dashboard ships as static assets");
   const [, totalKib, gzipKib] = /Total Upload: ([\d.]+) KiB \/ gzip: ([\d.]+) KiB/.exec(output).map(Number);
   console.log(`worker size: ${totalKib} KiB, ${gzipKib} KiB gzip`);
   assert.ok(gzipKib < FREE_PLAN_LIMIT_KIB, `${gzipKib} KiB gzip exceeds the free plan's 3 MB`);
