@@ -34,15 +34,6 @@ export async function freePort() {
   return port;
 }
 
-async function waitFor(check, what, timeoutMs = 10_000) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (await check().catch(() => false)) return;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
-
 /** Kills `child` and waits for it; a no-op when it has already exited. */
 async function stopChild(child) {
   if (child.exitCode !== null || child.signalCode !== null) return;
