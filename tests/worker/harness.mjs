@@ -279,6 +279,23 @@ export function upstashVars(server, extra = {}) {
 }
 
 /**
+ * Runs `run(worker, upstash, vars)` against a worker and an upstash-local of
+ * its own (settings `upstashVars(upstash, extraVars)`; its limiter keys share
+ * that unique prefix), stopping both after, failure or not.
+ */
+export async function withWorker(extraVars, run) {
+  const upstash = await startUpstashLocal();
+  const vars = upstashVars(upstash, extraVars);
+  const worker = await startWorker(vars);
+  try {
+    await run(worker, upstash, vars);
+  } finally {
+    await worker.dispose();
+    await upstash.stop();
+  }
+}
+
+/**
  * For a `describe` block: starts upstash-local and the worker (its settings
  * `upstashVars(upstash, extraVars)`) before the tests, stops both after.
  * Answers an object whose `upstash`, `vars` and `worker` are set once started.

@@ -2,23 +2,11 @@
 // standard headers, one REST round trip shared with the cache read.
 import { test, describe } from "node:test";
 import assert from "node:assert/strict";
-import { POLICY, putJson, startStalledServer, startUpstashLocal, startWorker, unique, upstashVars } from "./harness.mjs";
+import { POLICY, putJson, startStalledServer, startWorker, withWorker } from "./harness.mjs";
 
 const from = (ip, init = {}) => ({ ...init, headers: { ...(init.headers ?? {}), "CF-Connecting-IP": ip } });
 const put = (worker, path, body, ip) =>
   worker.fetch(path, from(ip, { method: "PUT", headers: { "content-type": "application/json" }, body: JSON.stringify(body) }));
-
-async function withWorker(extraVars, run) {
-  const upstash = await startUpstashLocal();
-  const vars = upstashVars(upstash, { RATE_LIMIT_KEY_PREFIX: unique("rl"), ...extraVars });
-  const worker = await startWorker(vars);
-  try {
-    await run(worker, upstash, vars);
-  } finally {
-    await worker.dispose();
-    await upstash.stop();
-  }
-}
 
 describe("rate limits on /v1/*", () => {
   test("a client over its limit gets 429 with Retry-After and the RateLimit headers", async () => {

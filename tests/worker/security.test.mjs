@@ -3,7 +3,7 @@
 // Each test names one guarantee of the README's "Security" section.
 import { test, describe } from "node:test";
 import assert from "node:assert/strict";
-import { ADMIN_TOKEN, POLICY, TOKEN, putJson, startUpstashLocal, startIsolates, startWorker, upstashVars, within } from "./harness.mjs";
+import { ADMIN_TOKEN, POLICY, TOKEN, putJson, startUpstashLocal, startIsolates, startWorker, upstashVars, withWorker, within } from "./harness.mjs";
 
 const policyPath = (tenant) => `/v1/tenants/${tenant}/policy`;
 const configPath = (tenant) => `/v1/tenants/${tenant}/conversation-config`;
@@ -17,18 +17,6 @@ async function createKey(worker, tenant) {
 }
 
 /** upstash-local and a worker on it; `run(worker, upstash, vars)`; both stopped after. */
-async function withWorker(extraVars, run) {
-  const upstash = await startUpstashLocal();
-  const vars = upstashVars(upstash, extraVars);
-  const worker = await startWorker(vars);
-  try {
-    await run(worker, upstash, vars);
-  } finally {
-    await worker.dispose();
-    await upstash.stop();
-  }
-}
-
 describe("authentication", () => {
   test("a request without credentials is refused with 401 before any cache, D1 or quota work", async () => {
     await withWorker({}, async (worker, upstash, vars) => {
