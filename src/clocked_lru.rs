@@ -182,6 +182,11 @@ impl<V: Clone + Weigh> Locked<'_, V> {
         }
     }
 
+    /// When `key` expires (ms), if it is there (unexpired).
+    pub fn expires_at_ms(&mut self, key: &str) -> Option<u64> {
+        self.slots.lru.peek(key).map(|slot| slot.expires_at_ms).filter(|&at| at > self.now_ms)
+    }
+
     pub fn remove(&mut self, key: &str) -> Option<V> {
         let slot = self.slots.lru.pop(key)?;
         self.forget_weight(key, slot.weight);

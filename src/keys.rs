@@ -114,6 +114,22 @@ pub fn tag_key(prefix: &str, tag: &str) -> String {
     format!("{prefix}:~tag:{}", escape_id(tag))
 }
 
+/// The member set of `tag` under `prefix`, `{prefix}:~tagm:{escaped tag}`:
+/// the version keys of the entries whose loader named the tag (adaptive
+/// tags, known only once the value is loaded). Invalidating the tag bumps
+/// each member's version.
+pub fn tag_members_key(prefix: &str, tag: &str) -> String {
+    format!("{prefix}:~tagm:{}", escape_id(tag))
+}
+
+/// When `tag` under `prefix` was last invalidated, in ms of the backend's
+/// clock: `{prefix}:~tagt:{escaped tag}`. A write-back naming the tag is
+/// refused if this is more recent than its load, so a load that raced the
+/// invalidation cannot join the member set after it was emptied.
+pub fn tag_invalidated_key(prefix: &str, tag: &str) -> String {
+    format!("{prefix}:~tagt:{}", escape_id(tag))
+}
+
 /// Longest fixed key segment (prefix, domain, entity, limiter name).
 pub const MAX_SEGMENT_LEN: usize = 64;
 

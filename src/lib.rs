@@ -88,6 +88,7 @@ pub mod cache;
 pub mod clock;
 mod clocked_lru;
 pub mod config;
+pub mod dedup;
 mod failure;
 pub mod keys;
 mod outage;
@@ -104,8 +105,9 @@ pub mod app;
 pub use backend::{BackendKind, CacheBackend, CacheError, MemoryBackend, MemoryBounds, MemoryUsage, UpstashBackend};
 pub use cache::{
     Cache, CacheBuilder, CacheConfig, CacheStatus, CachedBytes, EntryOptions, EventError, Fence, Health, Invalidation,
-    InvalidationEvent, L1Settings, LoadError, Lookup, PendingRefresh, Prefetch, Prefetched, PrefetchedMany, Provider,
-    ReadOptions, ReadThrough, StaleMode, Stats, StatsSnapshot, DEFAULT_VERSION_TTL,
+    InvalidationEvent, L1Settings, LoadError, Loaded, Lookup, PendingRefresh, Prefetch, Prefetched, PrefetchedMany,
+    Provider, ReadOptions, ReadThrough, RememberError, SetOptions, StaleMode, Stats, StatsSnapshot, WarmReport,
+    DEFAULT_VERSION_TTL, MAX_ADAPTIVE_TAGS, WARM_BATCH,
 };
 pub use config::{ConfigError, Env};
 pub use failure::{BreakerSettings, CircuitBreaker, FailurePolicy};

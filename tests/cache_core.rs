@@ -64,17 +64,19 @@ async fn a_hit_with_three_tags_is_one_round_trip_and_a_tag_bump_invalidates() {
     // Load the write script once (EVALSHA, NOSCRIPT, EVAL): a one-time cost per Redis.
     let warm = space.entry("warm-up", vec![]);
     cache
-        .remember(&warm, &entry_options(), FailurePolicy::Degrade, || async { Ok::<_, StoreError>(json("w")) })
+        .remember_bytes(&warm, &entry_options(), FailurePolicy::Degrade, || async { Ok::<_, StoreError>(json("w")) })
         .await
         .unwrap();
 
     let before = s.client.round_trips();
-    let miss = cache.remember(&key, &entry_options(), FailurePolicy::Degrade, || counting(&calls, "v1")).await.unwrap();
+    let miss =
+        cache.remember_bytes(&key, &entry_options(), FailurePolicy::Degrade, || counting(&calls, "v1")).await.unwrap();
     assert_eq!(miss.status, CacheStatus::Miss);
     assert_eq!(s.client.round_trips() - before, 2, "a miss: one MGET, one fenced write");
 
     let before = s.client.round_trips();
-    let hit = cache.remember(&key, &entry_options(), FailurePolicy::Degrade, || counting(&calls, "v2")).await.unwrap();
+    let hit =
+        cache.remember_bytes(&key, &entry_options(), FailurePolicy::Degrade, || counting(&calls, "v2")).await.unwrap();
     assert_eq!((hit.status, hit.value), (CacheStatus::Hit, json("v1")));
     assert_eq!(s.client.round_trips() - before, 1, "a hit with 3 tags: one MGET");
 
@@ -82,7 +84,7 @@ async fn a_hit_with_three_tags_is_one_round_trip_and_a_tag_bump_invalidates() {
     assert!(cache.invalidate_tags(&["user:7"], FailurePolicy::FailClosed).await.unwrap());
     assert_eq!(s.client.round_trips() - before, 1, "invalidating a tag: one round trip, no KEYS/SCAN");
     let after =
-        cache.remember(&key, &entry_options(), FailurePolicy::Degrade, || counting(&calls, "v2")).await.unwrap();
+        cache.remember_bytes(&key, &entry_options(), FailurePolicy::Degrade, || counting(&calls, "v2")).await.unwrap();
     assert_eq!((after.status, after.value), (CacheStatus::Miss, json("v2")));
     assert_eq!(calls.load(Ordering::SeqCst), 2);
     // Every key written carries a TTL.
@@ -119,7 +121,7 @@ async fn a_loader_overtaken_by_an_invalidation_answers_but_does_not_cache() {
     let cache = s.cache();
     let key = cache.key_space("llm", "policy").unwrap().entry("acme", vec!["tenant:acme".into()]);
     let answered = cache
-        .remember(&key, &entry_options(), FailurePolicy::Degrade, || async {
+        .remember_bytes(&key, &entry_options(), FailurePolicy::Degrade, || async {
             // The write lands while the load is in flight.
             cache.invalidate_tags(&["tenant:acme"], FailurePolicy::FailClosed).await.unwrap();
             Ok::<_, StoreError>(json("read-before-write"))
@@ -129,7 +131,7 @@ async fn a_loader_overtaken_by_an_invalidation_answers_but_does_not_cache() {
     assert_eq!(answered.value, json("read-before-write"));
     assert_eq!(cache.stats().fenced_refusals, 1);
     let next = cache
-        .remember(&key, &entry_options(), FailurePolicy::Degrade, || async { Ok::<_, StoreError>(json("new")) })
+        .remember_bytes(&key, &entry_options(), FailurePolicy::Degrade, || async { Ok::<_, StoreError>(json("new")) })
         .await
         .unwrap();
     assert_eq!((next.status, next.value), (CacheStatus::Miss, json("new")));
@@ -141,14 +143,14 @@ async fn an_evicted_tag_version_never_resurrects_an_invalidated_entry() {
     let cache = s.cache();
     let key = cache.key_space("conv", "config").unwrap().entry("acme:u1", vec!["tenant:acme".into()]);
     cache
-        .remember(&key, &entry_options(), FailurePolicy::Degrade, || async { Ok::<_, StoreError>(json("v1")) })
+        .remember_bytes(&key, &entry_options(), FailurePolicy::Degrade, || async { Ok::<_, StoreError>(json("v1")) })
         .await
         .unwrap();
     // Eviction (or expiry) of the tag's version: a version store that read
     // "missing" as 0 would now accept the entry.
     s.redis(&["DEL", &key.version_keys[1]]).await;
     let read = cache
-        .remember(&key, &entry_options(), FailurePolicy::Degrade, || async { Ok::<_, StoreError>(json("v2")) })
+        .remember_bytes(&key, &entry_options(), FailurePolicy::Degrade, || async { Ok::<_, StoreError>(json("v2")) })
         .await
         .unwrap();
     assert_eq!((read.status, read.value), (CacheStatus::Miss, json("v2")), "missing version = invalid");
@@ -157,7 +159,7 @@ async fn an_evicted_tag_version_never_resurrects_an_invalidated_entry() {
     cache.invalidate_tags(&["tenant:acme"], FailurePolicy::FailClosed).await.unwrap();
     s.redis(&["DEL", &key.version_keys[1]]).await;
     let read = cache
-        .remember(&key, &entry_options(), FailurePolicy::Degrade, || async { Ok::<_, StoreError>(json("v3")) })
+        .remember_bytes(&key, &entry_options(), FailurePolicy::Degrade, || async { Ok::<_, StoreError>(json("v3")) })
         .await
         .unwrap();
     assert_eq!((read.status, read.value), (CacheStatus::Miss, json("v3")));
@@ -212,18 +214,18 @@ async fn clear_all_bumps_the_prefix_epoch_and_reads_stay_one_round_trip() {
     }];
     let load = |v: &'static str| move || async move { Ok::<_, StoreError>(json(v)) };
     for key in &keys {
-        cache.remember(key, &entry_options(), FailurePolicy::Degrade, load("old")).await.unwrap();
+        cache.remember_bytes(key, &entry_options(), FailurePolicy::Degrade, load("old")).await.unwrap();
     }
     let before = s.client.round_trips();
     assert!(cache.clear_all(FailurePolicy::FailClosed).await.unwrap());
     assert_eq!(s.client.round_trips() - before, 1, "one version bump, no KEYS/SCAN");
     for key in &keys {
         assert_eq!(s.redis(&["EXISTS", &key.key]).await.into_int().unwrap(), 1, "no key was deleted");
-        let read = cache.remember(key, &entry_options(), FailurePolicy::Degrade, load("new")).await.unwrap();
+        let read = cache.remember_bytes(key, &entry_options(), FailurePolicy::Degrade, load("new")).await.unwrap();
         assert_eq!((read.status, read.value), (CacheStatus::Miss, json("new")), "{}", key.key);
     }
     let before = s.client.round_trips();
-    let hit = cache.remember(&keys[1], &entry_options(), FailurePolicy::Degrade, load("x")).await.unwrap();
+    let hit = cache.remember_bytes(&keys[1], &entry_options(), FailurePolicy::Degrade, load("x")).await.unwrap();
     assert_eq!((hit.status, s.client.round_trips() - before), (CacheStatus::Hit, 1), "a hit is still one MGET");
 }
 
@@ -234,14 +236,14 @@ async fn warm_writes_in_batches_of_two_round_trips_and_skips_fresh_entries() {
     let space = cache.key_space("llm", "policy").unwrap();
     let entries: Vec<_> = (0..150).map(|i| (space.entry(&format!("t{i}"), vec![]), json(&format!("p{i}")))).collect();
     let before = s.client.round_trips();
-    let report = cache.warm(&entries, &entry_options()).await.unwrap();
+    let report = cache.warm_bytes(&entries, &entry_options()).await.unwrap();
     assert_eq!((report.warmed, report.skipped, report.failed), (150, 0, 0));
     assert_eq!(s.client.round_trips() - before, 4, "two batches of 100 and 50: a read and a write each");
     let load = || async { Ok::<_, StoreError>(json("from the loader")) };
-    let hit = cache.remember(&entries[7].0, &entry_options(), FailurePolicy::Degrade, load).await.unwrap();
+    let hit = cache.remember_bytes(&entries[7].0, &entry_options(), FailurePolicy::Degrade, load).await.unwrap();
     assert_eq!((hit.status, hit.value), (CacheStatus::Hit, json("p7")), "warmed entries are served");
     let before = s.client.round_trips();
-    let again = cache.warm(&entries[..100], &entry_options()).await.unwrap();
+    let again = cache.warm_bytes(&entries[..100], &entry_options()).await.unwrap();
     assert_eq!((again.warmed, again.skipped), (0, 100), "fresh entries are left alone");
     assert_eq!(s.client.round_trips() - before, 1, "only the read");
 }
@@ -255,7 +257,9 @@ async fn clear_bumps_the_namespace_epoch_without_deleting_keys() {
     let (a, b) = (policies.entry("a", vec![]), configs.entry("b", vec![]));
     for key in [&a, &b] {
         cache
-            .remember(key, &entry_options(), FailurePolicy::Degrade, || async { Ok::<_, StoreError>(json("old")) })
+            .remember_bytes(key, &entry_options(), FailurePolicy::Degrade, || async {
+                Ok::<_, StoreError>(json("old"))
+            })
             .await
             .unwrap();
     }
@@ -264,11 +268,11 @@ async fn clear_bumps_the_namespace_epoch_without_deleting_keys() {
     assert_eq!(s.client.round_trips() - before, 1);
     assert_eq!(s.redis(&["EXISTS", &a.key]).await.into_int().unwrap(), 1, "no key was deleted");
     let read_a = cache
-        .remember(&a, &entry_options(), FailurePolicy::Degrade, || async { Ok::<_, StoreError>(json("new")) })
+        .remember_bytes(&a, &entry_options(), FailurePolicy::Degrade, || async { Ok::<_, StoreError>(json("new")) })
         .await
         .unwrap();
     let read_b = cache
-        .remember(&b, &entry_options(), FailurePolicy::Degrade, || async { Ok::<_, StoreError>(json("new")) })
+        .remember_bytes(&b, &entry_options(), FailurePolicy::Degrade, || async { Ok::<_, StoreError>(json("new")) })
         .await
         .unwrap();
     assert_eq!(read_a.status, CacheStatus::Miss, "the cleared namespace misses");
@@ -284,7 +288,7 @@ async fn fifty_concurrent_misses_run_the_loader_once() {
     // Load the write script first, so the count below is the steady state.
     let warm = cache.key_space("llm", "models").unwrap().entry("warm-up", vec![]);
     cache
-        .remember(&warm, &entry_options(), FailurePolicy::Degrade, || async { Ok::<_, StoreError>(json("w")) })
+        .remember_bytes(&warm, &entry_options(), FailurePolicy::Degrade, || async { Ok::<_, StoreError>(json("w")) })
         .await
         .unwrap();
     let before = s.client.round_trips();
@@ -293,7 +297,7 @@ async fn fifty_concurrent_misses_run_the_loader_once() {
         let (cache, key, calls) = (cache.clone(), key.clone(), calls.clone());
         tasks.push(tokio::spawn(async move {
             cache
-                .remember(&key, &entry_options(), FailurePolicy::Degrade, || async {
+                .remember_bytes(&key, &entry_options(), FailurePolicy::Degrade, || async {
                     calls.fetch_add(1, Ordering::SeqCst);
                     tokio::time::sleep(Duration::from_millis(200)).await;
                     Ok::<_, StoreError>(json("models"))
@@ -323,8 +327,11 @@ async fn absent_values_are_cached_with_their_own_shorter_ttl() {
         calls.fetch_add(1, Ordering::SeqCst);
         async { Ok::<_, StoreError>(None) }
     };
-    assert_eq!(cache.remember(&key, &opts, FailurePolicy::Degrade, load).await.unwrap().status, CacheStatus::Miss);
-    let hit = cache.remember(&key, &opts, FailurePolicy::Degrade, load).await.unwrap();
+    assert_eq!(
+        cache.remember_bytes(&key, &opts, FailurePolicy::Degrade, load).await.unwrap().status,
+        CacheStatus::Miss
+    );
+    let hit = cache.remember_bytes(&key, &opts, FailurePolicy::Degrade, load).await.unwrap();
     assert_eq!((hit.status, hit.value), (CacheStatus::Hit, None));
     assert_eq!(calls.load(Ordering::SeqCst), 1);
     assert_eq!(cache.stats().negative_hits, 1);
@@ -338,7 +345,7 @@ async fn absent_values_are_cached_with_their_own_shorter_ttl() {
     }
     // Without a negative TTL, absent is not cached.
     let uncached = cache.key_space("auth", "user").unwrap().entry("nobody", vec![]);
-    cache.remember(&uncached, &entry_options(), FailurePolicy::Degrade, load).await.unwrap();
+    cache.remember_bytes(&uncached, &entry_options(), FailurePolicy::Degrade, load).await.unwrap();
     assert_eq!(s.redis(&["EXISTS", &uncached.key]).await.into_int().unwrap(), 0);
 }
 
@@ -358,13 +365,13 @@ async fn l1_hits_cost_no_round_trip_and_revalidate_after_the_staleness_bound() {
     let isolate_b = s.cache();
     let key = isolate_a.key_space("llm", "policy").unwrap().entry("acme", vec!["tenant:acme".into()]);
     isolate_a
-        .remember(&key, &entry_options(), FailurePolicy::Degrade, || async { Ok::<_, StoreError>(json("v1")) })
+        .remember_bytes(&key, &entry_options(), FailurePolicy::Degrade, || async { Ok::<_, StoreError>(json("v1")) })
         .await
         .unwrap();
 
     let before = s.client.round_trips();
     let hit = isolate_a
-        .remember(&key, &entry_options(), FailurePolicy::Degrade, || async { Ok::<_, StoreError>(json("x")) })
+        .remember_bytes(&key, &entry_options(), FailurePolicy::Degrade, || async { Ok::<_, StoreError>(json("x")) })
         .await
         .unwrap();
     assert_eq!((hit.status, hit.value.clone()), (CacheStatus::Hit, json("v1")));
@@ -375,14 +382,14 @@ async fn l1_hits_cost_no_round_trip_and_revalidate_after_the_staleness_bound() {
     isolate_b.invalidate_tags(&["tenant:acme"], FailurePolicy::FailClosed).await.unwrap();
     clock.advance_ms(999);
     let within = isolate_a
-        .remember(&key, &entry_options(), FailurePolicy::Degrade, || async { Ok::<_, StoreError>(json("v2")) })
+        .remember_bytes(&key, &entry_options(), FailurePolicy::Degrade, || async { Ok::<_, StoreError>(json("v2")) })
         .await
         .unwrap();
     assert_eq!(within.value, json("v1"), "within the bound, the L1 copy");
     // ...and not after it.
     clock.advance_ms(1);
     let after = isolate_a
-        .remember(&key, &entry_options(), FailurePolicy::Degrade, || async { Ok::<_, StoreError>(json("v2")) })
+        .remember_bytes(&key, &entry_options(), FailurePolicy::Degrade, || async { Ok::<_, StoreError>(json("v2")) })
         .await
         .unwrap();
     assert_eq!((after.status, after.value), (CacheStatus::Miss, json("v2")), "revalidated at the bound");
@@ -390,7 +397,7 @@ async fn l1_hits_cost_no_round_trip_and_revalidate_after_the_staleness_bound() {
     // An invalidation in the same isolate drops its L1 copy at once.
     isolate_a.invalidate_tags(&["tenant:acme"], FailurePolicy::FailClosed).await.unwrap();
     let own = isolate_a
-        .remember(&key, &entry_options(), FailurePolicy::Degrade, || async { Ok::<_, StoreError>(json("v3")) })
+        .remember_bytes(&key, &entry_options(), FailurePolicy::Degrade, || async { Ok::<_, StoreError>(json("v3")) })
         .await
         .unwrap();
     assert_eq!(own.value, json("v3"));
@@ -406,20 +413,23 @@ async fn stale_entries_are_served_when_the_loader_fails() {
         .build();
     let key = cache.key_space("llm", "models").unwrap().entry("all", vec![]);
     let opts = EntryOptions::new(Ttl::secs(10)).grace(Ttl::secs(50));
-    cache.remember(&key, &opts, FailurePolicy::Degrade, || async { Ok::<_, StoreError>(json("v1")) }).await.unwrap();
+    cache
+        .remember_bytes(&key, &opts, FailurePolicy::Degrade, || async { Ok::<_, StoreError>(json("v1")) })
+        .await
+        .unwrap();
     clock.advance_ms(11_000);
     let failing = || async { Err(StoreError::backing("D1 is down")) };
-    let stale = cache.remember(&key, &opts, FailurePolicy::Degrade, failing).await.unwrap();
+    let stale = cache.remember_bytes(&key, &opts, FailurePolicy::Degrade, failing).await.unwrap();
     assert_eq!((stale.status, stale.value), (CacheStatus::Stale, json("v1")), "stale-if-error");
     let refreshed = cache
-        .remember(&key, &opts, FailurePolicy::Degrade, || async { Ok::<_, StoreError>(json("v2")) })
+        .remember_bytes(&key, &opts, FailurePolicy::Degrade, || async { Ok::<_, StoreError>(json("v2")) })
         .await
         .unwrap();
     assert_eq!((refreshed.status, refreshed.value), (CacheStatus::Miss, json("v2")), "refreshed inline");
     // Past the grace period the entry is gone, and a failing loader fails.
     clock.advance_ms(11_000);
     s.redis(&["DEL", &key.key]).await;
-    assert!(cache.remember(&key, &opts, FailurePolicy::Degrade, failing).await.is_err());
+    assert!(cache.remember_bytes(&key, &opts, FailurePolicy::Degrade, failing).await.is_err());
 }
 
 #[tokio::test]
@@ -433,12 +443,12 @@ async fn xfetch_refreshes_before_expiry_when_the_dice_say_so() {
         tokio::time::sleep(Duration::from_millis(100)).await;
         Ok::<_, StoreError>(json("v"))
     };
-    cache.remember(&key, &eager, FailurePolicy::Degrade, slow).await.unwrap();
-    let early = cache.remember(&key, &eager, FailurePolicy::Degrade, slow).await.unwrap();
+    cache.remember_bytes(&key, &eager, FailurePolicy::Degrade, slow).await.unwrap();
+    let early = cache.remember_bytes(&key, &eager, FailurePolicy::Degrade, slow).await.unwrap();
     assert_eq!(early.status, CacheStatus::Miss, "refreshed before expiry");
     // Without early refresh the same entry is a plain hit.
     assert_eq!(
-        cache.remember(&key, &entry_options(), FailurePolicy::Degrade, slow).await.unwrap().status,
+        cache.remember_bytes(&key, &entry_options(), FailurePolicy::Degrade, slow).await.unwrap().status,
         CacheStatus::Hit
     );
 }
@@ -453,11 +463,11 @@ async fn failure_tiers_with_redis_stopped() {
     let key = cache.key_space("llm", "policy").unwrap().entry("acme", vec!["tenant:acme".into()]);
     redis.stop();
     let load = || async { Ok::<_, StoreError>(json("from-d1")) };
-    let degraded = cache.remember(&key, &entry_options(), FailurePolicy::Degrade, load).await.unwrap();
+    let degraded = cache.remember_bytes(&key, &entry_options(), FailurePolicy::Degrade, load).await.unwrap();
     assert_eq!((degraded.status, degraded.value), (CacheStatus::Bypass, json("from-d1")));
-    let open = cache.remember(&key, &entry_options(), FailurePolicy::FailOpen, load).await.unwrap();
+    let open = cache.remember_bytes(&key, &entry_options(), FailurePolicy::FailOpen, load).await.unwrap();
     assert_eq!(open.status, CacheStatus::Bypass);
-    let closed = cache.remember(&key, &entry_options(), FailurePolicy::FailClosed, load).await.unwrap_err();
+    let closed = cache.remember_bytes(&key, &entry_options(), FailurePolicy::FailClosed, load).await.unwrap_err();
     assert!(matches!(closed, StoreError::Cache(_)), "{closed:?}");
     // Invalidations: FailClosed errs, the others answer "not applied".
     assert!(cache.invalidate_tags(&["tenant:acme"], FailurePolicy::FailClosed).await.is_err());
@@ -474,7 +484,7 @@ async fn a_stalled_backend_degrades_within_the_timeout() {
     let key = cache.key_space("llm", "policy").unwrap().entry("acme", vec![]);
     let started = std::time::Instant::now();
     let read = cache
-        .remember(&key, &entry_options(), FailurePolicy::Degrade, || async { Ok::<_, StoreError>(json("d1")) })
+        .remember_bytes(&key, &entry_options(), FailurePolicy::Degrade, || async { Ok::<_, StoreError>(json("d1")) })
         .await
         .unwrap();
     assert_eq!(read.status, CacheStatus::Bypass);
@@ -492,7 +502,9 @@ async fn the_circuit_breaker_stops_calling_a_failing_backend() {
     redis.stop();
     for _ in 0..10 {
         let read = cache
-            .remember(&key, &entry_options(), FailurePolicy::Degrade, || async { Ok::<_, StoreError>(json("d1")) })
+            .remember_bytes(&key, &entry_options(), FailurePolicy::Degrade, || async {
+                Ok::<_, StoreError>(json("d1"))
+            })
             .await
             .unwrap();
         assert_eq!(read.status, CacheStatus::Bypass);
@@ -558,7 +570,7 @@ async fn a_read_that_starts_after_an_invalidation_never_gets_a_result_loaded_bef
     let leader = {
         let (cache, key, source) = (cache.clone(), key.clone(), source.clone());
         tokio::spawn(async move {
-            cache.remember(&key, &entry_options(), FailurePolicy::Degrade, || load(source, 300)).await.unwrap()
+            cache.remember_bytes(&key, &entry_options(), FailurePolicy::Degrade, || load(source, 300)).await.unwrap()
         })
     };
     tokio::time::sleep(Duration::from_millis(100)).await;
@@ -566,7 +578,7 @@ async fn a_read_that_starts_after_an_invalidation_never_gets_a_result_loaded_bef
     *source.lock().unwrap() = "new";
     cache.invalidate_tags(&["tenant:acme"], FailurePolicy::FailClosed).await.unwrap();
     let after =
-        cache.remember(&key, &entry_options(), FailurePolicy::Degrade, || load(source.clone(), 0)).await.unwrap();
+        cache.remember_bytes(&key, &entry_options(), FailurePolicy::Degrade, || load(source.clone(), 0)).await.unwrap();
     assert_eq!(after.value, json("new"), "not the in-flight pre-write load");
     assert_eq!(leader.await.unwrap().value, json("old"), "the leader itself began before the write");
 }

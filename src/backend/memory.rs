@@ -115,12 +115,31 @@ impl CacheBackend for MemoryBackend {
             }
         }
         let now_ms = entries.now_ms();
+        if let Some(adaptive) = &write.adaptive {
+            let since_ms = now_ms.saturating_sub(adaptive.refuse_within_ms);
+            let raced = adaptive.tags.iter().any(|(_, invalidated)| {
+                entries.peek(invalidated).and_then(|at| parse_ms(&at)).is_some_and(|at| at >= since_ms)
+            });
+            if raced {
+                return Ok(false);
+            }
+        }
         let version_expiry_ms = now_ms.saturating_add(write.version_ttl.as_millis());
         for check in write.versions {
             if check.seen.is_none() && entries.peek(check.key).is_none() {
                 entries.put(check.key, check.create.as_bytes().to_vec(), version_expiry_ms);
             } else {
                 entries.extend(check.key, version_expiry_ms);
+            }
+        }
+        if let Some(adaptive) = &write.adaptive {
+            for (members_key, _) in adaptive.tags {
+                let mut members = entries.peek(members_key).map(|bytes| decode_members(&bytes)).unwrap_or_default();
+                if !members.iter().any(|m| m == adaptive.member) {
+                    members.push(adaptive.member.to_owned());
+                }
+                let expiry_ms = entries.expires_at_ms(members_key).unwrap_or(0).max(version_expiry_ms);
+                entries.put(members_key, serde_json::to_vec(&members).expect("strings serialize"), expiry_ms);
             }
         }
         entries.put(write.key, write.value.to_vec(), now_ms.saturating_add(write.ttl.as_millis()));
@@ -135,6 +154,14 @@ impl CacheBackend for MemoryBackend {
         }
         for (key, version) in write.bumps {
             entries.put(key, version.as_bytes().to_vec(), expires_at_ms);
+        }
+        let now_ms = entries.now_ms();
+        for (members_key, invalidated) in write.tag_members {
+            for member in entries.peek(members_key).map(|bytes| decode_members(&bytes)).unwrap_or_default() {
+                entries.put(&member, write.member_version.as_bytes().to_vec(), expires_at_ms);
+            }
+            entries.remove(members_key);
+            entries.put(invalidated, now_ms.to_string().into_bytes(), expires_at_ms);
         }
         // Nobody outside this isolate listens to its memory: nothing to publish.
         Ok(())
@@ -153,6 +180,16 @@ impl CacheBackend for MemoryBackend {
         // The isolate's own memory: always there, always writable.
         Ok(())
     }
+}
+
+/// An adaptive tag's member set as this backend stores it (a JSON array).
+fn decode_members(bytes: &[u8]) -> Vec<String> {
+    serde_json::from_slice(bytes).unwrap_or_default()
+}
+
+/// A time this backend noted (decimal ms).
+fn parse_ms(bytes: &[u8]) -> Option<u64> {
+    std::str::from_utf8(bytes).ok()?.parse().ok()
 }
 
 #[cfg(test)]

@@ -76,6 +76,24 @@ pub struct FencedWrite<'a> {
     pub version_ttl: Ttl,
     /// The versions checked, one per version key.
     pub versions: &'a [VersionCheck<'a>],
+    /// Tags the loader named with the value (adaptive tags), if any.
+    pub adaptive: Option<AdaptiveTags<'a>>,
+}
+
+/// Tags known only once a value is loaded: the entry joins each tag's member
+/// set, unless the tag was invalidated while the value loaded.
+#[derive(Debug, Clone, Copy)]
+pub struct AdaptiveTags<'a> {
+    /// What joins the member sets: the entry's own version key.
+    pub member: &'a str,
+    /// Per tag, its member set key and its last-invalidated key
+    /// ([`tag_members_key`](crate::keys::tag_members_key),
+    /// [`tag_invalidated_key`](crate::keys::tag_invalidated_key)).
+    pub tags: &'a [(String, String)],
+    /// The write is refused if any tag was invalidated less than this many
+    /// ms ago by the backend's clock: the time since the read, plus a margin
+    /// for the network (a duration, so clocks need not agree).
+    pub refuse_within_ms: u64,
 }
 
 /// One version a fenced write depends on.
@@ -100,6 +118,12 @@ pub struct InvalidationWrite<'a> {
     pub version_ttl: Ttl,
     /// `(channel, message)` to `PUBLISH`, if any.
     pub publish: Option<(&'a str, &'a str)>,
+    /// Adaptive tags invalidated: `(member set key, last-invalidated key)`;
+    /// every member's version is set to `member_version`, the set emptied,
+    /// and the time noted.
+    pub tag_members: &'a [(String, String)],
+    /// The version given to members of `tag_members`.
+    pub member_version: &'a str,
 }
 
 /// What an in-isolate table holds, against its [`MemoryBounds`].

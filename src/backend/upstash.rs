@@ -13,6 +13,10 @@ fn fenced_set_script() -> &'static Script {
     SCRIPT.get_or_init(|| Script::new(include_str!("../cache/scripts/fenced_set.lua")))
 }
 
+/// Sent as `EVAL` inside the invalidation's `MULTI` (a lost script cannot
+/// fail the transaction); only when the invalidation names tags.
+const INVALIDATE_TAG_MEMBERS: &str = include_str!("../cache/scripts/invalidate_tag_members.lua");
+
 /// How long a health check's key lives, in ms.
 const HEALTH_KEY_TTL_MS: u64 = 10_000;
 
@@ -23,6 +27,18 @@ fn fenced_invocation<'a>(write: &FencedWrite<'a>) -> Result<(Vec<&'a str>, Vec<S
     keys.extend(write.versions.iter().map(|v| v.key));
     let mut args = vec![as_text(write.value)?.to_owned(), write.ttl.as_millis().to_string()];
     args.push(write.version_ttl.as_millis().to_string());
+    args.push(write.versions.len().to_string());
+    match &write.adaptive {
+        Some(adaptive) => {
+            args.push(adaptive.refuse_within_ms.to_string());
+            args.push(adaptive.member.to_owned());
+            for (members, invalidated) in adaptive.tags {
+                keys.push(members.as_str());
+                keys.push(invalidated.as_str());
+            }
+        }
+        None => args.extend([String::from("0"), String::new()]),
+    }
     for check in write.versions {
         args.push(check.seen.unwrap_or("").to_owned());
         args.push(check.create.to_owned());
@@ -134,6 +150,11 @@ impl CacheBackend for UpstashBackend {
         }
         for (key, version) in write.bumps {
             commands.push(Command::new("SET").arg(key).arg(version).arg("PX").arg(version_ttl_ms));
+        }
+        if !write.tag_members.is_empty() {
+            let keys = write.tag_members.iter().flat_map(|(members, invalidated)| [members, invalidated]);
+            let eval = Command::new("EVAL").arg(INVALIDATE_TAG_MEMBERS).arg(write.tag_members.len() * 2);
+            commands.push(eval.args_from(keys).arg(write.member_version).arg(version_ttl_ms));
         }
         if let Some((channel, message)) = write.publish {
             commands.push(Command::new("PUBLISH").arg(channel).arg(message));

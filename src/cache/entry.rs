@@ -21,6 +21,12 @@ pub(crate) struct Entry {
     /// Version key → the version current when the entry was written.
     #[serde(rename = "s")]
     pub versions: BTreeMap<String, String>,
+    /// The version keys of the tags the loader named (adaptive tags), so an
+    /// isolate drops its L1 copy when it invalidates one of them. Their
+    /// freshness is not judged here: invalidating such a tag bumps the
+    /// entry's own version.
+    #[serde(rename = "t", default, skip_serializing_if = "Vec::is_empty")]
+    pub tag_keys: Vec<String>,
 }
 
 /// How a read judged an entry.
@@ -96,6 +102,7 @@ mod tests {
             fresh_until_ms: 1_000,
             delta_ms: 100,
             versions: versions.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+            tag_keys: Vec::new(),
         }
     }
 

@@ -8,7 +8,7 @@ use super::events::InvalidationEvent;
 use super::Cache;
 use crate::backend::{CacheError, InvalidationWrite};
 use crate::failure::FailurePolicy;
-use crate::keys::{entry_version_key, epoch_key, tag_key, KeySpace};
+use crate::keys::{entry_version_key, epoch_key, tag_invalidated_key, tag_key, tag_members_key, EntryKey, KeySpace};
 
 /// One invalidation: entries to delete, tags whose version to bump, and
 /// namespaces whose epoch to bump (`clear`). All of it is O(1) per item:
@@ -29,6 +29,11 @@ pub struct Invalidation {
 }
 
 impl Invalidation {
+    /// The invalidation of one entry (its key; its version moves too).
+    pub fn of(key: &EntryKey) -> Self {
+        Invalidation { keys: vec![key.key.clone()], ..Default::default() }
+    }
+
     /// True when it does nothing.
     pub fn is_empty(&self) -> bool {
         self.keys.is_empty() && self.tags.is_empty() && self.namespaces.is_empty()
@@ -143,11 +148,20 @@ impl Cache {
         let deletes: Vec<&str> = invalidation.keys.iter().map(String::as_str).collect();
         let channel = self.inner.events_channel.as_deref();
         let message = channel.map(|_| InvalidationEvent::new(invalidation.clone(), now_ms).to_json());
+        let prefix = &self.inner.key_prefix;
+        let tag_members: Vec<(String, String)> = invalidation
+            .tags
+            .iter()
+            .map(|tag| (tag_members_key(prefix, tag), tag_invalidated_key(prefix, tag)))
+            .collect();
+        let member_version = new_version(now_ms);
         let write = InvalidationWrite {
             deletes: &deletes,
             bumps: &bumps,
             version_ttl: self.inner.version_ttl,
             publish: channel.zip(message.as_deref()),
+            tag_members: &tag_members,
+            member_version: &member_version,
         };
         let gate = match breaker {
             BreakerRule::Respect => self.guarded(),

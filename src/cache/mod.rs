@@ -51,6 +51,7 @@ mod events;
 mod health;
 mod invalidation;
 mod l1;
+mod loaded;
 mod lookup;
 mod options;
 mod prefetch;
@@ -59,6 +60,7 @@ mod read_through;
 mod refresh;
 mod single_flight;
 mod stats;
+mod typed;
 mod warm;
 mod write;
 
@@ -69,6 +71,7 @@ pub use config::{
 pub use events::{EventError, InvalidationEvent, MAX_EVENT_ITEMS};
 pub use health::Health;
 pub use invalidation::Invalidation;
+pub use loaded::{Loaded, MAX_ADAPTIVE_TAGS};
 pub use lookup::{CacheStatus, CachedBytes, Lookup};
 pub use options::{EntryOptions, StaleMode};
 pub use prefetch::{Prefetch, Prefetched, PrefetchedMany};
@@ -76,6 +79,7 @@ pub use read::Fence;
 pub use read_through::{LoadError, ReadOptions, ReadThrough};
 pub use refresh::PendingRefresh;
 pub use stats::{Stats, StatsSnapshot};
+pub use typed::{RememberError, SetOptions};
 pub use warm::{WarmReport, WARM_BATCH};
 
 use std::sync::Arc;

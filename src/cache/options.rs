@@ -63,7 +63,7 @@ impl EntryOptions {
         Ttl::try_from_millis(ttl.as_millis() + self.grace.map_or(0, Ttl::as_millis)).unwrap_or(ttl)
     }
 
-    fn jittered(&self, ttl: Ttl) -> Ttl {
+    pub(crate) fn jittered(&self, ttl: Ttl) -> Ttl {
         if self.jitter_percent == 0 {
             return ttl;
         }

@@ -15,6 +15,9 @@ pub struct Fence {
     pub(super) seen: Vec<Option<String>>,
     /// Where the L1 invalidation log stood when the read began.
     pub(super) l1_mark: Mark,
+    /// When the read was judged (ms, this cache's clock): a later write
+    /// naming adaptive tags is refused if one was invalidated since.
+    pub(super) read_at_ms: u64,
 }
 
 impl Fence {
@@ -51,7 +54,7 @@ impl Cache {
     pub async fn read(&self, key: &EntryKey) -> Result<(Option<Lookup<CachedBytes>>, Fence), CacheError> {
         if let Some(entry) = self.l1_get(&key.key) {
             let seen = key.version_keys.iter().map(|k| entry.versions.get(k).cloned()).collect();
-            let fence = Fence { seen, l1_mark: self.l1_mark() };
+            let fence = Fence { seen, l1_mark: self.l1_mark(), read_at_ms: self.now_ms() };
             return Ok((Some(Lookup { value: entry.value_bytes(), status: CacheStatus::Hit }), fence));
         }
         let found = self.read_shared(key).await?;
@@ -81,7 +84,7 @@ impl Cache {
             Some(entry) => entry.judge(&key.version_keys, &seen, self.now_ms()),
             None => Judgement::Unusable,
         };
-        Found { entry, judgement, fence: Fence { seen, l1_mark } }
+        Found { entry, judgement, fence: Fence { seen, l1_mark, read_at_ms: self.now_ms() } }
     }
 
     pub(super) fn l1_get(&self, key: &str) -> Option<Entry> {
@@ -95,7 +98,12 @@ impl Cache {
     /// Keeps `entry` in L1 unless an invalidation since the fence's read named it.
     pub(super) fn l1_put(&self, key: &EntryKey, entry: Entry, fence: &Fence) {
         if let Some(l1) = &self.inner.l1 {
-            l1.put(&key.key, entry, &key.version_keys, fence.l1_mark);
+            if entry.tag_keys.is_empty() {
+                l1.put(&key.key, entry, &key.version_keys, fence.l1_mark);
+            } else {
+                let version_keys: Vec<String> = key.version_keys.iter().chain(&entry.tag_keys).cloned().collect();
+                l1.put(&key.key, entry, &version_keys, fence.l1_mark);
+            }
         }
     }
 }

@@ -1,4 +1,4 @@
-//! Read-through ([`Cache::remember`], [`Cache::read_through`]): the cached
+//! Read-through ([`Cache::remember_bytes`], [`Cache::read_through`]; typed in `typed.rs`): the cached
 //! value, or the loader's, written back fenced; with single-flight, negative
 //! caching, grace (stale-if-error, stale-while-revalidate) and XFetch.
 
@@ -8,6 +8,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 
 use super::entry::{Entry, Judgement};
+use super::loaded::Loaded;
 use super::lookup::{CacheStatus, CachedBytes, Lookup};
 use super::options::{EntryOptions, StaleMode};
 use super::prefetch::{Prefetch, PrefetchedRead};
@@ -64,10 +65,10 @@ pub(super) type Shared = Result<Lookup<CachedBytes>, AnyError>;
 
 /// A loader's future, its type erased.
 #[cfg(not(target_arch = "wasm32"))]
-pub(super) type BoxedLoad<'a, E> = Pin<Box<dyn Future<Output = Result<CachedBytes, E>> + Send + 'a>>;
+pub(super) type BoxedLoad<'a, E> = Pin<Box<dyn Future<Output = Result<Loaded<CachedBytes>, E>> + Send + 'a>>;
 /// A loader's future, its type erased.
 #[cfg(target_arch = "wasm32")]
-pub(super) type BoxedLoad<'a, E> = Pin<Box<dyn Future<Output = Result<CachedBytes, E>> + 'a>>;
+pub(super) type BoxedLoad<'a, E> = Pin<Box<dyn Future<Output = Result<Loaded<CachedBytes>, E>> + 'a>>;
 
 /// A loader, its type erased: the read path below the public entries is
 /// compiled once per error type, not once per caller's closure (each copy
@@ -83,6 +84,16 @@ pub(super) fn boxed<'a, E, F, Fut>(loader: F) -> BoxedLoader<'a, E>
 where
     F: FnOnce() -> Fut + crate::MaybeSend + 'a,
     Fut: Future<Output = Result<CachedBytes, E>> + crate::MaybeSend + 'a,
+    E: 'a,
+{
+    Box::new(move || Box::pin(async move { loader().await.map(Loaded::new) }))
+}
+
+/// `loader`, which gives its value's TTL and tags, boxed.
+pub(super) fn boxed_adaptive<'a, E, F, Fut>(loader: F) -> BoxedLoader<'a, E>
+where
+    F: FnOnce() -> Fut + crate::MaybeSend + 'a,
+    Fut: Future<Output = Result<Loaded<CachedBytes>, E>> + crate::MaybeSend + 'a,
 {
     Box::new(move || Box::pin(loader()))
 }
@@ -129,7 +140,7 @@ impl Cache {
     /// # Errors
     /// The loader's error (when no stale entry can stand in); a cache error,
     /// converted into `E`, only under [`FailurePolicy::FailClosed`].
-    pub async fn remember<E, F, Fut>(
+    pub async fn remember_bytes<E, F, Fut>(
         &self,
         key: &EntryKey,
         options: &EntryOptions,
@@ -145,13 +156,13 @@ impl Cache {
         Ok(self.read_through(key, options, read, loader).await?.lookup)
     }
 
-    /// [`remember`](Self::remember) with every option: a prefetch to finish,
+    /// [`remember_bytes`](Self::remember_bytes) with every option: a prefetch to finish,
     /// and [`StaleMode::ServeAndDefer`], under which a stale entry (or one
     /// XFetch picked) is served at once with a [`PendingRefresh`] for the
     /// caller to run in the background (stale-while-revalidate).
     ///
     /// # Errors
-    /// As [`remember`](Self::remember).
+    /// As [`remember_bytes`](Self::remember_bytes).
     pub async fn read_through<E, F, Fut>(
         &self,
         key: &EntryKey,
@@ -167,7 +178,7 @@ impl Cache {
         self.read_through_boxed(key, options, read, boxed(loader)).await
     }
 
-    async fn read_through_boxed<E: LoadError>(
+    pub(super) async fn read_through_boxed<E: LoadError>(
         &self,
         key: &EntryKey,
         options: &EntryOptions,
@@ -177,7 +188,7 @@ impl Cache {
         let stats = &self.inner.stats;
         if self.inner.backend.is_none() {
             Stats::bump(&stats.bypasses);
-            return Ok(answer(loader().await?, CacheStatus::Bypass));
+            return Ok(answer(loader().await?.value, CacheStatus::Bypass));
         }
         // L1 freshness is decided once per read: by the prefetch when there is one.
         let (local, prefetched) = match read.prefetch.and_then(|prefetch| prefetch.take_for(&key.key)) {
@@ -267,7 +278,7 @@ impl Cache {
             Err(error) if read.policy == FailurePolicy::FailClosed => return Err(E::from(error)),
             Err(_) => {
                 Stats::bump(&self.inner.stats.bypasses);
-                return Ok(answer(loader().await?, CacheStatus::Bypass));
+                return Ok(answer(loader().await?.value, CacheStatus::Bypass));
             }
         };
         let usable = match (entry, judgement) {
@@ -335,9 +346,9 @@ impl Cache {
     ) -> Result<CachedBytes, LoadFailed<E>> {
         Stats::bump(&self.inner.stats.misses);
         let started_ms = self.now_ms();
-        let value = loader().await.map_err(LoadFailed::Loader)?;
+        let loaded = loader().await.map_err(LoadFailed::Loader)?;
         let delta_ms = self.now_ms().saturating_sub(started_ms);
-        if let Err(error) = self.write_back(key, fence, value.as_deref(), delta_ms, options).await {
+        if let Err(error) = self.write_back(key, fence, &loaded, delta_ms, options).await {
             if let CacheError::InvalidValue(reason) = &error {
                 // Not an outage (the outage log covers those): a value this
                 // cache cannot hold, which would otherwise miss silently forever.
@@ -347,7 +358,7 @@ impl Cache {
                 return Err(LoadFailed::Cache(error));
             }
         }
-        Ok(value)
+        Ok(loaded.value)
     }
 }
 

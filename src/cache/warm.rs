@@ -5,6 +5,7 @@
 use serde::Serialize;
 
 use super::entry::Judgement;
+use super::loaded::Loaded;
 use super::lookup::CachedBytes;
 use super::options::EntryOptions;
 use super::read::Fence;
@@ -13,10 +14,10 @@ use super::Cache;
 use crate::backend::{CacheError, FencedWrite, VersionCheck};
 use crate::keys::EntryKey;
 
-/// Most entries one batch of [`Cache::warm`] reads and writes.
+/// Most entries one batch of [`Cache::warm_bytes`] reads and writes.
 pub const WARM_BATCH: usize = 100;
 
-/// What [`Cache::warm`] did with its entries.
+/// What [`Cache::warm_bytes`] did with its entries.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct WarmReport {
     /// Entries written.
@@ -50,7 +51,7 @@ impl Cache {
     /// # Errors
     /// [`CacheError`] when caching is off or the breaker is open; a batch
     /// whose round trip fails counts its entries as failed.
-    pub async fn warm(
+    pub async fn warm_bytes(
         &self,
         entries: &[(EntryKey, CachedBytes)],
         options: &EntryOptions,
@@ -126,7 +127,7 @@ impl Cache {
     ) -> Vec<(&'k EntryKey, &'k Fence, PreparedWrite)> {
         let mut prepared = Vec::with_capacity(pending.len());
         for (key, value, fence) in pending {
-            match self.prepare_write(key, fence, value.as_deref(), 0, options) {
+            match self.prepare_write(key, fence, &Loaded::new((*value).clone()), 0, options) {
                 Ok(Some(write)) => prepared.push((*key, fence, write)),
                 Ok(None) => report.skipped += 1,
                 Err(_) => report.failed += 1,

@@ -5,13 +5,15 @@ use serde_json::value::RawValue;
 
 use super::entry::Entry;
 use super::invalidation::BreakerRule;
+use super::loaded::{Loaded, MAX_ADAPTIVE_TAGS};
+use super::lookup::CachedBytes;
 use super::options::EntryOptions;
 use super::read::Fence;
 use super::stats::Stats;
 use super::{Cache, Invalidation};
-use crate::backend::{CacheError, FencedWrite, VersionCheck};
+use crate::backend::{AdaptiveTags, CacheError, FencedWrite, VersionCheck};
 use crate::failure::FailurePolicy;
-use crate::keys::EntryKey;
+use crate::keys::{entry_version_key, tag_invalidated_key, tag_key, tag_members_key, EntryKey};
 use crate::Ttl;
 
 impl Cache {
@@ -28,7 +30,7 @@ impl Cache {
         value: Option<&[u8]>,
         options: &EntryOptions,
     ) -> Result<bool, CacheError> {
-        self.write_back(key, fence, value, 0, options).await
+        self.write_back(key, fence, &Loaded::new(value.map(<[u8]>::to_vec)), 0, options).await
     }
 
     /// Update-after-write (write-through): after the backing store committed
@@ -62,16 +64,17 @@ impl Cache {
         }
     }
 
-    /// Writes an entry back after a load that took `delta_ms` (XFetch's delta).
+    /// Writes an entry back after a load that took `delta_ms` (XFetch's
+    /// delta), with the TTL and tags the loader gave, if any.
     pub(super) async fn write_back(
         &self,
         key: &EntryKey,
         fence: &Fence,
-        value: Option<&[u8]>,
+        loaded: &Loaded<CachedBytes>,
         delta_ms: u64,
         options: &EntryOptions,
     ) -> Result<bool, CacheError> {
-        let Some(prepared) = self.prepare_write(key, fence, value, delta_ms, options)? else { return Ok(false) };
+        let Some(prepared) = self.prepare_write(key, fence, loaded, delta_ms, options)? else { return Ok(false) };
         let checks = prepared.checks(key);
         let backend = self.guarded()?;
         let written = self.observe("write", backend.set_fenced(&prepared.fenced(key, &checks)).await)?;
@@ -83,18 +86,28 @@ impl Cache {
         Ok(written)
     }
 
-    /// The entry to write for `value`, stamped with the versions `fence`
+    /// The entry to write for `loaded`, stamped with the versions `fence`
     /// saw (new ones where a version was missing); `None` when "absent" is
-    /// not cached.
+    /// not cached. The loader's TTL, if it gave one, replaces the options'
+    /// (the value's, or a cached "absent"'s).
     pub(super) fn prepare_write(
         &self,
         key: &EntryKey,
         fence: &Fence,
-        value: Option<&[u8]>,
+        loaded: &Loaded<CachedBytes>,
         delta_ms: u64,
         options: &EntryOptions,
     ) -> Result<Option<PreparedWrite>, CacheError> {
-        let Some(ttl) = options.ttl_for(value) else { return Ok(None) };
+        if loaded.tags.len() > MAX_ADAPTIVE_TAGS {
+            let count = loaded.tags.len();
+            return Err(CacheError::InvalidValue(format!("{count} tags; at most {MAX_ADAPTIVE_TAGS} per value")));
+        }
+        let value = loaded.value.as_deref();
+        let ttl = match loaded.ttl {
+            Some(ttl) => Some(options.jittered(ttl)),
+            None => options.ttl_for(value),
+        };
+        let Some(ttl) = ttl else { return Ok(None) };
         let raw = match value {
             Some(bytes) => {
                 let text = std::str::from_utf8(bytes)
@@ -123,11 +136,23 @@ impl Cache {
             .zip(&created)
             .map(|((k, seen), new)| (k.clone(), seen.clone().unwrap_or(new.clone())))
             .collect();
-        let entry = Entry { value: raw, fresh_until_ms: now_ms + ttl.as_millis(), delta_ms, versions };
+        let prefix = &self.inner.key_prefix;
+        let tag_keys = loaded.tags.iter().map(|tag| tag_key(prefix, tag)).collect();
+        let adaptive_tags =
+            loaded.tags.iter().map(|tag| (tag_members_key(prefix, tag), tag_invalidated_key(prefix, tag))).collect();
+        let refuse_within_ms = now_ms.saturating_sub(fence.read_at_ms) + ADAPTIVE_TAG_MARGIN_MS;
+        let entry = Entry { value: raw, fresh_until_ms: now_ms + ttl.as_millis(), delta_ms, versions, tag_keys };
         let payload = entry.encode();
-        Ok(Some(PreparedWrite { entry, payload, stored_ttl: options.stored_ttl(ttl), seen, created }))
+        let stored_ttl = options.stored_ttl(ttl);
+        let member = entry_version_key(&key.key);
+        Ok(Some(PreparedWrite { entry, payload, stored_ttl, seen, created, adaptive_tags, member, refuse_within_ms }))
     }
 }
+
+/// Added to the time since a read when a write-back checks whether one of
+/// its adaptive tags was invalidated meanwhile: covers the network between
+/// this isolate and the backend's clock, which the check runs on.
+const ADAPTIVE_TAG_MARGIN_MS: u64 = 1_000;
 
 /// An entry ready to be written, fenced on the versions a read saw.
 pub(super) struct PreparedWrite {
@@ -136,6 +161,11 @@ pub(super) struct PreparedWrite {
     stored_ttl: Ttl,
     seen: Vec<Option<String>>,
     created: Vec<String>,
+    /// Per adaptive tag: its member set and last-invalidated keys.
+    adaptive_tags: Vec<(String, String)>,
+    /// What joins them: the entry's own version key.
+    member: String,
+    refuse_within_ms: u64,
 }
 
 impl PreparedWrite {
@@ -161,6 +191,12 @@ impl PreparedWrite {
             ttl: self.stored_ttl,
             version_ttl: self.stored_ttl,
             versions: checks,
+            // The entry's own version key joins the tags' member sets.
+            adaptive: (!self.adaptive_tags.is_empty()).then(|| AdaptiveTags {
+                member: &self.member,
+                tags: &self.adaptive_tags,
+                refuse_within_ms: self.refuse_within_ms,
+            }),
         }
     }
 }

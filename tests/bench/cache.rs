@@ -34,7 +34,7 @@ fn tags(n: usize) -> Vec<String> {
 async fn per_second(rounds: u32, cache: &Cache, key: &EntryKey) -> f64 {
     let started = Instant::now();
     for _ in 0..rounds {
-        cache.remember(key, &options(), FailurePolicy::Degrade, value).await.unwrap();
+        cache.remember_bytes(key, &options(), FailurePolicy::Degrade, value).await.unwrap();
     }
     f64::from(rounds) / started.elapsed().as_secs_f64()
 }
@@ -55,19 +55,19 @@ async fn main() {
         .build();
     let space = l2_only.key_space("bench", "entity").unwrap();
     // Load the fenced-write script once, as any long-lived Redis already has it.
-    l2_only.remember(&space.entry("warm", vec![]), &options(), FailurePolicy::Degrade, value).await.unwrap();
+    l2_only.remember_bytes(&space.entry("warm", vec![]), &options(), FailurePolicy::Degrade, value).await.unwrap();
 
     let mut rows: Vec<(String, u64, &str)> = Vec::new();
     for n in [0, 3, 10] {
         let key = space.entry(&format!("tags-{n}"), tags(n));
-        let miss = trips(&server, l2_only.remember(&key, &options(), FailurePolicy::Degrade, value)).await;
-        let hit = trips(&server, l2_only.remember(&key, &options(), FailurePolicy::Degrade, value)).await;
+        let miss = trips(&server, l2_only.remember_bytes(&key, &options(), FailurePolicy::Degrade, value)).await;
+        let hit = trips(&server, l2_only.remember_bytes(&key, &options(), FailurePolicy::Degrade, value)).await;
         rows.push((format!("miss, {n} tags (MGET, then fenced SET)"), miss, "at most 2"));
         rows.push((format!("L2 hit, {n} tags (one MGET)"), hit, "1"));
     }
     let key = space.entry("l1", tags(3));
-    two_tier.remember(&key, &options(), FailurePolicy::Degrade, value).await.unwrap();
-    let l1 = trips(&server, two_tier.remember(&key, &options(), FailurePolicy::Degrade, value)).await;
+    two_tier.remember_bytes(&key, &options(), FailurePolicy::Degrade, value).await.unwrap();
+    let l1 = trips(&server, two_tier.remember_bytes(&key, &options(), FailurePolicy::Degrade, value)).await;
     rows.push(("L1 hit, 3 tags".into(), l1, "0"));
     let invalidate =
         trips(&server, l2_only.invalidate_tags(&["tag-0", "tag-1", "tag-2"], FailurePolicy::Degrade)).await;
@@ -83,7 +83,7 @@ async fn main() {
             let (cache, key, loads) = (l2_only.clone(), herd_key.clone(), loads.clone());
             tasks.push(tokio::spawn(async move {
                 cache
-                    .remember(&key, &options(), FailurePolicy::Degrade, || async {
+                    .remember_bytes(&key, &options(), FailurePolicy::Degrade, || async {
                         loads.fetch_add(1, Ordering::SeqCst);
                         tokio::time::sleep(Duration::from_millis(50)).await;
                         value().await
@@ -109,7 +109,7 @@ async fn main() {
     let rounds = 300;
     let l1_rate = per_second(rounds, &two_tier, &key).await;
     let l2_key = space.entry("rate", tags(3));
-    l2_only.remember(&l2_key, &options(), FailurePolicy::Degrade, value).await.unwrap();
+    l2_only.remember_bytes(&l2_key, &options(), FailurePolicy::Degrade, value).await.unwrap();
     let l2_rate = per_second(rounds, &l2_only, &l2_key).await;
     println!("\nThroughput, {rounds} sequential reads each (a ratio between tiers, not a forecast)");
     println!("| tier | relative reads per second |");

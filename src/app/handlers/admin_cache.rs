@@ -96,8 +96,8 @@ pub async fn warm(req: Incoming, rc: &RequestContext) -> Result<Response, ApiErr
             .count();
         let policy_entries = entries(found_policies.iter().map(|p| (stores.policies.entry_key(&p.tenant_id), p)))?;
         let config_entries = entries(found_configs.iter().map(|c| (stores.tenant_configs.entry_key(&c.tenant_id), c)))?;
-        report.add(cache.warm(&policy_entries, &options.policy).await?);
-        report.add(cache.warm(&config_entries, &options.config).await?);
+        report.add(cache.warm_bytes(&policy_entries, &options.policy).await?);
+        report.add(cache.warm_bytes(&config_entries, &options.config).await?);
     }
     let body = json!({
         "tenants": tenants.len(),
