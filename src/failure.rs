@@ -22,6 +22,12 @@ pub enum FailurePolicy {
     /// allows, an invalidation is dropped), logging and counting it. For a
     /// cache read there is nothing to allow but the read, so it degrades.
     FailOpen,
+    /// For a rate limiter: each isolate enforces the limit on its own, with
+    /// the same algorithm in memory (bounded), so an outage neither opens
+    /// the door nor shuts it; at most `limit × isolates` pass per window
+    /// (decisions say `reason: local_fallback`). For cache operations, which
+    /// have no local answer of their own, the same as `Degrade`.
+    Local,
 }
 
 /// When a [`CircuitBreaker`] opens, and for how long.

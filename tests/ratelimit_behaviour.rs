@@ -726,3 +726,37 @@ async fn lua_matches_the_pure_model() {
     }
     assert_eq!(compared, 5 * 4 * 60);
 }
+
+#[tokio::test]
+async fn local_fallback_enforces_the_limit_in_each_isolate_while_upstash_is_down() {
+    // Nothing listens: every check fails, and each "isolate" (limiter)
+    // enforces the limit on its own: at most limit x isolates pass.
+    let nowhere = Arc::new(client_for(&format!("http://127.0.0.1:{}", free_port()), TOKEN, 300));
+    for algorithm in EXACT {
+        let isolate = || {
+            Limiter::builder(nowhere.clone(), "client", algorithm, LimitSpec::new(3, 60_000))
+                .failure_policy(FailurePolicy::Local)
+                .build()
+                .unwrap()
+        };
+        let (a, b) = (isolate(), isolate());
+        let mut passed = 0;
+        for limiter in [&a, &b] {
+            for _ in 0..5 {
+                let d = limiter.limit("ip", 1).await.unwrap();
+                assert_eq!(d.reason, Reason::LocalFallback, "{algorithm:?}");
+                if d.success {
+                    passed += 1;
+                } else {
+                    assert!(d.retry_after_ms > 0, "{algorithm:?}: a local refusal says when to retry: {d:?}");
+                }
+            }
+        }
+        assert_eq!(passed, 6, "{algorithm:?}: 3 per isolate, 2 isolates");
+        let stats = a.stats();
+        assert_eq!((stats.local_allowed, stats.local_denied), (3, 2), "{algorithm:?}");
+        assert_eq!(a.outage().failures(), 5, "{algorithm:?}: the outage is still logged and counted");
+        // Other identifiers have their own local state.
+        assert!(a.limit("other", 1).await.unwrap().success);
+    }
+}

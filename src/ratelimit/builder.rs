@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use super::block_cache::BlockCache;
 use super::limiter::Limiter;
+use super::local::LocalLimits;
 use super::{Algorithm, FailurePolicy, LimitSpec};
 use crate::clock::{Clock, SystemClock};
 use crate::config::ConfigError;
@@ -105,6 +106,8 @@ impl LimiterBuilder {
     /// a bad `prefix`.
     pub fn build(self) -> Result<Limiter, ConfigError> {
         let (prefix, burst) = validate(&self.name, self.algorithm, self.spec, self.burst, self.prefix.as_deref())?;
+        let local = (self.policy == FailurePolicy::Local)
+            .then(|| LocalLimits::new(self.algorithm, self.spec.limit, self.spec.window_ms, burst));
         Ok(Limiter {
             client: self.client,
             name: Arc::from(self.name.as_str()),
@@ -118,6 +121,7 @@ impl LimiterBuilder {
             clock: self.clock,
             outage: OutageLog::for_subject("rate limiter", "answering by its failure policy"),
             counters: Default::default(),
+            local,
         })
     }
 }

@@ -30,8 +30,11 @@ pub struct RateLimitConfig {
     /// `RATE_LIMIT_TIMEOUT_MS` (default 1000): how long a check waits for
     /// Redis before the failure policy answers; the fetch is aborted.
     pub timeout_ms: u64,
-    /// `RATE_LIMIT_FAIL_CLOSED` (default false): refuse rather than allow
-    /// when Redis fails.
+    /// `RATE_LIMIT_FAILURE_POLICY`: what a check answers when Redis fails:
+    /// `local` (default: each isolate enforces the limit on its own, see
+    /// [`FailurePolicy::Local`]), `fail-open` (allow) or `fail-closed`
+    /// (refuse). `RATE_LIMIT_FAIL_CLOSED=true`, the older switch, still
+    /// means `fail-closed`.
     pub failure_policy: FailurePolicy,
     /// `RATE_LIMIT_KEY_PREFIX` (default `edgecache`): first key segment,
     /// `A-Z a-z 0-9 _ - .`, at most 64.
@@ -49,10 +52,61 @@ impl Default for RateLimitConfig {
             client: LimitSpec { limit: 100, window_ms: 60_000 },
             tenant: LimitSpec { limit: 1_000, window_ms: 60_000 },
             timeout_ms: crate::upstash::DEFAULT_TIMEOUT_MS,
-            failure_policy: FailurePolicy::FailOpen,
+            failure_policy: FailurePolicy::Local,
             key_prefix: "edgecache".to_owned(),
             block_cache_size: DEFAULT_BLOCK_CACHE_CAPACITY,
         }
+    }
+}
+
+/// `RATE_LIMIT_FAILURE_POLICY`, or the older `RATE_LIMIT_FAIL_CLOSED`.
+fn failure_policy(env: &Env<'_>, default: FailurePolicy) -> Result<FailurePolicy, ConfigError> {
+    let fail_closed = parse_bool(env, "RATE_LIMIT_FAIL_CLOSED")?;
+    match (env.get("RATE_LIMIT_FAILURE_POLICY"), fail_closed) {
+        (Some(_), Some(_)) => Err(ConfigError::new(
+            "RATE_LIMIT_FAIL_CLOSED",
+            "is set together with RATE_LIMIT_FAILURE_POLICY: keep RATE_LIMIT_FAILURE_POLICY only",
+        )),
+        (Some(raw), None) => match raw.trim().to_ascii_lowercase().as_str() {
+            "local" => Ok(FailurePolicy::Local),
+            "fail-open" => Ok(FailurePolicy::FailOpen),
+            "fail-closed" => Ok(FailurePolicy::FailClosed),
+            _ => Err(ConfigError::new(
+                "RATE_LIMIT_FAILURE_POLICY",
+                format!("must be local, fail-open or fail-closed, got {raw:?}"),
+            )),
+        },
+        (None, Some(true)) => Ok(FailurePolicy::FailClosed),
+        (None, Some(false) | None) => Ok(default),
+    }
+}
+
+/// Settings of the TypeScript setups edgecache replaces that it does not
+/// read, and what to set instead: refused, so a setting that would be
+/// silently ignored is noticed at start-up.
+const FOREIGN_NAMES: [(&str, &str); 3] = [
+    (
+        "ENABLE_REDIS_RATE_LIMITING",
+        "edgecache does not read it: rate limiting is on when an Upstash database is configured; \
+         set RATE_LIMIT_ENABLED=false to turn it off",
+    ),
+    (
+        "RATE_LIMIT_PROVIDER",
+        "edgecache does not read it: limits always live in the Upstash database \
+         (UPSTASH_REDIS_REST_URL); set RATE_LIMIT_FAILURE_POLICY=local for in-memory limits during an outage",
+    ),
+    (
+        "EVENT_HUB_PROVIDER",
+        "edgecache does not read it: invalidation events are published on the Upstash database \
+         when CACHE_EVENTS_CHANNEL is set",
+    ),
+];
+
+/// Refuses the [`FOREIGN_NAMES`] that are set.
+fn refuse_foreign_names(env: &Env<'_>) -> Result<(), ConfigError> {
+    match FOREIGN_NAMES.iter().find(|(name, _)| env.get(name).is_some()) {
+        Some((name, why)) => Err(ConfigError::new(*name, *why)),
+        None => Ok(()),
     }
 }
 
@@ -86,11 +140,8 @@ impl RateLimitConfig {
         let client = spec("RATE_LIMIT_CLIENT_LIMIT", "RATE_LIMIT_CLIENT_WINDOW_SECS", defaults.client)?;
         let tenant = spec("RATE_LIMIT_TENANT_LIMIT", "RATE_LIMIT_TENANT_WINDOW_SECS", defaults.tenant)?;
         let timeout_ms = parse_number(env, "RATE_LIMIT_TIMEOUT_MS", 1..=MAX_TIMEOUT_MS)?.unwrap_or(defaults.timeout_ms);
-        let failure_policy = if parse_bool(env, "RATE_LIMIT_FAIL_CLOSED")?.unwrap_or(false) {
-            FailurePolicy::FailClosed
-        } else {
-            FailurePolicy::FailOpen
-        };
+        refuse_foreign_names(env)?;
+        let failure_policy = failure_policy(env, defaults.failure_policy)?;
         let key_prefix = env.get("RATE_LIMIT_KEY_PREFIX").unwrap_or(defaults.key_prefix);
         let block_cache_size = parse_number(env, "RATE_LIMIT_BLOCK_CACHE_SIZE", 0..=MAX_BLOCK_CACHE_SIZE)?
             .map_or(defaults.block_cache_size, |n| n as usize);
@@ -170,7 +221,7 @@ mod tests {
     }
 
     #[test]
-    fn defaults_are_gcra_100_and_1000_per_minute_fail_open() {
+    fn defaults_are_gcra_100_and_1000_per_minute_local_fallback() {
         let c = config(&[]).unwrap();
         assert_eq!(c, RateLimitConfig::default());
         assert!(c.enabled);
@@ -178,7 +229,40 @@ mod tests {
         assert_eq!(c.client, LimitSpec { limit: 100, window_ms: 60_000 });
         assert_eq!(c.tenant, LimitSpec { limit: 1000, window_ms: 60_000 });
         assert_eq!(c.timeout_ms, 1000);
-        assert_eq!(c.failure_policy, FailurePolicy::FailOpen);
+        assert_eq!(c.failure_policy, FailurePolicy::Local);
+    }
+
+    #[test]
+    fn failure_policy_names_and_the_older_switch() {
+        for (raw, policy) in [
+            ("local", FailurePolicy::Local),
+            ("FAIL-OPEN", FailurePolicy::FailOpen),
+            ("fail-closed", FailurePolicy::FailClosed),
+        ] {
+            assert_eq!(config(&[("RATE_LIMIT_FAILURE_POLICY", raw)]).unwrap().failure_policy, policy);
+        }
+        assert_eq!(config(&[("RATE_LIMIT_FAIL_CLOSED", "true")]).unwrap().failure_policy, FailurePolicy::FailClosed);
+        assert_eq!(config(&[("RATE_LIMIT_FAIL_CLOSED", "false")]).unwrap().failure_policy, FailurePolicy::Local);
+        let both = config(&[("RATE_LIMIT_FAIL_CLOSED", "true"), ("RATE_LIMIT_FAILURE_POLICY", "local")]).unwrap_err();
+        assert_eq!(both.variable, "RATE_LIMIT_FAIL_CLOSED");
+        assert_eq!(
+            config(&[("RATE_LIMIT_FAILURE_POLICY", "maybe")]).unwrap_err().variable,
+            "RATE_LIMIT_FAILURE_POLICY"
+        );
+    }
+
+    #[test]
+    fn the_seeds_settings_edgecache_ignores_are_refused_naming_what_to_set() {
+        for (name, instead) in [
+            ("ENABLE_REDIS_RATE_LIMITING", "RATE_LIMIT_ENABLED"),
+            ("RATE_LIMIT_PROVIDER", "UPSTASH_REDIS_REST_URL"),
+            ("EVENT_HUB_PROVIDER", "CACHE_EVENTS_CHANNEL"),
+        ] {
+            let error = config(&[(name, "redis")]).unwrap_err();
+            assert_eq!(error.variable, name);
+            assert!(error.message.contains(instead), "{name}: {}", error.message);
+            assert!(!error.message.contains("\"redis\""), "the value is not echoed");
+        }
     }
 
     #[test]

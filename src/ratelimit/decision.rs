@@ -25,21 +25,26 @@ pub enum Reason {
     /// The circuit breaker is open after repeated failures: no request was
     /// sent, the failure policy decided at once.
     CircuitOpen,
+    /// Redis failed (for any of the reasons above, logged and counted in
+    /// the outage log) and [`FailurePolicy::Local`](crate::FailurePolicy::Local)
+    /// decided: this isolate enforced the limit on its own.
+    LocalFallback,
 }
 
 impl Reason {
     /// Every reason, in declaration order.
-    pub const ALL: [Reason; 6] = [
+    pub const ALL: [Reason; 7] = [
         Reason::None,
         Reason::CacheBlock,
         Reason::Timeout,
         Reason::BackendError,
         Reason::BackendMisconfigured,
         Reason::CircuitOpen,
+        Reason::LocalFallback,
     ];
 
     /// `none`, `cache_block`, `timeout`, `backend_error`,
-    /// `backend_misconfigured` or `circuit_open`.
+    /// `backend_misconfigured`, `circuit_open` or `local_fallback`.
     pub fn as_str(self) -> &'static str {
         match self {
             Reason::None => "none",
@@ -48,12 +53,20 @@ impl Reason {
             Reason::BackendError => "backend_error",
             Reason::BackendMisconfigured => "backend_misconfigured",
             Reason::CircuitOpen => "circuit_open",
+            Reason::LocalFallback => "local_fallback",
         }
     }
 
     /// True when the failure policy, not Redis, decided.
     pub fn is_failure(self) -> bool {
-        matches!(self, Reason::Timeout | Reason::BackendError | Reason::BackendMisconfigured | Reason::CircuitOpen)
+        matches!(
+            self,
+            Reason::Timeout
+                | Reason::BackendError
+                | Reason::BackendMisconfigured
+                | Reason::CircuitOpen
+                | Reason::LocalFallback
+        )
     }
 }
 

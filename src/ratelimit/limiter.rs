@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use super::block_cache::BlockCache;
 use super::decision::{Decision, MultiDecision, RateLimitError, Reason};
+use super::local::LocalLimits;
 use super::prepared::{Check, Prepared, PreparedCheck};
 use super::script::{parse_reply, RawVerdict, ARGS_PER_LIMIT, SCRIPT};
 use super::stats::{Counters, LimiterStats};
@@ -43,6 +44,8 @@ pub struct Limiter {
     pub(super) breaker: Option<Arc<CircuitBreaker>>,
     pub(super) outage: OutageLog,
     pub(super) counters: Counters,
+    /// Under [`FailurePolicy::Local`]: this isolate's own counts.
+    pub(super) local: Option<LocalLimits>,
 }
 
 impl std::fmt::Debug for Limiter {
@@ -280,8 +283,10 @@ impl Limiter {
         }
         // An open breaker: no request, every limit answers by its failure policy.
         if checks.iter().any(|c| c.limiter.breaker_open()) {
-            let decisions: Vec<Option<Decision>> =
-                checks.iter().map(|c| Some(c.limiter.by_failure_policy(Reason::CircuitOpen))).collect();
+            let decisions: Vec<Option<Decision>> = checks
+                .iter()
+                .map(|c| Some(c.limiter.by_failure_policy(&c.identifier, c.cost, Reason::CircuitOpen)))
+                .collect();
             let success = decisions.iter().flatten().all(|d| d.success);
             return Ok(Prepared::Decided(MultiDecision { success, decisions }));
         }
@@ -406,7 +411,7 @@ impl Limiter {
 
     /// Answers by the failure policy when Redis did not: a refused token is
     /// a misconfiguration (logged as an error), anything else an outage.
-    pub(super) fn after_failure(&self, error: &UpstashError) -> Decision {
+    pub(super) fn after_failure(&self, identifier: &str, cost: i64, error: &UpstashError) -> Decision {
         let operation = format!("rate limit {} ({:?})", self.name, self.policy);
         let reason = if error.is_misconfiguration() {
             self.outage.misconfiguration(&operation, error);
@@ -418,14 +423,30 @@ impl Limiter {
                 _ => Reason::BackendError,
             }
         };
-        self.by_failure_policy(reason)
+        self.by_failure_policy(identifier, cost, reason)
     }
 
-    /// What the failure policy answers, for `reason`.
-    pub(super) fn by_failure_policy(&self, reason: Reason) -> Decision {
+    /// What the failure policy answers for a check of `cost` for
+    /// `identifier`, Redis having failed for `reason`.
+    pub(super) fn by_failure_policy(&self, identifier: &str, cost: i64, reason: Reason) -> Decision {
         let now_ms = self.clock.now_ms();
+        if let Some(local) = &self.local {
+            let verdict = local.decide(identifier, cost, now_ms);
+            Counters::bump(if verdict.ok { &self.counters.local_allowed } else { &self.counters.local_denied });
+            self.counters.count_reason(Reason::LocalFallback);
+            let raw = RawVerdict {
+                skipped: false,
+                ok: verdict.ok,
+                remaining: verdict.remaining,
+                reset_ms: verdict.reset_ms,
+                retry_ms: verdict.retry_after_ms,
+                block_ms: 0,
+                now_ms,
+            };
+            return self.decision(raw, Reason::LocalFallback);
+        }
         let verdict = match self.policy {
-            FailurePolicy::FailOpen | FailurePolicy::Degrade => {
+            FailurePolicy::FailOpen | FailurePolicy::Degrade | FailurePolicy::Local => {
                 Counters::bump(&self.counters.failed_open);
                 RawVerdict::allow_all(self.spec.limit, now_ms)
             }

@@ -100,6 +100,7 @@ mod cooldown;
 mod decision;
 pub mod headers;
 mod limiter;
+mod local;
 pub mod model;
 mod prepared;
 mod script;
@@ -113,6 +114,7 @@ pub use config::RateLimitConfig;
 pub use cooldown::Cooldowns;
 pub use decision::{Decision, MultiDecision, RateLimitError, Reason};
 pub use limiter::Limiter;
+pub use local::LOCAL_FALLBACK_CAPACITY;
 pub use prepared::{Check, Guard, Prepared, PreparedCheck};
 pub use stats::LimiterStats;
 

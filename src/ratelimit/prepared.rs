@@ -159,8 +159,11 @@ impl<'a> PreparedCheck<'a> {
                 MultiDecision { success: all_ok, decisions }
             }
             Err(error) => {
-                let decisions: Vec<Option<Decision>> =
-                    self.checks.iter().map(|(limiter, _, _)| Some(limiter.after_failure(&error))).collect();
+                let decisions: Vec<Option<Decision>> = self
+                    .checks
+                    .iter()
+                    .map(|(limiter, id, cost)| Some(limiter.after_failure(id, *cost, &error)))
+                    .collect();
                 let success = decisions.iter().flatten().all(|d| d.success);
                 MultiDecision { success, decisions }
             }

@@ -20,8 +20,13 @@ pub struct LimiterStats {
     pub failed_open: u64,
     /// Requests refused because Redis failed ([`FailurePolicy::FailClosed`](crate::FailurePolicy::FailClosed)).
     pub failed_closed: u64,
+    /// Requests this isolate admitted on its own while Redis failed
+    /// ([`FailurePolicy::Local`](crate::FailurePolicy::Local)).
+    pub local_allowed: u64,
+    /// Requests this isolate refused on its own while Redis failed.
+    pub local_denied: u64,
     /// Decisions by [`Reason`], in the order of [`Reason::ALL`].
-    pub by_reason: [u64; 6],
+    pub by_reason: [u64; 7],
 }
 
 #[derive(Debug, Default)]
@@ -32,7 +37,9 @@ pub(super) struct Counters {
     pub(super) cache_blocked: AtomicU64,
     pub(super) failed_open: AtomicU64,
     pub(super) failed_closed: AtomicU64,
-    pub(super) by_reason: [AtomicU64; 6],
+    pub(super) local_allowed: AtomicU64,
+    pub(super) local_denied: AtomicU64,
+    pub(super) by_reason: [AtomicU64; 7],
 }
 
 impl Counters {
@@ -54,6 +61,8 @@ impl Counters {
             cache_blocked: get(&self.cache_blocked),
             failed_open: get(&self.failed_open),
             failed_closed: get(&self.failed_closed),
+            local_allowed: get(&self.local_allowed),
+            local_denied: get(&self.local_denied),
             by_reason: std::array::from_fn(|i| get(&self.by_reason[i])),
         }
     }

@@ -65,8 +65,10 @@ impl UpstashConfig {
                 Some(_) => {
                     return Err(ConfigError::new(
                         "REDIS_URL",
-                        "edgecache speaks the Upstash REST protocol: give an http(s):// REST URL \
-                         (redis:// needs a TCP connection, which Workers cannot hold)",
+                        "is not an http(s):// URL (the value is not shown). Workers cannot hold the TCP \
+                         connection a redis:// or rediss:// URL needs: set UPSTASH_REDIS_REST_URL and \
+                         UPSTASH_REDIS_REST_TOKEN to the database's REST endpoint instead. In local \
+                         development, `npm run dev` starts upstash-local in front of a redis:// URL for you",
                     ))
                 }
                 None => return Ok(None),
