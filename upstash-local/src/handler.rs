@@ -1,13 +1,14 @@
-//! The HTTP side: methods, auth, body size limit, routing to single
-//! commands, `/pipeline`, `/multi-exec`, the `/subscribe` streams and the
-//! `/__local/stats` endpoints.
+//! The HTTP side: methods, auth (and what a token in the query string may
+//! do), body size and time limits, routing to single commands, `/pipeline`,
+//! `/multi-exec`, the event streams and the `/__local/stats` endpoints.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::body::Body;
 use axum::extract::{DefaultBodyLimit, Request, State};
-use axum::http::header::AUTHORIZATION;
+use axum::http::header::{AUTHORIZATION, CONTENT_LENGTH};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::{Json, Router};
@@ -17,12 +18,15 @@ use serde_json::{json, Value as JsonValue};
 use subtle::ConstantTimeEq;
 use tokio::sync::watch;
 
+use crate::commands::{is_read_only, name, refusal, runs_code, CodeKind};
+use crate::emulated::{adjustment, Adjust};
 use crate::encode::{reply_object, to_json, Encoding};
-use crate::protocol::{parse_json_batch, parse_json_command, parse_path_command, query_params, refusal, Command};
-use crate::redis_exec::{run_command, run_pipeline, run_transaction, Access, Redis, Reply, Transaction};
+use crate::limits::BodyBudget;
+use crate::protocol::{parse_json_batch, parse_json_command, parse_path_command, query_params, Command};
+use crate::redis_exec::{Access, Failure, Redis, Reply, Transaction};
 use crate::script_flags::ScriptFlags;
-use crate::subscribe::{self, Subscription};
-use crate::MAX_REQUEST_SIZE;
+use crate::streams::{self, Subscription};
+use crate::{Limits, MAX_REQUEST_SIZE};
 
 /// Header carrying a fresh opaque value on every response.
 const SYNC_TOKEN_HEADER: &str = "upstash-sync-token";
@@ -30,6 +34,8 @@ const SYNC_TOKEN_HEADER: &str = "upstash-sync-token";
 const STATS_PATH: &str = "/__local/stats";
 /// upstash-local's own debugging endpoint: `POST` zeroes the request count.
 const STATS_RESET_PATH: &str = "/__local/stats/reset";
+/// Upstash's `MONITOR` as an event stream.
+const MONITOR_PATH: &str = "/monitor";
 /// How much of an oversized body is read and dropped before answering, so
 /// the client gets the 400 rather than a reset connection.
 const MAX_DRAIN: usize = 8 * MAX_REQUEST_SIZE;
@@ -39,6 +45,9 @@ pub(crate) struct AppState {
     pub(crate) redis: Redis,
     pub(crate) token: String,
     pub(crate) read_only_token: Option<String>,
+    pub(crate) limits: Limits,
+    /// Request body bytes being worked on.
+    pub(crate) budget: BodyBudget,
     /// Requests served, except the stats endpoints' own.
     pub(crate) requests: Arc<AtomicU64>,
     /// Responses sent, for `upstash-sync-token`.
@@ -47,6 +56,18 @@ pub(crate) struct AppState {
     pub(crate) scripts: ScriptFlags,
     /// Turns true when the server shuts down: event streams end then.
     pub(crate) closing: watch::Receiver<bool>,
+}
+
+/// Who sent a request, by its token.
+#[derive(Clone, Copy, Debug)]
+struct Auth {
+    access: Access,
+    /// The token came in the query string (`?_token=`), where any web page
+    /// can put it (an `<img>` or a form needs no script): it may then only
+    /// read. A token in the `Authorization` header cannot be set by another
+    /// site without the browser asking first (a CORS preflight, which
+    /// upstash-local never grants).
+    in_query: bool,
 }
 
 /// The whole HTTP API: every path goes through one handler.
@@ -75,12 +96,22 @@ async fn respond(state: &AppState, request: Request) -> Response {
         _ => return error(StatusCode::METHOD_NOT_ALLOWED, "Method Not Allowed"),
     };
     let query = parts.uri.query();
-    let Some(access) = authorize(state, &parts.headers, query) else {
+    let Some(auth) = authorize(state, &parts.headers, query) else {
         return error(StatusCode::UNAUTHORIZED, "Unauthorized");
     };
-    let body = match read_body(body).await {
-        Ok(body) => body,
-        Err(response) => return response,
+    // Held until the response is built: the body's bytes and what is made
+    // of them.
+    let _budget = match has_body {
+        true => state.budget.reserve(content_length(&parts.headers)).await,
+        false => None,
+    };
+    let body = match tokio::time::timeout(state.limits.body_read_timeout, read_body(body)).await {
+        Ok(Ok(body)) => body,
+        Ok(Err(response)) => return response,
+        Err(_) => {
+            let within = state.limits.body_read_timeout.as_millis();
+            return error(StatusCode::REQUEST_TIMEOUT, format!("ERR request body not received within {within} ms"));
+        }
     };
     let encoding = Encoding::from_headers(&parts.headers);
 
@@ -89,24 +120,40 @@ async fn respond(state: &AppState, request: Request) -> Response {
             let requests = state.requests.load(Ordering::Relaxed);
             (StatusCode::OK, Json(json!({ "requests": requests }))).into_response()
         }
-        STATS_RESET_PATH if has_body => {
+        STATS_RESET_PATH if has_body && !auth.in_query => {
             state.requests.store(0, Ordering::Relaxed);
             (StatusCode::OK, Json(json!({ "result": "OK" }))).into_response()
         }
+        STATS_RESET_PATH if has_body => query_token_refused("__local/stats/reset"),
         STATS_PATH | STATS_RESET_PATH => error(StatusCode::METHOD_NOT_ALLOWED, "Method Not Allowed"),
-        "/pipeline" => pipeline(state, access, &body, encoding).await,
-        "/multi-exec" => multi_exec(state, access, &body, encoding).await,
-        "/" => single(state, access, parse_json_command(&body), encoding).await,
+        "/pipeline" => {
+            let commands = parse_json_batch(&body);
+            drop(body);
+            pipeline(state, auth, commands, encoding).await
+        }
+        "/multi-exec" => {
+            let commands = parse_json_batch(&body);
+            drop(body);
+            multi_exec(state, auth, commands, encoding).await
+        }
+        "/" => {
+            let command = parse_json_command(&body);
+            drop(body);
+            single(state, auth, command, encoding).await
+        }
+        path if path.eq_ignore_ascii_case(MONITOR_PATH) => match parts.method {
+            Method::GET | Method::POST => monitor(state, auth).await,
+            _ => error(StatusCode::METHOD_NOT_ALLOWED, "Method Not Allowed"),
+        },
         path => match Subscription::from_path(path) {
             Some(Ok(subscription)) if matches!(parts.method, Method::GET | Method::POST) => {
-                subscribe(state, access, subscription).await
+                subscribe(state, auth, subscription).await
             }
             Some(Ok(_)) => error(StatusCode::METHOD_NOT_ALLOWED, "Method Not Allowed"),
             Some(Err(text)) => error(StatusCode::BAD_REQUEST, text),
             None => {
-                let body = has_body.then_some(body.as_slice());
-                let command = parse_path_command(path, query, body);
-                single(state, access, command, encoding).await
+                let command = parse_path_command(path, query, has_body.then_some(body));
+                single(state, auth, command, encoding).await
             }
         },
     }
@@ -114,22 +161,29 @@ async fn respond(state: &AppState, request: Request) -> Response {
 
 /// Which access the presented token grants: `Authorization: Bearer <token>`,
 /// else the `_token` query parameter. Compared in constant time.
-fn authorize(state: &AppState, headers: &HeaderMap, query: Option<&str>) -> Option<Access> {
+fn authorize(state: &AppState, headers: &HeaderMap, query: Option<&str>) -> Option<Auth> {
     let bearer = headers.get(AUTHORIZATION).and_then(|value| {
         let value = value.as_bytes();
         let scheme = value.get(..7)?;
         scheme.eq_ignore_ascii_case(b"bearer ").then(|| value[7..].to_vec())
     });
+    let in_query = bearer.is_none();
     let presented = bearer
         .or_else(|| query_params(query).into_iter().find(|(name, _)| name == b"_token").and_then(|(_, value)| value))?;
     let matches = |token: &str| bool::from(presented.as_slice().ct_eq(token.as_bytes()));
-    if matches(&state.token) {
-        Some(Access::Full)
+    let access = if matches(&state.token) {
+        Access::Full
     } else if state.read_only_token.as_deref().is_some_and(matches) {
-        Some(Access::ReadOnly)
+        Access::ReadOnly
     } else {
-        None
-    }
+        return None;
+    };
+    Some(Auth { access, in_query })
+}
+
+/// The request's `content-length`, if it sent a valid one.
+fn content_length(headers: &HeaderMap) -> Option<usize> {
+    headers.get(CONTENT_LENGTH)?.to_str().ok()?.parse().ok()
 }
 
 /// Reads the whole body, refusing more than [`MAX_REQUEST_SIZE`] bytes.
@@ -157,56 +211,94 @@ async fn read_body(mut body: Body) -> Result<Vec<u8>, Response> {
     Ok(data)
 }
 
-async fn single(state: &AppState, access: Access, command: Result<Command, String>, encoding: Encoding) -> Response {
-    let mut command = match command {
+/// The 401 for a request whose token came in the query string and whose
+/// command `what` is not read-only.
+fn query_token_refused(what: &str) -> Response {
+    error(
+        StatusCode::UNAUTHORIZED,
+        format!(
+            "ERR '{what}' is not read-only: a token in the query string (_token) may only run read-only commands; \
+             send it in the Authorization header"
+        ),
+    )
+}
+
+/// The first of `commands` a query-string token may not run, if any.
+fn first_write(auth: Auth, commands: &[Command]) -> Option<Response> {
+    if !auth.in_query {
+        return None;
+    }
+    commands.iter().find(|command| !is_read_only(command)).map(|command| query_token_refused(&name(command)))
+}
+
+/// Commands ready for Redis: scripts' Upstash-only flags removed, with how
+/// each reply is reshaped and which run code.
+struct Prepared {
+    commands: Vec<Command>,
+    adjust: Vec<Option<Adjust>>,
+    code: Vec<CodeKind>,
+}
+
+fn prepare(state: &AppState, mut commands: Vec<Command>) -> Prepared {
+    let adjust = commands
+        .iter_mut()
+        .map(|command| state.scripts.rewrite(command).map(Adjust::Replace).or_else(|| adjustment(command)))
+        .collect();
+    let code = commands.iter().filter_map(runs_code).collect();
+    Prepared { commands, adjust, code }
+}
+
+async fn single(state: &AppState, auth: Auth, command: Result<Command, String>, encoding: Encoding) -> Response {
+    let command = match command {
         Ok(command) => command,
         Err(text) => return error(StatusCode::BAD_REQUEST, text),
     };
+    if let Some(refused) = first_write(auth, std::slice::from_ref(&command)) {
+        return refused;
+    }
     if let Some(why) = refusal(&command) {
         return error(StatusCode::BAD_REQUEST, why);
     }
-    let answer = state.scripts.rewrite(&mut command);
-    match run_command(&mut state.redis.connection(access), &command).await {
-        Ok(reply) => match answered(reply, answer) {
+    let Prepared { commands, mut adjust, code } = prepare(state, vec![command]);
+    match state.redis.run(auth.access, commands, &code).await {
+        Ok(mut replies) => match adjusted(replies.remove(0), adjust.remove(0)) {
             Ok(value) => ok(json!({ "result": to_json(value, encoding) })),
             Err(text) => error(StatusCode::BAD_REQUEST, text),
         },
-        Err(err) => redis_unavailable(err),
+        Err(failure) => failed(failure),
     }
 }
 
-/// `/subscribe/<channel>` or `/psubscribe/<pattern>`: an event stream (any
-/// request body, such as @upstash/redis's `[]`, is ignored).
-async fn subscribe(state: &AppState, access: Access, subscription: Subscription) -> Response {
-    match subscribe::stream(&state.redis, access, subscription, state.closing.clone()).await {
-        Ok(response) => response,
-        Err(err) if subscribe::is_refusal(&err) => error(StatusCode::BAD_REQUEST, server_error_text(&err)),
-        Err(err) => redis_unavailable(err),
-    }
-}
-
-async fn pipeline(state: &AppState, access: Access, body: &[u8], encoding: Encoding) -> Response {
-    let commands = match parse_json_batch(body) {
+async fn pipeline(
+    state: &AppState,
+    auth: Auth,
+    commands: Result<Vec<Command>, String>,
+    encoding: Encoding,
+) -> Response {
+    let commands = match commands {
         Ok(commands) => commands,
         Err(text) => return error(StatusCode::BAD_REQUEST, text),
     };
+    if let Some(refused) = first_write(auth, &commands) {
+        return refused;
+    }
     let refusals: Vec<Option<String>> = commands.iter().map(refusal).collect();
-    let mut allowed: Vec<Command> = commands
+    let allowed: Vec<Command> = commands
         .into_iter()
         .zip(&refusals)
         .filter(|(_, refused)| refused.is_none())
         .map(|(command, _)| command)
         .collect();
-    let answers: Vec<Option<Vec<u8>>> = allowed.iter_mut().map(|command| state.scripts.rewrite(command)).collect();
-    let replies = if allowed.is_empty() {
+    let Prepared { commands, adjust, code } = prepare(state, allowed);
+    let replies = if commands.is_empty() {
         Vec::new()
     } else {
-        match run_pipeline(&mut state.redis.connection(access), &allowed).await {
+        match state.redis.run(auth.access, commands, &code).await {
             Ok(replies) => replies,
-            Err(err) => return redis_unavailable(err),
+            Err(failure) => return failed(failure),
         }
     };
-    let mut replies = replies.into_iter().zip(answers).map(|(reply, answer)| answered(reply, answer));
+    let mut replies = replies.into_iter().zip(adjust).map(|(reply, adjust)| adjusted(reply, adjust));
     let items = refusals
         .into_iter()
         .map(|refused| match refused {
@@ -218,33 +310,77 @@ async fn pipeline(state: &AppState, access: Access, body: &[u8], encoding: Encod
     ok(JsonValue::Array(items))
 }
 
-async fn multi_exec(state: &AppState, access: Access, body: &[u8], encoding: Encoding) -> Response {
-    let mut commands = match parse_json_batch(body) {
+async fn multi_exec(
+    state: &AppState,
+    auth: Auth,
+    commands: Result<Vec<Command>, String>,
+    encoding: Encoding,
+) -> Response {
+    let commands = match commands {
         Ok(commands) => commands,
         Err(text) => return error(StatusCode::BAD_REQUEST, text),
     };
+    if let Some(refused) = first_write(auth, &commands) {
+        return refused;
+    }
     if let Some(why) = commands.iter().find_map(refusal) {
         return error(StatusCode::BAD_REQUEST, why);
     }
-    let answers: Vec<Option<Vec<u8>>> = commands.iter_mut().map(|command| state.scripts.rewrite(command)).collect();
-    match run_transaction(&mut state.redis.connection(access), &commands).await {
+    let Prepared { commands, adjust, code } = prepare(state, commands);
+    match state.redis.run_transaction(auth.access, commands, &code).await {
         Ok(Transaction::Committed(replies)) => ok(JsonValue::Array(
             replies
                 .into_iter()
-                .zip(answers)
-                .map(|(reply, answer)| reply_object(answered(reply, answer), encoding))
+                .zip(adjust)
+                .map(|(reply, adjust)| reply_object(adjusted(reply, adjust), encoding))
                 .collect(),
         )),
         Ok(Transaction::Discarded(text)) => error(StatusCode::BAD_REQUEST, text),
-        Err(err) => redis_unavailable(err),
+        Err(failure) => failed(failure),
     }
 }
 
-/// Redis's reply, or `answer` in its place when the command succeeded and a
-/// rewrite says what the client must see instead.
-fn answered(reply: Reply, answer: Option<Vec<u8>>) -> Reply {
-    match (reply, answer) {
-        (Ok(_), Some(answer)) => Ok(redis::Value::BulkString(answer)),
+/// `/subscribe/<channel>...` or `/psubscribe/<pattern>...`: an event stream
+/// (any request body, such as @upstash/redis's `[]`, is ignored). Listening
+/// is reading: a query-string token may.
+async fn subscribe(state: &AppState, auth: Auth, subscription: Subscription) -> Response {
+    let streamed = streams::subscribe(
+        &state.redis,
+        auth.access,
+        subscription,
+        state.closing.clone(),
+        state.limits.keep_alive_interval,
+    )
+    .await;
+    stream_response(streamed)
+}
+
+/// `/monitor`: every command Redis runs, as an event stream. Only for the
+/// full-access token in the `Authorization` header: it shows every client's
+/// commands and their arguments.
+async fn monitor(state: &AppState, auth: Auth) -> Response {
+    if auth.in_query {
+        return query_token_refused("monitor");
+    }
+    if auth.access == Access::ReadOnly {
+        return error(StatusCode::BAD_REQUEST, "NOPERM this user has no permissions to run the 'monitor' command");
+    }
+    stream_response(streams::monitor(&state.redis, state.closing.clone(), state.limits.keep_alive_interval).await)
+}
+
+fn stream_response(streamed: Result<Response, RedisError>) -> Response {
+    match streamed {
+        Ok(response) => response,
+        Err(err) if streams::is_refusal(&err) => error(StatusCode::BAD_REQUEST, server_error_text(&err)),
+        Err(err) => failed(Failure::Unavailable(err)),
+    }
+}
+
+/// Redis's reply as the client sees it: reshaped when `adjust` says so
+/// and the command succeeded.
+fn adjusted(reply: Reply, adjust: Option<Adjust>) -> Reply {
+    match (reply, adjust) {
+        (Ok(value), Some(adjust)) => Ok(adjust.apply(value)),
         (reply, _) => reply,
     }
 }
@@ -266,7 +402,20 @@ fn server_error_text(err: &RedisError) -> String {
     }
 }
 
-/// Redis could not be reached or answered unusably: a 5xx, like an Upstash outage.
-fn redis_unavailable(err: RedisError) -> Response {
-    error(StatusCode::INTERNAL_SERVER_ERROR, format!("ERR Redis unavailable: {err}"))
+/// Redis could not be reached, failed, or did not answer in time: a 500,
+/// like an Upstash outage.
+fn failed(failure: Failure) -> Response {
+    let text = match failure {
+        Failure::Unavailable(err) => format!("ERR Redis unavailable: {err}"),
+        Failure::TimedOut(within) => format!(
+            "ERR no reply from Redis within {} ms: the request was abandoned and its connection closed \
+             (a script or function it ran is killed)",
+            millis(within)
+        ),
+    };
+    error(StatusCode::INTERNAL_SERVER_ERROR, text)
+}
+
+fn millis(duration: Duration) -> u128 {
+    duration.as_millis()
 }

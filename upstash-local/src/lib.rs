@@ -7,28 +7,39 @@
 //! - `POST /` with a JSON array body (`["SET","foo","bar","EX",100]`), or a
 //!   path-style command (`GET /set/foo/bar?EX=100`, `POST /set/foo` with the
 //!   value as body) → `{"result": ...}` or a 400 `{"error": "<Redis's text>"}`.
-//! - `POST /pipeline` and `POST /multi-exec` with `[[...],[...]]`.
-//! - `POST` (or `GET`) `/subscribe/<channel>` and `/psubscribe/<pattern>`:
-//!   Redis pub/sub as Server-Sent Events (`text/event-stream`), one line
-//!   `data: subscribe,<channel>,1` once subscribed, then
-//!   `data: message,<channel>,<payload>` per published message (patterns:
-//!   `data: psubscribe,<pattern>,1` and
-//!   `data: pmessage,<pattern>,<channel>,<payload>`), each followed by an
-//!   empty line; payloads as published, never base64. This is what
-//!   @upstash/redis's `redis.subscribe()` / `psubscribe()` read. Each
-//!   request holds a Redis connection of its own, closed when the client
-//!   disconnects. A payload's line breaks become SSE continuation lines that
-//!   @upstash/redis ignores (it sees the first line only), so they cannot
-//!   forge events; see the `subscribe` module's source for the framing.
-//! - Auth by `Authorization: Bearer <token>` or `?_token=<token>`; an
-//!   optional read-only token runs as a Redis ACL user that can only read
-//!   (and subscribe: listening is reading).
+//! - `POST /pipeline` and `POST /multi-exec` with `[[...],[...]]`, at most
+//!   [`MAX_COMMANDS_PER_REQUEST`] commands and [`MAX_ARGUMENTS_PER_REQUEST`]
+//!   arguments, in a body of at most [`MAX_REQUEST_SIZE`] bytes.
+//! - `POST` (or `GET`) `/subscribe/<channel>...` and
+//!   `/psubscribe/<pattern>...`: Redis pub/sub as Server-Sent Events
+//!   (`text/event-stream`), `data: subscribe,<channel>,<count>` per channel
+//!   once subscribed, then `data: message,<channel>,<payload>` per published
+//!   message (patterns: `data: psubscribe,<pattern>,<count>` and
+//!   `data: pmessage,<pattern>,<channel>,<payload>`), payloads as published,
+//!   never base64; `/monitor`: Redis `MONITOR` the same way. This is what
+//!   @upstash/redis's `subscribe()`, `psubscribe()` and `monitor()` read.
+//!   Each stream holds a Redis connection of its own, closed when the client
+//!   disconnects, and sends a keep-alive comment when idle; see the
+//!   `streams` module's source for the framing.
+//! - Auth by `Authorization: Bearer <token>` or `?_token=<token>`; a token in
+//!   the query string may only run read-only commands (and subscribe), so
+//!   that no web page can make a browser change data (`<img
+//!   src=".../flushall?_token=...">`). An optional read-only token runs as a
+//!   Redis ACL user that can only read (and subscribe: listening is reading).
 //! - `Upstash-Encoding: base64` for base64 strings in results.
 //! - Scripts may declare Upstash's `#!lua flags=allow-key-locking` (as
 //!   @upstash/ratelimit 2.1+ does): the flag is removed before Redis, which
 //!   refuses it, sees the script, and `EVALSHA` takes the client's digest.
-//! - Blocking, transaction and connection commands are refused, and so are
-//!   `SUBSCRIBE`-like commands sent as plain commands (use `/subscribe`).
+//! - Refused as Upstash's REST API refuses them, with a 400
+//!   `{"error":"ERR command '<name>' is not allowed: <why>"}`: blocking,
+//!   transaction, connection and administrative commands (the list and the
+//!   reasons are in the `commands` module's source); `CONFIG` and `INFO`
+//!   answer as Upstash's do (see the `emulated` module).
+//! - Safe to leave running ([`Limits`]): each request in flight has a Redis
+//!   connection of its own, a request Redis does not answer in time gets a
+//!   500 and its connection closed (and a script it ran killed), headers and
+//!   bodies must arrive in time, and large bodies wait their turn so that
+//!   memory stays bounded.
 //!
 //! Plus two debugging endpoints of upstash-local's own (not part of Upstash;
 //! they need a valid token like everything else):
@@ -56,13 +67,21 @@ use anyhow::Context;
 use tokio::net::TcpListener;
 use tokio::sync::{oneshot, watch};
 
+mod commands;
+mod emulated;
 mod encode;
 mod handler;
+mod http_server;
+mod limits;
+mod pool;
 mod protocol;
 mod redis_exec;
 mod script_flags;
-mod subscribe;
+mod streams;
 pub mod testing;
+
+pub use limits::Limits;
+pub use protocol::{MAX_ARGUMENTS_PER_REQUEST, MAX_COMMANDS_PER_REQUEST};
 
 /// The largest request body accepted (10 MiB); larger requests get
 /// 400 `{"error":"ERR max request size exceeded"}`.
@@ -114,9 +133,21 @@ pub struct Server {
 impl Server {
     /// Connects to Redis (failing fast, naming the URL without its password,
     /// if it is unreachable), creates the read-only ACL user if configured,
-    /// binds, and starts serving in a spawned tokio task.
+    /// binds, and starts serving in a spawned tokio task, with the default
+    /// [`Limits`].
     pub async fn start(config: Config) -> anyhow::Result<Server> {
-        let redis = redis_exec::Redis::connect(&config.redis_url, config.read_only_token.as_deref()).await?;
+        Self::start_with(config, Limits::default()).await
+    }
+
+    /// [`Server::start`] with `limits` of one's own.
+    pub async fn start_with(config: Config, limits: Limits) -> anyhow::Result<Server> {
+        let redis = redis_exec::Redis::connect(
+            &config.redis_url,
+            config.read_only_token.as_deref(),
+            limits.redis_connections,
+            limits.command_timeout,
+        )
+        .await?;
         let listener =
             TcpListener::bind(config.listen).await.with_context(|| format!("cannot listen on {}", config.listen))?;
         let addr = listener.local_addr()?;
@@ -126,6 +157,8 @@ impl Server {
             redis,
             token: config.token,
             read_only_token: config.read_only_token,
+            budget: limits::BodyBudget::new(limits.max_body_bytes_in_flight),
+            limits: limits.clone(),
             requests: requests.clone(),
             responses: AtomicU64::new(0),
             scripts: Default::default(),
@@ -141,9 +174,7 @@ impl Server {
                 // Event streams never finish by themselves: end them.
                 let _ = closing.send(true);
             };
-            if let Err(err) = axum::serve(listener, handler::router(state)).with_graceful_shutdown(stop).await {
-                eprintln!("upstash-local: server error: {err}");
-            }
+            http_server::serve(listener, handler::router(state), &limits, stop).await;
         });
         Ok(Server { addr, requests, shutdown })
     }

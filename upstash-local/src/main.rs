@@ -10,21 +10,23 @@ use std::io::Write;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 use upstash_local::testing::OwnRedis;
-use upstash_local::{Config, Server};
+use upstash_local::{Config, Limits, Server};
 
 /// Serve the Upstash Redis REST API in front of a real redis-server.
 ///
 /// With no subcommand, serves until SIGINT (Ctrl-C) or SIGTERM, after
 /// printing `upstash-local listening on http://<address>`: commands (`POST
-/// /`, path style, `/pipeline`, `/multi-exec`), Redis pub/sub as Server-Sent
-/// Events (`/subscribe/<channel>`, `/psubscribe/<pattern>`), and its own
-/// `/__local/stats` request count. The full-access
+/// /`, path style, `/pipeline`, `/multi-exec`), Redis pub/sub and MONITOR as
+/// Server-Sent Events (`/subscribe/<channel>`, `/psubscribe/<pattern>`,
+/// `/monitor`), and its own `/__local/stats` request count. The full-access
 /// token is required: set UPSTASH_LOCAL_TOKEN, or pass --token-file. A
 /// read-only token is optional: UPSTASH_LOCAL_READ_ONLY_TOKEN or
-/// --read-only-token-file. Give each token one way only. Tokens are never
+/// --read-only-token-file. Give each token one way only; each must be at
+/// least 16 characters long, and the two must differ. Tokens are never
 /// taken on the command line, where `ps` shows them to every user.
 #[derive(Parser)]
 #[command(version, about, args_conflicts_with_subcommands = true)]
@@ -59,6 +61,10 @@ struct ServeArgs {
     /// argument (messages show it as ***).
     #[arg(long, default_value = "redis://127.0.0.1:6379")]
     redis_url: String,
+    /// How long a request waits for Redis's answer before it gets a 500,
+    /// its Redis connection is closed and a script it ran is killed.
+    #[arg(long, value_name = "MS", default_value_t = 5000, value_parser = clap::value_parser!(u64).range(1..))]
+    command_timeout_ms: u64,
     /// File holding the full-access token (surrounding whitespace trimmed);
     /// instead of setting UPSTASH_LOCAL_TOKEN.
     #[arg(long, value_name = "PATH")]
@@ -86,6 +92,9 @@ struct TokenSource {
     old_flag: &'static str,
 }
 
+/// The shortest token accepted: anything shorter is guessable.
+const MIN_TOKEN_LENGTH: usize = 16;
+
 const FULL_TOKEN: TokenSource =
     TokenSource { env: "UPSTASH_LOCAL_TOKEN", file_flag: "--token-file", old_flag: "--token" };
 const READ_ONLY_TOKEN: TokenSource = TokenSource {
@@ -99,17 +108,23 @@ impl TokenSource {
     /// the environment) and `file`; `None` when neither gives one. Errors
     /// name the variable or flag at fault and never contain the token.
     fn read(&self, env_value: Option<OsString>, file: Option<&Path>) -> Result<Option<String>, String> {
-        match (env_value, file) {
+        let token = match (env_value, file) {
             (Some(_), Some(_)) => {
-                Err(format!("{} is set and {} is given: give the token one way only", self.env, self.file_flag))
+                return Err(format!("{} is set and {} is given: give the token one way only", self.env, self.file_flag))
             }
             (Some(value), None) => match value.into_string() {
-                Ok(token) if token.is_empty() => Err(format!("{} is set but empty", self.env)),
-                Ok(token) => Ok(Some(token)),
-                Err(_) => Err(format!("{} is not valid UTF-8", self.env)),
+                Ok(token) if token.is_empty() => return Err(format!("{} is set but empty", self.env)),
+                Ok(token) => (token, self.env.to_string()),
+                Err(_) => return Err(format!("{} is not valid UTF-8", self.env)),
             },
-            (None, Some(path)) => self.read_file(path).map(Some),
-            (None, None) => Ok(None),
+            (None, Some(path)) => (self.read_file(path)?, format!("{} {}", self.file_flag, path.display())),
+            (None, None) => return Ok(None),
+        };
+        match token {
+            (token, _) if token.chars().count() >= MIN_TOKEN_LENGTH => Ok(Some(token)),
+            (_, source) => {
+                Err(format!("{source}: the token is too short: give one of at least {MIN_TOKEN_LENGTH} characters"))
+            }
         }
     }
 
@@ -146,7 +161,15 @@ fn serve_config(args: ServeArgs) -> Result<Config, String> {
     })?;
     let read_only_token =
         READ_ONLY_TOKEN.read(std::env::var_os(READ_ONLY_TOKEN.env), args.read_only_token_file.as_deref())?;
+    if read_only_token.as_ref() == Some(&token) {
+        return Err("the read-only token is the full-access token: give two different tokens".to_string());
+    }
     Ok(Config { listen: args.listen, redis_url: args.redis_url, token, read_only_token })
+}
+
+/// The server's limits from its arguments.
+fn serve_limits(args: &ServeArgs) -> Limits {
+    Limits { command_timeout: Duration::from_millis(args.command_timeout_ms), ..Limits::default() }
 }
 
 #[tokio::main]
@@ -159,6 +182,7 @@ async fn main() -> ExitCode {
 }
 
 async fn serve(args: ServeArgs) -> ExitCode {
+    let limits = serve_limits(&args);
     let config = match serve_config(args) {
         Ok(config) => config,
         Err(text) => {
@@ -166,7 +190,7 @@ async fn serve(args: ServeArgs) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let server = match Server::start(config).await {
+    let server = match Server::start_with(config, limits).await {
         Ok(server) => server,
         Err(err) => {
             eprintln!("upstash-local: {err:#}");
@@ -259,9 +283,9 @@ mod tests {
 
     #[test]
     fn a_token_comes_from_the_variable_or_the_trimmed_file() {
-        assert_eq!(FULL_TOKEN.read(Some("from-env".into()), None), Ok(Some("from-env".into())));
-        let file = file_with("  from-file\n");
-        assert_eq!(FULL_TOKEN.read(None, Some(&file)), Ok(Some("from-file".into())));
+        assert_eq!(FULL_TOKEN.read(Some("from-env-0123456789".into()), None), Ok(Some("from-env-0123456789".into())));
+        let file = file_with("  from-file-0123456789\n");
+        assert_eq!(FULL_TOKEN.read(None, Some(&file)), Ok(Some("from-file-0123456789".into())));
         assert_eq!(FULL_TOKEN.read(None, None), Ok(None));
         std::fs::remove_file(file).unwrap();
     }
@@ -283,5 +307,16 @@ mod tests {
         let text = FULL_TOKEN.read(None, Some(&missing)).unwrap_err();
         assert!(text.starts_with("--token-file ") && text.contains("cannot read it"), "{text}");
         assert_eq!(FULL_TOKEN.read(Some("".into()), None).unwrap_err(), "UPSTASH_LOCAL_TOKEN is set but empty");
+    }
+
+    #[test]
+    fn short_tokens_are_refused() {
+        let text = FULL_TOKEN.read(Some("secret-15-chars".into()), None).unwrap_err();
+        assert_eq!(text, "UPSTASH_LOCAL_TOKEN: the token is too short: give one of at least 16 characters");
+        let file = file_with("short\n");
+        let text = READ_ONLY_TOKEN.read(None, Some(&file)).unwrap_err();
+        assert!(text.starts_with("--read-only-token-file ") && text.ends_with("at least 16 characters"), "{text}");
+        std::fs::remove_file(file).unwrap();
+        assert!(FULL_TOKEN.read(Some("é".repeat(16).into()), None).is_ok(), "characters, not bytes");
     }
 }

@@ -1,16 +1,37 @@
-//! Turning Upstash REST requests into Redis commands, and the rules for
-//! commands the REST API refuses.
+//! Turning Upstash REST requests into Redis commands, within the limits on
+//! how many commands and arguments one request may hold.
+
+use std::cell::Cell;
+use std::fmt;
 
 use percent_encoding::percent_decode_str;
+use serde::de::{DeserializeSeed, Deserializer, Error as _, SeqAccess, Visitor};
 use serde_json::value::RawValue;
 
 /// One Redis command: its name followed by its arguments, as raw bytes.
 pub(crate) type Command = Vec<Vec<u8>>;
 
+/// The most commands one `/pipeline` or `/multi-exec` request may hold;
+/// more are refused with 400 `{"error":"ERR max number of commands
+/// exceeded: ..."}` before any runs. Together with
+/// [`MAX_ARGUMENTS_PER_REQUEST`] this bounds the memory a request costs
+/// (each command and argument costs some bookkeeping beyond its bytes):
+/// 800,000 `INCR`s fit in a 10 MiB body, but not in these limits.
+pub const MAX_COMMANDS_PER_REQUEST: usize = 10_000;
+
+/// The most arguments (command names included) one request may hold, in
+/// all its commands together; more are refused with 400 `{"error":"ERR max
+/// number of arguments exceeded: ..."}`.
+pub const MAX_ARGUMENTS_PER_REQUEST: usize = 100_000;
+
 /// Parses the body of `POST /`: one JSON array such as `["SET","foo","bar","EX",100]`.
 pub(crate) fn parse_json_command(body: &[u8]) -> Result<Command, String> {
-    let items: Vec<&RawValue> = serde_json::from_slice(body).map_err(|_| {
-        "ERR request body must be a JSON array of command arguments, e.g. [\"SET\",\"foo\",\"bar\"]".to_string()
+    let budget = Cell::new(MAX_ARGUMENTS_PER_REQUEST);
+    let items = bounded_array(body, &budget).map_err(|err| match err {
+        Bounded::TooMany => too_many_arguments(),
+        Bounded::Invalid => {
+            "ERR request body must be a JSON array of command arguments, e.g. [\"SET\",\"foo\",\"bar\"]".to_string()
+        }
     })?;
     command_from_json(&items).map_err(|why| format!("ERR {why}"))
 }
@@ -22,18 +43,96 @@ pub(crate) fn parse_json_batch(body: &[u8]) -> Result<Vec<Command>, String> {
         "ERR request body must be a JSON array of commands, e.g. [[\"SET\",\"foo\",\"bar\"],[\"GET\",\"foo\"]]"
             .to_string()
     };
-    let commands: Vec<&RawValue> = serde_json::from_slice(body).map_err(|_| not_a_batch())?;
+    let commands = bounded_array(body, &Cell::new(MAX_COMMANDS_PER_REQUEST)).map_err(|err| match err {
+        Bounded::TooMany => format!(
+            "ERR max number of commands exceeded: a /pipeline or /multi-exec request may hold at most \
+             {MAX_COMMANDS_PER_REQUEST}"
+        ),
+        Bounded::Invalid => not_a_batch(),
+    })?;
     if commands.is_empty() {
         return Err("ERR empty batch: send at least one command".to_string());
     }
+    let arguments = Cell::new(MAX_ARGUMENTS_PER_REQUEST);
     commands
         .iter()
         .enumerate()
         .map(|(index, command)| {
-            let items: Vec<&RawValue> = serde_json::from_str(command.get()).map_err(|_| not_a_batch())?;
+            let items = bounded_array(command.get().as_bytes(), &arguments).map_err(|err| match err {
+                Bounded::TooMany => too_many_arguments(),
+                Bounded::Invalid => not_a_batch(),
+            })?;
             command_from_json(&items).map_err(|why| format!("ERR command at index {index}: {why}"))
         })
         .collect()
+}
+
+fn too_many_arguments() -> String {
+    format!(
+        "ERR max number of arguments exceeded: a request may hold at most {MAX_ARGUMENTS_PER_REQUEST} \
+         (command names included)"
+    )
+}
+
+/// Why a JSON array was not read.
+#[derive(Debug, PartialEq, Eq)]
+enum Bounded {
+    /// Not a JSON array.
+    Invalid,
+    /// More items than the budget allowed.
+    TooMany,
+}
+
+/// The items of the JSON array `json`, unparsed, taking one from `budget`
+/// per item and stopping (without reading or keeping the rest) when it runs
+/// out.
+fn bounded_array<'de>(json: &'de [u8], budget: &Cell<usize>) -> Result<Vec<&'de RawValue>, Bounded> {
+    let over = Cell::new(false);
+    let mut deserializer = serde_json::Deserializer::from_slice(json);
+    let items = BoundedSeq { budget, over: &over }.deserialize(&mut deserializer).and_then(|items| {
+        deserializer.end()?;
+        Ok(items)
+    });
+    match items {
+        Ok(items) => Ok(items),
+        Err(_) if over.get() => Err(Bounded::TooMany),
+        Err(_) => Err(Bounded::Invalid),
+    }
+}
+
+/// Reads a JSON array's items as raw values, within a budget.
+struct BoundedSeq<'a> {
+    budget: &'a Cell<usize>,
+    over: &'a Cell<bool>,
+}
+
+impl<'de> DeserializeSeed<'de> for BoundedSeq<'_> {
+    type Value = Vec<&'de RawValue>;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
+        deserializer.deserialize_seq(self)
+    }
+}
+
+impl<'de> Visitor<'de> for BoundedSeq<'_> {
+    type Value = Vec<&'de RawValue>;
+
+    fn expecting(&self, formatter: &mut fmt::Formatter) -> fmt::Result {
+        formatter.write_str("a JSON array")
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        let mut items = Vec::new();
+        while let Some(item) = seq.next_element::<&RawValue>()? {
+            let Some(left) = self.budget.get().checked_sub(1) else {
+                self.over.set(true);
+                return Err(A::Error::custom("too many items"));
+            };
+            self.budget.set(left);
+            items.push(item);
+        }
+        Ok(items)
+    }
 }
 
 fn command_from_json(items: &[&RawValue]) -> Result<Command, String> {
@@ -74,11 +173,11 @@ fn json_argument(item: &RawValue) -> Result<Vec<u8>, &'static str> {
 /// parameters other than `_token` come last, in order (`EX=100` adds `EX` and
 /// `100`, a bare `NX` adds `NX`). Upstash's docs: `POST -d $VALUE /set/foo?EX=100`
 /// "is equivalent to `REST_URL/set/foo/$VALUE/EX/100`".
-pub(crate) fn parse_path_command(path: &str, query: Option<&str>, body: Option<&[u8]>) -> Result<Command, String> {
+pub(crate) fn parse_path_command(path: &str, query: Option<&str>, body: Option<Vec<u8>>) -> Result<Command, String> {
     let path = path.strip_prefix('/').unwrap_or(path);
     let mut command: Command = path.split('/').map(|segment| percent_decode_str(segment).collect()).collect();
     if let Some(body) = body.filter(|body| !body.is_empty()) {
-        command.push(body.to_vec());
+        command.push(body);
     }
     for (name, value) in query_params(query) {
         if name == b"_token" {
@@ -108,53 +207,6 @@ pub(crate) fn query_params(query: Option<&str>) -> Vec<(Vec<u8>, Option<Vec<u8>>
         .collect()
 }
 
-/// Why the REST API refuses `command` without sending it to Redis, if it does.
-pub(crate) fn refusal(command: &Command) -> Option<String> {
-    let name = String::from_utf8_lossy(&command[0]).to_ascii_lowercase();
-    let why = match name.as_str() {
-        "blpop" | "brpop" | "brpoplpush" | "blmove" | "blmpop" | "bzpopmin" | "bzpopmax" | "bzmpop" => {
-            "blocking commands are not supported over REST"
-        }
-        "xread" | "xreadgroup" if has_block_option(&name, &command[1..]) => {
-            "BLOCK makes it a blocking command, which is not supported over REST"
-        }
-        "multi" | "exec" | "discard" | "watch" | "unwatch" => {
-            "transactions cannot be built command by command over REST, use /multi-exec"
-        }
-        "subscribe" | "psubscribe" => {
-            "it needs a long-lived connection: stream it from /subscribe/<channel> or /psubscribe/<pattern>"
-        }
-        "ssubscribe" | "unsubscribe" | "punsubscribe" | "sunsubscribe" | "monitor" => {
-            "it needs a long-lived connection, which is not supported over REST"
-        }
-        "auth" | "select" | "quit" | "hello" | "reset" | "client" => {
-            "connection commands other than PING and ECHO are not supported over REST"
-        }
-        _ => return None,
-    };
-    Some(format!("ERR command '{name}' is not allowed: {why}"))
-}
-
-/// Whether XREAD/XREADGROUP options (everything before STREAMS) include BLOCK.
-fn has_block_option(name: &str, args: &[Vec<u8>]) -> bool {
-    let mut args = args.iter();
-    while let Some(arg) = args.next() {
-        let arg = String::from_utf8_lossy(arg).to_ascii_uppercase();
-        match arg.as_str() {
-            "BLOCK" => return true,
-            "STREAMS" => return false,
-            "COUNT" => {
-                args.next();
-            }
-            "GROUP" if name == "xreadgroup" => {
-                args.nth(1);
-            }
-            _ => {}
-        }
-    }
-    false
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -178,17 +230,33 @@ mod tests {
     }
 
     #[test]
-    fn path_query_and_body() {
-        let command = parse_path_command("/set/a%20b/c", Some("_token=x&EX=100&NX"), Some(b"v")).unwrap();
-        assert_eq!(strings(&command), ["set", "a b", "c", "v", "EX", "100", "NX"]);
+    fn batches_are_capped_in_commands_and_arguments() {
+        let commands = vec!["[\"INCR\",\"k\"]"; MAX_COMMANDS_PER_REQUEST];
+        let at_cap = format!("[{}]", commands.join(","));
+        assert_eq!(parse_json_batch(at_cap.as_bytes()).unwrap().len(), MAX_COMMANDS_PER_REQUEST);
+        let over = format!("[{},[\"INCR\",\"k\"]]", commands.join(","));
+        let err = parse_json_batch(over.as_bytes()).unwrap_err();
+        assert!(err.starts_with("ERR max number of commands exceeded"), "{err}");
+
+        let args = vec!["\"a\""; MAX_ARGUMENTS_PER_REQUEST];
+        let one_command = format!("[{}]", args.join(","));
+        assert_eq!(parse_json_command(one_command.as_bytes()).unwrap().len(), MAX_ARGUMENTS_PER_REQUEST);
+        let one_more = format!("[{},\"a\"]", args.join(","));
+        let err = parse_json_command(one_more.as_bytes()).unwrap_err();
+        assert!(err.starts_with("ERR max number of arguments exceeded"), "{err}");
+
+        // The argument budget is shared by a batch's commands.
+        let half = format!("[{}]", vec!["\"a\""; MAX_ARGUMENTS_PER_REQUEST / 2].join(","));
+        assert!(parse_json_batch(format!("[{half},{half}]").as_bytes()).is_ok());
+        let err = parse_json_batch(format!("[{half},{half},[\"PING\"]]").as_bytes()).unwrap_err();
+        assert!(err.starts_with("ERR max number of arguments exceeded"), "{err}");
+        // A malformed body is still reported as malformed.
+        assert!(parse_json_batch(b"[[\"GET\"],").unwrap_err().starts_with("ERR request body must be"));
     }
 
     #[test]
-    fn xread_block_detection() {
-        let cmd = |s: &str| -> Command { s.split(' ').map(|a| a.as_bytes().to_vec()).collect() };
-        assert!(refusal(&cmd("XREAD COUNT 2 BLOCK 0 STREAMS s 0")).is_some());
-        assert!(refusal(&cmd("xread streams block 0")).is_none());
-        assert!(refusal(&cmd("XREADGROUP GROUP block c STREAMS s >")).is_none());
-        assert!(refusal(&cmd("XREADGROUP GROUP g c block 10 STREAMS s >")).is_some());
+    fn path_query_and_body() {
+        let command = parse_path_command("/set/a%20b/c", Some("_token=x&EX=100&NX"), Some(b"v".to_vec())).unwrap();
+        assert_eq!(strings(&command), ["set", "a b", "c", "v", "EX", "100", "NX"]);
     }
 }

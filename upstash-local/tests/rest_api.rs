@@ -529,6 +529,11 @@ async fn shutdown_stops_serving() {
     panic!("still serving after shutdown");
 }
 
+/// Tokens for the `upstash-local` command, which refuses tokens shorter
+/// than 16 characters.
+const CLI_TOKEN: &str = "test-token-for-the-cli";
+const CLI_READ_ONLY_TOKEN: &str = "test-read-only-token-for-the-cli";
+
 /// The `upstash-local` binary, with no token variables inherited.
 fn cli() -> tokio::process::Command {
     let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_upstash-local"));
@@ -586,24 +591,28 @@ async fn serving(mut command: tokio::process::Command) -> (tokio::process::Child
 #[tokio::test]
 async fn cli_takes_the_token_from_its_variable_prints_the_bound_address_and_serves() {
     let mut command = cli();
-    command.env("UPSTASH_LOCAL_TOKEN", TOKEN);
+    command.env("UPSTASH_LOCAL_TOKEN", CLI_TOKEN);
     let (mut child, url) = serving(command).await;
-    let answer = send(reqwest::Client::new().get(format!("{url}/echo/cli")).bearer_auth(TOKEN)).await;
+    let answer = send(reqwest::Client::new().get(format!("{url}/echo/cli")).bearer_auth(CLI_TOKEN)).await;
     assert_eq!(answer, (StatusCode::OK, json!({"result": "cli"})));
     child.kill().await.unwrap();
 }
 
 #[tokio::test]
 async fn cli_takes_tokens_from_files_trimmed() {
-    let (full, read_only) = (TempFile::with(&format!("{TOKEN}\n")), TempFile::with(&format!("  {READ_ONLY_TOKEN}\n")));
+    let (full, read_only) =
+        (TempFile::with(&format!("{CLI_TOKEN}\n")), TempFile::with(&format!("  {CLI_READ_ONLY_TOKEN}\n")));
     let mut command = cli();
     command.arg("--token-file").arg(&full.0).arg("--read-only-token-file").arg(&read_only.0);
     let (mut child, url) = serving(command).await;
     let http = reqwest::Client::new();
-    assert_eq!(send(http.get(format!("{url}/echo/a")).bearer_auth(TOKEN)).await.1, json!({"result": "a"}));
-    assert_eq!(send(http.get(format!("{url}/echo/b")).bearer_auth(READ_ONLY_TOKEN)).await.1, json!({"result": "b"}));
+    assert_eq!(send(http.get(format!("{url}/echo/a")).bearer_auth(CLI_TOKEN)).await.1, json!({"result": "a"}));
+    assert_eq!(
+        send(http.get(format!("{url}/echo/b")).bearer_auth(CLI_READ_ONLY_TOKEN)).await.1,
+        json!({"result": "b"})
+    );
     let (status, body) =
-        send(http.post(format!("{url}/")).bearer_auth(READ_ONLY_TOKEN).json(&json!(["SET", "k", "v"]))).await;
+        send(http.post(format!("{url}/")).bearer_auth(CLI_READ_ONLY_TOKEN).json(&json!(["SET", "k", "v"]))).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert!(body["error"].as_str().unwrap().starts_with("NOPERM"), "{body}");
     child.kill().await.unwrap();
@@ -624,10 +633,10 @@ async fn startup_error(args: &[&std::ffi::OsStr], env: &[(&str, &str)]) -> Strin
 
 #[tokio::test]
 async fn cli_token_mistakes_are_clear_startup_errors_that_never_show_the_token() {
-    let (token_file, empty_file) = (TempFile::with("secret-in-file"), TempFile::with("\n  \n"));
+    let (token_file, empty_file) = (TempFile::with("secret-in-file-0123456789"), TempFile::with("\n  \n"));
     let (token_file, empty_file) = (token_file.0.as_os_str(), empty_file.0.as_os_str());
     let missing = std::env::temp_dir().join(format!("{}missing", unique_prefix().replace(':', "-")));
-    let env_token = ("UPSTASH_LOCAL_TOKEN", "secret-in-env");
+    let env_token = ("UPSTASH_LOCAL_TOKEN", "secret-in-env-0123456789");
     let flag = std::ffi::OsStr::new;
     let expectations = [
         (startup_error(&[], &[]).await, "no token: set UPSTASH_LOCAL_TOKEN or pass --token-file PATH".to_string()),
@@ -638,7 +647,7 @@ async fn cli_token_mistakes_are_clear_startup_errors_that_never_show_the_token()
         (
             startup_error(
                 &[flag("--read-only-token-file"), token_file],
-                &[env_token, ("UPSTASH_LOCAL_READ_ONLY_TOKEN", "secret-ro")],
+                &[env_token, ("UPSTASH_LOCAL_READ_ONLY_TOKEN", "secret-read-only-0123456789")],
             )
             .await,
             "UPSTASH_LOCAL_READ_ONLY_TOKEN is set and --read-only-token-file is given".to_string(),
@@ -671,7 +680,7 @@ async fn cli_fails_with_a_clear_message_when_redis_is_unreachable() {
     redis.stop();
     let url = redis.url();
     let output = cli()
-        .env("UPSTASH_LOCAL_TOKEN", TOKEN)
+        .env("UPSTASH_LOCAL_TOKEN", CLI_TOKEN)
         .args(["--listen", "127.0.0.1:0", "--redis-url", &url])
         .output()
         .await
@@ -684,7 +693,7 @@ async fn cli_fails_with_a_clear_message_when_redis_is_unreachable() {
 #[tokio::test]
 async fn cli_never_shows_a_redis_password() {
     let output = cli()
-        .env("UPSTASH_LOCAL_TOKEN", TOKEN)
+        .env("UPSTASH_LOCAL_TOKEN", CLI_TOKEN)
         .args(["--listen", "127.0.0.1:0", "--redis-url", "redis://user:hunter2@127.0.0.1:1"])
         .output()
         .await

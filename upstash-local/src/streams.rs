@@ -1,21 +1,30 @@
-//! `/subscribe/<channel>` and `/psubscribe/<pattern>`: Redis pub/sub as
-//! Server-Sent Events, the way Upstash serves them and @upstash/redis reads
-//! them.
+//! The Server-Sent Events endpoints, the way Upstash serves them and
+//! @upstash/redis reads them: `/subscribe/<channel>...` and
+//! `/psubscribe/<pattern>...` (Redis pub/sub), and `/monitor` (Redis
+//! `MONITOR`).
 //!
-//! Each request gets a Redis connection of its own, subscribed to exactly one
-//! channel or pattern; the response streams one SSE event per line of
-//! Redis's pub/sub protocol, its fields joined by commas:
+//! Each request gets a Redis connection of its own, subscribed to the
+//! channels or patterns named by the path's segments (percent-decoded, so a
+//! name with a `/` in it is sent as `%2F`; @upstash/redis opens one request
+//! per channel). The response streams one SSE event per line of Redis's
+//! pub/sub protocol, its fields joined by commas:
 //!
 //! ```text
-//! data: subscribe,<channel>,1            once subscribed
+//! data: subscribe,<channel>,<count>      once per channel subscribed
 //! data: message,<channel>,<payload>      per message
-//! data: psubscribe,<pattern>,1
+//! data: psubscribe,<pattern>,<count>
 //! data: pmessage,<pattern>,<channel>,<payload>
 //! ```
 //!
-//! each followed by an empty line. The count is always 1: one subscription
-//! per connection. Payloads are the bytes as published (not base64, whatever
-//! `Upstash-Encoding` says).
+//! each followed by an empty line; `<count>` is the number of channels (or
+//! patterns) the request has subscribed to so far. Payloads are the bytes as
+//! published (not base64, whatever `Upstash-Encoding` says). `/monitor`
+//! streams `data: "OK"`, then one `data: <line>` per command Redis runs, as
+//! Redis's `MONITOR` writes it.
+//!
+//! Every [`crate::Limits::keep_alive_interval`] with nothing else to send, a
+//! stream sends the SSE comment `: keep-alive` (and its empty line), which
+//! SSE readers skip, so that idle proxies and clients keep the connection.
 //!
 //! How @upstash/redis 1.39 reads this (`Subscriber.handleMessage`): it splits
 //! the stream on `\n`, takes every line starting with `data: `, and splits
@@ -39,82 +48,141 @@
 //! multi-line payload.
 //!
 //! The Redis connection is dropped (and so closed, and Redis forgets the
-//! subscription) when the client disconnects, when Redis closes it, or when
-//! the server shuts down, which also ends the stream.
+//! subscription) when the client disconnects, when the server shuts down, or
+//! when Redis closes it; the stream then ends cleanly (its last chunk sent).
 
 use std::convert::Infallible;
+use std::time::Duration;
 
 use axum::body::{Body, Bytes};
 use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use futures_util::stream::{self, StreamExt};
+use futures_util::stream::{self, BoxStream, StreamExt};
 use percent_encoding::percent_decode_str;
 use redis::{ErrorKind, Msg, RedisError};
 use tokio::sync::watch;
 
 use crate::redis_exec::{Access, Redis};
 
+/// The SSE comment a stream sends when it has been quiet for a while.
+const KEEP_ALIVE: &[u8] = b": keep-alive\n\n";
+
 /// What one streaming request subscribes to.
 #[derive(Debug, PartialEq, Eq)]
 pub(crate) enum Subscription {
-    /// `/subscribe/<channel>`: `SUBSCRIBE <channel>`.
-    Channel(Vec<u8>),
-    /// `/psubscribe/<pattern>`: `PSUBSCRIBE <pattern>`.
-    Pattern(Vec<u8>),
+    /// `/subscribe/<channel>...`: `SUBSCRIBE <channel>...`.
+    Channels(Vec<Vec<u8>>),
+    /// `/psubscribe/<pattern>...`: `PSUBSCRIBE <pattern>...`.
+    Patterns(Vec<Vec<u8>>),
 }
+
+/// Builds a [`Subscription`] from its names.
+type MakeSubscription = fn(Vec<Vec<u8>>) -> Subscription;
 
 impl Subscription {
     /// The subscription a path asks for: `None` when the path is not
     /// `/subscribe/...` or `/psubscribe/...` (the first segment compared
-    /// case-insensitively, as command names are); `Err` when the channel or
-    /// pattern is missing. The name is the rest of the path, percent-decoded,
-    /// slashes included (@upstash/redis puts it in the URL unencoded).
+    /// case-insensitively, as command names are); `Err` when no channel or
+    /// pattern is named. Each further segment, percent-decoded, is one
+    /// channel or pattern, as each is one argument of a path-style command.
     pub(crate) fn from_path(path: &str) -> Option<Result<Subscription, String>> {
         let path = path.strip_prefix('/').unwrap_or(path);
         let (first, rest) = path.split_once('/').unwrap_or((path, ""));
-        let (what, make): (&str, fn(Vec<u8>) -> Subscription) = if first.eq_ignore_ascii_case("subscribe") {
-            ("channel", Subscription::Channel)
+        let (what, make): (&str, MakeSubscription) = if first.eq_ignore_ascii_case("subscribe") {
+            ("channel", Subscription::Channels)
         } else if first.eq_ignore_ascii_case("psubscribe") {
-            ("pattern", Subscription::Pattern)
+            ("pattern", Subscription::Patterns)
         } else {
             return None;
         };
-        if rest.is_empty() {
+        let names: Vec<Vec<u8>> = rest
+            .split('/')
+            .filter(|segment| !segment.is_empty())
+            .map(|name| percent_decode_str(name).collect())
+            .collect();
+        if names.is_empty() {
             let name = first.to_ascii_lowercase();
             return Some(Err(format!("ERR missing {what}: use /{name}/<{what}>")));
         }
-        Some(Ok(make(percent_decode_str(rest).collect())))
+        Some(Ok(make(names)))
     }
 }
 
 /// Subscribes on a new connection and answers the event stream; answers a
 /// JSON error instead when Redis refuses (400, e.g. `NOPERM`) or cannot be
 /// reached (500). The stream ends when `closing` turns true.
-pub(crate) async fn stream(
+pub(crate) async fn subscribe(
     redis: &Redis,
     access: Access,
     subscription: Subscription,
     closing: watch::Receiver<bool>,
+    keep_alive: Duration,
 ) -> Result<Response, RedisError> {
     let mut pubsub = redis.pubsub(access).await?;
-    let confirmation = match &subscription {
-        Subscription::Channel(channel) => {
-            pubsub.subscribe(channel).await?;
-            data(&[b"subscribe", channel, b"1"])
-        }
-        Subscription::Pattern(pattern) => {
-            pubsub.psubscribe(pattern).await?;
-            data(&[b"psubscribe", pattern, b"1"])
-        }
+    let mut confirmations = Vec::new();
+    let mut subscribed: Vec<&[u8]> = Vec::new();
+    let (kind, names) = match &subscription {
+        Subscription::Channels(channels) => (&b"subscribe"[..], channels),
+        Subscription::Patterns(patterns) => (&b"psubscribe"[..], patterns),
     };
+    for name in names {
+        match subscription {
+            Subscription::Channels(_) => pubsub.subscribe(name).await?,
+            Subscription::Patterns(_) => pubsub.psubscribe(name).await?,
+        }
+        if !subscribed.contains(&name.as_slice()) {
+            subscribed.push(name);
+        }
+        confirmations.push(data(&[kind, name, subscribed.len().to_string().as_bytes()]));
+    }
     let messages = pubsub.into_on_message().map(|message| message_data(&message));
-    let events = stream::once(async move { confirmation })
-        .chain(messages)
-        .map(|data| Ok::<_, Infallible>(Bytes::from(event(&data))))
+    let events = stream::iter(confirmations).chain(messages).boxed();
+    Ok(event_stream(events, closing, keep_alive))
+}
+
+/// Starts `MONITOR` on a new connection and answers the event stream.
+pub(crate) async fn monitor(
+    redis: &Redis,
+    closing: watch::Receiver<bool>,
+    keep_alive: Duration,
+) -> Result<Response, RedisError> {
+    let monitor = redis.monitor().await?;
+    let lines = monitor.into_on_message::<String>().map(String::into_bytes);
+    let events = stream::once(async { b"\"OK\"".to_vec() }).chain(lines).boxed();
+    Ok(event_stream(events, closing, keep_alive))
+}
+
+/// What an event stream sends next.
+enum Next {
+    /// An event with this data.
+    Data(Vec<u8>),
+    /// A keep-alive comment.
+    KeepAlive,
+    /// Nothing more: Redis closed the connection.
+    End,
+}
+
+/// The `text/event-stream` response sending each of `events` as an SSE
+/// event, with keep-alive comments in between; it ends when `events` does
+/// or `closing` turns true.
+fn event_stream(events: BoxStream<'static, Vec<u8>>, closing: watch::Receiver<bool>, keep_alive: Duration) -> Response {
+    let events = events.map(Next::Data).chain(stream::once(async { Next::End }));
+    let start = tokio::time::Instant::now() + keep_alive;
+    let ticks = stream::unfold(tokio::time::interval_at(start, keep_alive), |mut interval| async move {
+        interval.tick().await;
+        Some((Next::KeepAlive, interval))
+    });
+    let body = stream::select(events, ticks)
+        .take_while(|next| std::future::ready(!matches!(next, Next::End)))
+        .map(|next| match next {
+            Next::Data(data) => event(&data),
+            _ => KEEP_ALIVE.to_vec(),
+        })
+        .map(|bytes| Ok::<_, Infallible>(Bytes::from(bytes)))
         .take_until(closed(closing));
     let headers = [(CONTENT_TYPE, "text/event-stream"), (CACHE_CONTROL, "no-cache")];
-    Ok((StatusCode::OK, headers, Body::from_stream(events)).into_response())
+    (StatusCode::OK, headers, Body::from_stream(body)).into_response()
 }
 
 /// Whether a failed subscription is Redis refusing it (the client's fault,
@@ -193,10 +261,13 @@ mod tests {
 
     #[test]
     fn paths() {
-        let channel = |name: &str| Some(Ok(Subscription::Channel(name.as_bytes().to_vec())));
-        assert_eq!(Subscription::from_path("/subscribe/news"), channel("news"));
-        assert_eq!(Subscription::from_path("/SUBSCRIBE/a%20b/c"), channel("a b/c"));
-        assert_eq!(Subscription::from_path("/psubscribe/n*"), Some(Ok(Subscription::Pattern(b"n*".to_vec()))));
+        let channels = |names: &[&str]| {
+            Some(Ok(Subscription::Channels(names.iter().map(|name| name.as_bytes().to_vec()).collect())))
+        };
+        assert_eq!(Subscription::from_path("/subscribe/news"), channels(&["news"]));
+        assert_eq!(Subscription::from_path("/SUBSCRIBE/a%20b/c/"), channels(&["a b", "c"]));
+        assert_eq!(Subscription::from_path("/subscribe/a%2Fb"), channels(&["a/b"]));
+        assert_eq!(Subscription::from_path("/psubscribe/n*"), Some(Ok(Subscription::Patterns(vec![b"n*".to_vec()]))));
         assert_eq!(
             Subscription::from_path("/subscribe"),
             Some(Err("ERR missing channel: use /subscribe/<channel>".into()))
