@@ -21,7 +21,7 @@ use tokio::sync::watch;
 use crate::commands::{is_read_only, name, refusal, runs_code, CodeKind};
 use crate::emulated::{adjustment, Adjust};
 use crate::encode::{reply_object, to_json, Encoding};
-use crate::limits::BodyBudget;
+use crate::limits::Admission;
 use crate::protocol::{parse_json_batch, parse_json_command, parse_path_command, query_params, Command};
 use crate::redis_exec::{Access, Failure, Redis, Reply, Transaction};
 use crate::script_flags::ScriptFlags;
@@ -46,8 +46,8 @@ pub(crate) struct AppState {
     pub(crate) token: String,
     pub(crate) read_only_token: Option<String>,
     pub(crate) limits: Limits,
-    /// Request body bytes being worked on.
-    pub(crate) budget: BodyBudget,
+    /// Requests (and body bytes) being worked on.
+    pub(crate) admission: Admission,
     /// Requests served, except the stats endpoints' own.
     pub(crate) requests: Arc<AtomicU64>,
     /// Responses sent, for `upstash-sync-token`.
@@ -99,13 +99,11 @@ async fn respond(state: &AppState, request: Request) -> Response {
     let Some(auth) = authorize(state, &parts.headers, query) else {
         return error(StatusCode::UNAUTHORIZED, "Unauthorized");
     };
-    // Held until the response is built: the body's bytes and what is made
-    // of them.
-    let _budget = match has_body {
-        true => state.budget.reserve(content_length(&parts.headers)).await,
-        false => None,
-    };
-    let body = match tokio::time::timeout(state.limits.body_read_timeout, read_body(body)).await {
+    let expected = content_length(&parts.headers);
+    // Held until the response is built (the body's bytes and what is made
+    // of them), except by event streams, which give it back once started.
+    let admitted = state.admission.admit(has_body.then_some(expected)).await;
+    let body = match tokio::time::timeout(state.limits.body_read_timeout, read_body(body, expected)).await {
         Ok(Ok(body)) => body,
         Ok(Err(response)) => return response,
         Err(_) => {
@@ -142,11 +140,15 @@ async fn respond(state: &AppState, request: Request) -> Response {
             single(state, auth, command, encoding).await
         }
         path if path.eq_ignore_ascii_case(MONITOR_PATH) => match parts.method {
-            Method::GET | Method::POST => monitor(state, auth).await,
+            Method::GET | Method::POST => {
+                drop(admitted);
+                monitor(state, auth).await
+            }
             _ => error(StatusCode::METHOD_NOT_ALLOWED, "Method Not Allowed"),
         },
         path => match Subscription::from_path(path) {
             Some(Ok(subscription)) if matches!(parts.method, Method::GET | Method::POST) => {
+                drop(admitted);
                 subscribe(state, auth, subscription).await
             }
             Some(Ok(_)) => error(StatusCode::METHOD_NOT_ALLOWED, "Method Not Allowed"),
@@ -186,9 +188,10 @@ fn content_length(headers: &HeaderMap) -> Option<usize> {
     headers.get(CONTENT_LENGTH)?.to_str().ok()?.parse().ok()
 }
 
-/// Reads the whole body, refusing more than [`MAX_REQUEST_SIZE`] bytes.
-async fn read_body(mut body: Body) -> Result<Vec<u8>, Response> {
-    let mut data = Vec::new();
+/// Reads the whole body, refusing more than [`MAX_REQUEST_SIZE`] bytes;
+/// room for `expected` bytes (the `content-length`) is made at once.
+async fn read_body(mut body: Body, expected: Option<usize>) -> Result<Vec<u8>, Response> {
+    let mut data = Vec::with_capacity(expected.filter(|&length| length <= MAX_REQUEST_SIZE).unwrap_or(0));
     let mut total = 0usize;
     while let Some(frame) = body.frame().await {
         let frame = frame

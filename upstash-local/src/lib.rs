@@ -157,7 +157,7 @@ impl Server {
             redis,
             token: config.token,
             read_only_token: config.read_only_token,
-            budget: limits::BodyBudget::new(limits.max_body_bytes_in_flight),
+            admission: limits::Admission::new(&limits),
             limits: limits.clone(),
             requests: requests.clone(),
             responses: AtomicU64::new(0),

@@ -38,11 +38,18 @@ pub struct Limits {
     /// HTTP connections served at once (default 1024); more wait in the
     /// listen queue until one closes.
     pub max_connections: usize,
-    /// Request body bytes worked on at once (default 24 MiB): a request
-    /// with a body over 64 KiB waits until its size (its `content-length`,
-    /// or 10 MiB when it sends none) fits, so that large requests, which
-    /// cost a few times their size while they run, cannot add up to more
-    /// memory than this allows whatever their number.
+    /// Requests worked on at once (default 64), event streams aside (they
+    /// count only while their request is read); more wait their turn.
+    /// With `max_body_bytes_in_flight`, this bounds the memory requests
+    /// take: a small body (16 KiB at most) costs at most a few MB however
+    /// its JSON is made.
+    pub max_requests_in_flight: usize,
+    /// Request body bytes worked on at once (default 12 MiB): a request
+    /// with a body over 16 KiB also waits until its size (its
+    /// `content-length`, or 10 MiB when it sends none) fits, so that large
+    /// requests, which cost a few times their size while they run, cannot
+    /// add up to more memory than this allows whatever their number. The
+    /// default lets one 10 MiB request run at a time, beside smaller ones.
     pub max_body_bytes_in_flight: usize,
 }
 
@@ -55,43 +62,59 @@ impl Default for Limits {
             keep_alive_interval: Duration::from_secs(15),
             redis_connections: 64,
             max_connections: 1024,
-            max_body_bytes_in_flight: 24 * 1024 * 1024,
+            max_requests_in_flight: 64,
+            max_body_bytes_in_flight: 12 * 1024 * 1024,
         }
     }
 }
 
-/// Bodies at most this large skip the [`BodyBudget`]: their cost is bounded
-/// by the connection count.
-const SMALL_BODY: usize = 64 * 1024;
-/// The budget's unit.
+/// Bodies at most this large need no share of the byte budget.
+const SMALL_BODY: usize = 16 * 1024;
+/// The byte budget's unit.
 const KIB: usize = 1024;
 
-/// The request body bytes being worked on, against
+/// Who may be worked on now: [`Limits::max_requests_in_flight`] and
 /// [`Limits::max_body_bytes_in_flight`].
 #[derive(Clone)]
-pub(crate) struct BodyBudget {
+pub(crate) struct Admission {
+    requests: Arc<Semaphore>,
     kib: Arc<Semaphore>,
     total_kib: usize,
 }
 
-impl BodyBudget {
-    pub(crate) fn new(bytes: usize) -> BodyBudget {
-        let total_kib = (bytes / KIB).max(1);
-        BodyBudget { kib: Arc::new(Semaphore::new(total_kib)), total_kib }
+/// A request's turn: its place among the requests in flight, and its
+/// body's share of the byte budget, both given back when dropped.
+pub(crate) struct Admitted {
+    _request: OwnedSemaphorePermit,
+    _bytes: Option<OwnedSemaphorePermit>,
+}
+
+impl Admission {
+    pub(crate) fn new(limits: &Limits) -> Admission {
+        let total_kib = (limits.max_body_bytes_in_flight / KIB).max(1);
+        Admission {
+            requests: Arc::new(Semaphore::new(limits.max_requests_in_flight.max(1))),
+            kib: Arc::new(Semaphore::new(total_kib)),
+            total_kib,
+        }
     }
 
-    /// Waits until a body of `content_length` (unknown: the largest allowed)
-    /// fits, and holds its share until the permit is dropped. `None` for a
-    /// small body, or one too large to be read at all (it is refused
-    /// without being kept).
-    pub(crate) async fn reserve(&self, content_length: Option<usize>) -> Option<OwnedSemaphorePermit> {
-        let bytes = content_length.unwrap_or(MAX_REQUEST_SIZE);
-        if bytes <= SMALL_BODY || bytes > MAX_REQUEST_SIZE {
-            return None;
-        }
-        let kib = bytes.div_ceil(KIB).min(self.total_kib);
-        // The semaphore is never closed.
-        self.kib.clone().acquire_many_owned(kib as u32).await.ok()
+    /// Waits for this request's turn: a place among the requests in flight,
+    /// then, for a body (`Some`) of `content_length` bytes (unknown: the
+    /// largest allowed) over 16 KiB, its share of the byte budget. A body too
+    /// large to be read at all needs no share (it is refused unread).
+    pub(crate) async fn admit(&self, body: Option<Option<usize>>) -> Admitted {
+        // The semaphores are never closed.
+        let request = self.requests.clone().acquire_owned().await.expect("never closed");
+        let bytes = body.map(|length| length.unwrap_or(MAX_REQUEST_SIZE));
+        let bytes = match bytes {
+            Some(bytes) if bytes > SMALL_BODY && bytes <= MAX_REQUEST_SIZE => {
+                let kib = bytes.div_ceil(KIB).min(self.total_kib);
+                Some(self.kib.clone().acquire_many_owned(kib as u32).await.expect("never closed"))
+            }
+            _ => None,
+        };
+        Admitted { _request: request, _bytes: bytes }
     }
 }
 
@@ -101,16 +124,28 @@ mod tests {
 
     #[tokio::test]
     async fn large_bodies_wait_for_their_share() {
-        let budget = BodyBudget::new(3 * MAX_REQUEST_SIZE / 2);
-        assert!(budget.reserve(Some(1000)).await.is_none(), "small bodies are free");
-        assert!(budget.reserve(Some(MAX_REQUEST_SIZE + 1)).await.is_none(), "refused bodies are not kept");
-        let first = budget.reserve(None).await.expect("an unknown length counts as the largest");
-        let waiting = tokio::time::timeout(Duration::from_millis(50), budget.reserve(Some(MAX_REQUEST_SIZE))).await;
-        assert!(waiting.is_err(), "a second 10 MiB body waits");
-        let half = budget.reserve(Some(MAX_REQUEST_SIZE / 2)).await;
-        assert!(half.is_some(), "a 5 MiB body fits beside it");
+        let limits = Limits { max_body_bytes_in_flight: 3 * MAX_REQUEST_SIZE / 2, ..Limits::default() };
+        let admission = Admission::new(&limits);
+        let quick = Duration::from_millis(50);
+        let _small = admission.admit(Some(Some(1000))).await;
+        let _oversized = admission.admit(Some(Some(MAX_REQUEST_SIZE + 1))).await;
+        let first = admission.admit(Some(None)).await;
+        assert!(tokio::time::timeout(quick, admission.admit(Some(Some(MAX_REQUEST_SIZE)))).await.is_err(), "waits");
+        let _half = tokio::time::timeout(quick, admission.admit(Some(Some(MAX_REQUEST_SIZE / 2)))).await;
+        assert!(_half.is_ok(), "a 5 MiB body fits beside the first");
         drop(first);
-        let second = tokio::time::timeout(Duration::from_millis(50), budget.reserve(Some(MAX_REQUEST_SIZE))).await;
+        let second = tokio::time::timeout(quick, admission.admit(Some(Some(MAX_REQUEST_SIZE)))).await;
         assert!(second.is_ok(), "it goes once the first is done");
+    }
+
+    #[tokio::test]
+    async fn requests_wait_for_a_place() {
+        let admission = Admission::new(&Limits { max_requests_in_flight: 2, ..Limits::default() });
+        let quick = Duration::from_millis(50);
+        let first = admission.admit(None).await;
+        let _second = admission.admit(Some(Some(10))).await;
+        assert!(tokio::time::timeout(quick, admission.admit(None)).await.is_err(), "a third waits");
+        drop(first);
+        assert!(tokio::time::timeout(quick, admission.admit(None)).await.is_ok());
     }
 }

@@ -661,6 +661,15 @@ async fn cli_token_mistakes_are_clear_startup_errors_that_never_show_the_token()
             format!("--read-only-token-file {}: the file is empty", std::path::Path::new(empty_file).display()),
         ),
         (
+            startup_error(&[], &[("UPSTASH_LOCAL_TOKEN", "secret-short")]).await,
+            "UPSTASH_LOCAL_TOKEN: the token is too short: give one of at least 16 characters".to_string(),
+        ),
+        (startup_error(&[], &[("UPSTASH_LOCAL_TOKEN", "")]).await, "UPSTASH_LOCAL_TOKEN is set but empty".to_string()),
+        (
+            startup_error(&[], &[env_token, ("UPSTASH_LOCAL_READ_ONLY_TOKEN", env_token.1)]).await,
+            "the read-only token is the full-access token".to_string(),
+        ),
+        (
             startup_error(&[flag("--token"), flag("secret-on-argv")], &[env_token]).await,
             "--token is no longer accepted".to_string(),
         ),

@@ -1,6 +1,8 @@
-//! End-to-end tests of `/subscribe/<channel>` and `/psubscribe/<pattern>`
-//! (Server-Sent Events) against the real redis-server on 127.0.0.1:6379.
-//! Every test uses channels of its own; pub/sub leaves no data behind.
+//! End-to-end tests of `/subscribe/<channel>...`, `/psubscribe/<pattern>...`
+//! and `/monitor` (Server-Sent Events) against the real redis-server on
+//! 127.0.0.1:6379, or one of the test's own where the test watches every
+//! command (`/monitor`). Every test uses channels of its own; pub/sub leaves
+//! no data behind.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -8,7 +10,7 @@ use std::time::{Duration, Instant};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 use upstash_local::testing::OwnRedis;
-use upstash_local::{Config, Server};
+use upstash_local::{Config, Limits, Server};
 
 const REDIS_URL: &str = "redis://127.0.0.1:6379";
 const TOKEN: &str = "test-token";
@@ -17,14 +19,17 @@ const READ_ONLY_TOKEN: &str = "test-read-only-token";
 const EVENT_TIMEOUT: Duration = Duration::from_secs(5);
 
 async fn start(redis_url: &str) -> Server {
-    Server::start(Config {
+    start_with(redis_url, Limits::default()).await
+}
+
+async fn start_with(redis_url: &str, limits: Limits) -> Server {
+    let config = Config {
         listen: "127.0.0.1:0".parse().unwrap(),
         redis_url: redis_url.to_string(),
         token: TOKEN.to_string(),
         read_only_token: Some(READ_ONLY_TOKEN.to_string()),
-    })
-    .await
-    .expect("server starts")
+    };
+    Server::start_with(config, limits).await.expect("server starts")
 }
 
 /// A channel name no other test (or run) uses.
@@ -263,4 +268,71 @@ async fn redis_down_is_500_and_a_stream_ends_when_redis_goes() {
     assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
     let body: Value = response.json().await.unwrap();
     assert!(body["error"].as_str().unwrap().starts_with("ERR Redis unavailable"), "{body}");
+}
+
+#[tokio::test]
+async fn one_request_may_subscribe_to_several_channels_or_patterns() {
+    let server = start(REDIS_URL).await;
+    let (a, b) = (channel("a"), channel("b/with a slash"));
+    let path = format!("/subscribe/{a}/{}/{a}", b.replace('/', "%2F").replace(' ', "%20"));
+    let mut events = Events::open(&server, Method::POST, &path, TOKEN).await;
+    assert_eq!(events.next().await, format!("data: subscribe,{a},1\n\n"));
+    assert_eq!(events.next().await, format!("data: subscribe,{b},2\n\n"));
+    assert_eq!(events.next().await, format!("data: subscribe,{a},2\n\n"), "a channel named twice counts once");
+    command(&server, json!(["PUBLISH", b, "to b"])).await;
+    command(&server, json!(["PUBLISH", a, "to a"])).await;
+    assert_eq!(events.next().await, format!("data: message,{b},to b\n\n"));
+    assert_eq!(events.next().await, format!("data: message,{a},to a\n\n"));
+
+    let prefix = channel("p");
+    let mut patterns = Events::open(&server, Method::GET, &format!("/psubscribe/{prefix}:x*/{prefix}:y*"), TOKEN).await;
+    assert_eq!(patterns.next().await, format!("data: psubscribe,{prefix}:x*,1\n\n"));
+    assert_eq!(patterns.next().await, format!("data: psubscribe,{prefix}:y*,2\n\n"));
+    command(&server, json!(["PUBLISH", format!("{prefix}:y1"), "y"])).await;
+    assert_eq!(patterns.next().await, format!("data: pmessage,{prefix}:y*,{prefix}:y1,y\n\n"));
+
+    drop(events);
+    assert!(numsub_becomes(&server, &b, 0, Duration::from_secs(1)).await.is_some(), "closing unsubscribes");
+}
+
+#[tokio::test]
+async fn quiet_streams_send_keep_alive_comments() {
+    let keep_alive_interval = Duration::from_millis(150);
+    let server = start_with(REDIS_URL, Limits { keep_alive_interval, ..Limits::default() }).await;
+    let channel = channel("quiet");
+    let mut events = Events::open(&server, Method::POST, &format!("/subscribe/{channel}"), TOKEN).await;
+    assert_eq!(events.next().await, format!("data: subscribe,{channel},1\n\n"));
+    let started = Instant::now();
+    assert_eq!(events.next().await, ": keep-alive\n\n");
+    assert!(started.elapsed() >= keep_alive_interval - Duration::from_millis(50));
+    command(&server, json!(["PUBLISH", channel, "still here"])).await;
+    let mut next = events.next().await;
+    while next == ": keep-alive\n\n" {
+        next = events.next().await;
+    }
+    assert_eq!(next, format!("data: message,{channel},still here\n\n"));
+}
+
+#[tokio::test]
+async fn monitor_streams_every_command_for_the_full_token_only() {
+    let redis = OwnRedis::start();
+    let server = start(&redis.url()).await;
+    let mut events = Events::open(&server, Method::POST, "/monitor", TOKEN).await;
+    assert_eq!(events.next().await, "data: \"OK\"\n\n");
+    command(&server, json!(["SET", "watched", "value"])).await;
+    let mut seen = events.next().await;
+    while !seen.contains("\"SET\" \"watched\" \"value\"") {
+        seen = events.next().await;
+    }
+    assert!(seen.starts_with("data: ") && seen.ends_with("\n\n"), "{seen}");
+
+    let read_only = reqwest::Client::new()
+        .post(format!("{}/monitor", server.url()))
+        .bearer_auth(READ_ONLY_TOKEN)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(read_only.status(), StatusCode::BAD_REQUEST);
+    let body: Value = read_only.json().await.unwrap();
+    assert_eq!(body, json!({"error": "NOPERM this user has no permissions to run the 'monitor' command"}));
 }
