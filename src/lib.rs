@@ -89,6 +89,7 @@ pub mod clock;
 mod clocked_lru;
 pub mod config;
 pub mod dedup;
+pub mod event_channel;
 mod failure;
 pub mod keys;
 mod outage;

@@ -756,6 +756,9 @@ async fn local_fallback_enforces_the_limit_in_each_isolate_while_upstash_is_down
         let stats = a.stats();
         assert_eq!((stats.local_allowed, stats.local_denied), (3, 2), "{algorithm:?}");
         assert_eq!(a.outage().failures(), 5, "{algorithm:?}: the outage is still logged and counted");
+        let index = |reason: Reason| Reason::ALL.iter().position(|r| *r == reason).unwrap();
+        assert_eq!(stats.by_reason[index(Reason::BackendError)], 5, "{algorithm:?}: counted under its cause");
+        assert_eq!(stats.by_reason[index(Reason::LocalFallback)], 5, "{algorithm:?}: and as a local decision");
         // Other identifiers have their own local state.
         assert!(a.limit("other", 1).await.unwrap().success);
     }

@@ -46,6 +46,15 @@ pub enum TenantRoute {
         /// The user id, for a user's override.
         user: Option<String>,
     },
+    /// `POST /v1/tenants/{tenant}/webhooks/{delivery}`: claims a webhook
+    /// delivery once across every isolate (202 the first time, 200
+    /// `duplicate` after).
+    ClaimWebhook {
+        /// The tenant id.
+        tenant: String,
+        /// The sender's delivery id.
+        delivery: String,
+    },
 }
 
 impl TenantRoute {
@@ -55,7 +64,8 @@ impl TenantRoute {
             TenantRoute::GetPolicy { tenant }
             | TenantRoute::PutPolicy { tenant }
             | TenantRoute::GetConfig { tenant, .. }
-            | TenantRoute::PutConfig { tenant, .. } => tenant,
+            | TenantRoute::PutConfig { tenant, .. }
+            | TenantRoute::ClaimWebhook { tenant, .. } => tenant,
         }
     }
 
@@ -152,6 +162,10 @@ pub fn resolve(method: &str, path: &str) -> Result<Route, ApiError> {
 }
 
 fn tenant_route(m: &str, tenant: String, rest: &[&str]) -> Result<TenantRoute, ApiError> {
+    if let ["webhooks", delivery] = rest {
+        let delivery = id("delivery", delivery)?;
+        return only(m, &[("POST", TenantRoute::ClaimWebhook { tenant, delivery })]);
+    }
     let (get, put) = match rest {
         ["policy"] => (TenantRoute::GetPolicy { tenant: tenant.clone() }, TenantRoute::PutPolicy { tenant }),
         ["conversation-config"] => (

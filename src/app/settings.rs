@@ -5,7 +5,7 @@ use super::auth::AdminToken;
 use super::client_ip::DEFAULT_IPV6_PREFIX;
 use crate::config::{parse_number, ConfigError, Env, MAX_DURATION_MS};
 use crate::ratelimit::RateLimitConfig;
-use crate::CacheConfig;
+use crate::{CacheConfig, Ttl};
 
 /// The TTL names the worker reads from `CACHE_TTL_<NAME>_SECONDS`: tenant
 /// policies, conversation configs, API-key validations.
@@ -38,7 +38,13 @@ pub struct AppSettings {
     pub ipv6_prefix: u8,
     /// `CACHE_OUTBOX_DRAIN_INTERVAL_MS` (default 2000).
     pub outbox_drain_interval_ms: u64,
+    /// `WEBHOOK_DEDUP_TTL_SECS` (default 300, at most 7 days): how long a
+    /// claimed webhook delivery id answers `duplicate`.
+    pub webhook_dedup_ttl: Ttl,
 }
+
+/// Default `WEBHOOK_DEDUP_TTL_SECS`.
+pub const DEFAULT_WEBHOOK_DEDUP_TTL_SECS: u64 = 300;
 
 impl AppSettings {
     /// Reads and checks every variable.
@@ -78,6 +84,9 @@ impl AppSettings {
                 .map_or(DEFAULT_IPV6_PREFIX, |p| p as u8),
             outbox_drain_interval_ms: parse_number(env, "CACHE_OUTBOX_DRAIN_INTERVAL_MS", 1..=MAX_DURATION_MS)?
                 .unwrap_or(DEFAULT_OUTBOX_DRAIN_INTERVAL_MS),
+            webhook_dedup_ttl: Ttl::secs(
+                parse_number(env, "WEBHOOK_DEDUP_TTL_SECS", 1..=7 * 86_400)?.unwrap_or(DEFAULT_WEBHOOK_DEDUP_TTL_SECS),
+            ),
         })
     }
 }

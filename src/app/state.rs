@@ -16,6 +16,7 @@ use worker::Env;
 use super::error::ApiError;
 use super::settings::AppSettings;
 use crate::clock::SystemClock;
+use crate::dedup::Dedup;
 use crate::ratelimit::{headers, Limiter};
 use crate::upstash::UpstashClient;
 use crate::{Cache, CircuitBreaker, EntryOptions, Env as ConfigEnv, KeySpace};
@@ -25,6 +26,8 @@ pub struct AppState {
     pub settings: AppSettings,
     pub cache: Cache,
     pub limits: Option<Limits>,
+    /// Webhook delivery claims, when an Upstash database is configured.
+    pub webhooks: Option<Dedup>,
     pub spaces: KeySpaces,
     pub options: Options,
     /// When the outbox was last drained, and whether a drain runs now.
@@ -142,9 +145,14 @@ fn build(settings: AppSettings) -> Result<AppState, ApiError> {
         config: config.entry_options("CONFIG"),
         auth: EntryOptions { negative_ttl: None, grace: None, ..config.entry_options("AUTH") },
     };
+    let webhooks = match cache.backend().and_then(|backend| backend.upstash_client()) {
+        Some(client) => Some(Dedup::new(client.clone(), cache.key_prefix(), "webhooks")?),
+        None => None,
+    };
     Ok(AppState {
         cache,
         limits,
+        webhooks,
         spaces,
         options,
         outbox: OutboxSchedule::default(),

@@ -33,6 +33,10 @@ pub enum CacheError {
     /// Caching is off (`CACHE_ENABLED=false`).
     #[error("caching is disabled")]
     Disabled,
+    /// The cache is not set up for the operation (e.g. following
+    /// invalidations without an events channel); what is missing.
+    #[error("not configured: {0}")]
+    NotConfigured(String),
 }
 
 impl CacheError {
@@ -42,7 +46,7 @@ impl CacheError {
         match self {
             CacheError::Upstash(e) => e.is_unavailable(),
             CacheError::CircuitOpen => true,
-            CacheError::InvalidValue(_) | CacheError::Disabled => false,
+            CacheError::InvalidValue(_) | CacheError::Disabled | CacheError::NotConfigured(_) => false,
         }
     }
 

@@ -131,15 +131,7 @@ impl Cache {
         if invalidation.is_empty() {
             return Ok(Some(Vec::new()));
         }
-        // A key's own version moves too (not only a DEL), so a write fenced on
-        // a read from before this invalidation is refused.
-        let version_keys: Vec<String> = invalidation
-            .keys
-            .iter()
-            .map(|key| entry_version_key(key))
-            .chain(invalidation.tags.iter().map(|tag| tag_key(&self.inner.key_prefix, tag)))
-            .chain(invalidation.namespaces.iter().map(|ns| epoch_key(ns)))
-            .collect();
+        let version_keys = self.version_keys_of(invalidation);
         self.forget_locally(invalidation, &version_keys);
         let now_ms = self.now_ms();
         let versions: Vec<String> = version_keys.iter().map(|_| new_version(now_ms)).collect();
@@ -184,7 +176,20 @@ impl Cache {
 
     /// Drops this isolate's L1 copies and in-flight lookups of what
     /// `invalidation` names (its keys, or entries carrying `version_keys`).
-    fn forget_locally(&self, invalidation: &Invalidation, version_keys: &[String]) {
+    /// The version keys `invalidation` moves. A key's own version moves too
+    /// (not only a DEL), so a write fenced on a read from before the
+    /// invalidation is refused.
+    pub(super) fn version_keys_of(&self, invalidation: &Invalidation) -> Vec<String> {
+        invalidation
+            .keys
+            .iter()
+            .map(|key| entry_version_key(key))
+            .chain(invalidation.tags.iter().map(|tag| tag_key(&self.inner.key_prefix, tag)))
+            .chain(invalidation.namespaces.iter().map(|ns| epoch_key(ns)))
+            .collect()
+    }
+
+    pub(super) fn forget_locally(&self, invalidation: &Invalidation, version_keys: &[String]) {
         if let Some(l1) = &self.inner.l1 {
             l1.forget(&invalidation.keys, version_keys);
         }

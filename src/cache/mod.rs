@@ -48,6 +48,8 @@ mod config;
 mod created;
 mod entry;
 mod events;
+#[cfg(not(target_arch = "wasm32"))]
+mod follow;
 mod health;
 mod invalidation;
 mod l1;

@@ -433,6 +433,8 @@ impl Limiter {
         if let Some(local) = &self.local {
             let verdict = local.decide(identifier, cost, now_ms);
             Counters::bump(if verdict.ok { &self.counters.local_allowed } else { &self.counters.local_denied });
+            // Counted under its cause (why Redis did not answer) and as a local decision.
+            self.counters.count_reason(reason);
             self.counters.count_reason(Reason::LocalFallback);
             let raw = RawVerdict {
                 skipped: false,

@@ -25,7 +25,9 @@ pub struct LimiterStats {
     pub local_allowed: u64,
     /// Requests this isolate refused on its own while Redis failed.
     pub local_denied: u64,
-    /// Decisions by [`Reason`], in the order of [`Reason::ALL`].
+    /// Decisions by [`Reason`], in the order of [`Reason::ALL`]. A decision
+    /// of the local fallback counts twice: under the cause (why Redis did
+    /// not answer) and under [`Reason::LocalFallback`].
     pub by_reason: [u64; 7],
 }
 

@@ -55,6 +55,20 @@ impl UpstashClient {
         }
     }
 
+    /// The REST URL, without a trailing `/`.
+    pub(super) fn base_url(&self) -> &str {
+        &self.base_url
+    }
+
+    /// `Bearer <token>`.
+    pub(super) fn bearer(&self) -> &str {
+        &self.bearer
+    }
+
+    pub(super) fn transport(&self) -> &Transport {
+        &self.transport
+    }
+
     /// The per-request timeout, in milliseconds.
     pub fn timeout_ms(&self) -> u64 {
         self.timeout_ms
@@ -224,6 +238,22 @@ impl UpstashClient {
                 message: format!("body is not JSON: {}", truncate(&text, 200)),
             }),
         }
+    }
+}
+
+/// The error for an answer of `status` (not 200) with `body`: a refused
+/// token, a server failure, or a refusal with the server's text.
+#[cfg(not(target_arch = "wasm32"))]
+pub(super) fn status_error(status: u16, body: &[u8]) -> UpstashError {
+    let text = String::from_utf8_lossy(body);
+    let message = serde_json::from_slice::<Json>(body)
+        .ok()
+        .and_then(|json| json.get("error").and_then(Json::as_str).map(str::to_owned))
+        .unwrap_or_else(|| truncate(text.trim(), 200));
+    match status {
+        401 | 403 => UpstashError::Unauthorized { status, message },
+        500..=599 => UpstashError::Transport { status: Some(status), message },
+        _ => UpstashError::Protocol { status, message },
     }
 }
 

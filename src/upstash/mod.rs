@@ -15,6 +15,8 @@ mod command;
 mod config;
 mod error;
 mod reply;
+#[cfg(not(target_arch = "wasm32"))]
+mod subscribe;
 mod transport;
 
 pub use client::UpstashClient;
@@ -22,3 +24,5 @@ pub use command::{Command, Script};
 pub use config::{UpstashConfig, DEFAULT_TIMEOUT_MS, MAX_TIMEOUT_MS};
 pub use error::UpstashError;
 pub use reply::Reply;
+#[cfg(not(target_arch = "wasm32"))]
+pub use subscribe::{Message, PubSubEvent, Subscription};

@@ -70,6 +70,40 @@ mod native {
             let body = response.bytes().await.map_err(failed)?.to_vec();
             Ok(Answer { status, sync_token, body })
         }
+
+        /// POSTs and answers the status and the body as a stream of chunks,
+        /// for as long as the server sends (no timeout once it answered: a
+        /// Server-Sent Events stream is meant to stay open). Dropping the
+        /// stream closes the connection.
+        pub async fn open_stream(
+            &self,
+            post: Post<'_>,
+        ) -> Result<(u16, futures_util::stream::BoxStream<'static, Result<Vec<u8>, String>>), Failure> {
+            use futures_util::StreamExt;
+            let mut request = self.http.post(post.url).body(post.body);
+            for (name, value) in post.headers {
+                request = request.header(*name, *value);
+            }
+            let send = tokio_free_timeout(post.timeout_ms, request.send());
+            let response = send.await?.map_err(|error| Failure::Transport(error.to_string()))?;
+            let status = response.status().as_u16();
+            let chunks = response.bytes_stream().map(|chunk| chunk.map(|b| b.to_vec()).map_err(|e| e.to_string()));
+            Ok((status, chunks.boxed()))
+        }
+    }
+
+    /// `future`, or [`Failure::Timeout`] after `timeout_ms` (on a timer that
+    /// needs no particular runtime).
+    async fn tokio_free_timeout<T>(
+        timeout_ms: u64,
+        future: impl std::future::Future<Output = T>,
+    ) -> Result<T, Failure> {
+        use futures_util::future::{select, Either};
+        let timer = futures_timer::Delay::new(Duration::from_millis(timeout_ms));
+        match select(Box::pin(future), timer).await {
+            Either::Left((value, _)) => Ok(value),
+            Either::Right(_) => Err(Failure::Timeout),
+        }
     }
 }
 

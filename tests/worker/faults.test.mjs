@@ -87,6 +87,29 @@ describe("a refused token is a misconfiguration, not an outage", () => {
   });
 });
 
+describe("the local fallback (the default failure policy of limits)", () => {
+  test("while Upstash fails, each isolate enforces the client limit itself: neither open nor shut", async () => {
+    await withProxiedWorker({ RATE_LIMIT_CLIENT_LIMIT: "3", CACHE_BREAKER_FAILURES: "0" }, async (worker, proxy) => {
+      await putJson(worker, policyPath("acme"), POLICY);
+      proxy.mode = "500";
+      const from = (ip) => ({ headers: { "cf-connecting-ip": ip } });
+      const statuses = [];
+      const reasons = [];
+      for (let i = 0; i < 5; i++) {
+        const response = await worker.fetch(policyPath("acme"), from("203.0.113.7"));
+        statuses.push(response.status);
+        if (response.status === 429) reasons.push((await response.json()).reason);
+        else await response.arrayBuffer();
+      }
+      assert.deepEqual(statuses, [200, 200, 200, 429, 429], "3 pass, as the limit says, then refused");
+      assert.deepEqual(reasons, ["local_fallback", "local_fallback"]);
+      assert.equal((await worker.fetch(policyPath("acme"), from("203.0.113.8"))).status, 200, "another client has its own count");
+      const stats = await (await worker.fetch("/admin/stats")).json();
+      assert.ok(stats.limiter.client.byReason.local_fallback >= 5, JSON.stringify(stats.limiter.client));
+    });
+  });
+});
+
 describe("a stalled Upstash", () => {
   test("once the breaker opens, /v1 requests answer in well under 100 ms, outbox drains included", async () => {
     const vars = {

@@ -89,6 +89,8 @@ fn limiter_stats(state: &AppState) -> Value {
             "refusedFromBlockCache": stats.cache_blocked,
             "failedOpen": stats.failed_open,
             "failedClosed": stats.failed_closed,
+            "localAllowed": stats.local_allowed,
+            "localRefused": stats.local_denied,
             "byReason": by_reason,
         })
     };

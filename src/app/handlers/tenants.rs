@@ -13,7 +13,8 @@ use crate::app::policy::PolicyInput;
 use crate::app::respond::{self, json, with_headers};
 use crate::app::routes::TenantRoute;
 use crate::app::stores::Stores;
-use crate::{CacheStatus, PrefetchedMany, Store};
+use crate::dedup::Claim;
+use crate::{CacheStatus, FailurePolicy, PrefetchedMany, Store};
 
 /// Admits the request, serves it, and schedules an outbox drain.
 ///
@@ -29,10 +30,14 @@ pub async fn serve(route: TenantRoute, req: Incoming, rc: &RequestContext) -> Re
             stores.tenant_configs.entry_key(tenant),
             stores.user_overrides.entry_key(&user_config_id(tenant, user)),
         ],
-        TenantRoute::PutPolicy { .. } | TenantRoute::PutConfig { .. } => Vec::new(),
+        TenantRoute::PutPolicy { .. } | TenantRoute::PutConfig { .. } | TenantRoute::ClaimWebhook { .. } => Vec::new(),
     };
     let admitted = admit(&rc.state, &stores, &req, &route, &reads).await?;
-    let response = match answer(route, &req, &stores, admitted.reads).await {
+    let answered = match route {
+        TenantRoute::ClaimWebhook { tenant, delivery } => claim_webhook(rc, &tenant, &delivery).await,
+        route => answer(route, &req, &stores, admitted.reads).await,
+    };
+    let response = match answered {
         Ok(response) => response,
         Err(error) => respond::error(error, &rc.request_id),
     };
@@ -81,6 +86,7 @@ async fn answer(
                 format!("no conversation config for tenant {tenant} or user {user}")
             })
         }
+        TenantRoute::ClaimWebhook { .. } => unreachable!("answered by claim_webhook"),
         TenantRoute::PutConfig { tenant, user } => {
             let fields = ConfigFields::parse(&req.json_body().await?)?;
             let config = StoredConfig {
@@ -96,6 +102,26 @@ async fn answer(
             json(&stored, 200)
         }
     }
+}
+
+/// Claims a webhook delivery once across every isolate sharing the
+/// database: 202 `{"status":"accepted"}` for the first claim (process it),
+/// 200 `{"status":"duplicate"}` within `WEBHOOK_DEDUP_TTL_SECS` after.
+async fn claim_webhook(rc: &RequestContext, tenant: &str, delivery: &str) -> Result<Response, ApiError> {
+    let webhooks = rc.state.webhooks.as_ref().ok_or_else(|| {
+        ApiError::unavailable("webhook deduplication needs an Upstash database", "no Upstash configured")
+            .with_code("dedup_unavailable")
+    })?;
+    let ttl = rc.state.settings.webhook_dedup_ttl;
+    let claim = webhooks
+        .claim(&format!("{tenant}:{delivery}"), ttl, FailurePolicy::FailClosed)
+        .await
+        .map_err(|error| ApiError::unavailable("cannot check the delivery for duplicates", error))?;
+    let (status, code) = match claim {
+        Claim::Claimed | Claim::Unchecked => ("accepted", 202),
+        Claim::Duplicate => ("duplicate", 200),
+    };
+    json(&serde_json::json!({ "tenant": tenant, "delivery": delivery, "status": status }), code)
 }
 
 /// 200 with `value`, or a JSON 404; either way with `x-cache`.
