@@ -98,6 +98,12 @@ pub fn entry_version_key(key: &str) -> String {
     format!("{key}:~v")
 }
 
+/// The lease key of the entry at `key`: `{key}:~lease`, held by the one
+/// reader that loads the entry while others wait for it.
+pub fn lease_key(key: &str) -> String {
+    format!("{key}:~lease")
+}
+
 /// The epoch key of namespace `namespace` (`{prefix}:{domain}:{entity}`),
 /// or of a whole prefix (`{prefix}`): bumping it clears what it names.
 pub fn epoch_key(namespace: &str) -> String {

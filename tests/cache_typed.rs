@@ -279,3 +279,61 @@ async fn of_many_concurrent_dedup_claimers_exactly_one_wins() {
     dedups[1].release("evt_1").await.unwrap();
     assert_eq!(dedups[0].claim("evt_1", ttl, FailurePolicy::FailClosed).await.unwrap(), Claim::Claimed);
 }
+
+/// A loader that takes `ms` and counts its runs.
+async fn slow_load(calls: &AtomicUsize, ms: u64) -> Result<String, std::io::Error> {
+    calls.fetch_add(1, Ordering::SeqCst);
+    tokio::time::sleep(std::time::Duration::from_millis(ms)).await;
+    Ok("loaded".to_string())
+}
+
+#[tokio::test]
+async fn with_a_lease_fifty_concurrent_misses_over_two_isolates_run_the_loader_once() {
+    let s = setup("lease").await;
+    let (a, b) = (s.cache(), s.cache());
+    let key = s.space().entry("expensive", vec![]);
+    let options = EntryOptions::new(Ttl::secs(60)).lease(Ttl::secs(5));
+    let calls = AtomicUsize::new(0);
+    let (results, trips) = s
+        .round_trips(futures_util::future::join_all((0..50).map(|i| {
+            let cache = if i % 2 == 0 { &a } else { &b };
+            cache.remember(&key, &options, || slow_load(&calls, 300))
+        })))
+        .await;
+    assert!(results.into_iter().all(|r| r.unwrap() == "loaded"));
+    assert_eq!(calls.load(Ordering::SeqCst), 1, "one loader run across both isolates");
+    let (sa, sb) = (a.stats(), b.stats());
+    assert_eq!(sa.leases_taken + sb.leases_taken, 1);
+    assert!(sa.lease_waits + sb.lease_waits >= 1, "the other isolate waited: {sa:?} {sb:?}");
+    println!("50 concurrent misses over 2 isolates with a lease: 1 loader run, {trips} REST round trips");
+    let exists = s.client.command(&Command::new("EXISTS").arg(edgecache::keys::lease_key(&key.key))).await.unwrap();
+    assert_eq!(exists.into_int().unwrap(), 0, "the write-back released the lease");
+    // A fresh entry takes no lease.
+    let again: String = a.remember(&key, &options, || slow_load(&calls, 0)).await.unwrap();
+    assert_eq!(again, "loaded");
+    assert_eq!(a.stats().leases_taken + b.stats().leases_taken, 1);
+}
+
+#[tokio::test]
+async fn when_the_leaseholder_fails_the_others_load_once_the_lease_expires() {
+    let s = setup("lease-fail").await;
+    let (a, b) = (s.cache(), s.cache());
+    let key = s.space().entry("flaky", vec![]);
+    let options = EntryOptions::new(Ttl::secs(60)).lease(Ttl::try_from_millis(400).unwrap());
+    let calls = AtomicUsize::new(0);
+    let holder = a.remember::<String, _, _, _>(&key, &options, || async {
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        Err(std::io::Error::other("the leaseholder's database timed out"))
+    });
+    let waiter = async {
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        let started = std::time::Instant::now();
+        let value: String = b.remember(&key, &options, || slow_load(&calls, 0)).await.unwrap();
+        (value, started.elapsed())
+    };
+    let (held, (value, waited)) = tokio::join!(holder, waiter);
+    assert!(held.is_err());
+    assert_eq!(value, "loaded");
+    assert_eq!(calls.load(Ordering::SeqCst), 1);
+    assert!(waited >= std::time::Duration::from_millis(300), "it waited for the lease to expire: {waited:?}");
+}

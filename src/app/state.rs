@@ -143,7 +143,8 @@ fn build(settings: AppSettings) -> Result<AppState, ApiError> {
     let options = Options {
         policy: config.entry_options("POLICY"),
         config: config.entry_options("CONFIG"),
-        auth: EntryOptions { negative_ttl: None, grace: None, ..config.entry_options("AUTH") },
+        // A key's validation is cheap to load: no lease to wait on.
+        auth: EntryOptions { negative_ttl: None, grace: None, lease: None, ..config.entry_options("AUTH") },
     };
     let webhooks = match cache.backend().and_then(|backend| backend.upstash_client()) {
         Some(client) => Some(Dedup::new(client.clone(), cache.key_prefix(), "webhooks")?),

@@ -82,6 +82,21 @@ pub struct FencedWrite<'a> {
     pub versions: &'a [VersionCheck<'a>],
     /// Tags the loader named with the value (adaptive tags), if any.
     pub adaptive: Option<AdaptiveTags<'a>>,
+    /// The lease the read took, `(lease key, token)`: released by the
+    /// write, whether it writes or is refused.
+    pub lease: Option<(&'a str, &'a str)>,
+}
+
+/// What a read with a lease found about the lease
+/// ([`CacheBackend::get_many_leased`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LeaseState {
+    /// The entry was fresh: no lease was needed.
+    NotNeeded,
+    /// This reader took the lease: it loads the value.
+    Taken,
+    /// Another reader holds the lease and is loading the value.
+    HeldByOther,
 }
 
 /// Tags known only once a value is loaded: the entry joins each tag's member
@@ -204,6 +219,34 @@ pub trait CacheBackend: crate::MaybeSendSync {
     /// # Errors
     /// [`CacheError`] when the backend cannot answer; nothing was written then.
     async fn set_fenced(&self, write: &FencedWrite<'_>) -> Result<bool, CacheError>;
+
+    /// [`get_many`](Self::get_many) of an entry (`keys[0]`) and its version
+    /// keys that also takes the lease `lease_key` (token `token`, for
+    /// `lease_ttl`) when the entry is not fresh: one round trip. A backend
+    /// local to the isolate needs no lease (single-flight coalesces there)
+    /// and answers [`LeaseState::NotNeeded`].
+    ///
+    /// # Errors
+    /// [`CacheError`] when the backend fails.
+    async fn get_many_leased(
+        &self,
+        keys: &[&str],
+        _lease_key: &str,
+        _token: &str,
+        _lease_ttl: Ttl,
+    ) -> Result<(Vec<Option<Vec<u8>>>, LeaseState), CacheError> {
+        Ok((self.get_many(keys).await?, LeaseState::NotNeeded))
+    }
+
+    /// Takes the lease `lease_key` (`SET NX PX`), for a read made without
+    /// one (a prefetch); answers whether it was taken. A backend local to
+    /// the isolate always answers true.
+    ///
+    /// # Errors
+    /// [`CacheError`] when the backend fails.
+    async fn try_lease(&self, _lease_key: &str, _token: &str, _lease_ttl: Ttl) -> Result<bool, CacheError> {
+        Ok(true)
+    }
 
     /// Several [`get_many`](Self::get_many)s in one round trip: one answer per
     /// list of keys, in order. The default asks one after the other.

@@ -4,13 +4,18 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 
-use super::{BackendKind, CacheBackend, CacheError, FencedWrite, InvalidationWrite};
+use super::{BackendKind, CacheBackend, CacheError, FencedWrite, InvalidationWrite, LeaseState};
 use crate::upstash::{Command, Script, UpstashClient};
 use crate::Ttl;
 
 fn fenced_set_script() -> &'static Script {
     static SCRIPT: std::sync::OnceLock<Script> = std::sync::OnceLock::new();
     SCRIPT.get_or_init(|| Script::new(include_str!("../cache/scripts/fenced_set.lua")))
+}
+
+fn read_leased_script() -> &'static Script {
+    static SCRIPT: std::sync::OnceLock<Script> = std::sync::OnceLock::new();
+    SCRIPT.get_or_init(|| Script::new(include_str!("../cache/scripts/read_leased.lua")))
 }
 
 /// Sent as `EVAL` inside the invalidation's `MULTI` (a lost script cannot
@@ -38,6 +43,13 @@ fn fenced_invocation<'a>(write: &FencedWrite<'a>) -> Result<(Vec<&'a str>, Vec<S
             }
         }
         None => args.extend([String::from("0"), String::new()]),
+    }
+    match write.lease {
+        Some((lease_key, token)) => {
+            keys.push(lease_key);
+            args.push(token.to_owned());
+        }
+        None => args.push(String::new()),
     }
     for check in write.versions {
         args.push(check.seen.unwrap_or("").to_owned());
@@ -112,6 +124,31 @@ impl CacheBackend for UpstashBackend {
         let (keys, args) = fenced_invocation(write)?;
         let written = self.client.eval(fenced_set_script(), &keys, &args).await?.into_int()?;
         Ok(written == 1)
+    }
+
+    async fn get_many_leased(
+        &self,
+        keys: &[&str],
+        lease_key: &str,
+        token: &str,
+        lease_ttl: Ttl,
+    ) -> Result<(Vec<Option<Vec<u8>>>, LeaseState), CacheError> {
+        let mut all = keys.to_vec();
+        all.push(lease_key);
+        let args = [token.to_owned(), lease_ttl.as_millis().to_string()];
+        let mut items = self.client.eval(read_leased_script(), &all, &args).await?.into_array()?;
+        let lease = match items.pop().map(|reply| reply.into_int()).transpose()? {
+            Some(1) => LeaseState::Taken,
+            Some(2) => LeaseState::HeldByOther,
+            _ => LeaseState::NotNeeded,
+        };
+        let values = items.into_iter().map(|v| v.into_bytes()).collect::<Result<_, _>>()?;
+        Ok((values, lease))
+    }
+
+    async fn try_lease(&self, lease_key: &str, token: &str, lease_ttl: Ttl) -> Result<bool, CacheError> {
+        let command = Command::new("SET").arg(lease_key).arg(token).arg("NX").arg("PX").arg(lease_ttl.as_millis());
+        Ok(self.client.command(&command).await?.is_ok_status())
     }
 
     async fn get_many_batch(&self, reads: &[Vec<&str>]) -> Result<Vec<Vec<Option<Vec<u8>>>>, CacheError> {

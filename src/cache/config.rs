@@ -71,6 +71,9 @@ pub struct CacheConfig {
     pub grace: Option<Ttl>,
     /// `CACHE_TTL_JITTER_PERCENT` (default 0, at most 50): random cut off each TTL.
     pub jitter_percent: u8,
+    /// `CACHE_LEASE_MS` (default 0: off, at most 60000): cross-isolate
+    /// leases on misses (see [`EntryOptions::lease`]), held this long at most.
+    pub lease: Option<Ttl>,
     ttls: BTreeMap<String, Ttl>,
 }
 
@@ -89,6 +92,7 @@ impl Default for CacheConfig {
             negative_ttl: Some(Ttl::secs(DEFAULT_NEGATIVE_TTL_SECS)),
             grace: None,
             jitter_percent: 0,
+            lease: None,
             ttls: BTreeMap::new(),
         }
     }
@@ -148,11 +152,13 @@ impl CacheConfig {
             },
             grace: secs("CACHE_GRACE_SECONDS", 0)?.and_then(|secs| Ttl::try_from_secs(secs).ok()),
             jitter_percent: number("CACHE_TTL_JITTER_PERCENT", 0, 50)?.map_or(0, |p| p as u8),
+            lease: number("CACHE_LEASE_MS", 0, 60_000)?.and_then(|ms| Ttl::try_from_millis(ms).ok()),
             ttls,
         })
     }
 
-    /// Entry options for `name`: [`ttl`](Self::ttl), the negative TTL, grace and jitter.
+    /// Entry options for `name`: [`ttl`](Self::ttl), the negative TTL, grace,
+    /// jitter and the lease.
     pub fn entry_options(&self, name: &str) -> EntryOptions {
         let mut options = EntryOptions::new(self.ttl(name)).jitter_percent(self.jitter_percent);
         if let Some(ttl) = self.negative_ttl {
@@ -160,6 +166,9 @@ impl CacheConfig {
         }
         if let Some(grace) = self.grace {
             options = options.grace(grace);
+        }
+        if let Some(lease) = self.lease {
+            options = options.lease(lease);
         }
         options
     }

@@ -17,12 +17,14 @@ pub struct EntryOptions {
     pub jitter_percent: u8,
     /// XFetch's `beta` (1.0 is the paper's default); `None`: no early refresh.
     pub early_refresh_beta: Option<f64>,
+    /// Cross-isolate leases (see [`lease`](Self::lease)); `None`: none.
+    pub lease: Option<Ttl>,
 }
 
 impl EntryOptions {
     /// Entries fresh for `ttl`; absent values not cached, no grace, no jitter.
     pub fn new(ttl: Ttl) -> Self {
-        EntryOptions { ttl, negative_ttl: None, grace: None, jitter_percent: 0, early_refresh_beta: None }
+        EntryOptions { ttl, negative_ttl: None, grace: None, jitter_percent: 0, early_refresh_beta: None, lease: None }
     }
 
     /// Caches "absent" for `ttl`.
@@ -46,6 +48,20 @@ impl EntryOptions {
     /// Refreshes early with probability rising towards expiry (XFetch, `beta` > 0).
     pub fn early_refresh(mut self, beta: f64) -> Self {
         self.early_refresh_beta = (beta > 0.0 && beta.is_finite()).then_some(beta);
+        self
+    }
+
+    /// Cross-isolate leases for expensive loaders: on a miss, the first
+    /// reader of any isolate takes a lease for `ttl` (`SET NX PX` in the
+    /// same script as its read: no extra round trip) and loads; the others
+    /// serve the stale entry within grace, or poll for the leaseholder's
+    /// value (25 ms, doubling to 200 ms: one `MGET` each), or load
+    /// themselves once `ttl` has passed (the leaseholder died or is slow).
+    /// The write-back releases the lease. Set `ttl` above the loader's
+    /// usual time. A read finishing a prefetch takes the lease with one
+    /// more round trip, on a miss only.
+    pub fn lease(mut self, ttl: Ttl) -> Self {
+        self.lease = Some(ttl);
         self
     }
 

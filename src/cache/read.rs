@@ -5,8 +5,9 @@ use super::entry::{Entry, Judgement};
 use super::l1::Mark;
 use super::lookup::{CacheStatus, CachedBytes, Lookup};
 use super::Cache;
-use crate::backend::CacheError;
-use crate::keys::EntryKey;
+use crate::backend::{CacheError, LeaseState};
+use crate::keys::{lease_key, EntryKey};
+use crate::Ttl;
 
 /// The versions a read saw, one per version key (`None`: absent); a later
 /// [`Cache::write_fenced`] is refused if any of them moved.
@@ -18,6 +19,8 @@ pub struct Fence {
     /// When the read was judged (ms, this cache's clock): a later write
     /// naming adaptive tags is refused if one was invalidated since.
     pub(super) read_at_ms: u64,
+    /// The token of the lease this read took, released by the write.
+    pub(super) lease_token: Option<String>,
 }
 
 impl Fence {
@@ -37,6 +40,8 @@ pub(super) struct Found {
     pub entry: Option<Entry>,
     pub judgement: Judgement,
     pub fence: Fence,
+    /// Whether the read took the entry's lease (reads with a lease only).
+    pub lease: LeaseState,
 }
 
 /// The keys one read fetches: the entry, then its version keys.
@@ -54,7 +59,7 @@ impl Cache {
     pub async fn read(&self, key: &EntryKey) -> Result<(Option<Lookup<CachedBytes>>, Fence), CacheError> {
         if let Some(entry) = self.l1_get(&key.key) {
             let seen = key.version_keys.iter().map(|k| entry.versions.get(k).cloned()).collect();
-            let fence = Fence { seen, l1_mark: self.l1_mark(), read_at_ms: self.now_ms() };
+            let fence = Fence { seen, l1_mark: self.l1_mark(), read_at_ms: self.now_ms(), lease_token: None };
             return Ok((Some(Lookup { value: entry.value_bytes(), status: CacheStatus::Hit }), fence));
         }
         let found = self.read_shared(key).await?;
@@ -74,6 +79,36 @@ impl Cache {
         Ok(self.judge(key, values, mark))
     }
 
+    /// [`read_shared`](Self::read_shared) that takes the entry's lease, for
+    /// `lease_ttl`, when the entry is not fresh: still one round trip.
+    pub(super) async fn read_shared_leased(&self, key: &EntryKey, lease_ttl: Ttl) -> Result<Found, CacheError> {
+        let backend = self.guarded()?;
+        let mark = self.l1_mark();
+        let token = format!("{:016x}", crate::random::random_u64());
+        let lease = lease_key(&key.key);
+        let read = backend.get_many_leased(&read_keys(key), &lease, &token, lease_ttl).await;
+        let (values, state) = self.observe("read", read)?;
+        let mut found = self.judge(key, values, mark);
+        found.lease = state;
+        if state == LeaseState::Taken {
+            found.fence.lease_token = Some(token);
+        }
+        Ok(found)
+    }
+
+    /// Takes the lease of `key` after a read that could not (a prefetch):
+    /// one more round trip, on a miss only.
+    pub(super) async fn take_lease(&self, key: &EntryKey, found: &mut Found, lease_ttl: Ttl) -> Result<(), CacheError> {
+        let backend = self.guarded()?;
+        let token = format!("{:016x}", crate::random::random_u64());
+        let taken = self.observe("lease", backend.try_lease(&lease_key(&key.key), &token, lease_ttl).await)?;
+        found.lease = if taken { LeaseState::Taken } else { LeaseState::HeldByOther };
+        if taken {
+            found.fence.lease_token = Some(token);
+        }
+        Ok(())
+    }
+
     /// Judges what an `MGET` of [`read_keys`] answered.
     pub(super) fn judge(&self, key: &EntryKey, values: Vec<Option<Vec<u8>>>, l1_mark: Mark) -> Found {
         let mut values = values.into_iter();
@@ -84,7 +119,8 @@ impl Cache {
             Some(entry) => entry.judge(&key.version_keys, &seen, self.now_ms()),
             None => Judgement::Unusable,
         };
-        Found { entry, judgement, fence: Fence { seen, l1_mark, read_at_ms: self.now_ms() } }
+        let fence = Fence { seen, l1_mark, read_at_ms: self.now_ms(), lease_token: None };
+        Found { entry, judgement, fence, lease: LeaseState::NotNeeded }
     }
 
     pub(super) fn l1_get(&self, key: &str) -> Option<Entry> {

@@ -17,9 +17,10 @@ use super::refresh::PendingRefresh;
 use super::single_flight::{Role, Waited};
 use super::stats::Stats;
 use super::Cache;
-use crate::backend::CacheError;
+use crate::backend::{CacheError, LeaseState};
 use crate::failure::FailurePolicy;
 use crate::keys::EntryKey;
+use crate::Ttl;
 
 /// The error a loader may fail with: anything a [`CacheError`] converts into
 /// (what a read answers under [`FailurePolicy::FailClosed`]), `Clone`
@@ -269,11 +270,19 @@ impl Cache {
         prefetched: Option<Result<Found, CacheError>>,
         loader: BoxedLoader<'_, E>,
     ) -> Result<ReadThrough, E> {
-        let found = match prefetched {
-            Some(found) => found,
-            None => self.read_shared(read.key).await,
+        let found = match (prefetched, read.options.lease) {
+            (Some(found), _) => found,
+            (None, Some(lease_ttl)) => self.read_shared_leased(read.key, lease_ttl).await,
+            (None, None) => self.read_shared(read.key).await,
         };
-        let Found { entry, judgement, fence } = match found {
+        let found = match read.options.lease {
+            Some(lease_ttl) => match found {
+                Ok(found) => self.settle_lease(read, found, lease_ttl).await,
+                Err(error) => Err(error),
+            },
+            None => found,
+        };
+        let Found { entry, judgement, fence, lease } = match found {
             Ok(found) => found,
             Err(error) if read.policy == FailurePolicy::FailClosed => return Err(E::from(error)),
             Err(_) => {
@@ -281,6 +290,11 @@ impl Cache {
                 return Ok(answer(loader().await?.value, CacheStatus::Bypass));
             }
         };
+        if let (Some(entry), Judgement::Stale, LeaseState::HeldByOther) = (&entry, judgement, lease) {
+            // Another isolate holds the lease and refreshes it.
+            Stats::bump(&self.inner.stats.stale_served);
+            return Ok(answer(entry.value_bytes(), CacheStatus::Stale));
+        }
         let usable = match (entry, judgement) {
             (Some(entry), Judgement::Fresh) => {
                 if read.early == EarlyRefresh::Undecided && !refresh_early(read.options, &entry, self.now_ms()) {
@@ -296,6 +310,51 @@ impl Cache {
             return Ok(self.serve_and_defer(read.key, entry, *status, fence));
         }
         self.load_or_serve_stale(read, &fence, usable.map(|(entry, _)| entry), loader).await
+    }
+
+    /// After a read of an entry with leases: takes the lease when the read
+    /// could not (a prefetch) and the entry is not fresh; when another
+    /// isolate holds it, answers a stale entry as it is (served below) or
+    /// waits for the leaseholder's value, and past the lease's TTL lets this
+    /// read load it.
+    async fn settle_lease(&self, read: &Read<'_>, mut found: Found, lease_ttl: Ttl) -> Result<Found, CacheError> {
+        if found.judgement == Judgement::Fresh {
+            return Ok(found);
+        }
+        if found.lease == LeaseState::NotNeeded {
+            self.take_lease(read.key, &mut found, lease_ttl).await?;
+        }
+        match found.lease {
+            LeaseState::Taken => Stats::bump(&self.inner.stats.leases_taken),
+            LeaseState::HeldByOther => Stats::bump(&self.inner.stats.lease_waits),
+            LeaseState::NotNeeded => {}
+        }
+        match (found.lease, found.judgement) {
+            // Another isolate loads: wait for its value (a stale entry is
+            // served as it is, below).
+            (LeaseState::HeldByOther, Judgement::Unusable) => {
+                self.wait_for_leaseholder(read.key, found, lease_ttl).await
+            }
+            _ => Ok(found),
+        }
+    }
+
+    /// Polls the shared tier (25 ms, doubling to 200 ms, one `MGET` each)
+    /// until the leaseholder's value is there, or `lease_ttl` has passed:
+    /// then answers the last read, for this read to load (without a lease).
+    async fn wait_for_leaseholder(&self, key: &EntryKey, mut last: Found, lease_ttl: Ttl) -> Result<Found, CacheError> {
+        let deadline_ms = self.now_ms() + lease_ttl.as_millis();
+        let mut pause_ms = 25;
+        while self.now_ms() < deadline_ms {
+            // A timer of this request's own: no waiting on another request's I/O.
+            futures_timer::Delay::new(std::time::Duration::from_millis(pause_ms)).await;
+            last = self.read_shared(key).await?;
+            if last.judgement == Judgement::Fresh {
+                break;
+            }
+            pause_ms = (pause_ms * 2).min(200);
+        }
+        Ok(last)
     }
 
     fn fresh_hit(&self, key: &EntryKey, entry: Entry, fence: &Fence) -> ReadThrough {

@@ -16,6 +16,8 @@ pub struct Stats {
     pub(crate) misconfigured: AtomicU64,
     pub(crate) breaker_skips: AtomicU64,
     pub(crate) bypasses: AtomicU64,
+    pub(crate) leases_taken: AtomicU64,
+    pub(crate) lease_waits: AtomicU64,
 }
 
 /// A copy of the counters, as `GET /stats` shows them.
@@ -44,6 +46,11 @@ pub struct StatsSnapshot {
     pub breaker_skips: u64,
     /// Reads that went to the backing store because the cache was off or failing.
     pub bypasses: u64,
+    /// Misses that took the entry's cross-isolate lease and loaded it.
+    pub leases_taken: u64,
+    /// Misses that found another isolate's lease and waited for its value
+    /// (or served the stale entry) instead of loading.
+    pub lease_waits: u64,
     /// `(l1Hits + l2Hits + staleServed) / (that + misses + bypasses)`; 0 before any read.
     pub hit_rate: f64,
 }
@@ -70,6 +77,8 @@ impl Stats {
             misconfigured: get(&self.misconfigured),
             breaker_skips: get(&self.breaker_skips),
             bypasses: get(&self.bypasses),
+            leases_taken: get(&self.leases_taken),
+            lease_waits: get(&self.lease_waits),
             hit_rate: if reads == 0 { 0.0 } else { hits as f64 / reads as f64 },
         }
     }

@@ -146,7 +146,7 @@ impl Cache {
     /// let key = space.entry("123", vec![]);
     /// let options = EntryOptions::new(Ttl::try_from_secs(60)?);
     /// let guild: Guild = cache
-    ///     .remember_bytes(&key, &options, || async { Ok::<_, std::io::Error>(Guild { name: "ferris".into() }) })
+    ///     .remember(&key, &options, || async { Ok::<_, std::io::Error>(Guild { name: "ferris".into() }) })
     ///     .await?;
     /// # Ok(()) }
     /// ```

@@ -13,7 +13,7 @@ use super::stats::Stats;
 use super::{Cache, Invalidation};
 use crate::backend::{AdaptiveTags, CacheError, FencedWrite, VersionCheck};
 use crate::failure::FailurePolicy;
-use crate::keys::{entry_version_key, tag_invalidated_key, tag_key, tag_members_key, EntryKey};
+use crate::keys::{entry_version_key, lease_key, tag_invalidated_key, tag_key, tag_members_key, EntryKey};
 use crate::Ttl;
 
 impl Cache {
@@ -145,7 +145,18 @@ impl Cache {
         let payload = entry.encode();
         let stored_ttl = options.stored_ttl(ttl);
         let member = entry_version_key(&key.key);
-        Ok(Some(PreparedWrite { entry, payload, stored_ttl, seen, created, adaptive_tags, member, refuse_within_ms }))
+        let lease = fence.lease_token.clone().map(|token| (lease_key(&key.key), token));
+        Ok(Some(PreparedWrite {
+            entry,
+            payload,
+            stored_ttl,
+            seen,
+            created,
+            adaptive_tags,
+            member,
+            refuse_within_ms,
+            lease,
+        }))
     }
 }
 
@@ -166,6 +177,8 @@ pub(super) struct PreparedWrite {
     /// What joins them: the entry's own version key.
     member: String,
     refuse_within_ms: u64,
+    /// The lease to release: `(lease key, token)`.
+    lease: Option<(String, String)>,
 }
 
 impl PreparedWrite {
@@ -197,6 +210,7 @@ impl PreparedWrite {
                 tags: &self.adaptive_tags,
                 refuse_within_ms: self.refuse_within_ms,
             }),
+            lease: self.lease.as_ref().map(|(key, token)| (key.as_str(), token.as_str())),
         }
     }
 }
