@@ -99,6 +99,39 @@ async fn main() {
     .await;
     rows.push((format!("50 concurrent misses of one key ({} loader run)", loads.load(Ordering::SeqCst)), herd, "-"));
 
+    // Two isolates (two caches, each its own single-flight) missing one key
+    // at once: a loader run per isolate, or one with a lease.
+    for lease in [None, Some(Ttl::secs(5))] {
+        let isolates = [common::upstash_cache(&client, &prefix), common::upstash_cache(&client, &prefix)];
+        let key = space.entry(&format!("isolates-{}", lease.is_some()), vec![]);
+        let options = match lease {
+            Some(ttl) => options().lease(ttl),
+            None => options(),
+        };
+        let loads = AtomicUsize::new(0);
+        let round_trips = trips(
+            &server,
+            futures_util::future::join_all((0..50).map(|i| {
+                isolates[i % 2].remember_bytes(&key, &options, FailurePolicy::Degrade, || async {
+                    loads.fetch_add(1, Ordering::SeqCst);
+                    tokio::time::sleep(Duration::from_millis(200)).await;
+                    value().await
+                })
+            })),
+        )
+        .await;
+        let what = if lease.is_some() { "with a lease" } else { "single-flight only" };
+        let runs = loads.load(Ordering::SeqCst);
+        rows.push((format!("50 concurrent misses over 2 isolates, {what} ({runs} loader runs)"), round_trips, "-"));
+    }
+
+    let entries: Vec<(EntryKey, u32)> = (0..250).map(|i| (space.entry(&format!("warm-{i}"), vec![]), i)).collect();
+    let warm = trips(&server, async { l2_only.warm(&entries, &options()).await.unwrap() }).await;
+    rows.push(("warm 250 typed entries (2 per batch of 100)".into(), warm, "6"));
+    let dedup = edgecache::dedup::Dedup::new(client.clone(), &prefix, "bench").unwrap();
+    let claim = trips(&server, async { dedup.claim("evt", Ttl::secs(5), FailurePolicy::FailClosed).await.unwrap() }).await;
+    rows.push(("dedup claim (SET NX PX)".into(), claim, "1"));
+
     println!("\nREST round trips per cache operation (counted by upstash-local)");
     println!("| operation | round trips | expected |");
     println!("| --- | ---: | ---: |");
