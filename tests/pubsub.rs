@@ -53,7 +53,7 @@ async fn subscribe_and_psubscribe_stream_messages_and_end_when_the_server_does()
 
     assert_eq!(publish(&client, &a, r#"{"id":1,"tags":["x","y"]}"#).await, 2, "both subscriptions received it");
     assert_eq!(publish(&client, &b, "plain, with commas").await, 1);
-    let mut got = vec![next(&mut channels).await, next(&mut channels).await];
+    let mut got = [next(&mut channels).await, next(&mut channels).await];
     got.sort_by_key(|e| format!("{e:?}"));
     assert!(got.contains(&PubSubEvent::Message(Message {
         channel: a.clone(),

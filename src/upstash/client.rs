@@ -56,15 +56,18 @@ impl UpstashClient {
     }
 
     /// The REST URL, without a trailing `/`.
+    #[cfg(not(target_arch = "wasm32"))]
     pub(super) fn base_url(&self) -> &str {
         &self.base_url
     }
 
     /// `Bearer <token>`.
+    #[cfg(not(target_arch = "wasm32"))]
     pub(super) fn bearer(&self) -> &str {
         &self.bearer
     }
 
+    #[cfg(not(target_arch = "wasm32"))]
     pub(super) fn transport(&self) -> &Transport {
         &self.transport
     }

@@ -129,7 +129,8 @@ async fn main() {
     let warm = trips(&server, async { l2_only.warm(&entries, &options()).await.unwrap() }).await;
     rows.push(("warm 250 typed entries (2 per batch of 100)".into(), warm, "6"));
     let dedup = edgecache::dedup::Dedup::new(client.clone(), &prefix, "bench").unwrap();
-    let claim = trips(&server, async { dedup.claim("evt", Ttl::secs(5), FailurePolicy::FailClosed).await.unwrap() }).await;
+    let claim =
+        trips(&server, async { dedup.claim("evt", Ttl::secs(5), FailurePolicy::FailClosed).await.unwrap() }).await;
     rows.push(("dedup claim (SET NX PX)".into(), claim, "1"));
 
     println!("\nREST round trips per cache operation (counted by upstash-local)");
