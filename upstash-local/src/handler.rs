@@ -100,9 +100,13 @@ async fn respond(state: &AppState, request: Request) -> Response {
         return error(StatusCode::UNAUTHORIZED, "Unauthorized");
     };
     let expected = content_length(&parts.headers);
-    // Held until the response is built (the body's bytes and what is made
-    // of them), except by event streams, which give it back once started.
-    let admitted = state.admission.admit(has_body.then_some(expected)).await;
+    // Both held until the response is built (the body's bytes and what is
+    // made of them), except by event streams, which give them back once
+    // started.
+    let body_share = match has_body {
+        true => state.admission.body(expected).await,
+        false => None,
+    };
     let body = match tokio::time::timeout(state.limits.body_read_timeout, read_body(body, expected)).await {
         Ok(Ok(body)) => body,
         Ok(Err(response)) => return response,
@@ -111,6 +115,8 @@ async fn respond(state: &AppState, request: Request) -> Response {
             return error(StatusCode::REQUEST_TIMEOUT, format!("ERR request body not received within {within} ms"));
         }
     };
+    let place = state.admission.request().await;
+    let admitted = (place, body_share);
     let encoding = Encoding::from_headers(&parts.headers);
 
     match parts.uri.path() {
@@ -411,8 +417,8 @@ fn failed(failure: Failure) -> Response {
     let text = match failure {
         Failure::Unavailable(err) => format!("ERR Redis unavailable: {err}"),
         Failure::TimedOut(within) => format!(
-            "ERR no reply from Redis within {} ms: the request was abandoned and its connection closed \
-             (a script or function it ran is killed)",
+            "ERR no reply from Redis within {} ms: the request was abandoned (it may have run or may still run) \
+             and its connection closed; a script or function it ran is killed",
             millis(within)
         ),
     };

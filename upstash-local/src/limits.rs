@@ -38,11 +38,11 @@ pub struct Limits {
     /// HTTP connections served at once (default 1024); more wait in the
     /// listen queue until one closes.
     pub max_connections: usize,
-    /// Requests worked on at once (default 64), event streams aside (they
-    /// count only while their request is read); more wait their turn.
-    /// With `max_body_bytes_in_flight`, this bounds the memory requests
-    /// take: a small body (16 KiB at most) costs at most a few MB however
-    /// its JSON is made.
+    /// Requests worked on at once, once their body is in (default 64),
+    /// event streams aside; more wait their turn. With
+    /// `max_body_bytes_in_flight`, this bounds the memory requests take: a
+    /// small body (16 KiB at most) costs at most a few MB however its JSON
+    /// is made.
     pub max_requests_in_flight: usize,
     /// Request body bytes worked on at once (default 12 MiB): a request
     /// with a body over 16 KiB also waits until its size (its
@@ -82,13 +82,6 @@ pub(crate) struct Admission {
     total_kib: usize,
 }
 
-/// A request's turn: its place among the requests in flight, and its
-/// body's share of the byte budget, both given back when dropped.
-pub(crate) struct Admitted {
-    _request: OwnedSemaphorePermit,
-    _bytes: Option<OwnedSemaphorePermit>,
-}
-
 impl Admission {
     pub(crate) fn new(limits: &Limits) -> Admission {
         let total_kib = (limits.max_body_bytes_in_flight / KIB).max(1);
@@ -99,22 +92,26 @@ impl Admission {
         }
     }
 
-    /// Waits for this request's turn: a place among the requests in flight,
-    /// then, for a body (`Some`) of `content_length` bytes (unknown: the
-    /// largest allowed) over 16 KiB, its share of the byte budget. A body too
-    /// large to be read at all needs no share (it is refused unread).
-    pub(crate) async fn admit(&self, body: Option<Option<usize>>) -> Admitted {
+    /// Waits until a body of `content_length` bytes (unknown: the largest
+    /// allowed) fits in the byte budget, and holds its share until the
+    /// permit is dropped; taken before the body is read. `None` for a body
+    /// of 16 KiB at most, or one too large to be read at all (it is refused
+    /// unread).
+    pub(crate) async fn body(&self, content_length: Option<usize>) -> Option<OwnedSemaphorePermit> {
+        let bytes = content_length.unwrap_or(MAX_REQUEST_SIZE);
+        if bytes <= SMALL_BODY || bytes > MAX_REQUEST_SIZE {
+            return None;
+        }
+        let kib = bytes.div_ceil(KIB).min(self.total_kib);
         // The semaphores are never closed.
-        let request = self.requests.clone().acquire_owned().await.expect("never closed");
-        let bytes = body.map(|length| length.unwrap_or(MAX_REQUEST_SIZE));
-        let bytes = match bytes {
-            Some(bytes) if bytes > SMALL_BODY && bytes <= MAX_REQUEST_SIZE => {
-                let kib = bytes.div_ceil(KIB).min(self.total_kib);
-                Some(self.kib.clone().acquire_many_owned(kib as u32).await.expect("never closed"))
-            }
-            _ => None,
-        };
-        Admitted { _request: request, _bytes: bytes }
+        Some(self.kib.clone().acquire_many_owned(kib as u32).await.expect("never closed"))
+    }
+
+    /// Waits for a place among the requests in flight, held until the
+    /// permit is dropped; taken once the body is in, so that clients slow to
+    /// send theirs hold no place.
+    pub(crate) async fn request(&self) -> OwnedSemaphorePermit {
+        self.requests.clone().acquire_owned().await.expect("never closed")
     }
 }
 
@@ -127,14 +124,15 @@ mod tests {
         let limits = Limits { max_body_bytes_in_flight: 3 * MAX_REQUEST_SIZE / 2, ..Limits::default() };
         let admission = Admission::new(&limits);
         let quick = Duration::from_millis(50);
-        let _small = admission.admit(Some(Some(1000))).await;
-        let _oversized = admission.admit(Some(Some(MAX_REQUEST_SIZE + 1))).await;
-        let first = admission.admit(Some(None)).await;
-        assert!(tokio::time::timeout(quick, admission.admit(Some(Some(MAX_REQUEST_SIZE)))).await.is_err(), "waits");
-        let _half = tokio::time::timeout(quick, admission.admit(Some(Some(MAX_REQUEST_SIZE / 2)))).await;
-        assert!(_half.is_ok(), "a 5 MiB body fits beside the first");
+        assert!(admission.body(Some(16 * 1024)).await.is_none(), "small bodies need no share");
+        assert!(admission.body(Some(MAX_REQUEST_SIZE + 1)).await.is_none(), "refused bodies are not kept");
+        let first = admission.body(None).await;
+        assert!(first.is_some(), "an unknown length counts as the largest");
+        assert!(tokio::time::timeout(quick, admission.body(Some(MAX_REQUEST_SIZE))).await.is_err(), "waits");
+        let half = tokio::time::timeout(quick, admission.body(Some(MAX_REQUEST_SIZE / 2))).await;
+        assert!(half.is_ok(), "a 5 MiB body fits beside the first");
         drop(first);
-        let second = tokio::time::timeout(quick, admission.admit(Some(Some(MAX_REQUEST_SIZE)))).await;
+        let second = tokio::time::timeout(quick, admission.body(Some(MAX_REQUEST_SIZE))).await;
         assert!(second.is_ok(), "it goes once the first is done");
     }
 
@@ -142,10 +140,10 @@ mod tests {
     async fn requests_wait_for_a_place() {
         let admission = Admission::new(&Limits { max_requests_in_flight: 2, ..Limits::default() });
         let quick = Duration::from_millis(50);
-        let first = admission.admit(None).await;
-        let _second = admission.admit(Some(Some(10))).await;
-        assert!(tokio::time::timeout(quick, admission.admit(None)).await.is_err(), "a third waits");
+        let first = admission.request().await;
+        let _second = admission.request().await;
+        assert!(tokio::time::timeout(quick, admission.request()).await.is_err(), "a third waits");
         drop(first);
-        assert!(tokio::time::timeout(quick, admission.admit(None)).await.is_ok());
+        assert!(tokio::time::timeout(quick, admission.request()).await.is_ok());
     }
 }
