@@ -108,26 +108,9 @@ impl Cache {
             None => options.ttl_for(value),
         };
         let Some(ttl) = ttl else { return Ok(None) };
-        let raw = match value {
-            Some(bytes) => {
-                let text = std::str::from_utf8(bytes)
-                    .map_err(|_| CacheError::InvalidValue("value is not UTF-8 JSON".into()))?;
-                Some(RawValue::from_string(text.to_owned()).map_err(|e| CacheError::InvalidValue(e.to_string()))?)
-            }
-            None => None,
-        };
+        let raw = raw_json(value)?;
         let now_ms = self.now_ms();
-        // An absent version is created with the one version this isolate
-        // gives that key (see `created.rs`).
-        let created: Vec<String> = key
-            .version_keys
-            .iter()
-            .zip(&fence.seen)
-            .map(|(k, seen)| match seen {
-                Some(_) => String::new(),
-                None => self.inner.created.for_key(k, || super::invalidation::new_version(now_ms)),
-            })
-            .collect();
+        let created = self.created_versions(key, fence, now_ms);
         let seen = fence.seen.clone();
         let versions = key
             .version_keys
@@ -157,6 +140,29 @@ impl Cache {
             refuse_within_ms,
             lease,
         }))
+    }
+}
+
+/// `value` as the entry holds it.
+fn raw_json(value: Option<&[u8]>) -> Result<Option<Box<RawValue>>, CacheError> {
+    let Some(bytes) = value else { return Ok(None) };
+    let text = std::str::from_utf8(bytes).map_err(|_| CacheError::InvalidValue("value is not UTF-8 JSON".into()))?;
+    RawValue::from_string(text.to_owned()).map(Some).map_err(|e| CacheError::InvalidValue(e.to_string()))
+}
+
+impl Cache {
+    /// Per version key of `key`, the version to create if it is absent
+    /// (empty where the read saw one): the one version this isolate gives
+    /// that key (see `created.rs`).
+    fn created_versions(&self, key: &EntryKey, fence: &Fence, now_ms: u64) -> Vec<String> {
+        key.version_keys
+            .iter()
+            .zip(&fence.seen)
+            .map(|(k, seen)| match seen {
+                Some(_) => String::new(),
+                None => self.inner.created.for_key(k, || super::invalidation::new_version(now_ms)),
+            })
+            .collect()
     }
 }
 
