@@ -57,9 +57,10 @@ struct ServeArgs {
     /// Address to listen on (port 0 picks a free port, printed at startup).
     #[arg(long, default_value = "127.0.0.1:8079")]
     listen: SocketAddr,
-    /// Redis to serve. A password in it is visible to `ps`, like any
-    /// argument (messages show it as ***).
-    #[arg(long, default_value = "redis://127.0.0.1:6379")]
+    /// Redis to serve. A password in it is visible to `ps` on the command
+    /// line, like any argument: give such a URL in UPSTASH_LOCAL_REDIS_URL
+    /// instead (messages show the password as ***).
+    #[arg(long, env = "UPSTASH_LOCAL_REDIS_URL", hide_env_values = true, default_value = "redis://127.0.0.1:6379")]
     redis_url: String,
     /// How long a request waits for Redis's answer before it gets a 500,
     /// its Redis connection is closed and a script it ran is killed.

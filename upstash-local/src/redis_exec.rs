@@ -289,7 +289,7 @@ pub(crate) fn read_only_user_name(token: &str) -> String {
 }
 
 /// `ACL SETUSER` for a user that can only read (plus PING, ECHO, EVALSHA and
-/// the read-only script commands, MULTI/EXEC so read-only transactions work,
+/// the read-only script and function commands, MULTI/EXEC so read-only transactions work,
 /// and SUBSCRIBE/PSUBSCRIBE for `/subscribe`: listening is reading).
 fn read_only_acl(user: &str, token: &str, select_db: bool) -> Command {
     let mut rules = vec![
@@ -312,6 +312,7 @@ fn read_only_acl(user: &str, token: &str, select_db: bool) -> Command {
             "+evalsha",
             "+eval_ro",
             "+evalsha_ro",
+            "+fcall_ro",
             "+multi",
             "+exec",
             "+discard",

@@ -1,4 +1,4 @@
-//! The script shebang flag Upstash accepts and open-source Redis refuses.
+//! The script flag Upstash accepts and open-source Redis refuses.
 //!
 //! Upstash asks scripts to declare `#!lua flags=allow-key-locking` (so a
 //! script locks only the keys it declares), and @upstash/ratelimit 2.1 and
@@ -9,6 +9,13 @@
 //! digest Redis knows, so `EVALSHA`, `EVALSHA_RO` and `SCRIPT EXISTS` with the
 //! client's digest find the script and `SCRIPT LOAD` answers the client's
 //! digest, as Upstash does.
+//!
+//! Upstash also takes the flag on functions, in the library's
+//! `redis.register_function{..., flags={'no-writes', 'allow-key-locking'}}`,
+//! which Redis refuses with `ERR unknown flag given`: `FUNCTION LOAD` drops
+//! the quoted flag (with its comma) from the library's code. Functions are
+//! called by name, so nothing else changes. It is the only flag of its own
+//! Upstash documents.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -33,6 +40,14 @@ impl ScriptFlags {
         match name.as_slice() {
             b"EVAL" | b"EVAL_RO" => self.rewrite_script(command, 1).map(|_| ()),
             b"EVALSHA" | b"EVALSHA_RO" => self.map_digest(command, 1),
+            b"FUNCTION" if command.get(1)?.eq_ignore_ascii_case(b"LOAD") => {
+                // FUNCTION LOAD [REPLACE] <code>: the code comes last.
+                let code = command.last_mut()?;
+                if let Some(rewritten) = without_function_flag(code) {
+                    *code = rewritten;
+                }
+                None
+            }
             b"SCRIPT" => {
                 let sub = command.get(1)?.to_ascii_uppercase();
                 match sub.as_slice() {
@@ -103,6 +118,37 @@ fn without_flag(script: &[u8]) -> Option<Vec<u8>> {
     Some(rewritten)
 }
 
+/// A function library's code without the quoted flag in its
+/// `register_function` flags (`'allow-key-locking'` or `"allow-key-locking"`,
+/// with the comma that joins it to another flag); `None` when it has none.
+fn without_function_flag(code: &[u8]) -> Option<Vec<u8>> {
+    let text = std::str::from_utf8(code).ok()?;
+    let quoted = [format!("'{UPSTASH_ONLY_FLAG}'"), format!("\"{UPSTASH_ONLY_FLAG}\"")];
+    if !quoted.iter().any(|flag| text.contains(flag.as_str())) {
+        return None;
+    }
+    let mut text = text.to_string();
+    for flag in &quoted {
+        while let Some(start) = text.find(flag.as_str()) {
+            let mut end = start + flag.len();
+            let before = text[..start].trim_end();
+            let after = text[end..].trim_start();
+            let start = if let Some(rest) = after.strip_prefix(',') {
+                // `flag, next`: the comma after it goes too.
+                end = text.len() - rest.trim_start().len();
+                start
+            } else if before.ends_with(',') {
+                // `previous, flag`: the comma before it goes too.
+                before.len() - 1
+            } else {
+                start
+            };
+            text.replace_range(start..end, "");
+        }
+    }
+    Some(text.into_bytes())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -136,5 +182,27 @@ mod tests {
         let mut unknown = command(&["EVALSHA", "ffff", "0"]);
         flags.rewrite(&mut unknown);
         assert_eq!(unknown[1], b"ffff", "digests of scripts never rewritten pass as they are");
+    }
+
+    #[test]
+    fn function_libraries_lose_the_flag_and_keep_the_others() {
+        let flags = ScriptFlags::default();
+        let library = |flags: &str| {
+            format!("#!lua name=l\nredis.register_function{{function_name='f', callback=f, flags={{{flags}}}}}")
+        };
+        for (given, kept) in [
+            ("'no-writes', 'allow-key-locking'", "'no-writes'"),
+            ("'allow-key-locking', 'no-writes'", "'no-writes'"),
+            ("\"allow-key-locking\"", ""),
+            ("'allow-key-locking','no-writes','allow-stale'", "'no-writes','allow-stale'"),
+        ] {
+            let mut load = command(&["FUNCTION", "LOAD", "REPLACE", &library(given)]);
+            assert_eq!(flags.rewrite(&mut load), None);
+            assert_eq!(String::from_utf8(load[3].clone()).unwrap(), library(kept), "{given}");
+        }
+        let untouched = library("'no-writes'");
+        let mut load = command(&["function", "load", &untouched]);
+        flags.rewrite(&mut load);
+        assert_eq!(load[2], untouched.as_bytes());
     }
 }

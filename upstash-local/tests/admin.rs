@@ -143,3 +143,18 @@ async fn a_token_in_the_query_string_only_reads() {
     let monitor = with_token(Method::GET, "/monitor", TOKEN).send().await.unwrap();
     assert_eq!(monitor.status(), StatusCode::UNAUTHORIZED, "MONITOR shows every client's commands");
 }
+
+#[tokio::test]
+async fn functions_may_declare_upstashs_allow_key_locking_flag() {
+    let local = Local::start().await;
+    let library = "#!lua name=locks\n\
+                   local function count(keys, args) return redis.call('INCR', keys[1]) end\n\
+                   local function peek(keys, args) return redis.call('GET', keys[1]) end\n\
+                   redis.register_function{function_name='count', callback=count, flags={'allow-key-locking'}}\n\
+                   redis.register_function{function_name='peek', callback=peek, flags={'no-writes', 'allow-key-locking'}}";
+    assert_eq!(local.command(json!(["FUNCTION", "LOAD", library])).await, (StatusCode::OK, json!({"result": "locks"})));
+    assert_eq!(local.command(json!(["FCALL", "count", 1, "n"])).await.1, json!({"result": 1}));
+    assert_eq!(local.read_only(json!(["FCALL_RO", "peek", 1, "n"])).await, (StatusCode::OK, json!({"result": "1"})));
+    let (status, body) = local.read_only(json!(["FCALL_RO", "count", 1, "n"])).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "no-writes was kept, and only it: {body}");
+}
