@@ -11,12 +11,26 @@ import { chmodSync, existsSync, readFileSync, writeFileSync } from "node:fs";
 import { parseEnv } from "node:util";
 
 const FILE = ".dev.vars";
-const SETTING = /^(UPSTASH_[A-Z_]+|CACHE_[A-Z_]+|RATE_LIMIT_[A-Z_]+|HEALTH_CACHE_MS|ADMIN_TOKEN|REDIS_URL|REDIS_PASSWORD)$/;
+const SETTING =
+  /^(UPSTASH_[A-Z_]+|CACHE_[A-Z_]+|RATE_LIMIT_[A-Z_]+|WEBHOOK_[A-Z_]+|HEALTH_CACHE_MS|ADMIN_TOKEN|REDIS_URL|REDIS_PASSWORD|EDGECACHE_FRONTED_REDIS)$/;
 const say = (line) => console.log(`[dev] ${line}`);
 
 const vars = existsSync(FILE) ? parseEnv(readFileSync(FILE, "utf8")) : {};
+// An upstash-local that scripts/front-redis-url.sh started for an earlier run
+// is gone: forget its address and token (this run's, if any, come below).
+if (vars.EDGECACHE_FRONTED_REDIS) {
+  delete vars.UPSTASH_REDIS_REST_URL;
+  delete vars.UPSTASH_REDIS_REST_TOKEN;
+  delete vars.EDGECACHE_FRONTED_REDIS;
+}
 const fromShell = Object.keys(process.env).filter((name) => SETTING.test(name)).sort();
 for (const name of fromShell) vars[name] = process.env[name];
+// REDIS_URL=redis://… is served through upstash-local this run: the worker
+// gets its REST address instead.
+if (process.env.EDGECACHE_FRONTED_REDIS) {
+  delete vars.REDIS_URL;
+  delete vars.REDIS_PASSWORD;
+}
 
 let generated = false;
 if (!vars.ADMIN_TOKEN) {

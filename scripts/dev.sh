@@ -15,8 +15,13 @@ export PATH="$PWD/node_modules/.bin:$PATH"
 export WRANGLER_SEND_METRICS=false
 bash scripts/setup.sh
 CI=true wrangler d1 migrations apply DB --local
+# REDIS_URL=redis://… (the TypeScript setups' local default) is served
+# through upstash-local; see scripts/front-redis-url.sh.
+source scripts/front-redis-url.sh
+front_redis_url
 node scripts/dev-vars.mjs
 
 port=${PORT:-8787}
 printf '[dev] dashboard: http://127.0.0.1:%s/ (sign in with the ADMIN_TOKEN)\n' "$port"
-exec wrangler dev --ip 127.0.0.1 --port "$port"
+# Not exec: upstash-local, if started above, stops when this script ends.
+wrangler dev --ip 127.0.0.1 --port "$port"

@@ -111,6 +111,18 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_redis_url_says_why_and_what_to_set_without_echoing_it() {
+        for url in ["redis://:S3CRET@localhost:6379", "rediss://default:S3CRET@eu1-x.upstash.io:6379"] {
+            let error = UpstashConfig::from_env(&Env::from_pairs(&[("REDIS_URL", url)])).unwrap_err();
+            assert_eq!(error.variable, "REDIS_URL");
+            for says in ["TCP", "UPSTASH_REDIS_REST_URL", "UPSTASH_REDIS_REST_TOKEN", "npm run dev"] {
+                assert!(error.message.contains(says), "{says}: {}", error.message);
+            }
+            assert!(!error.to_string().contains("S3CRET"), "{error}");
+        }
+    }
+
+    #[test]
     fn url_errors_name_the_variable_and_never_the_value() {
         for (url, why) in [
             ("https://default:S3CRET@eu1-x.upstash.io", "credentials"),

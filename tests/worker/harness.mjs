@@ -74,15 +74,22 @@ export async function startRedis() {
 }
 
 /**
+ * The Redis the suites share: REDIS_URL when it is a redis:// URL (as
+ * `REDIS_URL=redis://… npm test` gives it), else the machine's on 6379.
+ */
+export const SHARED_REDIS_URL = /^redis:\/\//.test(process.env.REDIS_URL ?? "") ? process.env.REDIS_URL : "redis://127.0.0.1:6379";
+
+/**
  * The upstash-local binary in front of `redisUrl`; resolves once it listens.
  * `port` 0 picks a free one; give the port of a stopped one to restart it.
  */
-export async function startUpstashLocal(redisUrl = "redis://127.0.0.1:6379", { port = 0 } = {}) {
+export async function startUpstashLocal(redisUrl = SHARED_REDIS_URL, { port = 0 } = {}) {
   if (!existsSync(UPSTASH_LOCAL)) throw new Error(`${UPSTASH_LOCAL} is missing: run \`npm test\` (it builds it)`);
-  // The token goes in the environment: `ps` shows command lines to every user.
-  const child = spawn(UPSTASH_LOCAL, ["--listen", `127.0.0.1:${port}`, "--redis-url", redisUrl], {
+  // The token and the Redis URL (which may hold a password) go in the
+  // environment: `ps` shows command lines to every user.
+  const child = spawn(UPSTASH_LOCAL, ["--listen", `127.0.0.1:${port}`], {
     stdio: ["ignore", "pipe", "inherit"],
-    env: { ...process.env, UPSTASH_LOCAL_TOKEN: TOKEN, UPSTASH_LOCAL_READ_ONLY_TOKEN: undefined },
+    env: { ...process.env, UPSTASH_LOCAL_TOKEN: TOKEN, UPSTASH_LOCAL_READ_ONLY_TOKEN: undefined, UPSTASH_LOCAL_REDIS_URL: redisUrl },
   });
   const url = await new Promise((resolve, reject) => {
     let seen = "";
