@@ -3,7 +3,7 @@
 // share one Redis through upstash-local, with the same keys
 // (`@upstash/ratelimit:<identifier>:<window>`), and together never admit
 // more than the one limit.
-import { after, before, describe, test } from "node:test";
+import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
@@ -12,7 +12,7 @@ import path from "node:path";
 import { createInterface } from "node:readline";
 import { Redis } from "@upstash/redis";
 import { Ratelimit } from "@upstash/ratelimit";
-import { ROOT, awayFromWindowEdge, startLocal, unique } from "./local.mjs";
+import { ROOT, awayFromWindowEdge, unique, useLocal } from "./local.mjs";
 
 const PEER = process.env.RATELIMIT_PEER_BIN ?? path.join(ROOT, "target/debug/examples/ratelimit_peer");
 const LIMIT = 10;
@@ -20,11 +20,7 @@ const WINDOW_MS = 60_000;
 
 let local;
 let redis;
-before(async () => {
-  local = await startLocal();
-  redis = new Redis({ url: local.url, token: local.token });
-});
-after(() => local?.stop());
+useLocal((started) => ({ local, redis } = started));
 
 /** edgecache's limiter in a process of its own: `check(identifier)` answers its decision. */
 async function startPeer(algorithm) {

@@ -8,6 +8,8 @@ import { existsSync } from "node:fs";
 import { once } from "node:events";
 import { fileURLToPath } from "node:url";
 import path from "node:path";
+import { after, before } from "node:test";
+import { Redis } from "@upstash/redis";
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const UPSTASH_LOCAL = process.env.UPSTASH_LOCAL_BIN ?? path.join(ROOT, "target/debug/upstash-local");
@@ -93,4 +95,18 @@ export async function eventually(predicate, { timeoutMs = 3000, what = "the cond
 export async function awayFromWindowEdge(windowMs, marginMs = 3000) {
   const left = windowMs - (Date.now() % windowMs);
   if (left < marginMs) await new Promise((resolve) => setTimeout(resolve, left + 50));
+}
+
+/**
+ * For a suite: its own Redis and upstash-local started before the tests
+ * (`onStart({ local, redis })`, `redis` a real @upstash/redis client of it)
+ * and stopped after.
+ */
+export function useLocal(onStart) {
+  let local;
+  before(async () => {
+    local = await startLocal();
+    onStart({ local, redis: new Redis({ url: local.url, token: local.token }) });
+  });
+  after(() => local?.stop());
 }

@@ -2,11 +2,10 @@
 // flags=allow-key-locking`, which Redis alone refuses) against upstash-local:
 // fixedWindow, slidingWindow and tokenBucket each admit exactly their limit
 // out of a concurrent burst, never more.
-import { after, before, describe, test } from "node:test";
+import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { Redis } from "@upstash/redis";
 import { Ratelimit } from "@upstash/ratelimit";
-import { awayFromWindowEdge, startLocal, unique } from "./local.mjs";
+import { awayFromWindowEdge, unique, useLocal } from "./local.mjs";
 
 const LIMIT = 5;
 const WINDOW = "30 s";
@@ -15,11 +14,7 @@ const BURST = 25;
 
 let local;
 let redis;
-before(async () => {
-  local = await startLocal();
-  redis = new Redis({ url: local.url, token: local.token });
-});
-after(() => local?.stop());
+useLocal((started) => ({ local, redis } = started));
 
 /** A limiter as an application would make one, without the in-memory block cache or the timeout that admits. */
 function ratelimit(limiter) {

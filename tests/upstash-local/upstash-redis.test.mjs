@@ -2,18 +2,14 @@
 // own): each command family, pipelines, transactions, auto-pipelining,
 // read-your-writes, scripts (Upstash's shebang flag included), subscribe(),
 // and what a read-only token and refused commands answer.
-import { after, before, describe, test } from "node:test";
+import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { Redis } from "@upstash/redis";
-import { eventually, startLocal, unique } from "./local.mjs";
+import { eventually, unique, useLocal } from "./local.mjs";
 
 let local;
 let redis;
-before(async () => {
-  local = await startLocal();
-  redis = new Redis({ url: local.url, token: local.token });
-});
-after(() => local?.stop());
+useLocal((started) => ({ local, redis } = started));
 
 /** Requests upstash-local served since the last call. */
 async function requestsServed() {
