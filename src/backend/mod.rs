@@ -238,16 +238,6 @@ pub trait CacheBackend: crate::MaybeSendSync {
         Ok((self.get_many(keys).await?, LeaseState::NotNeeded))
     }
 
-    /// Takes the lease `lease_key` (`SET NX PX`), for a read made without
-    /// one (a prefetch); answers whether it was taken. A backend local to
-    /// the isolate always answers true.
-    ///
-    /// # Errors
-    /// [`CacheError`] when the backend fails.
-    async fn try_lease(&self, _lease_key: &str, _token: &str, _lease_ttl: Ttl) -> Result<bool, CacheError> {
-        Ok(true)
-    }
-
     /// Several [`get_many`](Self::get_many)s in one round trip: one answer per
     /// list of keys, in order. The default asks one after the other.
     ///

@@ -146,11 +146,6 @@ impl CacheBackend for UpstashBackend {
         Ok((values, lease))
     }
 
-    async fn try_lease(&self, lease_key: &str, token: &str, lease_ttl: Ttl) -> Result<bool, CacheError> {
-        let command = Command::new("SET").arg(lease_key).arg(token).arg("NX").arg("PX").arg(lease_ttl.as_millis());
-        Ok(self.client.command(&command).await?.is_ok_status())
-    }
-
     async fn get_many_batch(&self, reads: &[Vec<&str>]) -> Result<Vec<Vec<Option<Vec<u8>>>>, CacheError> {
         let commands: Vec<Command> = reads.iter().map(|keys| Command::new("MGET").args_from(keys)).collect();
         let outcomes = self.client.pipeline(&commands).await?;

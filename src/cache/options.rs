@@ -58,8 +58,8 @@ impl EntryOptions {
     /// value (25 ms, doubling to 200 ms: one `MGET` each), or load
     /// themselves once `ttl` has passed (the leaseholder died or is slow).
     /// The write-back releases the lease. Set `ttl` above the loader's
-    /// usual time. A read finishing a prefetch takes the lease with one
-    /// more round trip, on a miss only.
+    /// usual time. A read finishing a prefetch that missed reads again,
+    /// taking the lease: one more round trip, on a miss only.
     pub fn lease(mut self, ttl: Ttl) -> Self {
         self.lease = Some(ttl);
         self

@@ -96,19 +96,6 @@ impl Cache {
         Ok(found)
     }
 
-    /// Takes the lease of `key` after a read that could not (a prefetch):
-    /// one more round trip, on a miss only.
-    pub(super) async fn take_lease(&self, key: &EntryKey, found: &mut Found, lease_ttl: Ttl) -> Result<(), CacheError> {
-        let backend = self.guarded()?;
-        let token = format!("{:016x}", crate::random::random_u64());
-        let taken = self.observe("lease", backend.try_lease(&lease_key(&key.key), &token, lease_ttl).await)?;
-        found.lease = if taken { LeaseState::Taken } else { LeaseState::HeldByOther };
-        if taken {
-            found.fence.lease_token = Some(token);
-        }
-        Ok(())
-    }
-
     /// Judges what an `MGET` of [`read_keys`] answered.
     pub(super) fn judge(&self, key: &EntryKey, values: Vec<Option<Vec<u8>>>, l1_mark: Mark) -> Found {
         let mut values = values.into_iter();

@@ -312,8 +312,8 @@ impl Cache {
         self.load_or_serve_stale(read, &fence, usable.map(|(entry, _)| entry), loader).await
     }
 
-    /// After a read of an entry with leases: takes the lease when the read
-    /// could not (a prefetch) and the entry is not fresh; when another
+    /// After a read of an entry with leases: reads again taking the lease
+    /// when the read could not (a prefetch) and the entry was not fresh; when another
     /// isolate holds it, answers a stale entry as it is (served below) or
     /// waits for the leaseholder's value, and past the lease's TTL lets this
     /// read load it.
@@ -322,7 +322,12 @@ impl Cache {
             return Ok(found);
         }
         if found.lease == LeaseState::NotNeeded {
-            self.take_lease(read.key, &mut found, lease_ttl).await?;
+            // A read that took no lease (a prefetch) reads again with one:
+            // the entry may have been written meanwhile.
+            found = self.read_shared_leased(read.key, lease_ttl).await?;
+            if found.judgement == Judgement::Fresh {
+                return Ok(found);
+            }
         }
         match found.lease {
             LeaseState::Taken => Stats::bump(&self.inner.stats.leases_taken),
