@@ -426,7 +426,7 @@ describe("dashboard", () => {
     }
   });
 
-  test("Upstash refusing the worker's token: misconfigured, said plainly, the limits fail open", async () => {
+  test("Upstash refusing the worker's token: misconfigured, said plainly, the limits decided in each isolate", async () => {
     const upstash = await startUpstashLocal();
     const worker = await startWorker(upstashVars(upstash, { UPSTASH_REDIS_REST_TOKEN: "not-the-token-upstash-knows", HEALTH_CACHE_MS: "250" }));
     const { context, page, errors } = await openPage();
@@ -439,7 +439,8 @@ describe("dashboard", () => {
       assert.match(banner, /HTTP 401/);
       await textOf(page, '[data-v="upstash"]', "Refused");
       await textOf(page, '[data-v="health"]', "Unhealthy");
-      await textOf(page, '[data-tile="limiter"]', /failed open 1/);
+      assert.match(banner, /each isolate enforces the rate limits on its own/);
+      await textOf(page, '[data-tile="limiter"]', /decided in this isolate 1/);
       await textOf(page, '[data-tile="limiter"]', /backend misconfigured 1/);
       await screenshot(page, "10-upstash-misconfigured");
       assert.deepEqual(unexpected(errors, [/404/, /503/]), [], "only the refused loads: /health's 503, /admin/events' 404");

@@ -131,7 +131,14 @@ const reads = (c) => c.l1Hits + c.l2Hits + c.staleServed + c.misses + c.bypasses
 const hits = (c) => c.l1Hits + c.l2Hits + c.staleServed;
 /** Responses this isolate answered (every route, this stats call's own excepted). */
 const requestsOf = (s) => s.responses?.total ?? null;
-const REASONS = { cache_block: "block cache", timeout: "timeout", backend_error: "backend error", backend_misconfigured: "backend misconfigured", circuit_open: "breaker open" };
+const REASONS = {
+  cache_block: "block cache",
+  timeout: "timeout",
+  backend_error: "backend error",
+  backend_misconfigured: "backend misconfigured",
+  circuit_open: "breaker open",
+  local_fallback: "decided in this isolate",
+};
 
 /** Adds a chart point from the change since this isolate's last snapshot. */
 function recordRates(stats) {
@@ -303,6 +310,7 @@ function renderLimiter(limiter) {
     const failures = [];
     if (l.failedOpen) failures.push(h("span", { class: "chip warn" }, `failed open ${count(l.failedOpen)}`));
     if (l.failedClosed) failures.push(h("span", { class: "chip bad" }, `failed closed ${count(l.failedClosed)}`));
+    if (l.localRefused) failures.push(h("span", { class: "chip warn" }, `refused in this isolate ${count(l.localRefused)}`));
     const refused = l.refused + l.refusedFromBlockCache;
     if (l.refusedByOtherLimit) reasons.push(h("span", { class: "chip" }, `held back by the other limit ${count(l.refusedByOtherLimit)}`));
     const extra = [...reasons, ...failures];
@@ -317,12 +325,13 @@ function renderLimiter(limiter) {
       extra.length ? h("div", { class: "limiter-reasons" }, extra) : null,
     ];
   });
-  const quiet = ["client", "tenant"].every((n) => !limiter[n].refused && !limiter[n].refusedFromBlockCache && !limiter[n].failedOpen && !limiter[n].failedClosed);
+  const failing = (l) => l.failedOpen || l.failedClosed || l.localAllowed || l.localRefused;
+  const quiet = ["client", "tenant"].every((n) => !limiter[n].refused && !limiter[n].refusedFromBlockCache && !failing(limiter[n]));
   const children = rows.flat().filter(Boolean);
   if (quiet) children.push(h("p", { class: "sub" }, "Nothing refused, no limiter failures."));
   else children.push(h("p", { class: "sub" }, "Each limit counts the requests it refused itself; both are checked together, so neither spends when the other refuses."));
   box.replaceChildren(...children);
-  const anyFailure = ["client", "tenant"].some((n) => limiter[n].failedOpen || limiter[n].failedClosed);
+  const anyFailure = ["client", "tenant"].some((n) => failing(limiter[n]));
   setTile("limiter", anyFailure ? "warn" : "");
 }
 
@@ -331,6 +340,8 @@ function limitsWhileDown(s) {
   if (!s || !s.limiter) return "rate limiting is off.";
   const open = s.limiter.client.failedOpen + s.limiter.tenant.failedOpen;
   const closed = s.limiter.client.failedClosed + s.limiter.tenant.failedClosed;
+  const local = ["client", "tenant"].reduce((n, name) => n + (s.limiter[name].localAllowed ?? 0) + (s.limiter[name].localRefused ?? 0), 0);
+  if (local > open + closed) return "each isolate enforces the rate limits on its own (at most limit × isolates pass).";
   if (closed > open) return "rate limits fail closed: limited requests are refused.";
   if (open > 0) return "rate limits fail open: requests go through unlimited.";
   return "rate limits cannot be checked.";
