@@ -315,7 +315,7 @@ async fn with_a_lease_fifty_concurrent_misses_over_two_isolates_run_the_loader_o
 }
 
 #[tokio::test]
-async fn when_the_leaseholder_fails_the_others_load_once_the_lease_expires() {
+async fn when_the_leaseholder_fails_it_releases_the_lease_and_a_waiter_loads() {
     let s = setup("lease-fail").await;
     let (a, b) = (s.cache(), s.cache());
     let key = s.space().entry("flaky", vec![]);
@@ -335,5 +335,17 @@ async fn when_the_leaseholder_fails_the_others_load_once_the_lease_expires() {
     assert!(held.is_err());
     assert_eq!(value, "loaded");
     assert_eq!(calls.load(Ordering::SeqCst), 1);
-    assert!(waited >= std::time::Duration::from_millis(300), "it waited for the lease to expire: {waited:?}");
+    // The failed leaseholder released its lease: the waiter took it at its
+    // next poll, well before the lease would have expired.
+    assert!(waited < std::time::Duration::from_millis(350), "{waited:?}");
+    assert_eq!(b.stats().leases_taken, 1, "{:?}", b.stats());
+
+    // A loader's "absent" without negative caching writes nothing: the lease
+    // is released all the same.
+    let absent = s.space().entry("absent", vec![]);
+    let none: Option<String> = a.remember(&absent, &options, || async { Ok::<_, std::io::Error>(None) }).await.unwrap();
+    assert_eq!(none, None);
+    let lease = edgecache::keys::lease_key(&absent.key);
+    let exists = s.client.command(&Command::new("EXISTS").arg(lease)).await.unwrap().into_int().unwrap();
+    assert_eq!(exists, 0, "no lease left behind");
 }

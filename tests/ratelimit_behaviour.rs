@@ -763,3 +763,38 @@ async fn local_fallback_enforces_the_limit_in_each_isolate_while_upstash_is_down
         assert!(a.limit("other", 1).await.unwrap().success);
     }
 }
+
+#[tokio::test]
+async fn the_local_fallback_is_all_or_nothing_and_skips_guarded_limits() {
+    let nowhere = Arc::new(client_for(&format!("http://127.0.0.1:{}", free_port()), TOKEN, 300));
+    let local = |name: &str, limit: u64| {
+        Limiter::builder(nowhere.clone(), name, Algorithm::Gcra, LimitSpec::new(limit, 60_000))
+            .failure_policy(FailurePolicy::Local)
+            .build()
+            .unwrap()
+    };
+    let (per_ip, per_tenant) = (local("client", 3), local("tenant", 1));
+    let pair = [(&per_ip, "1.2.3.4", 1), (&per_tenant, "acme", 1)];
+    assert!(Limiter::limit_all(&pair).await.unwrap().success);
+    let refused = Limiter::limit_all(&pair).await.unwrap();
+    assert!(!refused.success, "the tenant limit of 1 is spent");
+    assert!(refused.decisions[0].as_ref().unwrap().reason == Reason::LocalFallback);
+    // All-or-nothing: the refused call spent nothing on the client limit,
+    // which still has 2 of its 3.
+    assert!(per_ip.limit("1.2.3.4", 1).await.unwrap().success);
+    assert!(per_ip.limit("1.2.3.4", 1).await.unwrap().success);
+    assert!(!per_ip.limit("1.2.3.4", 1).await.unwrap().success);
+
+    // A guarded limit cannot check its guard without Redis: skipped, nothing spent.
+    let guard = Guard { key: "nowhere:record".into(), text: r#""tenantId":"globex""#.into() };
+    let other_ip = local("client", 5);
+    for _ in 0..3 {
+        let checks = [Check::new(&other_ip, "5.6.7.8", 1), Check::new(&per_tenant, "globex", 1).guarded(guard.clone())];
+        let m = match Limiter::prepare_checks(&checks).unwrap() {
+            Prepared::Check(check) => check.run().await,
+            Prepared::Decided(decided) => decided,
+        };
+        assert!(m.success && m.decisions[1].is_none(), "{m:?}");
+    }
+    assert!(per_tenant.limit("globex", 1).await.unwrap().success, "globex's quota was not spent by the guarded calls");
+}

@@ -139,7 +139,13 @@ impl CacheBackend for MemoryBackend {
                     members.push(adaptive.member.to_owned());
                 }
                 let expiry_ms = entries.expires_at_ms(members_key).unwrap_or(0).max(version_expiry_ms);
-                entries.put(members_key, serde_json::to_vec(&members).expect("strings serialize"), expiry_ms);
+                let kept =
+                    entries.put(members_key, serde_json::to_vec(&members).expect("strings serialize"), expiry_ms);
+                if !kept {
+                    // A member set too large to keep: an entry outside it
+                    // would miss the tag's invalidation, so it is not written.
+                    return Ok(false);
+                }
             }
         }
         entries.put(write.key, write.value.to_vec(), now_ms.saturating_add(write.ttl.as_millis()));

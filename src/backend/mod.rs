@@ -87,6 +87,20 @@ pub struct FencedWrite<'a> {
     pub lease: Option<(&'a str, &'a str)>,
 }
 
+/// The lease a read asks for ([`CacheBackend::get_many_leased`]).
+#[derive(Debug, Clone, Copy)]
+pub struct LeaseRequest<'a> {
+    /// The lease key.
+    pub key: &'a str,
+    /// This reader's token.
+    pub token: &'a str,
+    /// How long the lease holds.
+    pub ttl: Ttl,
+    /// The reader's clock, ms since the epoch (the clock entries' freshness
+    /// is written on).
+    pub now_ms: u64,
+}
+
 /// What a read with a lease found about the lease
 /// ([`CacheBackend::get_many_leased`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -221,8 +235,8 @@ pub trait CacheBackend: crate::MaybeSendSync {
     async fn set_fenced(&self, write: &FencedWrite<'_>) -> Result<bool, CacheError>;
 
     /// [`get_many`](Self::get_many) of an entry (`keys[0]`) and its version
-    /// keys that also takes the lease `lease_key` (token `token`, for
-    /// `lease_ttl`) when the entry is not fresh: one round trip. A backend
+    /// keys that also takes `lease` when the entry is not fresh (judged on
+    /// the reader's clock): one round trip. A backend
     /// local to the isolate needs no lease (single-flight coalesces there)
     /// and answers [`LeaseState::NotNeeded`].
     ///
@@ -231,11 +245,18 @@ pub trait CacheBackend: crate::MaybeSendSync {
     async fn get_many_leased(
         &self,
         keys: &[&str],
-        _lease_key: &str,
-        _token: &str,
-        _lease_ttl: Ttl,
+        _lease: &LeaseRequest<'_>,
     ) -> Result<(Vec<Option<Vec<u8>>>, LeaseState), CacheError> {
         Ok((self.get_many(keys).await?, LeaseState::NotNeeded))
+    }
+
+    /// Releases the lease `lease_key` if `token` still holds it (a load
+    /// that ended without a fenced write, which releases it otherwise).
+    ///
+    /// # Errors
+    /// [`CacheError`] when the backend fails.
+    async fn release_lease(&self, _lease_key: &str, _token: &str) -> Result<(), CacheError> {
+        Ok(())
     }
 
     /// Several [`get_many`](Self::get_many)s in one round trip: one answer per

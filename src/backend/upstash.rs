@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 
-use super::{BackendKind, CacheBackend, CacheError, FencedWrite, InvalidationWrite, LeaseState};
+use super::{BackendKind, CacheBackend, CacheError, FencedWrite, InvalidationWrite, LeaseRequest, LeaseState};
 use crate::upstash::{Command, Script, UpstashClient};
 use crate::Ttl;
 
@@ -16,6 +16,15 @@ fn fenced_set_script() -> &'static Script {
 fn read_leased_script() -> &'static Script {
     static SCRIPT: std::sync::OnceLock<Script> = std::sync::OnceLock::new();
     SCRIPT.get_or_init(|| Script::new(include_str!("../cache/scripts/read_leased.lua")))
+}
+
+/// Deletes a lease only if the token still holds it (a compare-and-delete:
+/// an expired lease may belong to another reader by now).
+fn release_lease_script() -> &'static Script {
+    static SCRIPT: std::sync::OnceLock<Script> = std::sync::OnceLock::new();
+    SCRIPT.get_or_init(|| {
+        Script::new("if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0")
+    })
 }
 
 /// Sent as `EVAL` inside the invalidation's `MULTI` (a lost script cannot
@@ -129,13 +138,11 @@ impl CacheBackend for UpstashBackend {
     async fn get_many_leased(
         &self,
         keys: &[&str],
-        lease_key: &str,
-        token: &str,
-        lease_ttl: Ttl,
+        lease: &LeaseRequest<'_>,
     ) -> Result<(Vec<Option<Vec<u8>>>, LeaseState), CacheError> {
         let mut all = keys.to_vec();
-        all.push(lease_key);
-        let args = [token.to_owned(), lease_ttl.as_millis().to_string()];
+        all.push(lease.key);
+        let args = [lease.token.to_owned(), lease.ttl.as_millis().to_string(), lease.now_ms.to_string()];
         let mut items = self.client.eval(read_leased_script(), &all, &args).await?.into_array()?;
         let lease = match items.pop().map(|reply| reply.into_int()).transpose()? {
             Some(1) => LeaseState::Taken,
@@ -144,6 +151,11 @@ impl CacheBackend for UpstashBackend {
         };
         let values = items.into_iter().map(|v| v.into_bytes()).collect::<Result<_, _>>()?;
         Ok((values, lease))
+    }
+
+    async fn release_lease(&self, lease_key: &str, token: &str) -> Result<(), CacheError> {
+        self.client.eval(release_lease_script(), &[lease_key], &[token]).await?;
+        Ok(())
     }
 
     async fn get_many_batch(&self, reads: &[Vec<&str>]) -> Result<Vec<Vec<Option<Vec<u8>>>>, CacheError> {

@@ -5,7 +5,7 @@ use super::entry::{Entry, Judgement};
 use super::l1::Mark;
 use super::lookup::{CacheStatus, CachedBytes, Lookup};
 use super::Cache;
-use crate::backend::{CacheError, LeaseState};
+use crate::backend::{CacheError, LeaseRequest, LeaseState};
 use crate::keys::{lease_key, EntryKey};
 use crate::Ttl;
 
@@ -86,7 +86,8 @@ impl Cache {
         let mark = self.l1_mark();
         let token = format!("{:016x}", crate::random::random_u64());
         let lease = lease_key(&key.key);
-        let read = backend.get_many_leased(&read_keys(key), &lease, &token, lease_ttl).await;
+        let request = LeaseRequest { key: &lease, token: &token, ttl: lease_ttl, now_ms: self.now_ms() };
+        let read = backend.get_many_leased(&read_keys(key), &request).await;
         let (values, state) = self.observe("read", read)?;
         let mut found = self.judge(key, values, mark);
         found.lease = state;
@@ -94,6 +95,16 @@ impl Cache {
             found.fence.lease_token = Some(token);
         }
         Ok(found)
+    }
+
+    /// Releases the lease `fence`'s read took, if any and if still ours:
+    /// for a load that ends without the fenced write (which releases it).
+    /// Best effort: a failure leaves it to expire.
+    pub(super) async fn release_lease(&self, key: &EntryKey, fence: &Fence) {
+        let (Some(token), Some(backend)) = (&fence.lease_token, self.inner.backend.as_ref()) else { return };
+        if let Err(error) = backend.release_lease(&lease_key(&key.key), token).await {
+            log::warn!("edgecache: lease of {} left to expire: {error}", key.key);
+        }
     }
 
     /// Judges what an `MGET` of [`read_keys`] answered.

@@ -307,7 +307,13 @@ impl Cache {
             _ => None,
         };
         if let (Some((entry, status)), StaleMode::ServeAndDefer) = (&usable, read.stale) {
-            return Ok(self.serve_and_defer(read.key, entry, *status, fence));
+            let leased = fence.lease_token.is_some();
+            let served = self.serve_and_defer(read.key, entry, *status, fence.clone());
+            if leased && served.refresh.is_none() {
+                // Another refresh of this isolate runs: this read's lease goes.
+                self.release_lease(read.key, &fence).await;
+            }
+            return Ok(served);
         }
         self.load_or_serve_stale(read, &fence, usable.map(|(entry, _)| entry), loader).await
     }
@@ -344,17 +350,21 @@ impl Cache {
         }
     }
 
-    /// Polls the shared tier (25 ms, doubling to 200 ms, one `MGET` each)
-    /// until the leaseholder's value is there, or `lease_ttl` has passed:
-    /// then answers the last read, for this read to load (without a lease).
+    /// Polls the shared tier with leased reads (25 ms, doubling to 200 ms,
+    /// one round trip each) until the leaseholder's value is there, or its
+    /// lease is gone and this read took it (it loads then), or `lease_ttl`
+    /// has passed (it loads without one).
     async fn wait_for_leaseholder(&self, key: &EntryKey, mut last: Found, lease_ttl: Ttl) -> Result<Found, CacheError> {
         let deadline_ms = self.now_ms() + lease_ttl.as_millis();
         let mut pause_ms = 25;
         while self.now_ms() < deadline_ms {
             // A timer of this request's own: no waiting on another request's I/O.
             futures_timer::Delay::new(std::time::Duration::from_millis(pause_ms)).await;
-            last = self.read_shared(key).await?;
-            if last.judgement == Judgement::Fresh {
+            last = self.read_shared_leased(key, lease_ttl).await?;
+            if last.lease == LeaseState::Taken {
+                Stats::bump(&self.inner.stats.leases_taken);
+            }
+            if last.judgement == Judgement::Fresh || last.lease != LeaseState::HeldByOther {
                 break;
             }
             pause_ms = (pause_ms * 2).min(200);
@@ -410,7 +420,13 @@ impl Cache {
     ) -> Result<CachedBytes, LoadFailed<E>> {
         Stats::bump(&self.inner.stats.misses);
         let started_ms = self.now_ms();
-        let loaded = loader().await.map_err(LoadFailed::Loader)?;
+        let loaded = match loader().await {
+            Ok(loaded) => loaded,
+            Err(error) => {
+                self.release_lease(key, fence).await;
+                return Err(LoadFailed::Loader(error));
+            }
+        };
         let delta_ms = self.now_ms().saturating_sub(started_ms);
         if let Err(error) = self.write_back(key, fence, &loaded, delta_ms, options).await {
             if let CacheError::InvalidValue(reason) = &error {

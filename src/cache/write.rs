@@ -74,10 +74,25 @@ impl Cache {
         delta_ms: u64,
         options: &EntryOptions,
     ) -> Result<bool, CacheError> {
-        let Some(prepared) = self.prepare_write(key, fence, loaded, delta_ms, options)? else { return Ok(false) };
+        // The fenced script releases the read's lease; every other way out
+        // releases it here, so no other isolate waits for a write that will
+        // not come.
+        let prepared = match self.prepare_write(key, fence, loaded, delta_ms, options) {
+            Ok(Some(prepared)) => prepared,
+            other => {
+                self.release_lease(key, fence).await;
+                return other.map(|_| false);
+            }
+        };
         let checks = prepared.checks(key);
-        let backend = self.guarded()?;
-        let written = self.observe("write", backend.set_fenced(&prepared.fenced(key, &checks)).await)?;
+        let written = match self.guarded() {
+            Ok(backend) => self.observe("write", backend.set_fenced(&prepared.fenced(key, &checks)).await),
+            Err(error) => Err(error),
+        };
+        if written.is_err() {
+            self.release_lease(key, fence).await;
+        }
+        let written = written?;
         if written {
             self.l1_put(key, prepared.entry, fence);
         } else {

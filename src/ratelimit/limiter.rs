@@ -48,6 +48,25 @@ pub struct Limiter {
     pub(super) local: Option<LocalLimits>,
 }
 
+/// A check Redis did not answer, as [`Limiter::without_redis`] decides it.
+pub(super) struct Unanswered<'a> {
+    pub limiter: &'a Limiter,
+    pub identifier: &'a str,
+    pub cost: i64,
+    pub guarded: bool,
+}
+
+impl<'a> Unanswered<'a> {
+    fn of(check: &'a Check<'a>) -> Self {
+        Unanswered {
+            limiter: check.limiter,
+            identifier: &check.identifier,
+            cost: check.cost,
+            guarded: check.guard.is_some(),
+        }
+    }
+}
+
 impl std::fmt::Debug for Limiter {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Limiter")
@@ -283,12 +302,9 @@ impl Limiter {
         }
         // An open breaker: no request, every limit answers by its failure policy.
         if checks.iter().any(|c| c.limiter.breaker_open()) {
-            let decisions: Vec<Option<Decision>> = checks
-                .iter()
-                .map(|c| Some(c.limiter.by_failure_policy(&c.identifier, c.cost, Reason::CircuitOpen)))
-                .collect();
-            let success = decisions.iter().flatten().all(|d| d.success);
-            return Ok(Prepared::Decided(MultiDecision { success, decisions }));
+            let unanswered: Vec<Unanswered<'_>> = checks.iter().map(Unanswered::of).collect();
+            let reasons = vec![Reason::CircuitOpen; checks.len()];
+            return Ok(Prepared::Decided(Limiter::without_redis(&unanswered, &reasons)));
         }
         let mut keys = Vec::new();
         let mut args = vec![String::new(), checks.len().to_string()];
@@ -409,11 +425,11 @@ impl Limiter {
         self.decision(raw, Reason::None)
     }
 
-    /// Answers by the failure policy when Redis did not: a refused token is
-    /// a misconfiguration (logged as an error), anything else an outage.
-    pub(super) fn after_failure(&self, identifier: &str, cost: i64, error: &UpstashError) -> Decision {
+    /// Why Redis did not answer, logged once per outage: a refused token is a
+    /// misconfiguration (logged as an error), anything else an outage.
+    pub(super) fn failure_reason(&self, error: &UpstashError) -> Reason {
         let operation = format!("rate limit {} ({:?})", self.name, self.policy);
-        let reason = if error.is_misconfiguration() {
+        if error.is_misconfiguration() {
             self.outage.misconfiguration(&operation, error);
             Reason::BackendMisconfigured
         } else {
@@ -422,23 +438,49 @@ impl Limiter {
                 UpstashError::Timeout { .. } => Reason::Timeout,
                 _ => Reason::BackendError,
             }
+        }
+    }
+
+    /// What `checks` answer when Redis did not, each limit by its failure
+    /// policy, for the reason at the same index. Limits under
+    /// [`FailurePolicy::Local`] decide all-or-nothing among themselves, as
+    /// the script would have: each peeks first, and they spend only if all
+    /// fit. A guarded check under `Local` is skipped: its guard needs Redis,
+    /// and spending without it would let anyone spend that identifier's quota.
+    pub(super) fn without_redis(checks: &[Unanswered<'_>], reasons: &[Reason]) -> MultiDecision {
+        let local_fits = |c: &Unanswered<'_>| match &c.limiter.local {
+            Some(local) if !c.guarded => local.peek(c.identifier, c.cost, c.limiter.clock.now_ms()).ok,
+            _ => true,
         };
-        self.by_failure_policy(identifier, cost, reason)
+        let commit = checks.iter().all(local_fits);
+        let decisions: Vec<Option<Decision>> = checks
+            .iter()
+            .zip(reasons)
+            .map(|(c, reason)| {
+                (!(c.guarded && c.limiter.local.is_some()))
+                    .then(|| c.limiter.by_failure_policy(c.identifier, c.cost, *reason, commit))
+            })
+            .collect();
+        let success = decisions.iter().flatten().all(|d| d.success);
+        MultiDecision { success, decisions }
     }
 
     /// What the failure policy answers for a check of `cost` for
-    /// `identifier`, Redis having failed for `reason`.
-    pub(super) fn by_failure_policy(&self, identifier: &str, cost: i64, reason: Reason) -> Decision {
+    /// `identifier`, Redis having failed for `reason`. Under `Local`, the
+    /// check spends only when `commit` (every local limit of the call fits).
+    pub(super) fn by_failure_policy(&self, identifier: &str, cost: i64, reason: Reason, commit: bool) -> Decision {
         let now_ms = self.clock.now_ms();
         if let Some(local) = &self.local {
-            let verdict = local.decide(identifier, cost, now_ms);
-            Counters::bump(if verdict.ok { &self.counters.local_allowed } else { &self.counters.local_denied });
+            let verdict =
+                if commit { local.decide(identifier, cost, now_ms) } else { local.peek(identifier, cost, now_ms) };
+            let ok = verdict.ok && commit;
+            Counters::bump(if ok { &self.counters.local_allowed } else { &self.counters.local_denied });
             // Counted under its cause (why Redis did not answer) and as a local decision.
             self.counters.count_reason(reason);
             self.counters.count_reason(Reason::LocalFallback);
             let raw = RawVerdict {
                 skipped: false,
-                ok: verdict.ok,
+                ok,
                 remaining: verdict.remaining,
                 reset_ms: verdict.reset_ms,
                 retry_ms: verdict.retry_after_ms,

@@ -41,6 +41,14 @@ impl LocalLimits {
         }
     }
 
+    /// The verdict for a request of `cost` for `identifier` at `now_ms`,
+    /// spending nothing.
+    pub fn peek(&self, identifier: &str, cost: i64, now_ms: u64) -> Verdict {
+        let mut states = crate::sync::lock(&self.states);
+        let state = states.get(identifier).cloned().unwrap_or_default();
+        model::peek(&self.params, &state, now_ms as i64 * 1000, cost)
+    }
+
     /// Decides a request of `cost` for `identifier` at `now_ms`, spending
     /// from this isolate's own state when it fits.
     pub fn decide(&self, identifier: &str, cost: i64, now_ms: u64) -> Verdict {

@@ -4,8 +4,8 @@
 
 use std::sync::Arc;
 
-use super::decision::{Decision, MultiDecision};
-use super::limiter::Limiter;
+use super::decision::{MultiDecision, Reason};
+use super::limiter::{Limiter, Unanswered};
 use super::script::{parse_reply, SCRIPT};
 use crate::failure::CircuitBreaker;
 use crate::upstash::{Command, Reply, UpstashClient, UpstashError};
@@ -90,14 +90,17 @@ pub enum Prepared<'a> {
 #[derive(Debug)]
 pub struct PreparedCheck<'a> {
     checks: Vec<(&'a Limiter, String, i64)>,
+    /// Per check: whether it is guarded.
+    guarded: Vec<bool>,
     keys: Vec<String>,
     args: Vec<String>,
 }
 
 impl<'a> PreparedCheck<'a> {
     pub(super) fn new(checks: &[Check<'a>], keys: Vec<String>, args: Vec<String>) -> Self {
+        let guarded = checks.iter().map(|c| c.guard.is_some()).collect();
         let checks = checks.iter().map(|c| (c.limiter, c.identifier.clone(), c.cost)).collect();
-        PreparedCheck { checks, keys, args }
+        PreparedCheck { checks, guarded, keys, args }
     }
 
     /// `EVALSHA` of the rate-limit script: put it in a pipeline.
@@ -159,13 +162,20 @@ impl<'a> PreparedCheck<'a> {
                 MultiDecision { success: all_ok, decisions }
             }
             Err(error) => {
-                let decisions: Vec<Option<Decision>> = self
+                let reasons: Vec<Reason> =
+                    self.checks.iter().map(|(limiter, _, _)| limiter.failure_reason(&error)).collect();
+                let unanswered: Vec<Unanswered<'_>> = self
                     .checks
                     .iter()
-                    .map(|(limiter, id, cost)| Some(limiter.after_failure(id, *cost, &error)))
+                    .zip(&self.guarded)
+                    .map(|((limiter, identifier, cost), guarded)| Unanswered {
+                        limiter,
+                        identifier,
+                        cost: *cost,
+                        guarded: *guarded,
+                    })
                     .collect();
-                let success = decisions.iter().flatten().all(|d| d.success);
-                MultiDecision { success, decisions }
+                Limiter::without_redis(&unanswered, &reasons)
             }
         }
     }

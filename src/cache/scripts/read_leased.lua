@@ -3,11 +3,12 @@
 -- cannot be served fresh, a lease for this reader to load it, so one loader
 -- runs for a key however many isolates miss it at once.
 -- KEYS[1] the entry; KEYS[2..#KEYS-1] its version keys; KEYS[#KEYS] the lease
--- ARGV[1] this reader's lease token; ARGV[2] the lease's PX
+-- ARGV[1] this reader's lease token; ARGV[2] the lease's PX; ARGV[3] the
+-- reader's clock (ms since the epoch), which wrote the entry's `f` too
 -- Returns {entry, versions..., lease}: lease 0 when the entry is fresh (no
 -- lease needed), 1 when this reader took the lease (it loads), 2 when
 -- another reader holds it. "Fresh" is judged as the client judges it: every
--- version current (an absent one is never current) and the time before `f`.
+-- version current (an absent one is never current) and its clock before `f`.
 local n = #KEYS - 1
 local values = redis.call('MGET', unpack(KEYS, 1, n))
 local fresh = false
@@ -21,10 +22,7 @@ if values[1] then
         break
       end
     end
-    if fresh then
-      local time = redis.call('TIME')
-      fresh = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000) < entry.f
-    end
+    fresh = fresh and tonumber(ARGV[3]) < entry.f
   end
 end
 local lease = 0
