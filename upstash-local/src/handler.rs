@@ -16,7 +16,7 @@ use http_body_util::BodyExt;
 use redis::RedisError;
 use serde_json::{json, Value as JsonValue};
 use subtle::ConstantTimeEq;
-use tokio::sync::watch;
+use tokio::sync::{watch, OwnedSemaphorePermit};
 
 use crate::commands::{is_read_only, name, refusal, runs_code, CodeKind};
 use crate::emulated::{adjustment, Adjust};
@@ -99,21 +99,9 @@ async fn respond(state: &AppState, request: Request) -> Response {
     let Some(auth) = authorize(state, &parts.headers, query) else {
         return error(StatusCode::UNAUTHORIZED, "Unauthorized");
     };
-    let expected = content_length(&parts.headers);
-    // Both held until the response is built (the body's bytes and what is
-    // made of them), except by event streams, which give them back once
-    // started.
-    let body_share = match has_body {
-        true => state.admission.body(expected).await,
-        false => None,
-    };
-    let body = match tokio::time::timeout(state.limits.body_read_timeout, read_body(body, expected)).await {
-        Ok(Ok(body)) => body,
-        Ok(Err(response)) => return response,
-        Err(_) => {
-            let within = state.limits.body_read_timeout.as_millis();
-            return error(StatusCode::REQUEST_TIMEOUT, format!("ERR request body not received within {within} ms"));
-        }
+    let (body, body_share) = match receive_body(state, body, has_body, content_length(&parts.headers)).await {
+        Ok(received) => received,
+        Err(response) => return response,
     };
     let place = state.admission.request().await;
     let admitted = (place, body_share);
@@ -190,6 +178,30 @@ fn authorize(state: &AppState, headers: &HeaderMap, query: Option<&str>) -> Opti
 }
 
 /// The request's `content-length`, if it sent a valid one.
+/// The body, read within the body timeout (408 after it), with its share of
+/// the large-body budget. Both are held until the response is built (the
+/// body's bytes and what is made of them), except by event streams, which
+/// give them back once started.
+async fn receive_body(
+    state: &AppState,
+    body: Body,
+    has_body: bool,
+    expected: Option<usize>,
+) -> Result<(Vec<u8>, Option<OwnedSemaphorePermit>), Response> {
+    let body_share = match has_body {
+        true => state.admission.body(expected).await,
+        false => None,
+    };
+    match tokio::time::timeout(state.limits.body_read_timeout, read_body(body, expected)).await {
+        Ok(Ok(body)) => Ok((body, body_share)),
+        Ok(Err(response)) => Err(response),
+        Err(_) => {
+            let within = state.limits.body_read_timeout.as_millis();
+            Err(error(StatusCode::REQUEST_TIMEOUT, format!("ERR request body not received within {within} ms")))
+        }
+    }
+}
+
 fn content_length(headers: &HeaderMap) -> Option<usize> {
     headers.get(CONTENT_LENGTH)?.to_str().ok()?.parse().ok()
 }
