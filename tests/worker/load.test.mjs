@@ -118,4 +118,19 @@ describe("concurrent load in one isolate", () => {
       await upstash.stop();
     }
   });
+
+  test("Upstash with cross-isolate leases (CACHE_LEASE_MS): zero 5xx, zero hung requests", async () => {
+    // Lease waiters poll Upstash on timers of their own request: the same
+    // load must not hang or fail a request.
+    const upstash = await startUpstashLocal();
+    const worker = await startWorker(upstashVars(upstash, { ...settings, CACHE_LEASE_MS: "2000" }));
+    try {
+      await loadAndCheck(worker, "upstash+lease");
+      const cache = await stats(worker);
+      assert.ok(cache.leasesTaken > 0, "misses took leases");
+    } finally {
+      await worker.dispose();
+      await upstash.stop();
+    }
+  });
 });
