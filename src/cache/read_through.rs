@@ -270,6 +270,7 @@ impl Cache {
         prefetched: Option<Result<Found, CacheError>>,
         loader: BoxedLoader<'_, E>,
     ) -> Result<ReadThrough, E> {
+        let from_prefetch = prefetched.is_some();
         let found = match (prefetched, read.options.lease) {
             (Some(found), _) => found,
             (None, Some(lease_ttl)) => self.read_shared_leased(read.key, lease_ttl).await,
@@ -277,7 +278,7 @@ impl Cache {
         };
         let found = match read.options.lease {
             Some(lease_ttl) => match found {
-                Ok(found) => self.settle_lease(read, found, lease_ttl).await,
+                Ok(found) => self.settle_lease(read, found, lease_ttl, from_prefetch).await,
                 Err(error) => Err(error),
             },
             None => found,
@@ -323,13 +324,20 @@ impl Cache {
     /// isolate holds it, answers a stale entry as it is (served below) or
     /// waits for the leaseholder's value, and past the lease's TTL lets this
     /// read load it.
-    async fn settle_lease(&self, read: &Read<'_>, mut found: Found, lease_ttl: Ttl) -> Result<Found, CacheError> {
+    async fn settle_lease(
+        &self,
+        read: &Read<'_>,
+        mut found: Found,
+        lease_ttl: Ttl,
+        from_prefetch: bool,
+    ) -> Result<Found, CacheError> {
         if found.judgement == Judgement::Fresh {
             return Ok(found);
         }
-        if found.lease == LeaseState::NotNeeded {
-            // A read that took no lease (a prefetch) reads again with one:
-            // the entry may have been written meanwhile.
+        // Only a prefetch took no lease it could have: a leased read that
+        // answers "not needed" comes from a backend without leases (memory).
+        if from_prefetch {
+            // Read again with the lease: the entry may have been written meanwhile.
             found = self.read_shared_leased(read.key, lease_ttl).await?;
             if found.judgement == Judgement::Fresh {
                 return Ok(found);
