@@ -1,4 +1,4 @@
-//! Reading settings from environment variables: [`Env`], [`ConfigError`]
+//! Reading settings from environment variables: [`Vars`], [`ConfigError`]
 //! and the parsers every setting goes through.
 //!
 //! Each setting is read and checked once, at start-up; a value that cannot
@@ -12,27 +12,27 @@ use std::ops::RangeInclusive;
 /// A read-only view of environment variables (process env natively, the
 /// Worker's `env` vars and secrets on Workers). A variable that is set to an
 /// empty or blank string counts as unset.
-pub struct Env<'a> {
+pub struct Vars<'a> {
     lookup: Lookup<'a>,
 }
 
-/// How an [`Env`] answers a variable's value.
+/// How an [`Vars`] answers a variable's value.
 type Lookup<'a> = Box<dyn Fn(&str) -> Option<String> + 'a>;
 
-impl<'a> Env<'a> {
+impl<'a> Vars<'a> {
     /// An environment answered by `lookup`.
     pub fn new(lookup: impl Fn(&str) -> Option<String> + 'a) -> Self {
-        Env { lookup: Box::new(lookup) }
+        Vars { lookup: Box::new(lookup) }
     }
 
     /// An environment holding exactly `pairs`; handy in tests.
     pub fn from_pairs(pairs: &'a [(&'a str, &'a str)]) -> Self {
-        Env::new(move |name| pairs.iter().find(|(k, _)| *k == name).map(|(_, v)| (*v).to_owned()))
+        Vars::new(move |name| pairs.iter().find(|(k, _)| *k == name).map(|(_, v)| (*v).to_owned()))
     }
 
     /// The process environment.
-    pub fn process() -> Env<'static> {
-        Env::new(|name| std::env::var(name).ok())
+    pub fn process() -> Vars<'static> {
+        Vars::new(|name| std::env::var(name).ok())
     }
 
     /// The trimmed value of `name`, or `None` when unset or blank.
@@ -64,7 +64,7 @@ impl ConfigError {
 ///
 /// # Errors
 /// [`ConfigError`] naming `name` when set to anything else.
-pub fn parse_number(env: &Env<'_>, name: &str, range: RangeInclusive<u64>) -> Result<Option<u64>, ConfigError> {
+pub fn parse_number(env: &Vars<'_>, name: &str, range: RangeInclusive<u64>) -> Result<Option<u64>, ConfigError> {
     env.get(name)
         .map(|raw| match raw.parse::<u64>() {
             Ok(n) if range.contains(&n) => Ok(n),
@@ -80,7 +80,7 @@ pub fn parse_number(env: &Env<'_>, name: &str, range: RangeInclusive<u64>) -> Re
 ///
 /// # Errors
 /// [`ConfigError`] naming `name` for any other value.
-pub fn parse_bool(env: &Env<'_>, name: &str) -> Result<Option<bool>, ConfigError> {
+pub fn parse_bool(env: &Vars<'_>, name: &str) -> Result<Option<bool>, ConfigError> {
     env.get(name)
         .map(|raw| match raw.to_ascii_lowercase().as_str() {
             "true" | "1" | "yes" | "on" => Ok(true),
@@ -101,7 +101,7 @@ mod tests {
 
     #[test]
     fn numbers_outside_their_range_name_the_variable_and_the_range() {
-        let env = Env::from_pairs(&[("A", "0"), ("B", "7"), ("C", "lots"), ("D", " ")]);
+        let env = Vars::from_pairs(&[("A", "0"), ("B", "7"), ("C", "lots"), ("D", " ")]);
         let err = parse_number(&env, "A", 1..=10).unwrap_err();
         assert_eq!(err.to_string(), "invalid configuration A: must be an integer from 1 to 10, got \"0\"");
         assert_eq!(parse_number(&env, "B", 1..=10), Ok(Some(7)));

@@ -110,7 +110,7 @@ pub use cache::{
     Provider, ReadOptions, ReadThrough, RememberError, SetOptions, StaleMode, Stats, StatsSnapshot, WarmReport,
     DEFAULT_VERSION_TTL, MAX_ADAPTIVE_TAGS, WARM_BATCH,
 };
-pub use config::{ConfigError, Env};
+pub use config::{ConfigError, Vars};
 pub use failure::{BreakerSettings, CircuitBreaker, FailurePolicy};
 pub use keys::{EntryKey, KeySpace};
 pub use outage::OutageLog;

@@ -3,7 +3,7 @@
 
 use super::auth::AdminToken;
 use super::client_ip::DEFAULT_IPV6_PREFIX;
-use crate::config::{parse_number, ConfigError, Env, MAX_DURATION_MS};
+use crate::config::{parse_number, ConfigError, Vars, MAX_DURATION_MS};
 use crate::ratelimit::RateLimitConfig;
 use crate::{CacheConfig, Ttl};
 
@@ -53,7 +53,7 @@ impl AppSettings {
     /// [`ConfigError`] naming the first variable whose value cannot be used
     /// (never repeating a secret's value), or `RATE_LIMIT_ENABLED=true`
     /// without a database.
-    pub fn from_env(env: &Env<'_>) -> Result<Self, ConfigError> {
+    pub fn from_env(env: &Vars<'_>) -> Result<Self, ConfigError> {
         let cache = CacheConfig::from_env(env, TTL_NAMES)?;
         let mut rate_limit = RateLimitConfig::from_env(env)?;
         // Limiter keys default to the cache's prefix, so environments that
@@ -96,7 +96,7 @@ mod tests {
     use super::*;
 
     fn settings(pairs: &[(&str, &str)]) -> Result<AppSettings, ConfigError> {
-        AppSettings::from_env(&Env::from_pairs(pairs))
+        AppSettings::from_env(&Vars::from_pairs(pairs))
     }
 
     #[test]

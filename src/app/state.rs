@@ -19,7 +19,7 @@ use crate::clock::SystemClock;
 use crate::dedup::Dedup;
 use crate::ratelimit::{headers, Limiter};
 use crate::upstash::UpstashClient;
-use crate::{Cache, CircuitBreaker, EntryOptions, Env as ConfigEnv, KeySpace};
+use crate::{Cache, CircuitBreaker, EntryOptions, config::Vars, KeySpace};
 
 /// The isolate's shared state.
 pub struct AppState {
@@ -110,7 +110,7 @@ pub fn app_state(env: &Env) -> Result<Rc<AppState>, ApiError> {
     if let Some(state) = built_state() {
         return Ok(state);
     }
-    let vars = ConfigEnv::new(|name| env.var(name).ok().map(|v| v.to_string()));
+    let vars = Vars::new(|name| env.var(name).ok().map(|v| v.to_string()));
     let settings = AppSettings::from_env(&vars).inspect_err(|e| log::error!("edgecache: {e}"))?;
     let state = Rc::new(build(settings)?);
     STATE.with(|s| *s.borrow_mut() = Some(state.clone()));

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use super::builder::DEFAULT_VERSION_TTL;
 use super::options::EntryOptions;
 use crate::backend::MemoryBounds;
-use crate::config::{parse_bool, parse_number, ConfigError, Env, MAX_DURATION_MS, MAX_TTL_SECS};
+use crate::config::{parse_bool, parse_number, ConfigError, Vars, MAX_DURATION_MS, MAX_TTL_SECS};
 use crate::failure::BreakerSettings;
 use crate::keys::check_segment;
 use crate::upstash::UpstashConfig;
@@ -107,7 +107,7 @@ impl CacheConfig {
     ///
     /// # Errors
     /// [`ConfigError`] naming the first variable whose value cannot be used.
-    pub fn from_env(env: &Env<'_>, ttl_names: &[&str]) -> Result<Self, ConfigError> {
+    pub fn from_env(env: &Vars<'_>, ttl_names: &[&str]) -> Result<Self, ConfigError> {
         let defaults = CacheConfig::default();
         let key_prefix = env.get("CACHE_KEY_PREFIX").unwrap_or(defaults.key_prefix);
         check_segment("CACHE_KEY_PREFIX", &key_prefix)?;
@@ -180,7 +180,7 @@ impl CacheConfig {
     }
 }
 
-fn provider(env: &Env<'_>, has_upstash: bool) -> Result<Provider, ConfigError> {
+fn provider(env: &Vars<'_>, has_upstash: bool) -> Result<Provider, ConfigError> {
     match env.get("CACHE_PROVIDER").map(|p| p.to_ascii_lowercase()).as_deref() {
         None if has_upstash => Ok(Provider::Upstash),
         None | Some("memory") => Ok(Provider::Memory),
@@ -200,7 +200,7 @@ mod tests {
     use super::*;
 
     fn config(pairs: &[(&str, &str)]) -> Result<CacheConfig, ConfigError> {
-        CacheConfig::from_env(&Env::from_pairs(pairs), &["POLICY"])
+        CacheConfig::from_env(&Vars::from_pairs(pairs), &["POLICY"])
     }
 
     #[test]

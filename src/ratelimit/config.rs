@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use super::builder::{validate, DEFAULT_BLOCK_CACHE_CAPACITY};
 use super::{Algorithm, FailurePolicy, LimitSpec, Limiter, LimiterBuilder};
-use crate::config::{parse_bool, parse_number, ConfigError, Env, MAX_TTL_SECS};
+use crate::config::{parse_bool, parse_number, ConfigError, Vars, MAX_TTL_SECS};
 use crate::upstash::{UpstashClient, UpstashConfig, MAX_TIMEOUT_MS};
 
 /// Largest `RATE_LIMIT_BLOCK_CACHE_SIZE`, in identifiers.
@@ -60,7 +60,7 @@ impl Default for RateLimitConfig {
 }
 
 /// `RATE_LIMIT_FAILURE_POLICY`, or the older `RATE_LIMIT_FAIL_CLOSED`.
-fn failure_policy(env: &Env<'_>, default: FailurePolicy) -> Result<FailurePolicy, ConfigError> {
+fn failure_policy(env: &Vars<'_>, default: FailurePolicy) -> Result<FailurePolicy, ConfigError> {
     let fail_closed = parse_bool(env, "RATE_LIMIT_FAIL_CLOSED")?;
     match (env.get("RATE_LIMIT_FAILURE_POLICY"), fail_closed) {
         (Some(_), Some(_)) => Err(ConfigError::new(
@@ -103,7 +103,7 @@ const FOREIGN_NAMES: [(&str, &str); 3] = [
 ];
 
 /// Refuses the [`FOREIGN_NAMES`] that are set.
-fn refuse_foreign_names(env: &Env<'_>) -> Result<(), ConfigError> {
+fn refuse_foreign_names(env: &Vars<'_>) -> Result<(), ConfigError> {
     match FOREIGN_NAMES.iter().find(|(name, _)| env.get(name).is_some()) {
         Some((name, why)) => Err(ConfigError::new(*name, *why)),
         None => Ok(()),
@@ -120,7 +120,7 @@ impl RateLimitConfig {
     /// not a positive integer, a boolean that is not one, a bad prefix, or a
     /// limit and window the chosen algorithm cannot hold (see
     /// [`LimiterBuilder::build`](super::LimiterBuilder::build)).
-    pub fn from_env(env: &Env<'_>) -> Result<Self, ConfigError> {
+    pub fn from_env(env: &Vars<'_>) -> Result<Self, ConfigError> {
         let defaults = RateLimitConfig::default();
         let enabled = parse_bool(env, "RATE_LIMIT_ENABLED")?.unwrap_or(true);
         let algorithm = match env.get("RATE_LIMIT_ALGORITHM") {
@@ -217,7 +217,7 @@ mod tests {
     use super::*;
 
     fn config(pairs: &[(&str, &str)]) -> Result<RateLimitConfig, ConfigError> {
-        RateLimitConfig::from_env(&Env::from_pairs(pairs))
+        RateLimitConfig::from_env(&Vars::from_pairs(pairs))
     }
 
     #[test]

@@ -8,9 +8,9 @@
 //! use std::sync::Arc;
 //! use edgecache::ratelimit::{headers, Limiter, RateLimitConfig};
 //! use edgecache::upstash::{UpstashClient, UpstashConfig};
-//! use edgecache::Env;
+//! use edgecache::Vars;
 //!
-//! # async fn demo(vars: Env<'_>, ip: &str, tenant: &str) -> Result<(), Box<dyn std::error::Error>> {
+//! # async fn demo(vars: Vars<'_>, ip: &str, tenant: &str) -> Result<(), Box<dyn std::error::Error>> {
 //! // Once per isolate (keep it in a thread_local): RATE_LIMIT_*, UPSTASH_*.
 //! let config = RateLimitConfig::from_env(&vars)?;
 //! let upstash = UpstashConfig::from_env(&vars)?.expect("UPSTASH_REDIS_REST_URL is set");

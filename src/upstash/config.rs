@@ -1,6 +1,6 @@
 //! Where the Upstash database is and how long to wait for it.
 
-use crate::config::{parse_number, ConfigError, Env};
+use crate::config::{parse_number, ConfigError, Vars};
 
 /// Default per-request timeout, in milliseconds.
 pub const DEFAULT_TIMEOUT_MS: u64 = 1_000;
@@ -53,7 +53,7 @@ impl UpstashConfig {
     /// # Errors
     /// [`ConfigError`] naming the variable when a URL is set without a token,
     /// a URL is malformed, or `CACHE_TIMEOUT_MS` is not a positive integer.
-    pub fn from_env(env: &Env<'_>) -> Result<Option<Self>, ConfigError> {
+    pub fn from_env(env: &Vars<'_>) -> Result<Option<Self>, ConfigError> {
         let timeout_ms = parse_number(env, "CACHE_TIMEOUT_MS", 1..=MAX_TIMEOUT_MS)?.unwrap_or(DEFAULT_TIMEOUT_MS);
         let (url_var, token_var) = if env.get("UPSTASH_REDIS_REST_URL").is_some() {
             ("UPSTASH_REDIS_REST_URL", "UPSTASH_REDIS_REST_TOKEN")
@@ -113,7 +113,7 @@ mod tests {
     #[test]
     fn a_redis_url_says_why_and_what_to_set_without_echoing_it() {
         for url in ["redis://:S3CRET@localhost:6379", "rediss://default:S3CRET@eu1-x.upstash.io:6379"] {
-            let error = UpstashConfig::from_env(&Env::from_pairs(&[("REDIS_URL", url)])).unwrap_err();
+            let error = UpstashConfig::from_env(&Vars::from_pairs(&[("REDIS_URL", url)])).unwrap_err();
             assert_eq!(error.variable, "REDIS_URL");
             for says in ["TCP", "UPSTASH_REDIS_REST_URL", "UPSTASH_REDIS_REST_TOKEN", "npm run dev"] {
                 assert!(error.message.contains(says), "{says}: {}", error.message);
@@ -131,7 +131,7 @@ mod tests {
             ("https://", "no host"),
         ] {
             let vars = [("UPSTASH_REDIS_REST_URL", url), ("UPSTASH_REDIS_REST_TOKEN", "t")];
-            let error = UpstashConfig::from_env(&Env::from_pairs(&vars)).unwrap_err();
+            let error = UpstashConfig::from_env(&Vars::from_pairs(&vars)).unwrap_err();
             assert_eq!(error.variable, "UPSTASH_REDIS_REST_URL");
             assert!(error.message.contains(why), "{error}");
             assert!(!error.to_string().contains("S3CRET"), "{error}");
