@@ -15,7 +15,9 @@
 //! the checks in flight.
 
 use std::io::{BufRead, Write};
+use std::num::NonZeroU64;
 use std::sync::Arc;
+use std::time::Duration;
 
 use edgecache::ratelimit::{LimitSpec, Limiter};
 use edgecache::upstash::{UpstashClient, UpstashConfig};
@@ -31,15 +33,16 @@ async fn main() {
     let [algorithm, limit, window_ms] = args.as_slice() else {
         fail("usage: ratelimit_peer fixed|sliding <limit> <window_ms>")
     };
-    let limit: u64 = limit.parse().unwrap_or_else(|_| fail("<limit> must be a positive integer"));
+    let limit: NonZeroU64 = limit.parse().unwrap_or_else(|_| fail("<limit> must be a positive integer"));
     let window_ms: u64 = window_ms.parse().unwrap_or_else(|_| fail("<window_ms> must be a positive integer"));
+    let spec = LimitSpec::per_window(limit, Duration::from_millis(window_ms))
+        .unwrap_or_else(|| fail("<window_ms> must be a positive integer"));
     let url = std::env::var("UPSTASH_REDIS_REST_URL").unwrap_or_else(|_| fail("UPSTASH_REDIS_REST_URL is not set"));
     let token =
         std::env::var("UPSTASH_REDIS_REST_TOKEN").unwrap_or_else(|_| fail("UPSTASH_REDIS_REST_TOKEN is not set"));
     let mut config = UpstashConfig::new(&url, &token).unwrap_or_else(|err| fail(&err.to_string()));
     config.timeout_ms = 10_000;
     let client = Arc::new(UpstashClient::new(&config));
-    let spec = LimitSpec::new(limit, window_ms);
     let limiter = match algorithm.as_str() {
         "fixed" => Limiter::upstash_compatible_fixed_window(client, spec),
         "sliding" => Limiter::upstash_compatible_sliding_window(client, spec),

@@ -23,7 +23,7 @@ pub enum Claim {
     Claimed,
     /// Another caller claimed the id within its TTL: skip the message.
     Duplicate,
-    /// The backend failed and the policy was [`FailurePolicy::FailOpen`]:
+    /// The backend failed and the policy was [`FailurePolicy::Degrade`]:
     /// process the message, knowing it may be a duplicate.
     Unchecked,
 }
@@ -63,18 +63,18 @@ impl Dedup {
         format!("{}:{}", self.base, escape_id(id))
     }
 
-    /// Claims `id` for `ttl`: one round trip. Under `FailOpen` a backend
-    /// failure answers [`Claim::Unchecked`]; under `FailClosed` and
-    /// `Degrade` (there is no store to degrade to) it is an error.
+    /// Claims `id` for `ttl`: one round trip. Under `Degrade` a backend
+    /// failure answers [`Claim::Unchecked`] (go on without the check); under
+    /// `FailClosed` it is an error.
     ///
     /// # Errors
-    /// [`UpstashError`] when the backend fails and `policy` is not `FailOpen`.
+    /// [`UpstashError`] when the backend fails and `policy` is `FailClosed`.
     pub async fn claim(&self, id: &str, ttl: Ttl, policy: FailurePolicy) -> Result<Claim, UpstashError> {
         let command = Command::new("SET").arg(self.key(id)).arg(1).arg("NX").arg("PX").arg(ttl.as_millis());
         match self.client.command(&command).await {
             Ok(reply) if reply.is_ok_status() => Ok(Claim::Claimed),
             Ok(_) => Ok(Claim::Duplicate),
-            Err(error) if policy == FailurePolicy::FailOpen => {
+            Err(error) if policy == FailurePolicy::Degrade => {
                 log::warn!("edgecache: dedup claim of {} unchecked: {error}", self.key(id));
                 Ok(Claim::Unchecked)
             }

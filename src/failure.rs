@@ -1,33 +1,28 @@
-//! What an operation does when its backend fails (three tiers: fail closed,
-//! degrade to the backing store, fail open), and the circuit breaker that
-//! stops paying a timeout per request during an outage.
+//! What a cache operation does when its backend fails (fail closed, or
+//! degrade to the backing store), and the circuit breaker that stops paying
+//! a timeout per request during an outage. A limiter's policy (fail open,
+//! fail closed, enforce locally) is `ratelimit::FailurePolicy`.
 
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::Arc;
 
 use crate::clock::Clock;
 
-/// The failure tier of an operation, chosen per call.
+/// What a cache operation does when its backend (Upstash) fails, chosen per
+/// call. A rate limiter has its own, with other choices:
+/// [`ratelimit::FailurePolicy`](crate::ratelimit::FailurePolicy).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum FailurePolicy {
-    /// Tier 1: return the error. For operations where wrong data is worse
-    /// than no answer.
+    /// Return the error. For operations where wrong data is worse than no
+    /// answer (an invalidation that must land, a claim that must hold).
     FailClosed,
-    /// Tier 2 (the default for cache reads): go on without the cache — reads
-    /// go to the backing store, write-backs and invalidations are skipped —
-    /// logging one warning per outage and counting every failure.
+    /// Go on without the cache (the default): reads go to the backing store
+    /// (`CacheStatus::Bypass`), write-backs and invalidations are skipped
+    /// (an outbox, where the store has one, applies them later), a dedup
+    /// claim answers `Unchecked`; one warning per outage is logged and every
+    /// failure counted.
     #[default]
     Degrade,
-    /// Tier 3: allow the operation as if the cache had agreed (a rate limit
-    /// allows, an invalidation is dropped), logging and counting it. For a
-    /// cache read there is nothing to allow but the read, so it degrades.
-    FailOpen,
-    /// For a rate limiter: each isolate enforces the limit on its own, with
-    /// the same algorithm in memory (bounded), so an outage neither opens
-    /// the door nor shuts it; at most `limit × isolates` pass per window
-    /// (decisions say `reason: local_fallback`). For cache operations, which
-    /// have no local answer of their own, the same as `Degrade`.
-    Local,
 }
 
 /// When a [`CircuitBreaker`] opens, and for how long.

@@ -6,8 +6,12 @@ mod common;
 use std::sync::Arc;
 
 use common::*;
+use edgecache::backend::BackendKind;
+use edgecache::backend::CacheBackend;
+use edgecache::backend::MemoryBackend;
+use edgecache::backend::UpstashBackend;
 use edgecache::upstash::{Command, Reply};
-use edgecache::{BackendKind, CacheBackend, CacheError, MemoryBackend, MemoryBounds, Ttl, UpstashBackend};
+use edgecache::{CacheError, MemoryBounds, Ttl};
 
 async fn exercise(backend: &dyn CacheBackend, prefix: &str) {
     let (a, b, c) = (format!("{prefix}:a"), format!("{prefix}:b"), format!("{prefix}:c"));

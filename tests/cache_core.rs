@@ -10,11 +10,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use common::*;
+use edgecache::backend::UpstashBackend;
+use edgecache::cache::InvalidationEvent;
 use edgecache::clock::ManualClock;
+use edgecache::failure::BreakerSettings;
 use edgecache::upstash::{Command, UpstashClient};
 use edgecache::{
-    BreakerSettings, Cache, CacheStatus, EntryOptions, FailurePolicy, Invalidation, InvalidationEvent, L1Settings,
-    MemoryBounds, StoreError, Ttl, UpstashBackend,
+    Cache, CacheStatus, EntryOptions, FailurePolicy, Invalidation, L1Settings, MemoryBounds, StoreError, Ttl,
 };
 use futures_util::StreamExt;
 
@@ -354,11 +356,13 @@ async fn l1_hits_cost_no_round_trip_and_revalidate_after_the_staleness_bound() {
     let s = setup().await;
     let clock = ManualClock::new(edgecache::clock::now_ms());
     let backend = Arc::new(UpstashBackend::new(s.client.clone()));
-    let isolate_a = Cache::builder(Some(backend.clone()))
+    let isolate_a = Cache::builder()
+        .backend(backend.clone())
+        .without_l1()
         .key_prefix(&s.prefix)
         .l1(L1Settings {
             bounds: MemoryBounds { max_entries: 100, ..MemoryBounds::default() },
-            max_staleness_ms: 1_000,
+            max_staleness: std::time::Duration::from_millis(1_000),
         })
         .clock(Arc::new(clock.clone()))
         .build();
@@ -407,7 +411,9 @@ async fn l1_hits_cost_no_round_trip_and_revalidate_after_the_staleness_bound() {
 async fn stale_entries_are_served_when_the_loader_fails() {
     let s = setup().await;
     let clock = ManualClock::new(edgecache::clock::now_ms());
-    let cache = Cache::builder(Some(Arc::new(UpstashBackend::new(s.client.clone()))))
+    let cache = Cache::builder()
+        .backend(Arc::new(UpstashBackend::new(s.client.clone())))
+        .without_l1()
         .key_prefix(&s.prefix)
         .clock(Arc::new(clock.clone()))
         .build();
@@ -457,7 +463,9 @@ async fn xfetch_refreshes_before_expiry_when_the_dice_say_so() {
 async fn failure_tiers_with_redis_stopped() {
     let mut redis = OwnRedis::start();
     let server = start_server_for(&redis.url()).await;
-    let cache = Cache::builder(Some(Arc::new(UpstashBackend::new(Arc::new(client(&server))))))
+    let cache = Cache::builder()
+        .backend(Arc::new(UpstashBackend::new(Arc::new(client(&server)))))
+        .without_l1()
         .circuit_breaker_settings(BreakerSettings { failures: 0, cooldown_ms: 1 })
         .build();
     let key = cache.key_space("llm", "policy").unwrap().entry("acme", vec!["tenant:acme".into()]);
@@ -465,22 +473,20 @@ async fn failure_tiers_with_redis_stopped() {
     let load = || async { Ok::<_, StoreError>(json("from-d1")) };
     let degraded = cache.remember_bytes(&key, &entry_options(), FailurePolicy::Degrade, load).await.unwrap();
     assert_eq!((degraded.status, degraded.value), (CacheStatus::Bypass, json("from-d1")));
-    let open = cache.remember_bytes(&key, &entry_options(), FailurePolicy::FailOpen, load).await.unwrap();
-    assert_eq!(open.status, CacheStatus::Bypass);
     let closed = cache.remember_bytes(&key, &entry_options(), FailurePolicy::FailClosed, load).await.unwrap_err();
     assert!(matches!(closed, StoreError::Cache(_)), "{closed:?}");
-    // Invalidations: FailClosed errs, the others answer "not applied".
+    // Invalidations: FailClosed errs, Degrade answers "not applied".
     assert!(cache.invalidate_tags(&["tenant:acme"], FailurePolicy::FailClosed).await.is_err());
     assert!(!cache.invalidate_tags(&["tenant:acme"], FailurePolicy::Degrade).await.unwrap());
     assert!(cache.outage().is_failing());
-    assert_eq!(cache.stats().backend_errors, 5);
+    assert_eq!(cache.stats().backend_errors, 4, "two reads and two invalidations, each one failure");
 }
 
 #[tokio::test]
 async fn a_stalled_backend_degrades_within_the_timeout() {
     let (addr, _) = raw_http_server(None);
     let client = Arc::new(client_for(&format!("http://{addr}"), TOKEN, 300));
-    let cache = Cache::new(Arc::new(UpstashBackend::new(client)), "t");
+    let cache = Cache::builder().backend(Arc::new(UpstashBackend::new(client))).without_l1().key_prefix("t").build();
     let key = cache.key_space("llm", "policy").unwrap().entry("acme", vec![]);
     let started = std::time::Instant::now();
     let read = cache
@@ -495,7 +501,9 @@ async fn a_stalled_backend_degrades_within_the_timeout() {
 async fn the_circuit_breaker_stops_calling_a_failing_backend() {
     let mut redis = OwnRedis::start();
     let server = start_server_for(&redis.url()).await;
-    let cache = Cache::builder(Some(Arc::new(UpstashBackend::new(Arc::new(client(&server))))))
+    let cache = Cache::builder()
+        .backend(Arc::new(UpstashBackend::new(Arc::new(client(&server)))))
+        .without_l1()
         .circuit_breaker_settings(BreakerSettings { failures: 3, cooldown_ms: 60_000 })
         .build();
     let key = cache.key_space("llm", "policy").unwrap().entry("acme", vec![]);
@@ -522,7 +530,9 @@ async fn invalidations_are_published_as_validated_events() {
     let redis_client = redis::Client::open(redis_url()).unwrap();
     let mut pubsub = redis_client.get_async_pubsub().await.unwrap();
     pubsub.subscribe(&channel).await.unwrap();
-    let cache = Cache::builder(Some(Arc::new(UpstashBackend::new(s.client.clone()))))
+    let cache = Cache::builder()
+        .backend(Arc::new(UpstashBackend::new(s.client.clone())))
+        .without_l1()
         .key_prefix(&s.prefix)
         .events_channel(&channel)
         .build();

@@ -8,11 +8,14 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use common::*;
+use edgecache::backend::MemoryBackend;
+use edgecache::cache::Loaded;
+use edgecache::cache::RememberError;
+use edgecache::cache::SetOptions;
+use edgecache::cache::WARM_BATCH;
+use edgecache::keys::KeySpace;
 use edgecache::upstash::{Command, UpstashClient};
-use edgecache::{
-    Cache, CacheError, EntryOptions, FailurePolicy, KeySpace, L1Settings, Loaded, MemoryBackend, MemoryBounds,
-    RememberError, SetOptions, Ttl, WARM_BATCH,
-};
+use edgecache::{Cache, CacheError, EntryOptions, FailurePolicy, L1Settings, MemoryBounds, Ttl};
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -40,9 +43,10 @@ impl Setup {
 
     /// A cache as another isolate would have it: its own L1.
     fn cache_with_l1(&self) -> Cache {
-        let backend = Arc::new(edgecache::UpstashBackend::new(self.client.clone()));
-        let l1 = L1Settings { bounds: MemoryBounds::default(), max_staleness_ms: 60_000 };
-        Cache::builder(Some(backend)).key_prefix(&self.prefix).l1(l1).build()
+        let backend = Arc::new(edgecache::backend::UpstashBackend::new(self.client.clone()));
+        let l1 =
+            L1Settings { bounds: MemoryBounds::default(), max_staleness: std::time::Duration::from_millis(60_000) };
+        Cache::builder().backend(backend).without_l1().key_prefix(&self.prefix).l1(l1).build()
     }
 
     fn space(&self) -> KeySpace {
@@ -100,6 +104,39 @@ async fn typed_set_get_and_remember_round_trip_serde_values() {
         assert_eq!(got, members("bob"));
     }
     assert_eq!(calls.load(Ordering::SeqCst), 1, "loaded once, then read from the cache");
+}
+
+#[tokio::test]
+async fn typed_reads_move_the_same_counters_as_reads_through() {
+    let s = setup("typed-stats").await;
+    let (a, b) = (s.cache_with_l1(), s.cache_with_l1());
+    let key = s.space().entry("1", vec![]);
+    assert_eq!(a.get::<Vec<Member>>(&key).await.unwrap(), None);
+    assert_eq!((a.stats().misses, a.stats().l2_hits), (1, 0), "a typed miss is counted");
+
+    assert!(a.set(&key, &members("ann"), &SetOptions::ttl(Ttl::secs(60))).await.unwrap());
+    assert_eq!(a.stats().misses, 1, "a set is no read");
+    assert_eq!(a.get::<Vec<Member>>(&key).await.unwrap(), Some(members("ann")));
+    assert_eq!(a.stats().l1_hits, 1, "the set kept the value in a's L1: {:?}", a.stats());
+    assert_eq!(b.get::<Vec<Member>>(&key).await.unwrap(), Some(members("ann")));
+    assert_eq!((b.stats().l2_hits, b.stats().l1_hits, b.stats().misses), (1, 0, 0), "{:?}", b.stats());
+
+    // A cached "absent" is a hit, counted as a negative hit too.
+    let absent = s.space().entry("absent", vec![]);
+    assert!(a.set(&absent, &Option::<Member>::None, &SetOptions::ttl(Ttl::secs(60))).await.unwrap());
+    assert_eq!(b.get::<Option<Member>>(&absent).await.unwrap(), Some(None));
+    assert_eq!((b.stats().l2_hits, b.stats().negative_hits), (2, 1), "{:?}", b.stats());
+
+    // remember: a miss that loads, then a hit.
+    let options = EntryOptions::new(Ttl::secs(60));
+    let other = s.space().entry("2", vec![]);
+    for _ in 0..2 {
+        let _: Vec<Member> =
+            b.remember(&other, &options, || async { Ok::<_, std::io::Error>(members("bob")) }).await.unwrap();
+    }
+    let stats = b.stats();
+    assert_eq!((stats.misses, stats.l1_hits + stats.l2_hits), (1, 3), "{stats:?}");
+    assert!(stats.hit_rate > 0.7, "{stats:?}");
 }
 
 #[tokio::test]
@@ -211,7 +248,11 @@ async fn a_load_that_races_an_invalidation_of_its_adaptive_tag_is_not_cached() {
 
 #[tokio::test]
 async fn adaptive_tags_work_on_the_memory_backend_too() {
-    let cache = Cache::new(Arc::new(MemoryBackend::new(MemoryBounds::default())), "mem");
+    let cache = Cache::builder()
+        .backend(Arc::new(MemoryBackend::new(MemoryBounds::default())))
+        .without_l1()
+        .key_prefix("mem")
+        .build();
     let key = KeySpace::new("mem", "guild", "members").unwrap().entry("5", vec![]);
     let options = EntryOptions::new(Ttl::secs(60));
     let calls = AtomicUsize::new(0);

@@ -7,13 +7,15 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
-use async_trait::async_trait;
 use common::*;
+use edgecache::backend::MemoryBackend;
+use edgecache::backend::UpstashBackend;
 use edgecache::clock::ManualClock;
+use edgecache::store::BoxFuture;
 use edgecache::upstash::Command;
 use edgecache::{
-    Background, BoxFuture, Cache, CacheStatus, CachingStore, EntryOptions, FailurePolicy, MemoryBackend, MemoryBounds,
-    ReadStore, Store, StoreError, Ttl, UpstashBackend, WritePolicy,
+    Background, Cache, CacheStatus, CachingStore, EntryOptions, FailurePolicy, MemoryBounds, ReadStore, Store,
+    StoreError, Ttl, WritePolicy,
 };
 use serde::{Deserialize, Serialize};
 
@@ -31,7 +33,6 @@ struct MapStore {
     reads: Arc<AtomicUsize>,
 }
 
-#[async_trait]
 impl ReadStore for MapStore {
     type Value = Profile;
 
@@ -41,7 +42,6 @@ impl ReadStore for MapStore {
     }
 }
 
-#[async_trait]
 impl Store for MapStore {
     async fn set(&self, id: &str, value: &Profile) -> Result<Profile, StoreError> {
         let mut rows = self.rows.lock().unwrap();
@@ -62,12 +62,17 @@ fn profile(name: &str) -> Profile {
 
 fn store_over(cache: &Cache) -> (CachingStore<MapStore>, MapStore) {
     let backing = MapStore::default();
-    let store = CachingStore::new(backing.clone(), cache, cache.key_space("auth", "profile").unwrap(), Ttl::secs(60));
+    let store =
+        CachingStore::builder(backing.clone(), cache).key_space("auth", "profile").ttl(Ttl::secs(60)).build().unwrap();
     (store, backing)
 }
 
 fn memory_cache() -> Cache {
-    Cache::new(Arc::new(MemoryBackend::new(MemoryBounds { max_entries: 100, ..MemoryBounds::default() })), "t")
+    Cache::builder()
+        .backend(Arc::new(MemoryBackend::new(MemoryBounds { max_entries: 100, ..MemoryBounds::default() })))
+        .without_l1()
+        .key_prefix("t")
+        .build()
 }
 
 #[tokio::test]
@@ -75,7 +80,11 @@ async fn reads_miss_then_hit_and_writes_invalidate() {
     let server = start_server().await;
     let client = Arc::new(client(&server));
     let prefix = key_prefix("store");
-    let cache = Cache::new(Arc::new(UpstashBackend::new(client.clone())), &prefix);
+    let cache = Cache::builder()
+        .backend(Arc::new(UpstashBackend::new(client.clone())))
+        .without_l1()
+        .key_prefix(&prefix)
+        .build();
     let (store, backing) = store_over(&cache);
 
     store.set("ada", &profile("Ada")).await.unwrap();
@@ -100,8 +109,13 @@ async fn reads_miss_then_hit_and_writes_invalidate() {
 #[tokio::test]
 async fn update_after_write_puts_the_stored_value_in_the_cache() {
     let cache = memory_cache();
-    let (store, backing) = store_over(&cache);
-    let store = store.with_write_policy(WritePolicy::UpdateAfterWrite);
+    let backing = MapStore::default();
+    let store = CachingStore::builder(backing.clone(), &cache)
+        .key_space("auth", "profile")
+        .ttl(Ttl::secs(60))
+        .write_policy(WritePolicy::UpdateAfterWrite)
+        .build()
+        .unwrap();
     let stored = store.set("bo", &profile("Bo")).await.unwrap();
     let read = store.get_traced("bo").await.unwrap();
     assert_eq!((read.status, read.value), (CacheStatus::Hit, Some(stored)));
@@ -137,7 +151,11 @@ async fn a_disabled_cache_bypasses() {
 async fn a_failing_cache_degrades_to_the_backing_store_and_counts_one_outage() {
     let mut redis = OwnRedis::start();
     let server = start_server_for(&redis.url()).await;
-    let cache = Cache::new(Arc::new(UpstashBackend::new(Arc::new(client(&server)))), "t");
+    let cache = Cache::builder()
+        .backend(Arc::new(UpstashBackend::new(Arc::new(client(&server)))))
+        .without_l1()
+        .key_prefix("t")
+        .build();
     let (store, _) = store_over(&cache);
     store.set("ed", &profile("Ed")).await.unwrap();
     assert_eq!(store.get_traced("ed").await.unwrap().status, CacheStatus::Miss);
@@ -164,7 +182,11 @@ async fn a_failing_cache_degrades_to_the_backing_store_and_counts_one_outage() {
 async fn health_is_checked_at_most_once_per_interval_however_many_ask() {
     let server = start_server().await;
     let client = Arc::new(client(&server));
-    let cache = Cache::new(Arc::new(UpstashBackend::new(client.clone())), &key_prefix("health"));
+    let cache = Cache::builder()
+        .backend(Arc::new(UpstashBackend::new(client.clone())))
+        .without_l1()
+        .key_prefix(&key_prefix("health"))
+        .build();
     let checks = (0..100).map(|_| cache.health(60_000));
     let answers = futures_util::future::join_all(checks).await;
     assert!(answers.iter().all(|h| h.healthy && h.backend == "upstash"), "{:?}", answers[0]);
@@ -185,7 +207,8 @@ async fn a_read_only_or_revoked_token_is_unhealthy_though_it_can_ping() {
         if token == READ_ONLY_TOKEN {
             client.ping().await.expect("a read-only token can still PING");
         }
-        let cache = Cache::new(Arc::new(UpstashBackend::new(client)), "t");
+        let cache =
+            Cache::builder().backend(Arc::new(UpstashBackend::new(client))).without_l1().key_prefix("t").build();
         let health = cache.check_health().await;
         assert!(!health.healthy, "{token}: {health:?}");
         let error = health.error.unwrap();
@@ -211,12 +234,15 @@ async fn stale_entries_are_served_while_a_background_refresh_runs() {
         MemoryBounds { max_entries: 100, ..MemoryBounds::default() },
         Arc::new(clock.clone()),
     );
-    let cache = Cache::builder(Some(Arc::new(memory))).clock(Arc::new(clock.clone())).build();
+    let cache = Cache::builder().backend(Arc::new(memory)).without_l1().clock(Arc::new(clock.clone())).build();
     let backing = MapStore::default();
     let options = EntryOptions::new(Ttl::secs(10)).grace(Ttl::secs(60));
-    let store =
-        CachingStore::with_options(backing.clone(), &cache, cache.key_space("auth", "profile").unwrap(), options)
-            .with_background(Arc::new(Tokio));
+    let store = CachingStore::builder(backing.clone(), &cache)
+        .key_space("auth", "profile")
+        .options(options)
+        .background(Arc::new(Tokio))
+        .build()
+        .unwrap();
     store.set("ada", &profile("Ada")).await.unwrap();
     assert_eq!(store.get_traced("ada").await.unwrap().status, CacheStatus::Miss);
     // The source changes behind the cache, and the entry goes past its TTL.
@@ -243,8 +269,12 @@ async fn stale_entries_are_served_while_a_background_refresh_runs() {
 async fn tags_invalidate_every_entry_that_carries_them() {
     let cache = memory_cache();
     let backing = MapStore::default();
-    let store = CachingStore::new(backing.clone(), &cache, cache.key_space("auth", "profile").unwrap(), Ttl::secs(60))
-        .with_tags(|id| vec![format!("team:{}", &id[..1])]);
+    let store = CachingStore::builder(backing.clone(), &cache)
+        .key_space("auth", "profile")
+        .ttl(Ttl::secs(60))
+        .tags(|id| vec![format!("team:{}", &id[..1])])
+        .build()
+        .unwrap();
     for id in ["a1", "a2", "b1"] {
         store.set(id, &profile(id)).await.unwrap();
         store.get(id).await.unwrap();
@@ -264,7 +294,11 @@ async fn another_command_rides_along_with_the_cache_read_in_one_round_trip() {
     let server = start_server().await;
     let client = Arc::new(client(&server));
     let prefix = key_prefix("ride");
-    let cache = Cache::new(Arc::new(UpstashBackend::new(client.clone())), &prefix);
+    let cache = Cache::builder()
+        .backend(Arc::new(UpstashBackend::new(client.clone())))
+        .without_l1()
+        .key_prefix(&prefix)
+        .build();
     let (store, backing) = store_over(&cache);
     let counter = format!("{prefix}:counter");
     let rider = Command::new("INCR").arg(&counter);

@@ -8,11 +8,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use common::*;
+use edgecache::backend::UpstashBackend;
+use edgecache::cache::SetOptions;
 use edgecache::event_channel::{EventChannel, PublishError};
+use edgecache::keys::KeySpace;
 use edgecache::upstash::{Command, Message, PubSubEvent, Subscription, UpstashClient};
-use edgecache::{
-    Cache, EntryOptions, FailurePolicy, KeySpace, L1Settings, MemoryBounds, SetOptions, Ttl, UpstashBackend,
-};
+use edgecache::{Cache, EntryOptions, FailurePolicy, L1Settings, MemoryBounds, Ttl};
 use futures_util::StreamExt;
 use serde::{Deserialize, Serialize};
 
@@ -146,8 +147,11 @@ async fn a_cache_following_its_channel_drops_l1_copies_at_once() {
     let prefix = key_prefix("follow");
     let channel = unique("invalidations");
     let cache = || {
-        let l1 = L1Settings { bounds: MemoryBounds::default(), max_staleness_ms: 60_000 };
-        Cache::builder(Some(Arc::new(UpstashBackend::new(client.clone()))))
+        let l1 =
+            L1Settings { bounds: MemoryBounds::default(), max_staleness: std::time::Duration::from_millis(60_000) };
+        Cache::builder()
+            .backend(Arc::new(UpstashBackend::new(client.clone())))
+            .without_l1()
             .key_prefix(&prefix)
             .l1(l1)
             .events_channel(&channel)
@@ -174,6 +178,6 @@ async fn a_cache_following_its_channel_drops_l1_copies_at_once() {
     assert_eq!(seen, "new", "the invalidation reached the follower's L1 through the channel");
     following.abort();
 
-    let unfollowable = Cache::builder(Some(Arc::new(UpstashBackend::new(client.clone())))).build();
+    let unfollowable = Cache::builder().backend(Arc::new(UpstashBackend::new(client.clone()))).without_l1().build();
     assert!(unfollowable.follow_invalidations().await.is_err(), "no events channel: an error, not a silent no-op");
 }

@@ -12,7 +12,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use common::*;
-use edgecache::ratelimit::{model, Algorithm, LimitSpec, Limiter, Reason};
+use edgecache::ratelimit::{model, Algorithm, Limiter, Reason};
 use edgecache::upstash::{Script, UpstashClient};
 
 const CLIENTS: usize = 4;
@@ -48,13 +48,15 @@ async fn hammer(algorithm: Algorithm, limit: u64, window_ms: u64, burst: Option<
         let prefix = prefix.clone();
         tasks.push(tokio::spawn(async move {
             let client = Arc::new(client(&server));
-            let mut builder = Limiter::builder(client.clone(), "client", algorithm, LimitSpec::new(limit, window_ms))
-                .prefix(&prefix)
-                .block_cache_capacity(if i % 2 == 0 { 0 } else { 100 });
+            let mut spec = spec(limit, window_ms);
             if let Some(b) = burst {
-                builder = builder.burst(b);
+                spec = spec.allow_burst(b.try_into().unwrap());
             }
-            let limiter = builder.build().unwrap();
+            let limiter = Limiter::builder(client.clone(), "client", algorithm, spec)
+                .prefix(&prefix)
+                .block_cache_capacity(if i % 2 == 0 { 0 } else { 100 })
+                .build()
+                .unwrap();
             let checker = Script::new(NO_TTL);
             let pattern = format!("{prefix}:*");
             let mut admitted = Vec::new();
@@ -200,7 +202,7 @@ async fn sliding_window_worst_case_overshoot_is_reached_exactly() {
     let server = start_server().await;
     let client: Arc<UpstashClient> = Arc::new(client(&server));
     let (limit, window_ms) = (10u64, 1_000u64);
-    let l = Limiter::builder(client, "client", Algorithm::SlidingWindow, LimitSpec::new(limit, window_ms))
+    let l = Limiter::builder(client, "client", Algorithm::SlidingWindow, spec(limit, window_ms))
         .prefix(&key_prefix("worst"))
         .build()
         .unwrap();

@@ -12,12 +12,13 @@ use std::time::{Duration, Instant};
 
 use common::*;
 use edgecache::clock::ManualClock;
+use edgecache::failure::BreakerSettings;
+use edgecache::failure::CircuitBreaker;
 use edgecache::ratelimit::model::{self, Params, State};
 use edgecache::ratelimit::{
-    Algorithm, Check, FailurePolicy, Guard, LimitSpec, Limiter, MultiDecision, Prepared, RateLimitError, Reason,
+    Algorithm, Check, FailurePolicy, Guard, Limiter, MultiDecision, Prepared, RateLimitError, Reason,
 };
 use edgecache::upstash::{Command, Reply, UpstashClient};
-use edgecache::{BreakerSettings, CircuitBreaker};
 
 const EXACT: [Algorithm; 5] = Algorithm::EXACT;
 
@@ -52,7 +53,7 @@ async fn rejected_requests_consume_no_quota_in_any_algorithm() {
     let client = Arc::new(client(&server));
     for algorithm in EXACT {
         let p = key_prefix("noquota");
-        let l = limiter(&client, &p, "client", algorithm, LimitSpec::new(3, 60_000));
+        let l = limiter(&client, &p, "client", algorithm, spec(3, 60_000));
         let first = l.limit("ip-1", 2).await.unwrap();
         assert!(first.success, "{algorithm}: {first:?}");
         assert_eq!(first.remaining, 1, "{algorithm}");
@@ -76,7 +77,7 @@ async fn remaining_is_never_negative_in_the_raw_script_reply() {
     let server = start_server().await;
     let client = Arc::new(client(&server));
     for algorithm in EXACT {
-        let l = Limiter::builder(client.clone(), "client", algorithm, LimitSpec::new(4, 60_000))
+        let l = Limiter::builder(client.clone(), "client", algorithm, spec(4, 60_000))
             .prefix(&key_prefix("neg"))
             .block_cache_capacity(0)
             .build()
@@ -105,10 +106,10 @@ async fn eval_raw(client: &UpstashClient, check: &edgecache::ratelimit::Prepared
 async fn cost_above_the_limit_is_a_typed_error_before_any_round_trip() {
     let server = start_server().await;
     let client = Arc::new(client(&server));
-    let l = limiter(&client, &key_prefix("cost"), "client", Algorithm::Gcra, LimitSpec::new(5, 60_000));
+    let l = limiter(&client, &key_prefix("cost"), "client", Algorithm::Gcra, spec(5, 60_000));
     let before = client.round_trips();
     let err = l.limit("ip", 6).await.unwrap_err();
-    assert_eq!(err, RateLimitError::CostExceedsLimit { policy: "client".into(), cost: 6, max_cost: 5 });
+    assert_eq!(err, RateLimitError::CostExceedsLimit { limiter: "client".into(), cost: 6, max_cost: 5 });
     assert!(err.to_string().contains("cost 6"), "{err}");
     assert!(matches!(l.limit("ip", -6).await, Err(RateLimitError::CostExceedsLimit { .. })));
     assert_eq!(client.round_trips(), before, "no request was sent");
@@ -116,11 +117,11 @@ async fn cost_above_the_limit_is_a_typed_error_before_any_round_trip() {
     let d = l.limit("ip", 5).await.unwrap();
     assert!(d.success && d.remaining == 0, "{d:?}");
     // GCRA with a smaller burst refuses a cost above the burst the same way.
-    let paced = Limiter::builder(client.clone(), "paced", Algorithm::Gcra, LimitSpec::new(5, 60_000))
-        .burst(2)
-        .prefix(&key_prefix("cost"))
-        .build()
-        .unwrap();
+    let paced =
+        Limiter::builder(client.clone(), "paced", Algorithm::Gcra, spec(5, 60_000).allow_burst(2.try_into().unwrap()))
+            .prefix(&key_prefix("cost"))
+            .build()
+            .unwrap();
     assert!(matches!(paced.limit("ip", 3).await, Err(RateLimitError::CostExceedsLimit { max_cost: 2, .. })));
 }
 
@@ -129,7 +130,7 @@ async fn refunds_never_raise_remaining_above_the_limit() {
     let server = start_server().await;
     let client = Arc::new(client(&server));
     for algorithm in EXACT {
-        let l = limiter(&client, &key_prefix("refund"), "client", algorithm, LimitSpec::new(5, 60_000));
+        let l = limiter(&client, &key_prefix("refund"), "client", algorithm, spec(5, 60_000));
         assert_eq!(l.limit("ip", 2).await.unwrap().remaining, 3, "{algorithm}");
         let refund = l.limit("ip", -5).await.unwrap();
         assert!(refund.success, "{algorithm}");
@@ -149,7 +150,7 @@ async fn get_remaining_reads_without_spending_and_reset_forgets() {
     let client = Arc::new(client(&server));
     for algorithm in EXACT {
         let p = key_prefix("getreset");
-        let l = limiter(&client, &p, "client", algorithm, LimitSpec::new(4, 60_000));
+        let l = limiter(&client, &p, "client", algorithm, spec(4, 60_000));
         assert_eq!(l.get_remaining("ip").await.unwrap().remaining, 4, "{algorithm}");
         l.limit("ip", 3).await.unwrap();
         for _ in 0..3 {
@@ -172,7 +173,7 @@ async fn get_remaining_reads_without_spending_and_reset_forgets() {
 async fn block_cache_answers_with_zero_round_trips_and_reason_cache_block() {
     let own = own().await;
     let clock = ManualClock::new(1_000_000);
-    let l = Limiter::builder(own.client.clone(), "client", Algorithm::FixedWindow, LimitSpec::new(2, 60_000))
+    let l = Limiter::builder(own.client.clone(), "client", Algorithm::FixedWindow, spec(2, 60_000))
         .prefix(&key_prefix("blockcache"))
         .clock(Arc::new(clock.clone()))
         .build()
@@ -209,12 +210,12 @@ async fn block_cache_answers_with_zero_round_trips_and_reason_cache_block() {
 async fn multi_limit_is_all_or_nothing_in_one_round_trip() {
     let own = own().await;
     let p = key_prefix("multi");
-    let per_ip = Limiter::builder(own.client.clone(), "client", Algorithm::Gcra, LimitSpec::new(10, 60_000))
+    let per_ip = Limiter::builder(own.client.clone(), "client", Algorithm::Gcra, spec(10, 60_000))
         .prefix(&p)
         .block_cache_capacity(0)
         .build()
         .unwrap();
-    let per_tenant = Limiter::builder(own.client.clone(), "tenant", Algorithm::FixedWindow, LimitSpec::new(2, 60_000))
+    let per_tenant = Limiter::builder(own.client.clone(), "tenant", Algorithm::FixedWindow, spec(2, 60_000))
         .prefix(&p)
         .block_cache_capacity(0)
         .build()
@@ -268,8 +269,8 @@ async fn a_guarded_limit_counts_only_while_its_guard_key_holds_the_text() {
     let server = start_server().await;
     let client = Arc::new(client(&server));
     let p = key_prefix("guard");
-    let per_ip = limiter(&client, &p, "client", Algorithm::FixedWindow, LimitSpec::new(10, 60_000));
-    let per_tenant = limiter(&client, &p, "tenant", Algorithm::FixedWindow, LimitSpec::new(2, 60_000));
+    let per_ip = limiter(&client, &p, "client", Algorithm::FixedWindow, spec(10, 60_000));
+    let per_tenant = limiter(&client, &p, "tenant", Algorithm::FixedWindow, spec(2, 60_000));
     let record = format!("{p}:record");
     let guard = Guard { key: record.clone(), text: r#""tenantId":"acme""#.into() };
     let check = || async {
@@ -311,8 +312,8 @@ async fn a_guarded_limit_counts_only_while_its_guard_key_holds_the_text() {
 async fn multi_limit_refused_by_the_block_cache_sends_nothing() {
     let own = own().await;
     let p = key_prefix("multicache");
-    let per_ip = limiter(&own.client, &p, "client", Algorithm::SlidingLog, LimitSpec::new(5, 60_000));
-    let per_tenant = Limiter::builder(own.client.clone(), "tenant", Algorithm::TokenBucket, LimitSpec::new(1, 60_000))
+    let per_ip = limiter(&own.client, &p, "client", Algorithm::SlidingLog, spec(5, 60_000));
+    let per_tenant = Limiter::builder(own.client.clone(), "tenant", Algorithm::TokenBucket, spec(1, 60_000))
         .prefix(&p)
         .build()
         .unwrap();
@@ -330,7 +331,7 @@ async fn multi_limit_refused_by_the_block_cache_sends_nothing() {
 #[tokio::test]
 async fn checks_survive_script_flush_with_two_round_trips_once() {
     let own = own().await;
-    let l = Limiter::builder(own.client.clone(), "client", Algorithm::Gcra, LimitSpec::new(100, 60_000))
+    let l = Limiter::builder(own.client.clone(), "client", Algorithm::Gcra, spec(100, 60_000))
         .prefix(&key_prefix("flush"))
         .build()
         .unwrap();
@@ -352,7 +353,7 @@ async fn checks_survive_script_flush_with_two_round_trips_once() {
 async fn prepared_check_rides_in_a_pipeline_with_mget_and_recovers_from_noscript() {
     let own = own().await;
     let p = key_prefix("pipeline");
-    let per_ip = limiter(&own.client, &p, "client", Algorithm::Gcra, LimitSpec::new(3, 60_000));
+    let per_ip = limiter(&own.client, &p, "client", Algorithm::Gcra, spec(3, 60_000));
     let cache_key = format!("{p}:cache:policy");
     own.client.command(&Command::new("SET").arg(&cache_key).arg("{}").arg("PX").arg(60_000)).await.unwrap();
     own.client.command(&Command::new("SCRIPT").arg("FLUSH")).await.unwrap();
@@ -385,7 +386,7 @@ async fn skewed_local_clocks_cannot_exceed_the_limit_together() {
         let ahead = ManualClock::new(1_780_000_030_000);
         let make = |clock: &ManualClock| {
             // An hour's window: the test cannot straddle a fixed window's end.
-            Limiter::builder(Arc::new(client(&server)), "client", algorithm, LimitSpec::new(5, 3_600_000))
+            Limiter::builder(Arc::new(client(&server)), "client", algorithm, spec(5, 3_600_000))
                 .prefix(&p)
                 .clock(Arc::new(clock.clone()))
                 .build()
@@ -412,7 +413,7 @@ async fn fail_open_when_upstash_stalls_answers_in_time_with_reason_timeout() {
     for (policy, expect_success) in [(FailurePolicy::FailOpen, true), (FailurePolicy::FailClosed, false)] {
         let (addr, hung_up) = raw_http_server(None);
         let stalled = Arc::new(client_for(&format!("http://{addr}"), TOKEN, 300));
-        let l = Limiter::builder(stalled, "client", Algorithm::Gcra, LimitSpec::new(7, 60_000))
+        let l = Limiter::builder(stalled, "client", Algorithm::Gcra, spec(7, 60_000))
             .failure_policy(policy)
             .build()
             .unwrap();
@@ -448,11 +449,11 @@ async fn a_refused_token_answers_by_the_failure_policy_with_reason_backend_misco
     // A read-only token (Redis answers NOPERM) and a revoked one (HTTP 401).
     for token in [READ_ONLY_TOKEN, "revoked-token"] {
         let c = Arc::new(client_for(&server.url(), token, 2_000));
-        let open = Limiter::builder(c.clone(), "client", Algorithm::Gcra, LimitSpec::new(3, 60_000))
+        let open = Limiter::builder(c.clone(), "client", Algorithm::Gcra, spec(3, 60_000))
             .prefix(&key_prefix("misconfigured"))
             .build()
             .unwrap();
-        let closed = Limiter::builder(c, "client", Algorithm::Gcra, LimitSpec::new(3, 60_000))
+        let closed = Limiter::builder(c, "client", Algorithm::Gcra, spec(3, 60_000))
             .prefix(&key_prefix("misconfigured"))
             .failure_policy(FailurePolicy::FailClosed)
             .build()
@@ -477,7 +478,7 @@ async fn a_shared_breaker_opens_on_stalls_then_checks_answer_at_once_with_reason
     let settings = BreakerSettings { failures: 2, cooldown_ms: 5_000 };
     let breaker = Arc::new(CircuitBreaker::new(settings, Arc::new(clock.clone())));
     let build = |policy| {
-        Limiter::builder(stalled.clone(), "client", Algorithm::Gcra, LimitSpec::new(7, 60_000))
+        Limiter::builder(stalled.clone(), "client", Algorithm::Gcra, spec(7, 60_000))
             .failure_policy(policy)
             .circuit_breaker(breaker.clone())
             .build()
@@ -506,8 +507,8 @@ async fn a_shared_breaker_opens_on_stalls_then_checks_answer_at_once_with_reason
 async fn fail_open_when_upstash_is_stopped_answers_with_reason_backend_error() {
     // Nothing listens: connection refused.
     let nowhere = Arc::new(client_for(&format!("http://127.0.0.1:{}", free_port()), TOKEN, 300));
-    let open = Limiter::new(nowhere.clone(), "client", Algorithm::SlidingLog, LimitSpec::new(3, 60_000)).unwrap();
-    let closed = Limiter::builder(nowhere, "client", Algorithm::SlidingLog, LimitSpec::new(3, 60_000))
+    let open = Limiter::new(nowhere.clone(), "client", Algorithm::SlidingLog, spec(3, 60_000)).unwrap();
+    let closed = Limiter::builder(nowhere, "client", Algorithm::SlidingLog, spec(3, 60_000))
         .failure_policy(FailurePolicy::FailClosed)
         .build()
         .unwrap();
@@ -527,11 +528,11 @@ async fn fail_open_when_upstash_is_stopped_answers_with_reason_backend_error() {
     let mut redis = OwnRedis::start();
     let server = start_server_for(&redis.url()).await;
     let c = Arc::new(client_for(&server.url(), TOKEN, 300));
-    let l = Limiter::builder(c.clone(), "client", Algorithm::Gcra, LimitSpec::new(3, 60_000))
+    let l = Limiter::builder(c.clone(), "client", Algorithm::Gcra, spec(3, 60_000))
         .prefix(&key_prefix("killed"))
         .build()
         .unwrap();
-    let fc = Limiter::builder(c, "client", Algorithm::Gcra, LimitSpec::new(3, 60_000))
+    let fc = Limiter::builder(c, "client", Algorithm::Gcra, spec(3, 60_000))
         .prefix(&key_prefix("killed"))
         .failure_policy(FailurePolicy::FailClosed)
         .build()
@@ -560,22 +561,21 @@ async fn upstash_compatible_keys_are_named_as_the_js_library_names_them() {
     let client = Arc::new(client(&server));
     let id = key_prefix("js-user");
     let (clock, k) = clock_at_offset(10_000, 1_234);
-    let fixed = Limiter::builder(client.clone(), "default", Algorithm::UpstashFixedWindow, LimitSpec::new(3, 10_000))
+    let fixed = Limiter::builder(client.clone(), "default", Algorithm::UpstashFixedWindow, spec(3, 10_000))
         .clock(Arc::new(clock.clone()))
         .build()
         .unwrap();
     assert_eq!(fixed.keys(&id), [format!("@upstash/ratelimit:{id}:{k}")]);
-    let sliding =
-        Limiter::builder(client.clone(), "default", Algorithm::UpstashSlidingWindow, LimitSpec::new(3, 10_000))
-            .clock(Arc::new(clock.clone()))
-            .build()
-            .unwrap();
+    let sliding = Limiter::builder(client.clone(), "default", Algorithm::UpstashSlidingWindow, spec(3, 10_000))
+        .clock(Arc::new(clock.clone()))
+        .build()
+        .unwrap();
     assert_eq!(
         sliding.keys(&id),
         [format!("@upstash/ratelimit:{id}:{k}"), format!("@upstash/ratelimit:{id}:{}", k - 1)]
     );
     // The constructor picks @upstash/ratelimit's default prefix.
-    let default = Limiter::upstash_compatible_sliding_window(client.clone(), LimitSpec::new(3, 10_000)).unwrap();
+    let default = Limiter::upstash_compatible_sliding_window(client.clone(), spec(3, 10_000)).unwrap();
     assert!(default.keys(&id)[0].starts_with(&format!("@upstash/ratelimit:{id}:")));
     fixed.limit(&id, 2).await.unwrap();
     let key = format!("@upstash/ratelimit:{id}:{k}");
@@ -592,7 +592,7 @@ async fn upstash_compatible_fixed_window_honours_and_counts_like_the_js_library(
     let client = Arc::new(client(&server));
     let p = key_prefix("jsfw");
     let (clock, k) = clock_at_offset(60_000, 5_000);
-    let l = Limiter::builder(client.clone(), "default", Algorithm::UpstashFixedWindow, LimitSpec::new(5, 60_000))
+    let l = Limiter::builder(client.clone(), "default", Algorithm::UpstashFixedWindow, spec(5, 60_000))
         .prefix(&p)
         .clock(Arc::new(clock.clone()))
         .block_cache_capacity(0)
@@ -621,7 +621,7 @@ async fn upstash_compatible_sliding_window_reproduces_the_js_weighting_and_quirk
     let window = 10_000;
     // A quarter into the window: the previous window weighs floor(0.75 * prev).
     let (clock, k) = clock_at_offset(window, 2_500);
-    let l = Limiter::builder(client.clone(), "default", Algorithm::UpstashSlidingWindow, LimitSpec::new(10, window))
+    let l = Limiter::builder(client.clone(), "default", Algorithm::UpstashSlidingWindow, spec(10, window))
         .prefix(&p)
         .clock(Arc::new(clock.clone()))
         .block_cache_capacity(0)
@@ -688,12 +688,12 @@ async fn lua_matches_the_pure_model() {
     for algorithm in EXACT {
         for (limit, window_ms) in [(1, 50), (3, 400), (7, 1_000), (20, 250)] {
             let burst = if algorithm == Algorithm::Gcra { 1 + rng.below(limit) } else { limit };
-            let mut builder = Limiter::builder(client.clone(), "m", algorithm, LimitSpec::new(limit, window_ms))
-                .prefix(&key_prefix("model"));
+            let mut spec = spec(limit, window_ms);
             if algorithm == Algorithm::Gcra {
-                builder = builder.burst(burst);
+                spec = spec.allow_burst(burst.try_into().unwrap());
             }
-            let l = builder.build().unwrap();
+            let l =
+                Limiter::builder(client.clone(), "m", algorithm, spec).prefix(&key_prefix("model")).build().unwrap();
             let params = Params { algorithm, limit, window_ms, burst };
             let mut state = State::Empty;
             let mut jump_us = 0u64;
@@ -734,7 +734,7 @@ async fn local_fallback_enforces_the_limit_in_each_isolate_while_upstash_is_down
     let nowhere = Arc::new(client_for(&format!("http://127.0.0.1:{}", free_port()), TOKEN, 300));
     for algorithm in EXACT {
         let isolate = || {
-            Limiter::builder(nowhere.clone(), "client", algorithm, LimitSpec::new(3, 60_000))
+            Limiter::builder(nowhere.clone(), "client", algorithm, spec(3, 60_000))
                 .failure_policy(FailurePolicy::Local)
                 .build()
                 .unwrap()
@@ -768,7 +768,7 @@ async fn local_fallback_enforces_the_limit_in_each_isolate_while_upstash_is_down
 async fn the_local_fallback_is_all_or_nothing_and_skips_guarded_limits() {
     let nowhere = Arc::new(client_for(&format!("http://127.0.0.1:{}", free_port()), TOKEN, 300));
     let local = |name: &str, limit: u64| {
-        Limiter::builder(nowhere.clone(), name, Algorithm::Gcra, LimitSpec::new(limit, 60_000))
+        Limiter::builder(nowhere.clone(), name, Algorithm::Gcra, spec(limit, 60_000))
             .failure_policy(FailurePolicy::Local)
             .build()
             .unwrap()

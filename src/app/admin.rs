@@ -7,7 +7,8 @@ use super::body::{parse_json_object, MAX_BODY_BYTES};
 use super::error::ApiError;
 use super::routes::id;
 use crate::cache::MAX_EVENT_ITEMS;
-use crate::{Invalidation, KeySpace};
+use crate::keys::KeySpace;
+use crate::Invalidation;
 
 /// Longest cache key an invalidation may name.
 pub const MAX_KEY_LEN: usize = 512;

@@ -32,8 +32,10 @@ use super::error::ApiError;
 use super::routes::TenantRoute;
 use super::state::AppState;
 use super::stores::Stores;
+use crate::cache::Prefetch;
+use crate::cache::PrefetchedMany;
+use crate::keys::EntryKey;
 use crate::ratelimit::{headers, Check, Decision, Guard, Limiter, MultiDecision, Prepared};
-use crate::{EntryKey, Prefetch, PrefetchedMany};
 
 /// A request let through.
 pub struct Admitted {

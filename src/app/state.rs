@@ -11,15 +11,18 @@ use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 use std::sync::Arc;
 
+use wasm_bindgen::JsCast;
 use worker::Env;
 
 use super::error::ApiError;
 use super::settings::AppSettings;
 use crate::clock::SystemClock;
+use crate::config::Vars;
 use crate::dedup::Dedup;
+use crate::failure::CircuitBreaker;
 use crate::ratelimit::{headers, Limiter};
 use crate::upstash::UpstashClient;
-use crate::{Cache, CircuitBreaker, EntryOptions, config::Vars, KeySpace};
+use crate::{Cache, CacheBuilder, EntryOptions};
 
 /// The isolate's shared state.
 pub struct AppState {
@@ -28,7 +31,6 @@ pub struct AppState {
     pub limits: Option<Limits>,
     /// Webhook delivery claims, when an Upstash database is configured.
     pub webhooks: Option<Dedup>,
-    pub spaces: KeySpaces,
     pub options: Options,
     /// When the outbox was last drained, and whether a drain runs now.
     pub outbox: OutboxSchedule,
@@ -69,15 +71,6 @@ pub struct Limits {
     pub policy_header: String,
 }
 
-/// The key namespace of each cached store.
-pub struct KeySpaces {
-    pub policy: KeySpace,
-    pub config: KeySpace,
-    pub user_override: KeySpace,
-    /// API-key validations: `{prefix}:auth:validation:{sha256 of the key}`.
-    pub auth: KeySpace,
-}
-
 /// Entry options of each kind of entry.
 pub struct Options {
     pub policy: EntryOptions,
@@ -110,7 +103,11 @@ pub fn app_state(env: &Env) -> Result<Rc<AppState>, ApiError> {
     if let Some(state) = built_state() {
         return Ok(state);
     }
-    let vars = Vars::new(|name| env.var(name).ok().map(|v| v.to_string()));
+    // The env object's own keys (vars, secrets and bindings alike) let
+    // settings refuse a variable nothing reads, e.g. CACHE_TTL_FOO_SECONDS.
+    let names =
+        js_sys::Object::keys(env.unchecked_ref::<js_sys::Object>()).into_iter().filter_map(|key| key.as_string());
+    let vars = Vars::with_names(|name| env.var(name).ok().map(|v| v.to_string()), names);
     let settings = AppSettings::from_env(&vars).inspect_err(|e| log::error!("edgecache: {e}"))?;
     let state = Rc::new(build(settings)?);
     STATE.with(|s| *s.borrow_mut() = Some(state.clone()));
@@ -121,7 +118,7 @@ pub fn app_state(env: &Env) -> Result<Rc<AppState>, ApiError> {
 #[allow(clippy::arc_with_non_send_sync)]
 fn build(settings: AppSettings) -> Result<AppState, ApiError> {
     let breaker = Arc::new(CircuitBreaker::new(settings.cache.breaker, Arc::new(SystemClock)));
-    let cache = Cache::builder_from_config(&settings.cache).circuit_breaker(breaker.clone()).build();
+    let cache = CacheBuilder::from_config(&settings.cache).circuit_breaker(breaker.clone()).build();
     let limits = match (&settings.rate_limit, &settings.cache.upstash) {
         (Some(config), Some(upstash)) => {
             let client = Arc::new(UpstashClient::new(&config.upstash_config(upstash)));
@@ -134,12 +131,6 @@ fn build(settings: AppSettings) -> Result<AppState, ApiError> {
         _ => None,
     };
     let config = &settings.cache;
-    let spaces = KeySpaces {
-        policy: cache.key_space("llm", "policy")?,
-        config: cache.key_space("conv", "config")?,
-        user_override: cache.key_space("conv", "override")?,
-        auth: cache.key_space("auth", "validation")?,
-    };
     let options = Options {
         policy: config.entry_options("POLICY"),
         config: config.entry_options("CONFIG"),
@@ -154,7 +145,6 @@ fn build(settings: AppSettings) -> Result<AppState, ApiError> {
         cache,
         limits,
         webhooks,
-        spaces,
         options,
         outbox: OutboxSchedule::default(),
         started_at_ms: crate::clock::now_ms(),

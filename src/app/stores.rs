@@ -11,7 +11,8 @@ use super::d1::conversation::D1ConfigStore;
 use super::d1::policy::D1PolicyStore;
 use super::error::ApiError;
 use super::state::AppState;
-use crate::{Background, BoxFuture, CachingStore};
+use crate::store::BoxFuture;
+use crate::{Background, CachingStore};
 
 /// `ctx.wait_until` as edgecache's [`Background`]: stale-while-revalidate
 /// refreshes run after the response, in the request's own context.
@@ -47,42 +48,36 @@ impl Stores {
     /// 500 when the D1 binding is missing.
     pub fn new(state: &AppState, env: &Env, ctx: &Arc<Context>) -> Result<Stores, ApiError> {
         let background: Arc<dyn Background> = Arc::new(WaitUntil(ctx.clone()));
-        let (cache, spaces, options) = (&state.cache, &state.spaces, &state.options);
+        let (cache, options) = (&state.cache, &state.options);
         Ok(Stores {
-            policies: CachingStore::with_options(
-                D1PolicyStore::new(database(env)?),
-                cache,
-                spaces.policy.clone(),
-                options.policy.clone(),
-            )
-            .with_background(background.clone()),
+            policies: CachingStore::builder(D1PolicyStore::new(database(env)?), cache)
+                .key_space("llm", "policy")
+                .options(options.policy.clone())
+                .background(background.clone())
+                .build()?,
             // A default is tagged with its tenant, an override with its user:
             // a write bumps its own tags, so each stays one entry's tag (a
             // tenant tag on overrides would make every override write
             // invalidate the tenant's other overrides).
-            tenant_configs: CachingStore::with_options(
-                D1ConfigStore::new(database(env)?, Scope::Tenant),
-                cache,
-                spaces.config.clone(),
-                options.config.clone(),
-            )
-            .with_tags(|tenant| vec![tenant_tag(tenant)])
-            .with_background(background.clone()),
-            user_overrides: CachingStore::with_options(
-                D1ConfigStore::new(database(env)?, Scope::User),
-                cache,
-                spaces.user_override.clone(),
-                options.config.clone(),
-            )
-            .with_tags(|id| id.split_once('/').map(|(t, u)| vec![user_tag(t, u)]).unwrap_or_default())
-            .with_background(background),
-            // No background refresh and no grace: a validation is never served stale.
-            api_keys: CachingStore::with_options(
-                D1ApiKeyStore::new(database(env)?),
-                cache,
-                spaces.auth.clone(),
-                options.auth.clone(),
-            ),
+            tenant_configs: CachingStore::builder(D1ConfigStore::new(database(env)?, Scope::Tenant), cache)
+                .key_space("conv", "config")
+                .options(options.config.clone())
+                .tags(|tenant| vec![tenant_tag(tenant)])
+                .background(background.clone())
+                .build()?,
+            user_overrides: CachingStore::builder(D1ConfigStore::new(database(env)?, Scope::User), cache)
+                .key_space("conv", "override")
+                .options(options.config.clone())
+                .tags(|id| id.split_once('/').map(|(t, u)| vec![user_tag(t, u)]).unwrap_or_default())
+                .background(background)
+                .build()?,
+            // API-key validations, `{prefix}:auth:validation:{sha256 of the
+            // key}`: no background refresh and no grace, so a validation is
+            // never served stale.
+            api_keys: CachingStore::builder(D1ApiKeyStore::new(database(env)?), cache)
+                .key_space("auth", "validation")
+                .options(options.auth.clone())
+                .build()?,
         })
     }
 }

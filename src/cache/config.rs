@@ -2,7 +2,6 @@
 
 use std::collections::BTreeMap;
 
-use super::builder::DEFAULT_VERSION_TTL;
 use super::options::EntryOptions;
 use crate::backend::MemoryBounds;
 use crate::config::{parse_bool, parse_number, ConfigError, Vars, MAX_DURATION_MS, MAX_TTL_SECS};
@@ -22,6 +21,12 @@ pub enum Provider {
 
 /// Default key prefix (`CACHE_KEY_PREFIX`).
 pub const DEFAULT_KEY_PREFIX: &str = "edgecache";
+/// Default TTL of the tag and epoch versions an invalidation sets
+/// (`CACHE_TAG_TTL_SECONDS`): one day. Entries written later extend the
+/// versions they carry to their own lifetime, so this only needs to cover
+/// the time until the next write.
+pub const DEFAULT_VERSION_TTL: Ttl = Ttl::secs(86_400);
+
 /// Default TTL in seconds when no `CACHE_TTL_<NAME>_SECONDS` overrides it.
 pub const DEFAULT_TTL_SECS: u64 = 300;
 /// Default `CACHE_NEGATIVE_TTL_SECONDS`.
@@ -47,8 +52,8 @@ pub struct CacheConfig {
     /// 1,000,000) and `CACHE_MEMORY_MAX_BYTES` bytes (default 16 MiB, 64 KiB
     /// to 64 MiB).
     pub memory: MemoryBounds,
-    /// `CACHE_PROVIDER` (`upstash` or `memory`); default `upstash` when a database
-    /// is configured, else `memory`.
+    /// `CACHE_PROVIDER` (`upstash`, or `redis` meaning the same; `memory` or
+    /// `in-memory`); default `upstash` when a database is configured, else `memory`.
     pub provider: Provider,
     /// The Upstash database, when configured (see [`UpstashConfig::from_env`]).
     pub upstash: Option<UpstashConfig>,
@@ -103,7 +108,9 @@ impl CacheConfig {
     ///
     /// `ttl_names` are the TTL names the application uses (e.g. `["POLICY"]`);
     /// each is read from `CACHE_TTL_<NAME>_SECONDS` now, so a bad override fails
-    /// at start-up rather than on the first request that needs it.
+    /// at start-up rather than on the first request that needs it. When `env`
+    /// can list its names ([`Vars::names`]), a `CACHE_TTL_<NAME>_SECONDS` for
+    /// any other name is refused too (`CACHE_TTL_JITTER_PERCENT` is not a TTL).
     ///
     /// # Errors
     /// [`ConfigError`] naming the first variable whose value cannot be used.
@@ -113,6 +120,7 @@ impl CacheConfig {
         check_segment("CACHE_KEY_PREFIX", &key_prefix)?;
         let upstash = UpstashConfig::from_env(env)?;
         let provider = provider(env, upstash.is_some())?;
+        check_ttl_names(env, ttl_names)?;
         let mut ttls = BTreeMap::new();
         for name in ttl_names {
             let variable = format!("CACHE_TTL_{}_SECONDS", name.to_ascii_uppercase());
@@ -180,18 +188,53 @@ impl CacheConfig {
     }
 }
 
+/// `CACHE_PROVIDER`. `redis` (what Node apps set for ioredis or
+/// @upstash/redis) means Upstash: Workers reach Redis only over REST.
+/// `in-memory` is an alias of `memory`.
 fn provider(env: &Vars<'_>, has_upstash: bool) -> Result<Provider, ConfigError> {
     match env.get("CACHE_PROVIDER").map(|p| p.to_ascii_lowercase()).as_deref() {
         None if has_upstash => Ok(Provider::Upstash),
-        None | Some("memory") => Ok(Provider::Memory),
-        Some("upstash") if has_upstash => Ok(Provider::Upstash),
-        Some("upstash") => {
-            Err(ConfigError::new("CACHE_PROVIDER", "is upstash but UPSTASH_REDIS_REST_URL (or REDIS_URL) is not set"))
-        }
+        None | Some("memory" | "in-memory") => Ok(Provider::Memory),
+        Some("upstash" | "redis") if has_upstash => Ok(Provider::Upstash),
+        Some(named @ ("upstash" | "redis")) => Err(ConfigError::new(
+            "CACHE_PROVIDER",
+            format!(
+                "is {named} but no database is configured: set UPSTASH_REDIS_REST_URL and \
+                 UPSTASH_REDIS_REST_TOKEN (or REDIS_URL and REDIS_PASSWORD) to the database's REST \
+                 endpoint and token. In local development, `npm run dev` starts upstash-local in \
+                 front of a redis:// URL for you"
+            ),
+        )),
         Some(other) => Err(ConfigError::new(
             "CACHE_PROVIDER",
-            format!("must be upstash or memory, got {other:?} (Workers cannot open TCP Redis connections)"),
+            format!(
+                "must be upstash (or redis, the same: Workers reach Redis over its REST API only) or \
+                 memory, got {other:?}"
+            ),
         )),
+    }
+}
+
+/// Refuses a `CACHE_TTL_<NAME>_SECONDS` whose name the application does not
+/// read (a misspelling would otherwise leave the default TTL in place
+/// silently). Skipped when `env` cannot list its names.
+fn check_ttl_names(env: &Vars<'_>, ttl_names: &[&str]) -> Result<(), ConfigError> {
+    let Some(names) = env.names() else { return Ok(()) };
+    let variable = |name: &str| format!("CACHE_TTL_{}_SECONDS", name.to_ascii_uppercase());
+    let known: Vec<String> = ttl_names.iter().map(|name| variable(name)).collect();
+    let unknown = names.into_iter().find(|name| {
+        name.strip_prefix("CACHE_TTL_").and_then(|rest| rest.strip_suffix("_SECONDS")).is_some_and(|n| !n.is_empty())
+            && !known.contains(name)
+    });
+    match unknown {
+        None => Ok(()),
+        Some(name) if known.is_empty() => {
+            Err(ConfigError::new(name, "is not read: this application reads no CACHE_TTL_<NAME>_SECONDS"))
+        }
+        Some(name) => {
+            let message = format!("is not read: the TTL variables read are {}", known.join(", "));
+            Err(ConfigError::new(name, message))
+        }
     }
 }
 
@@ -242,6 +285,8 @@ mod tests {
             (&[("CACHE_TTL_POLICY_SECONDS", "-5")], "CACHE_TTL_POLICY_SECONDS"),
             (&[("CACHE_PROVIDER", "upstash")], "CACHE_PROVIDER"),
             (&[("CACHE_PROVIDER", "redis")], "CACHE_PROVIDER"),
+            (&[("CACHE_PROVIDER", "valkey")], "CACHE_PROVIDER"),
+            (&[("CACHE_TTL_FOO_SECONDS", "60")], "CACHE_TTL_FOO_SECONDS"),
             (&[("CACHE_TIMEOUT_MS", "0")], "CACHE_TIMEOUT_MS"),
             (&[("UPSTASH_REDIS_REST_URL", "ftp://x")], "UPSTASH_REDIS_REST_URL"),
             (&[("UPSTASH_REDIS_REST_URL", "https://x")], "UPSTASH_REDIS_REST_TOKEN"),
@@ -264,5 +309,57 @@ mod tests {
         let c = config(&[("CACHE_TTL_POLICY_SECONDS", "42"), ("CACHE_KEY_PREFIX", " ")]).unwrap();
         assert_eq!(c.ttl("policy"), Ttl::secs(42));
         assert_eq!(c.key_prefix, "edgecache");
+    }
+
+    #[test]
+    fn cache_provider_redis_means_upstash_over_rest() {
+        let rest = [("REDIS_URL", "https://x.upstash.io"), ("REDIS_PASSWORD", "p"), ("CACHE_PROVIDER", "redis")];
+        assert_eq!(config(&rest).unwrap().provider, Provider::Upstash);
+        let upstash = [("UPSTASH_REDIS_REST_URL", "http://127.0.0.1:8079"), ("UPSTASH_REDIS_REST_TOKEN", "t")];
+        let upstash = [upstash[0], upstash[1], ("CACHE_PROVIDER", "REDIS")];
+        assert_eq!(config(&upstash).unwrap().provider, Provider::Upstash);
+        let memory = [rest[0], rest[1], ("CACHE_PROVIDER", "in-memory")];
+        assert_eq!(config(&memory).unwrap().provider, Provider::Memory);
+    }
+
+    #[test]
+    fn cache_provider_redis_without_a_rest_endpoint_says_what_to_set() {
+        // The seeds' default: a TCP URL. The error names REDIS_URL and what to set instead.
+        let tcp = config(&[("CACHE_PROVIDER", "redis"), ("REDIS_URL", "redis://:S3CRET@localhost:6379")]).unwrap_err();
+        assert_eq!(tcp.variable, "REDIS_URL");
+        // No database at all: the error names CACHE_PROVIDER and the same remedies.
+        let none = config(&[("CACHE_PROVIDER", "redis")]).unwrap_err();
+        assert_eq!(none.variable, "CACHE_PROVIDER");
+        for err in [tcp, none] {
+            for says in ["UPSTASH_REDIS_REST_URL", "UPSTASH_REDIS_REST_TOKEN", "npm run dev"] {
+                assert!(err.message.contains(says), "{says}: {err}");
+            }
+            assert!(!err.to_string().contains("S3CRET"), "{err}");
+        }
+    }
+
+    #[test]
+    fn an_unread_ttl_variable_is_refused_naming_the_ones_read() {
+        let vars = Vars::from_pairs(&[("CACHE_TTL_FOO_SECONDS", "60"), ("CACHE_TTL_POLICY_SECONDS", "10")]);
+        let err = CacheConfig::from_env(&vars, &["POLICY", "config", "AUTH"]).unwrap_err();
+        assert_eq!(err.variable, "CACHE_TTL_FOO_SECONDS");
+        assert!(
+            err.message.contains("CACHE_TTL_POLICY_SECONDS, CACHE_TTL_CONFIG_SECONDS, CACHE_TTL_AUTH_SECONDS"),
+            "{err}"
+        );
+        let none = CacheConfig::from_env(&vars, &[]).unwrap_err();
+        assert_eq!(none.variable, "CACHE_TTL_FOO_SECONDS");
+        // Not TTL names: the jitter, a blank variable, other CACHE_ settings.
+        let fine = [
+            ("CACHE_TTL_JITTER_PERCENT", "10"),
+            ("CACHE_TTL_BAR_SECONDS", " "),
+            ("CACHE_TAG_TTL_SECONDS", "60"),
+            ("CACHE_TTL_POLICY_SECONDS", "10"),
+        ];
+        let c = config(&fine).unwrap();
+        assert_eq!((c.jitter_percent, c.ttl("POLICY")), (10, Ttl::secs(10)));
+        // A view that cannot list its names skips the check.
+        let unlisted = Vars::new(|name| (name == "CACHE_TTL_FOO_SECONDS").then(|| "60".to_owned()));
+        assert!(CacheConfig::from_env(&unlisted, &["POLICY"]).is_ok());
     }
 }

@@ -14,12 +14,35 @@
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
-use super::builder::L1Settings;
 use super::entry::Entry;
 use crate::backend::{MemoryBounds, MemoryUsage};
 use crate::clock::Clock;
 use crate::clocked_lru::{ClockedLru, Weigh};
+
+/// The in-isolate tier (L1) in front of a shared backend: its memory
+/// bounds and the staleness bound it keeps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct L1Settings {
+    /// Its memory bounds (`CACHE_MEMORY_SIZE`, `CACHE_MEMORY_MAX_BYTES`).
+    pub bounds: MemoryBounds,
+    /// An entry last validated against the shared tier this long ago is
+    /// validated again before it is served (`CACHE_L1_MAX_STALENESS_MS`,
+    /// whole milliseconds): the staleness bound across isolates.
+    pub max_staleness: Duration,
+}
+
+impl Default for L1Settings {
+    /// [`MemoryBounds::default`] and a staleness bound of
+    /// [`DEFAULT_L1_MAX_STALENESS_MS`](super::DEFAULT_L1_MAX_STALENESS_MS).
+    fn default() -> Self {
+        L1Settings {
+            bounds: MemoryBounds::default(),
+            max_staleness: Duration::from_millis(super::DEFAULT_L1_MAX_STALENESS_MS),
+        }
+    }
+}
 
 /// Invalidations remembered for racing fills; a fill whose read began
 /// before the oldest of them is dropped.
@@ -59,7 +82,7 @@ impl L1 {
         L1 {
             slots: ClockedLru::new(settings.bounds.max_entries, settings.bounds.max_bytes, clock),
             bounds: settings.bounds,
-            max_staleness_ms: settings.max_staleness_ms,
+            max_staleness_ms: u64::try_from(settings.max_staleness.as_millis()).unwrap_or(u64::MAX),
             log: Mutex::new(InvalidationLog::default()),
         }
     }
@@ -133,7 +156,7 @@ mod tests {
 
     fn l1() -> (L1, ManualClock) {
         let clock = ManualClock::new(1_000);
-        let settings = L1Settings { bounds: MemoryBounds::default(), max_staleness_ms: 100 };
+        let settings = L1Settings { bounds: MemoryBounds::default(), max_staleness: Duration::from_millis(100) };
         (L1::new(settings, Arc::new(clock.clone())), clock)
     }
 

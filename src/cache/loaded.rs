@@ -9,7 +9,7 @@ use crate::Ttl;
 ///
 /// A TTL given here replaces the [`EntryOptions`](super::EntryOptions)' one
 /// (jitter and grace still apply). Tags given here are *adaptive*: unlike
-/// the tags of an [`EntryKey`](crate::EntryKey), which every read checks in
+/// the tags of an [`EntryKey`](crate::keys::EntryKey), which every read checks in
 /// its one `MGET`, they cost reads nothing. The write-back adds the entry to
 /// each tag's member set (in the same script), and
 /// [`Cache::invalidate_tags`](super::Cache::invalidate_tags) bumps the

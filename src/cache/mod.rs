@@ -66,13 +66,16 @@ mod typed;
 mod warm;
 mod write;
 
-pub use builder::{CacheBuilder, L1Settings, DEFAULT_VERSION_TTL};
+pub use crate::failure::FailurePolicy;
+pub use builder::CacheBuilder;
 pub use config::{
-    CacheConfig, Provider, DEFAULT_KEY_PREFIX, DEFAULT_L1_MAX_STALENESS_MS, DEFAULT_NEGATIVE_TTL_SECS, DEFAULT_TTL_SECS,
+    CacheConfig, Provider, DEFAULT_KEY_PREFIX, DEFAULT_L1_MAX_STALENESS_MS, DEFAULT_NEGATIVE_TTL_SECS,
+    DEFAULT_TTL_SECS, DEFAULT_VERSION_TTL,
 };
 pub use events::{EventError, InvalidationEvent, MAX_EVENT_ITEMS};
 pub use health::Health;
 pub use invalidation::Invalidation;
+pub use l1::L1Settings;
 pub use loaded::{Loaded, MAX_ADAPTIVE_TAGS};
 pub use lookup::{CacheStatus, CachedBytes, Lookup};
 pub use options::{EntryOptions, StaleMode};

@@ -11,7 +11,7 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 
 use super::loaded::Loaded;
-use super::lookup::{CacheStatus, CachedBytes};
+use super::lookup::CachedBytes;
 use super::options::EntryOptions;
 use super::read_through::{boxed_adaptive, ReadOptions};
 use super::warm::WarmReport;
@@ -103,14 +103,16 @@ fn short_type<T>() -> &'static str {
 impl Cache {
     /// Cache-aside read: the fresh cached value of `key` as a `T`, `None`
     /// on a miss (or a stale entry). One `MGET` (none when L1 has it).
+    /// Counted in [`stats`](Self::stats) like a read through: a hit by tier,
+    /// a miss for `None`, a bypass for an error of the cache.
     ///
     /// # Errors
     /// [`CacheError`] when the backend fails or caching is off;
     /// [`CacheError::InvalidValue`] when the entry does not decode as `T`.
     pub async fn get<T: DeserializeOwned>(&self, key: &EntryKey) -> Result<Option<T>, CacheError> {
-        match self.read(key).await?.0 {
-            Some(lookup) if lookup.status == CacheStatus::Hit => decode(lookup.value.as_deref()).map(Some),
-            _ => Ok(None),
+        match self.read_fresh_counted(key).await? {
+            Some(lookup) => decode(lookup.value.as_deref()).map(Some),
+            None => Ok(None),
         }
     }
 
@@ -138,7 +140,7 @@ impl Cache {
     /// the loader.
     ///
     /// ```no_run
-    /// # async fn example(cache: edgecache::Cache, space: edgecache::KeySpace) -> Result<(), Box<dyn std::error::Error>> {
+    /// # async fn example(cache: edgecache::Cache, space: edgecache::keys::KeySpace) -> Result<(), Box<dyn std::error::Error>> {
     /// use edgecache::{EntryOptions, Ttl};
     /// #[derive(serde::Serialize, serde::Deserialize)]
     /// struct Guild { name: String }

@@ -1,6 +1,9 @@
 //! [`Algorithm`]: the rate-limiting algorithms, their sources and
 //! guarantees; and [`LimitSpec`], one limit as a rate.
 
+use std::num::NonZeroU64;
+use std::time::Duration;
+
 /// The rate-limiting algorithms. All but the two `Upstash*` ones are exact:
 /// each enforces its contract below to the unit, on the server's clock.
 ///
@@ -127,19 +130,100 @@ impl std::fmt::Display for Algorithm {
     }
 }
 
-/// One limit as a rate: `limit` units per `window_ms` (as tower's `Rate` is
-/// a number of requests per duration).
+/// One limit as a rate: `limit` units per window, as governor's `Quota` and
+/// tower's `Rate` are. A value type that cannot hold a zero limit or a zero
+/// window.
+///
+/// ```
+/// use std::num::NonZeroU64;
+/// use std::time::Duration;
+/// use edgecache::ratelimit::LimitSpec;
+///
+/// let hundred = NonZeroU64::new(100).unwrap();
+/// let per_minute = LimitSpec::per_minute(hundred);
+/// assert_eq!((per_minute.limit(), per_minute.window()), (100, Duration::from_secs(60)));
+/// assert_eq!(LimitSpec::per_window(hundred, Duration::from_secs(60)), Some(per_minute));
+/// assert_eq!(LimitSpec::per_window(hundred, Duration::ZERO), None, "no zero window");
+/// assert_eq!(LimitSpec::per_window(hundred, Duration::from_micros(1_500)), None, "whole milliseconds");
+/// // GCRA only: at most 10 at once, then paced at 100 per minute.
+/// let paced = per_minute.allow_burst(NonZeroU64::new(10).unwrap());
+/// assert_eq!(paced.burst(), Some(10));
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct LimitSpec {
-    /// Units allowed per window.
-    pub limit: u64,
-    /// The window, in milliseconds.
-    pub window_ms: u64,
+    limit: NonZeroU64,
+    window_ms: NonZeroU64,
+    burst: Option<NonZeroU64>,
 }
 
 impl LimitSpec {
-    /// `limit` units per `window_ms` milliseconds.
-    pub const fn new(limit: u64, window_ms: u64) -> Self {
-        LimitSpec { limit, window_ms }
+    const fn with_window_ms(limit: NonZeroU64, window_ms: u64) -> Self {
+        match NonZeroU64::new(window_ms) {
+            Some(window_ms) => LimitSpec { limit, window_ms, burst: None },
+            None => panic!("a window is at least 1 ms"),
+        }
+    }
+
+    /// `limit` units per second.
+    pub const fn per_second(limit: NonZeroU64) -> Self {
+        Self::with_window_ms(limit, 1_000)
+    }
+
+    /// `limit` units per minute.
+    pub const fn per_minute(limit: NonZeroU64) -> Self {
+        Self::with_window_ms(limit, 60_000)
+    }
+
+    /// `limit` units per hour.
+    pub const fn per_hour(limit: NonZeroU64) -> Self {
+        Self::with_window_ms(limit, 3_600_000)
+    }
+
+    /// `limit` units per `window`; `None` unless `window` is a whole,
+    /// non-zero number of milliseconds (the scripts count in ms). The upper
+    /// bounds (30 days, `limit × window_ms` at most 2^50) are checked by
+    /// [`LimiterBuilder::build`](super::LimiterBuilder::build).
+    pub fn per_window(limit: NonZeroU64, window: Duration) -> Option<Self> {
+        if window.subsec_nanos() % 1_000_000 != 0 {
+            return None;
+        }
+        let window_ms = u64::try_from(window.as_millis()).ok()?;
+        Some(LimitSpec { limit, window_ms: NonZeroU64::new(window_ms)?, burst: None })
+    }
+
+    /// For [`Algorithm::Gcra`] only: the units that may be spent at once
+    /// (its tolerance, Generic Cell Rate Algorithm, ITU-T I.371), `1..=limit`;
+    /// by default `limit`. With 1, requests are paced evenly and no window
+    /// holds more than `limit`. A limiter of another algorithm refuses a
+    /// spec with a burst when it is built, as it refuses a burst above the
+    /// limit.
+    #[must_use]
+    pub const fn allow_burst(self, burst: NonZeroU64) -> Self {
+        LimitSpec { burst: Some(burst), ..self }
+    }
+
+    /// Units allowed per window, as the non-zero number it is.
+    pub const fn limit_nonzero(&self) -> NonZeroU64 {
+        self.limit
+    }
+
+    /// Units allowed per window.
+    pub const fn limit(&self) -> u64 {
+        self.limit.get()
+    }
+
+    /// The window.
+    pub const fn window(&self) -> Duration {
+        Duration::from_millis(self.window_ms.get())
+    }
+
+    /// The window, in milliseconds.
+    pub const fn window_ms(&self) -> u64 {
+        self.window_ms.get()
+    }
+
+    /// The GCRA burst, when one was set with [`allow_burst`](Self::allow_burst).
+    pub fn burst(&self) -> Option<u64> {
+        self.burst.map(NonZeroU64::get)
     }
 }

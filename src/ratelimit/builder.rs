@@ -44,7 +44,6 @@ pub struct LimiterBuilder {
     policy: FailurePolicy,
     clock: Arc<dyn Clock>,
     block_cache_capacity: usize,
-    burst: Option<u64>,
     breaker: Option<Arc<CircuitBreaker>>,
 }
 
@@ -88,26 +87,18 @@ impl LimiterBuilder {
         self
     }
 
-    /// GCRA only: units that may be spent at once, `1..=limit` (default
-    /// `limit`). With 1, requests are paced evenly and no window of
-    /// `window_ms` holds more than `limit`.
-    pub fn burst(mut self, units: u64) -> Self {
-        self.burst = Some(units);
-        self
-    }
-
     /// The limiter.
     ///
     /// # Errors
     /// [`ConfigError`] naming the field: `name` not 1 to 64 of
-    /// `A-Z a-z 0-9 _ - .`; `limit` or `window_ms` zero; `window_ms` over 30
+    /// `A-Z a-z 0-9 _ - .`; `window_ms` over 30
     /// days; `limit × window_ms` over 2^50; GCRA with more than one unit per
     /// microsecond; `burst` outside `1..=limit` or set for another algorithm;
     /// a bad `prefix`.
     pub fn build(self) -> Result<Limiter, ConfigError> {
-        let (prefix, burst) = validate(&self.name, self.algorithm, self.spec, self.burst, self.prefix.as_deref())?;
+        let (prefix, burst) = validate(&self.name, self.algorithm, self.spec, self.prefix.as_deref())?;
         let local = (self.policy == FailurePolicy::Local)
-            .then(|| LocalLimits::new(self.algorithm, self.spec.limit, self.spec.window_ms, burst));
+            .then(|| LocalLimits::new(self.algorithm, self.spec.limit(), self.spec.window_ms(), burst));
         Ok(Limiter {
             client: self.client,
             name: Arc::from(self.name.as_str()),
@@ -138,7 +129,6 @@ impl Limiter {
             policy: FailurePolicy::FailOpen,
             clock: Arc::new(SystemClock),
             block_cache_capacity: DEFAULT_BLOCK_CACHE_CAPACITY,
-            burst: None,
             breaker: None,
         }
     }
@@ -149,15 +139,11 @@ pub(crate) fn validate(
     name: &str,
     algorithm: Algorithm,
     spec: LimitSpec,
-    burst: Option<u64>,
     prefix: Option<&str>,
 ) -> Result<(String, u64), ConfigError> {
-    let LimitSpec { limit, window_ms } = spec;
+    let (limit, window_ms, burst) = (spec.limit(), spec.window_ms(), spec.burst());
     check_segment("name", name)?;
-    if limit == 0 {
-        return Err(ConfigError::new("limit", "must be at least 1"));
-    }
-    if window_ms == 0 || window_ms > MAX_WINDOW_MS {
+    if window_ms > MAX_WINDOW_MS {
         return Err(ConfigError::new("window_ms", format!("must be 1 ms to 30 days, got {window_ms} ms")));
     }
     if u128::from(limit) * u128::from(window_ms) > MAX_LIMIT_TIMES_WINDOW {

@@ -1,6 +1,8 @@
 //! Rate-limit settings from the environment.
 
+use std::num::NonZeroU64;
 use std::sync::Arc;
+use std::time::Duration;
 
 use super::builder::{validate, DEFAULT_BLOCK_CACHE_CAPACITY};
 use super::{Algorithm, FailurePolicy, LimitSpec, Limiter, LimiterBuilder};
@@ -49,8 +51,8 @@ impl Default for RateLimitConfig {
         RateLimitConfig {
             enabled: true,
             algorithm: Algorithm::Gcra,
-            client: LimitSpec { limit: 100, window_ms: 60_000 },
-            tenant: LimitSpec { limit: 1_000, window_ms: 60_000 },
+            client: LimitSpec::per_minute(NonZeroU64::new(100).expect("non-zero")),
+            tenant: LimitSpec::per_minute(NonZeroU64::new(1_000).expect("non-zero")),
             timeout_ms: crate::upstash::DEFAULT_TIMEOUT_MS,
             failure_policy: FailurePolicy::Local,
             key_prefix: "edgecache".to_owned(),
@@ -133,9 +135,11 @@ impl RateLimitConfig {
             })?,
         };
         let spec = |limit_var: &str, window_var: &str, default: LimitSpec| {
-            let limit = parse_number(env, limit_var, 1..=u64::from(u32::MAX))?.unwrap_or(default.limit);
-            let window_ms = parse_number(env, window_var, 1..=MAX_TTL_SECS)?.map_or(default.window_ms, |s| s * 1000);
-            Ok::<_, ConfigError>(LimitSpec { limit, window_ms })
+            let limit = parse_number(env, limit_var, 1..=u64::from(u32::MAX))?.and_then(NonZeroU64::new);
+            let window_secs = parse_number(env, window_var, 1..=MAX_TTL_SECS)?;
+            let window = window_secs.map_or(default.window(), Duration::from_secs);
+            LimitSpec::per_window(limit.unwrap_or(default.limit_nonzero()), window)
+                .ok_or_else(|| ConfigError::new(window_var, "must be at least 1"))
         };
         let client = spec("RATE_LIMIT_CLIENT_LIMIT", "RATE_LIMIT_CLIENT_WINDOW_SECS", defaults.client)?;
         let tenant = spec("RATE_LIMIT_TENANT_LIMIT", "RATE_LIMIT_TENANT_WINDOW_SECS", defaults.tenant)?;
@@ -173,7 +177,7 @@ impl RateLimitConfig {
     }
 
     fn check(&self, name: &str, spec: LimitSpec) -> Result<(), ConfigError> {
-        validate(name, self.algorithm, spec, None, Some(&self.key_prefix)).map(|_| ())
+        validate(name, self.algorithm, spec, Some(&self.key_prefix)).map(|_| ())
     }
 
     /// `base` with this configuration's timeout (`RATE_LIMIT_TIMEOUT_MS`):
@@ -220,14 +224,18 @@ mod tests {
         RateLimitConfig::from_env(&Vars::from_pairs(pairs))
     }
 
+    fn spec(limit: u64, window_ms: u64) -> LimitSpec {
+        LimitSpec::per_window(NonZeroU64::new(limit).unwrap(), Duration::from_millis(window_ms)).unwrap()
+    }
+
     #[test]
     fn defaults_are_gcra_100_and_1000_per_minute_local_fallback() {
         let c = config(&[]).unwrap();
         assert_eq!(c, RateLimitConfig::default());
         assert!(c.enabled);
         assert_eq!(c.algorithm, Algorithm::Gcra);
-        assert_eq!(c.client, LimitSpec { limit: 100, window_ms: 60_000 });
-        assert_eq!(c.tenant, LimitSpec { limit: 1000, window_ms: 60_000 });
+        assert_eq!(c.client, spec(100, 60_000));
+        assert_eq!(c.tenant, spec(1000, 60_000));
         assert_eq!(c.timeout_ms, 1000);
         assert_eq!(c.failure_policy, FailurePolicy::Local);
     }
@@ -282,8 +290,8 @@ mod tests {
         .unwrap();
         assert!(!c.enabled);
         assert_eq!(c.algorithm, Algorithm::SlidingLog);
-        assert_eq!(c.client, LimitSpec { limit: 5, window_ms: 2_000 });
-        assert_eq!(c.tenant, LimitSpec { limit: 50, window_ms: 3_600_000 });
+        assert_eq!(c.client, spec(5, 2_000));
+        assert_eq!(c.tenant, spec(50, 3_600_000));
         assert_eq!(c.timeout_ms, 250);
         assert_eq!(c.failure_policy, FailurePolicy::FailClosed);
         assert_eq!(c.key_prefix, "staging");

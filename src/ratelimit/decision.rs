@@ -26,7 +26,7 @@ pub enum Reason {
     /// sent, the failure policy decided at once.
     CircuitOpen,
     /// Redis failed (for any of the reasons above, logged and counted in
-    /// the outage log) and [`FailurePolicy::Local`](crate::FailurePolicy::Local)
+    /// the outage log) and [`FailurePolicy::Local`](super::FailurePolicy::Local)
     /// decided: this isolate enforced the limit on its own.
     LocalFallback,
 }
@@ -94,8 +94,19 @@ pub struct Decision {
     /// caller's for the Upstash-compatible algorithms and for answers given
     /// without Redis (block cache, failure). `reset_ms - now_ms` is the wait.
     pub now_ms: u64,
-    /// The limiter's name (the policy name of the `RateLimit` headers).
-    pub policy: Arc<str>,
+    /// The name of the limiter that decided (the policy name of the
+    /// `RateLimit` headers).
+    pub limiter: Arc<str>,
+}
+
+impl Decision {
+    /// The response headers of this one decision: `RateLimit`, and
+    /// `Retry-After` when refused (draft-ietf-httpapi-ratelimit-headers);
+    /// `RateLimit-Policy` comes from the limiter
+    /// ([`headers::policy_header`](super::headers::policy_header)).
+    pub fn headers(&self) -> Vec<(&'static str, String)> {
+        super::headers::response_headers(std::iter::once(self))
+    }
 }
 
 /// A call that cannot be a rate-limit check.
@@ -104,10 +115,10 @@ pub enum RateLimitError {
     /// `|cost|` exceeds what the limit can ever grant (the limit; GCRA: its
     /// burst). Refused before any round trip: such a request could never pass,
     /// and is not a lock-out of the identifier.
-    #[error("rate limit {policy}: cost {cost} can never pass a limit of {max_cost} units")]
+    #[error("rate limit {limiter}: cost {cost} can never pass a limit of {max_cost} units")]
     CostExceedsLimit {
         /// The limiter's name.
-        policy: String,
+        limiter: String,
         /// The cost asked.
         cost: i64,
         /// The largest `|cost|` the limiter accepts.

@@ -20,7 +20,7 @@
 //! ```
 //! use edgecache::ratelimit::{headers, Decision, Reason};
 //! let d = Decision { success: true, limit: 100, remaining: 42, reset_ms: 18_000,
-//!     retry_after_ms: 0, reason: Reason::None, now_ms: 0, policy: "client".into() };
+//!     retry_after_ms: 0, reason: Reason::None, now_ms: 0, limiter: "client".into() };
 //! assert_eq!(headers::rate_limit_header([&d]), r#""client";r=42;t=18"#);
 //! assert_eq!(headers::policy_value("client", 100, 60_000), r#""client";q=100;w=60"#);
 //! ```
@@ -50,7 +50,7 @@ pub fn policy_header<'a>(limiters: impl IntoIterator<Item = &'a Limiter>) -> Str
 /// seconds from the decision's own clock to `reset_ms`, rounded up.
 pub fn rate_limit_value(decision: &Decision) -> String {
     let wait_ms = decision.reset_ms.saturating_sub(decision.now_ms);
-    format!("{};r={};t={}", sf_string(&decision.policy), decision.remaining, wait_ms.div_ceil(1000))
+    format!("{};r={};t={}", sf_string(&decision.limiter), decision.remaining, wait_ms.div_ceil(1000))
 }
 
 /// The `RateLimit` value for these decisions, e.g. `"client";r=42;t=18`.
@@ -112,7 +112,7 @@ mod tests {
             retry_after_ms: retry_ms,
             reason: Reason::None,
             now_ms: 1_000_000,
-            policy: policy.into(),
+            limiter: policy.into(),
         }
     }
 

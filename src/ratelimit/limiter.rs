@@ -15,8 +15,8 @@ use crate::clock::Clock;
 use crate::config::ConfigError;
 use crate::failure::CircuitBreaker;
 use crate::keys::escape_id;
+use crate::outage::OutageLog;
 use crate::upstash::{Command, UpstashClient, UpstashError};
-use crate::OutageLog;
 
 /// One rate limit (an algorithm, `limit` units per `window_ms`) enforced on
 /// Upstash Redis for any number of identifiers.
@@ -162,12 +162,12 @@ impl Limiter {
 
     /// Units allowed per window (the limit).
     pub fn quota(&self) -> u64 {
-        self.spec.limit
+        self.spec.limit()
     }
 
     /// The window, in milliseconds.
     pub fn window_ms(&self) -> u64 {
-        self.spec.window_ms
+        self.spec.window_ms()
     }
 
     /// GCRA's burst (units that may be spent at once); `limit` for the others.
@@ -180,7 +180,7 @@ impl Limiter {
         if self.algorithm == Algorithm::Gcra {
             self.burst
         } else {
-            self.spec.limit
+            self.spec.limit()
         }
     }
 
@@ -211,7 +211,7 @@ impl Limiter {
     }
 
     pub(super) fn keys_at(&self, identifier: &str, client_now_ms: u64) -> Vec<String> {
-        let k = client_now_ms / self.spec.window_ms;
+        let k = client_now_ms / self.spec.window_ms();
         match self.algorithm {
             Algorithm::UpstashFixedWindow => vec![format!("{}:{identifier}:{k}", self.prefix)],
             Algorithm::UpstashSlidingWindow => vec![
@@ -288,8 +288,8 @@ impl Limiter {
         for check in checks {
             let (limiter, cost) = (check.limiter, check.cost);
             if cost.unsigned_abs() > limiter.max_cost() {
-                let (policy, max_cost) = (limiter.name.to_string(), limiter.max_cost());
-                return Err(RateLimitError::CostExceedsLimit { policy, cost, max_cost });
+                let max_cost = limiter.max_cost();
+                return Err(RateLimitError::CostExceedsLimit { limiter: limiter.name.to_string(), cost, max_cost });
             }
         }
         // The block cache: any unguarded limit known to refuse decides the whole check.
@@ -340,8 +340,8 @@ impl Limiter {
         [
             self.algorithm.code().to_owned(),
             nkeys.to_string(),
-            self.spec.limit.to_string(),
-            self.spec.window_ms.to_string(),
+            self.spec.limit().to_string(),
+            self.spec.window_ms().to_string(),
             cost.to_string(),
             extra.to_string(),
             guard_text.to_owned(),
@@ -402,13 +402,13 @@ impl Limiter {
     pub(super) fn decision(&self, verdict: RawVerdict, reason: Reason) -> Decision {
         Decision {
             success: verdict.ok,
-            limit: self.spec.limit,
-            remaining: verdict.remaining.min(self.spec.limit),
+            limit: self.spec.limit(),
+            remaining: verdict.remaining.min(self.spec.limit()),
             reset_ms: verdict.reset_ms,
             retry_after_ms: if verdict.ok { 0 } else { verdict.retry_ms },
             reason,
             now_ms: verdict.now_ms,
-            policy: self.name.clone(),
+            limiter: self.name.clone(),
         }
     }
 
@@ -490,9 +490,9 @@ impl Limiter {
             return self.decision(raw, Reason::LocalFallback);
         }
         let verdict = match self.policy {
-            FailurePolicy::FailOpen | FailurePolicy::Degrade | FailurePolicy::Local => {
+            FailurePolicy::FailOpen | FailurePolicy::Local => {
                 Counters::bump(&self.counters.failed_open);
-                RawVerdict::allow_all(self.spec.limit, now_ms)
+                RawVerdict::allow_all(self.spec.limit(), now_ms)
             }
             FailurePolicy::FailClosed => {
                 Counters::bump(&self.counters.failed_closed);

@@ -1,4 +1,4 @@
-//! The local fallback ([`FailurePolicy::Local`](crate::FailurePolicy::Local)):
+//! The local fallback ([`FailurePolicy::Local`](super::FailurePolicy::Local)):
 //! while Redis fails, each isolate enforces the limit on its own, with the
 //! same algorithm run in memory (the pure model the scripts mirror), so an
 //! outage neither opens the door nor shuts it.

@@ -8,7 +8,7 @@
 //! use std::sync::Arc;
 //! use edgecache::ratelimit::{headers, Limiter, RateLimitConfig};
 //! use edgecache::upstash::{UpstashClient, UpstashConfig};
-//! use edgecache::Vars;
+//! use edgecache::config::Vars;
 //!
 //! # async fn demo(vars: Vars<'_>, ip: &str, tenant: &str) -> Result<(), Box<dyn std::error::Error>> {
 //! // Once per isolate (keep it in a thread_local): RATE_LIMIT_*, UPSTASH_*.
@@ -72,7 +72,7 @@
 //! `remaining == limit` and [`Reason::Timeout`] or [`Reason::BackendError`];
 //! with [`FailurePolicy::FailClosed`] it refuses with the same reasons. Each
 //! outage is logged once (when it starts, and when it ends) through
-//! [`OutageLog`](crate::OutageLog), and counted ([`Limiter::stats`]). The
+//! [`OutageLog`](crate::outage::OutageLog), and counted ([`Limiter::stats`]). The
 //! timeout is the client's ([`UpstashConfig::timeout_ms`](crate::upstash::UpstashConfig::timeout_ms)),
 //! which aborts the fetch: build the limiter's client with
 //! [`RateLimitConfig::upstash_config`] to apply `RATE_LIMIT_TIMEOUT_MS`.
@@ -119,14 +119,20 @@ pub use prepared::{Check, Guard, Prepared, PreparedCheck};
 pub use stats::LimiterStats;
 
 /// What a limiter answers when Redis cannot (timeout, transport error, 5xx,
-/// an error reply): the crate's [`FailurePolicy`].
-///
-/// - `FailOpen` (a limiter's default): allow the request (`success: true`,
-///   `remaining == limit`) with the failure as [`Decision::reason`]:
-///   availability over enforcement.
-/// - `FailClosed`: refuse (`success: false`, `retry_after_ms ==`
-///   [`FAIL_CLOSED_RETRY_AFTER_MS`]) with the failure as the reason:
-///   enforcement over availability.
-/// - `Degrade`: a limiter has no backing store to fall back to, so it allows
-///   as `FailOpen` does.
-pub use crate::FailurePolicy;
+/// an error reply, an open circuit breaker). Never an error: the decision
+/// carries the failure as its [`Reason`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum FailurePolicy {
+    /// Allow the request (`success: true`, `remaining == limit`), the
+    /// limiter's default: availability over enforcement.
+    #[default]
+    FailOpen,
+    /// Refuse (`success: false`, `retry_after_ms ==`
+    /// [`FAIL_CLOSED_RETRY_AFTER_MS`]): enforcement over availability.
+    FailClosed,
+    /// Each isolate enforces the limit on its own, with the same algorithm
+    /// in memory (bounded), so an outage neither opens the door nor shuts
+    /// it: at most `limit × isolates` pass per window, and decisions say
+    /// [`Reason::LocalFallback`]. The reference worker's default.
+    Local,
+}

@@ -75,8 +75,8 @@ pub enum Prepared<'a> {
 /// # use edgecache::upstash::{Command, UpstashClient, UpstashConfig};
 /// # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
 /// # let client = Arc::new(UpstashClient::new(&UpstashConfig::new("https://eu1-x.upstash.io", "token")?));
-/// # let per_ip = Limiter::new(client.clone(), "client", Algorithm::Gcra, LimitSpec::new(100, 60_000))?;
-/// # let per_tenant = Limiter::new(client.clone(), "tenant", Algorithm::Gcra, LimitSpec::new(1000, 60_000))?;
+/// # let per_ip = Limiter::new(client.clone(), "client", Algorithm::Gcra, LimitSpec::per_minute(100.try_into()?))?;
+/// # let per_tenant = Limiter::new(client.clone(), "tenant", Algorithm::Gcra, LimitSpec::per_minute(1000.try_into()?))?;
 /// let check = match Limiter::prepare_all(&[(&per_ip, "203.0.113.7", 1), (&per_tenant, "acme", 1)])? {
 ///     Prepared::Decided(refused) => return Ok(()), // the block cache refused: answer 429
 ///     Prepared::Check(check) => check,
@@ -142,7 +142,7 @@ impl<'a> PreparedCheck<'a> {
 
     /// The decisions, from the outcome of [`command`](Self::command) (or of
     /// [`eval_command`](Self::eval_command)). An `Err` is a backend failure:
-    /// each limit answers by its [`FailurePolicy`](crate::FailurePolicy), the outage is logged
+    /// each limit answers by its [`FailurePolicy`](super::FailurePolicy), the outage is logged
     /// once, and counted. (A `NOSCRIPT` passed here counts as a failure too;
     /// use [`resolve`](Self::resolve) to retry it.)
     pub fn decide(self, outcome: Result<Reply, UpstashError>) -> MultiDecision {

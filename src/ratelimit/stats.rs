@@ -16,12 +16,12 @@ pub struct LimiterStats {
     pub denied_by_other: u64,
     /// Requests refused by the block cache, without a round trip.
     pub cache_blocked: u64,
-    /// Requests allowed because Redis failed ([`FailurePolicy::FailOpen`](crate::FailurePolicy::FailOpen)).
+    /// Requests allowed because Redis failed ([`FailurePolicy::FailOpen`](super::FailurePolicy::FailOpen)).
     pub failed_open: u64,
-    /// Requests refused because Redis failed ([`FailurePolicy::FailClosed`](crate::FailurePolicy::FailClosed)).
+    /// Requests refused because Redis failed ([`FailurePolicy::FailClosed`](super::FailurePolicy::FailClosed)).
     pub failed_closed: u64,
     /// Requests this isolate admitted on its own while Redis failed
-    /// ([`FailurePolicy::Local`](crate::FailurePolicy::Local)).
+    /// ([`FailurePolicy::Local`](super::FailurePolicy::Local)).
     pub local_allowed: u64,
     /// Requests this isolate refused on its own while Redis failed.
     pub local_denied: u64,

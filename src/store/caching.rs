@@ -5,12 +5,12 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 
-use async_trait::async_trait;
-
 use super::{ReadStore, Store, StoreError};
+use crate::cache::DEFAULT_TTL_SECS;
 use crate::cache::{
     Cache, CachedBytes, EntryOptions, Invalidation, Lookup, PendingRefresh, Prefetch, ReadOptions, StaleMode,
 };
+use crate::config::ConfigError;
 use crate::failure::FailurePolicy;
 use crate::keys::{EntryKey, KeySpace};
 use crate::Ttl;
@@ -58,23 +58,33 @@ type TagsFn = dyn Fn(&str) -> Vec<String> + Send + Sync;
 /// under `FailClosed`.
 ///
 /// ```
-/// # use edgecache::{Cache, CachingStore, ReadStore, Store, StoreError, Ttl, MemoryBackend, MemoryBounds};
-/// # use std::sync::Arc;
-/// # struct Db;
-/// # #[async_trait::async_trait]
-/// # impl ReadStore for Db {
-/// #     type Value = String;
-/// #     async fn get(&self, id: &str) -> Result<Option<String>, StoreError> { Ok(Some(id.to_uppercase())) }
-/// # }
-/// # #[async_trait::async_trait]
-/// # impl Store for Db {
-/// #     async fn set(&self, _: &str, v: &String) -> Result<String, StoreError> { Ok(v.clone()) }
-/// #     async fn delete(&self, _: &str) -> Result<bool, StoreError> { Ok(true) }
-/// # }
+/// use edgecache::{Cache, CachingStore, MemoryBounds, ReadStore, Store, StoreError, Ttl};
+///
+/// struct Db;
+///
+/// impl ReadStore for Db {
+///     type Value = String;
+///     async fn get(&self, id: &str) -> Result<Option<String>, StoreError> {
+///         Ok(Some(id.to_uppercase()))
+///     }
+/// }
+///
+/// impl Store for Db {
+///     async fn set(&self, _: &str, value: &String) -> Result<String, StoreError> {
+///         Ok(value.clone())
+///     }
+///     async fn delete(&self, _: &str) -> Result<bool, StoreError> {
+///         Ok(true)
+///     }
+/// }
+///
 /// # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
-/// let cache = Cache::new(Arc::new(MemoryBackend::new(MemoryBounds::default())), "myapp");
-/// let users = CachingStore::new(Db, &cache, cache.key_space("auth", "user")?, Ttl::secs(300))
-///     .with_tags(|id| vec![format!("user:{id}")]);
+/// let cache = Cache::builder().memory(MemoryBounds::default()).build();
+/// let users = CachingStore::builder(Db, &cache)
+///     .key_space("auth", "user")
+///     .ttl(Ttl::secs(300))
+///     .tags(|id| vec![format!("user:{id}")])
+///     .build()?;
 /// assert_eq!(users.get("ada").await?, Some("ADA".to_string())); // miss: loads and caches
 /// assert_eq!(users.get("ada").await?, Some("ADA".to_string())); // hit
 /// cache.invalidate_tags(&["user:ada"], Default::default()).await?; // O(1)
@@ -97,59 +107,116 @@ struct Shared<S> {
     background: Option<Arc<dyn Background>>,
 }
 
-impl<S: ReadStore + 'static> CachingStore<S> {
-    /// Caches `inner` in `cache` under `keys`, each entry fresh for `ttl`.
-    pub fn new(inner: S, cache: &Cache, keys: KeySpace, ttl: Ttl) -> Self {
-        Self::with_options(inner, cache, keys, EntryOptions::new(ttl))
+/// Builds a [`CachingStore`]; from [`CachingStore::builder`].
+#[must_use = "a builder does nothing until `build()`"]
+pub struct CachingStoreBuilder<S> {
+    inner: S,
+    cache: Cache,
+    key_space: Option<(String, String)>,
+    options: EntryOptions,
+    tags: Option<Box<TagsFn>>,
+    write_policy: WritePolicy,
+    read_policy: FailurePolicy,
+    write_failure_policy: FailurePolicy,
+    background: Option<Arc<dyn Background>>,
+}
+
+impl<S: ReadStore + 'static> CachingStoreBuilder<S> {
+    /// Entries live under `{prefix}:{domain}:{entity}:{id}` (required): each
+    /// of `domain` and `entity` 1 to 64 of `A-Z a-z 0-9 _ - .`.
+    pub fn key_space(mut self, domain: &str, entity: &str) -> Self {
+        self.key_space = Some((domain.to_owned(), entity.to_owned()));
+        self
     }
 
-    /// Caches `inner` with full [`EntryOptions`] (negative TTL, grace, jitter, early refresh).
-    pub fn with_options(inner: S, cache: &Cache, keys: KeySpace, options: EntryOptions) -> Self {
-        CachingStore {
-            shared: Arc::new(Shared {
-                inner,
-                cache: cache.clone(),
-                keys,
-                options,
-                tags: None,
-                write_policy: WritePolicy::default(),
-                read_policy: FailurePolicy::Degrade,
-                write_failure_policy: FailurePolicy::Degrade,
-                background: None,
-            }),
-        }
+    /// Each entry is fresh for `ttl` (default [`DEFAULT_TTL_SECS`], 300 s).
+    pub fn ttl(mut self, ttl: Ttl) -> Self {
+        self.options.ttl = ttl;
+        self
     }
 
-    fn shared_mut(&mut self) -> &mut Shared<S> {
-        Arc::get_mut(&mut self.shared).expect("configured before first use")
+    /// Full [`EntryOptions`] (negative TTL, grace, jitter, early refresh,
+    /// lease), replacing [`ttl`](Self::ttl).
+    pub fn options(mut self, options: EntryOptions) -> Self {
+        self.options = options;
+        self
     }
 
     /// Tags entry `id` with `tags(id)`; invalidating any of them invalidates it.
-    pub fn with_tags(mut self, tags: impl Fn(&str) -> Vec<String> + Send + Sync + 'static) -> Self {
-        self.shared_mut().tags = Some(Box::new(tags));
+    pub fn tags(mut self, tags: impl Fn(&str) -> Vec<String> + Send + Sync + 'static) -> Self {
+        self.tags = Some(Box::new(tags));
         self
     }
 
-    /// Sets what writes do to the cached entry (default: invalidate).
-    pub fn with_write_policy(mut self, write_policy: WritePolicy) -> Self {
-        self.shared_mut().write_policy = write_policy;
+    /// What writes do to the cached entry (default: invalidate).
+    pub fn write_policy(mut self, write_policy: WritePolicy) -> Self {
+        self.write_policy = write_policy;
         self
     }
 
-    /// Sets the failure tiers of reads and of the invalidation after writes
-    /// (both default to [`FailurePolicy::Degrade`]).
-    pub fn with_failure_policy(mut self, reads: FailurePolicy, invalidations: FailurePolicy) -> Self {
-        let shared = self.shared_mut();
-        shared.read_policy = reads;
-        shared.write_failure_policy = invalidations;
+    /// What a read does when the cache fails (default
+    /// [`FailurePolicy::Degrade`]: it reads the backing store).
+    pub fn on_read_failure(mut self, policy: FailurePolicy) -> Self {
+        self.read_policy = policy;
+        self
+    }
+
+    /// What a write does when its invalidation fails after the backing store
+    /// committed (default [`FailurePolicy::Degrade`]: the write succeeds, and
+    /// an outbox, where the store has one, applies the invalidation later).
+    pub fn on_invalidation_failure(mut self, policy: FailurePolicy) -> Self {
+        self.write_failure_policy = policy;
         self
     }
 
     /// Refreshes stale entries in `background` while serving them
     /// (stale-while-revalidate); without it, a stale entry is refreshed inline.
-    pub fn with_background(mut self, background: Arc<dyn Background>) -> Self {
-        self.shared_mut().background = Some(background);
+    pub fn background(mut self, background: Arc<dyn Background>) -> Self {
+        self.background = Some(background);
         self
+    }
+
+    /// The cached store.
+    ///
+    /// # Errors
+    /// [`ConfigError`] naming `key_space` when it was not given or a segment
+    /// is not plain.
+    pub fn build(self) -> Result<CachingStore<S>, ConfigError> {
+        let (domain, entity) =
+            self.key_space.ok_or_else(|| ConfigError::new("key_space", "is required (domain and entity)"))?;
+        let keys = self.cache.key_space(&domain, &entity)?;
+        Ok(CachingStore {
+            shared: Arc::new(Shared {
+                inner: self.inner,
+                cache: self.cache,
+                keys,
+                options: self.options,
+                tags: self.tags,
+                write_policy: self.write_policy,
+                read_policy: self.read_policy,
+                write_failure_policy: self.write_failure_policy,
+                background: self.background,
+            }),
+        })
+    }
+}
+
+impl<S: ReadStore + 'static> CachingStore<S> {
+    /// A builder caching `inner` in `cache`: name its
+    /// [`key_space`](CachingStoreBuilder::key_space), then adjust and
+    /// [`build`](CachingStoreBuilder::build).
+    pub fn builder(inner: S, cache: &Cache) -> CachingStoreBuilder<S> {
+        CachingStoreBuilder {
+            inner,
+            cache: cache.clone(),
+            key_space: None,
+            options: EntryOptions::new(Ttl::secs(DEFAULT_TTL_SECS)),
+            tags: None,
+            write_policy: WritePolicy::default(),
+            read_policy: FailurePolicy::Degrade,
+            write_failure_policy: FailurePolicy::Degrade,
+            background: None,
+        }
     }
 
     /// The backing store.
@@ -255,8 +322,6 @@ async fn load<S: ReadStore>(shared: &Shared<S>, id: &str) -> Result<CachedBytes,
     }
 }
 
-#[cfg_attr(target_arch = "wasm32", async_trait(?Send))]
-#[cfg_attr(not(target_arch = "wasm32"), async_trait)]
 impl<S: ReadStore + 'static> ReadStore for CachingStore<S> {
     type Value = S::Value;
 
@@ -265,8 +330,6 @@ impl<S: ReadStore + 'static> ReadStore for CachingStore<S> {
     }
 }
 
-#[cfg_attr(target_arch = "wasm32", async_trait(?Send))]
-#[cfg_attr(not(target_arch = "wasm32"), async_trait)]
 impl<S: Store + 'static> Store for CachingStore<S> {
     /// Writes to the backing store, recording the invalidation in its outbox
     /// when it has one ([`Store::set_recording`]), then invalidates; once the

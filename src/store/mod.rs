@@ -4,14 +4,16 @@
 
 mod caching;
 
-pub use caching::{Background, BoxFuture, CachingStore, WritePolicy};
+pub use caching::{Background, BoxFuture, CachingStore, CachingStoreBuilder, WritePolicy};
 
-use async_trait::async_trait;
+use std::future::Future;
+
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
 use crate::backend::CacheError;
 use crate::cache::Invalidation;
+use crate::MaybeSend;
 
 /// Why a store operation failed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -47,8 +49,23 @@ impl StoreError {
 
 /// A keyed source of typed values that can be read: a view, an API, or the
 /// read side of a [`Store`].
-#[cfg_attr(target_arch = "wasm32", async_trait(?Send))]
-#[cfg_attr(not(target_arch = "wasm32"), async_trait)]
+///
+/// Implement it with a plain `async fn` (the future must be `Send` natively;
+/// on wasm32, where a Worker's bindings are not, it need not be):
+///
+/// ```
+/// use edgecache::{ReadStore, StoreError};
+///
+/// struct Greetings;
+///
+/// impl ReadStore for Greetings {
+///     type Value = String;
+///     async fn get(&self, id: &str) -> Result<Option<String>, StoreError> {
+///         Ok(Some(format!("hello, {id}")))
+///     }
+/// }
+/// # assert_eq!(futures_executor::block_on(Greetings.get("ada")).unwrap().as_deref(), Some("hello, ada"));
+/// ```
 pub trait ReadStore: crate::MaybeSendSync {
     /// The stored type; serde's JSON form is what the cache holds.
     type Value: Serialize + DeserializeOwned + crate::MaybeSendSync;
@@ -57,26 +74,25 @@ pub trait ReadStore: crate::MaybeSendSync {
     ///
     /// # Errors
     /// [`StoreError`] when the store cannot answer.
-    async fn get(&self, id: &str) -> Result<Option<Self::Value>, StoreError>;
+    fn get(&self, id: &str) -> impl Future<Output = Result<Option<Self::Value>, StoreError>> + MaybeSend;
 }
 
 /// A keyed store of typed values that can also be written: the interface
 /// both a backing store (D1, an API) and its cached decorator implement.
-#[cfg_attr(target_arch = "wasm32", async_trait(?Send))]
-#[cfg_attr(not(target_arch = "wasm32"), async_trait)]
+/// Implemented with plain `async fn`s, as [`ReadStore`] is.
 pub trait Store: ReadStore {
     /// Writes `value` as `id` and answers the value as stored (a store may
     /// normalise it, e.g. stamp an update time).
     ///
     /// # Errors
     /// [`StoreError`] when the write did not commit.
-    async fn set(&self, id: &str, value: &Self::Value) -> Result<Self::Value, StoreError>;
+    fn set(&self, id: &str, value: &Self::Value) -> impl Future<Output = Result<Self::Value, StoreError>> + MaybeSend;
 
     /// Deletes `id`; answers whether it existed.
     ///
     /// # Errors
     /// [`StoreError`] when the delete did not commit.
-    async fn delete(&self, id: &str) -> Result<bool, StoreError>;
+    fn delete(&self, id: &str) -> impl Future<Output = Result<bool, StoreError>> + MaybeSend;
 
     /// Writes `value` as `id` and records `pending` (the cache invalidation
     /// this write needs) in the same transaction: a transactional outbox, so
@@ -87,14 +103,14 @@ pub trait Store: ReadStore {
     ///
     /// # Errors
     /// [`StoreError`] when the write did not commit (then nothing was recorded).
-    async fn set_recording(
+    fn set_recording(
         &self,
         id: &str,
         value: &Self::Value,
         pending: &Invalidation,
-    ) -> Result<(Self::Value, Option<i64>), StoreError> {
+    ) -> impl Future<Output = Result<(Self::Value, Option<i64>), StoreError>> + MaybeSend {
         let _ = pending;
-        Ok((self.set(id, value).await?, None))
+        async move { Ok((self.set(id, value).await?, None)) }
     }
 
     /// Deletes `id` and records `pending` in the same transaction, as
@@ -105,9 +121,13 @@ pub trait Store: ReadStore {
     ///
     /// # Errors
     /// [`StoreError`] when the delete did not commit (then nothing was recorded).
-    async fn delete_recording(&self, id: &str, pending: &Invalidation) -> Result<(bool, Option<i64>), StoreError> {
+    fn delete_recording(
+        &self,
+        id: &str,
+        pending: &Invalidation,
+    ) -> impl Future<Output = Result<(bool, Option<i64>), StoreError>> + MaybeSend {
         let _ = pending;
-        Ok((self.delete(id).await?, None))
+        async move { Ok((self.delete(id).await?, None)) }
     }
 
     /// Marks the recorded invalidation `ticket` as applied (deletes it from
@@ -116,8 +136,8 @@ pub trait Store: ReadStore {
     /// # Errors
     /// [`StoreError`] when the outbox cannot be updated; the invalidation then
     /// runs again on the next drain, which is harmless.
-    async fn complete_recorded(&self, ticket: i64) -> Result<(), StoreError> {
+    fn complete_recorded(&self, ticket: i64) -> impl Future<Output = Result<(), StoreError>> + MaybeSend {
         let _ = ticket;
-        Ok(())
+        std::future::ready(Ok(()))
     }
 }

@@ -10,7 +10,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use edgecache::{Cache, EntryKey, EntryOptions, FailurePolicy, L1Settings, MemoryBounds, Ttl, UpstashBackend};
+use edgecache::backend::UpstashBackend;
+use edgecache::keys::EntryKey;
+use edgecache::{Cache, EntryOptions, FailurePolicy, L1Settings, MemoryBounds, Ttl};
 
 fn options() -> EntryOptions {
     EntryOptions::new(Ttl::secs(300))
@@ -46,11 +48,13 @@ async fn main() {
     let backend = Arc::new(UpstashBackend::new(client.clone()));
     let prefix = common::key_prefix("bench");
     let l2_only = common::upstash_cache(&client, &prefix);
-    let two_tier = Cache::builder(Some(backend))
+    let two_tier = Cache::builder()
+        .backend(backend)
+        .without_l1()
         .key_prefix(&prefix)
         .l1(L1Settings {
             bounds: MemoryBounds { max_entries: 1000, ..MemoryBounds::default() },
-            max_staleness_ms: 60_000,
+            max_staleness: std::time::Duration::from_millis(60_000),
         })
         .build();
     let space = l2_only.key_space("bench", "entity").unwrap();

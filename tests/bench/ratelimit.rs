@@ -18,7 +18,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use common::*;
-use edgecache::ratelimit::{Algorithm, LimitSpec, Limiter, Prepared};
+use edgecache::ratelimit::{Algorithm, Limiter, Prepared};
 use edgecache::upstash::{Command, UpstashClient};
 
 const CONCURRENT: usize = 8;
@@ -90,19 +90,19 @@ async fn main() {
 
     println!("REST round trips per rate-limit check (client count / upstash-local count)");
     println!("{:<44} {:>8} {:>8}", "check", "client", "server");
-    let big = limiter(&client, &prefix, "client", Algorithm::Gcra, LimitSpec::new(10_000_000, 60_000));
+    let big = limiter(&client, &prefix, "client", Algorithm::Gcra, spec(10_000_000, 60_000));
     big.limit("warm-up", 1).await.unwrap();
     let allowed = round_trips(&server, &client, 100, || async {
         assert!(big.limit("ip", 1).await.unwrap().success);
     })
     .await;
-    let tiny = limiter(&client, &prefix, "tiny", Algorithm::Gcra, LimitSpec::new(1, 60_000));
+    let tiny = limiter(&client, &prefix, "tiny", Algorithm::Gcra, spec(1, 60_000));
     tiny.limit("ip", 1).await.unwrap();
     let cached = round_trips(&server, &client, 100, || async {
         assert!(!tiny.limit("ip", 1).await.unwrap().success);
     })
     .await;
-    let tenant = limiter(&client, &prefix, "tenant", Algorithm::SlidingLog, LimitSpec::new(1_000_000, 60_000));
+    let tenant = limiter(&client, &prefix, "tenant", Algorithm::SlidingLog, spec(1_000_000, 60_000));
     let multi = round_trips(&server, &client, 100, || async {
         let m = Limiter::limit_all(&[(&big, "ip", 1), (&tenant, "acme", 1)]).await.unwrap();
         assert!(m.success);
@@ -149,10 +149,8 @@ async fn main() {
     println!("{:<24} {:>12} {:>16} {:>8}", "algorithm", "sequential", format!("{CONCURRENT} concurrent"), "ratio");
     for algorithm in Algorithm::ALL {
         let p = key_prefix("bench");
-        let l = Limiter::builder(client.clone(), "client", algorithm, LimitSpec::new(1_000_000, 60_000))
-            .prefix(&p)
-            .build()
-            .unwrap();
+        let l =
+            Limiter::builder(client.clone(), "client", algorithm, spec(1_000_000, 60_000)).prefix(&p).build().unwrap();
         l.limit("warm-up", 1).await.unwrap();
         let started = Instant::now();
         for _ in 0..n {
@@ -163,15 +161,10 @@ async fn main() {
         let limiters: Vec<Arc<Limiter>> = (0..CONCURRENT)
             .map(|_| {
                 Arc::new(
-                    Limiter::builder(
-                        Arc::new(common::client(&server)),
-                        "client",
-                        algorithm,
-                        LimitSpec::new(1_000_000, 60_000),
-                    )
-                    .prefix(&p)
-                    .build()
-                    .unwrap(),
+                    Limiter::builder(Arc::new(common::client(&server)), "client", algorithm, spec(1_000_000, 60_000))
+                        .prefix(&p)
+                        .build()
+                        .unwrap(),
                 )
             })
             .collect();

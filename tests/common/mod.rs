@@ -9,9 +9,10 @@ use std::time::Duration;
 
 use std::sync::Arc;
 
+use edgecache::backend::UpstashBackend;
 use edgecache::ratelimit::{Algorithm, LimitSpec, Limiter};
 use edgecache::upstash::{UpstashClient, UpstashConfig};
-use edgecache::{Cache, EntryOptions, Ttl, UpstashBackend};
+use edgecache::{Cache, EntryOptions, Ttl};
 
 pub const TOKEN: &str = "test-token";
 pub const READ_ONLY_TOKEN: &str = "test-read-only-token";
@@ -63,6 +64,11 @@ pub fn key_prefix(name: &str) -> String {
     unique(name).replace(':', "-")
 }
 
+/// `limit` units per `window_ms` (both non-zero in every test).
+pub fn spec(limit: u64, window_ms: u64) -> LimitSpec {
+    LimitSpec::per_window(std::num::NonZeroU64::new(limit).unwrap(), Duration::from_millis(window_ms)).unwrap()
+}
+
 /// A limiter named `name` under `prefix`, with every other setting at its default.
 pub fn limiter(
     client: &Arc<UpstashClient>,
@@ -76,7 +82,7 @@ pub fn limiter(
 
 /// A cache over Upstash under `prefix`: no L1, every other setting at its default.
 pub fn upstash_cache(client: &Arc<UpstashClient>, prefix: &str) -> Cache {
-    Cache::builder(Some(Arc::new(UpstashBackend::new(client.clone())))).key_prefix(prefix).build()
+    Cache::builder().backend(Arc::new(UpstashBackend::new(client.clone()))).without_l1().key_prefix(prefix).build()
 }
 
 /// Entry options with a 60 s TTL and nothing else.

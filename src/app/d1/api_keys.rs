@@ -3,7 +3,6 @@
 //! valid request costs no D1 read) and whose writes and revocations record
 //! their cache invalidation in the outbox, like every other write.
 
-use async_trait::async_trait;
 use serde::Deserialize;
 use worker::{D1Database, D1PreparedStatement};
 
@@ -79,7 +78,6 @@ impl D1ApiKeyStore {
     }
 }
 
-#[async_trait(?Send)]
 impl ReadStore for D1ApiKeyStore {
     type Value = ApiKeyRecord;
 
@@ -90,7 +88,6 @@ impl ReadStore for D1ApiKeyStore {
     }
 }
 
-#[async_trait(?Send)]
 impl Store for D1ApiKeyStore {
     async fn set(&self, digest: &str, record: &ApiKeyRecord) -> Result<ApiKeyRecord, StoreError> {
         self.insert(digest, record)?.run().await.map_err(StoreError::backing)?;

@@ -1,7 +1,6 @@
 //! Conversation configs in D1 (`conversation_configs`): tenant defaults
 //! (`user_id = ''`) and user overrides.
 
-use async_trait::async_trait;
 use serde::Deserialize;
 use worker::{D1Database, D1PreparedStatement};
 
@@ -112,7 +111,6 @@ impl D1ConfigStore {
     }
 }
 
-#[async_trait(?Send)]
 impl ReadStore for D1ConfigStore {
     type Value = StoredConfig;
 
@@ -122,7 +120,6 @@ impl ReadStore for D1ConfigStore {
     }
 }
 
-#[async_trait(?Send)]
 impl Store for D1ConfigStore {
     async fn set(&self, id: &str, value: &StoredConfig) -> Result<StoredConfig, StoreError> {
         let (tenant, user) = self.row_of(id)?;

@@ -1,7 +1,6 @@
 //! The source of truth for tenant policies: the D1 table `tenant_llm_policies`
 //! (schema in migrations/).
 
-use async_trait::async_trait;
 use serde::Deserialize;
 use worker::D1Database;
 
@@ -84,7 +83,6 @@ impl D1PolicyStore {
     }
 }
 
-#[async_trait(?Send)]
 impl ReadStore for D1PolicyStore {
     type Value = TenantPolicy;
 
@@ -95,7 +93,6 @@ impl ReadStore for D1PolicyStore {
     }
 }
 
-#[async_trait(?Send)]
 impl Store for D1PolicyStore {
     async fn set(&self, id: &str, value: &TenantPolicy) -> Result<TenantPolicy, StoreError> {
         self.upsert(id, value)?.run().await.map_err(StoreError::backing)?;

@@ -16,8 +16,10 @@ use crate::app::d1::tenant_ids_after;
 use crate::app::error::ApiError;
 use crate::app::respond::json;
 use crate::app::stores::{database, Stores};
+use crate::cache::CachedBytes;
 use crate::cache::WarmReport;
-use crate::{CachedBytes, EntryKey, FailurePolicy};
+use crate::keys::EntryKey;
+use crate::FailurePolicy;
 
 /// Tenants read from D1 per query (D1 binds at most 100 parameters).
 const D1_CHUNK: usize = 100;

@@ -30,7 +30,7 @@ use worker::{AbortController, ByteStream, Delay, Fetch, Headers, Method, Request
 use super::RequestContext;
 use crate::app::error::ApiError;
 use crate::app::respond::with_headers;
-use crate::InvalidationEvent;
+use crate::cache::InvalidationEvent;
 
 /// How long one stream lasts before it ends by itself, in ms.
 pub const STREAM_MS: u64 = 55_000;

@@ -13,8 +13,9 @@ use crate::app::policy::PolicyInput;
 use crate::app::respond::{self, json, with_headers};
 use crate::app::routes::TenantRoute;
 use crate::app::stores::Stores;
+use crate::cache::PrefetchedMany;
 use crate::dedup::Claim;
-use crate::{CacheStatus, FailurePolicy, PrefetchedMany, Store};
+use crate::{CacheStatus, FailurePolicy, Store};
 
 /// Admits the request, serves it, and schedules an outbox drain.
 ///
