@@ -4,6 +4,8 @@
 use super::entry::{Entry, Judgement};
 use super::l1::Mark;
 use super::lookup::{CacheStatus, CachedBytes, Lookup};
+use super::read_through::count_negative;
+use super::stats::Stats;
 use super::Cache;
 use crate::backend::{CacheError, LeaseRequest, LeaseState};
 use crate::keys::{lease_key, EntryKey};
@@ -69,6 +71,32 @@ impl Cache {
             _ => None,
         };
         Ok((lookup, found.fence))
+    }
+
+    /// [`read`](Self::read) for a caller that serves a fresh entry and
+    /// otherwise goes to its source (the typed [`get`](Self::get)), counted
+    /// in [`Stats`] as a read through does: an L1 or L2 hit (and a negative
+    /// hit), a miss (nothing fresh: the caller loads), or a bypass (the
+    /// cache is off or failing). Answers a fresh entry's lookup, else `None`.
+    pub(super) async fn read_fresh_counted(&self, key: &EntryKey) -> Result<Option<Lookup<CachedBytes>>, CacheError> {
+        let stats = &self.inner.stats;
+        if let Some(entry) = self.l1_get(&key.key) {
+            Stats::bump(&stats.l1_hits);
+            count_negative(stats, &entry);
+            return Ok(Some(Lookup { value: entry.value_bytes(), status: CacheStatus::Hit }));
+        }
+        let found = self.read_shared(key).await.inspect_err(|_| Stats::bump(&stats.bypasses))?;
+        match (&found.entry, found.judgement) {
+            (Some(entry), Judgement::Fresh) => {
+                Stats::bump(&stats.l2_hits);
+                count_negative(stats, entry);
+                Ok(Some(Lookup { value: entry.value_bytes(), status: CacheStatus::Hit }))
+            }
+            _ => {
+                Stats::bump(&stats.misses);
+                Ok(None)
+            }
+        }
     }
 
     /// Reads an entry and its versions from the shared tier: one round trip.

@@ -454,7 +454,8 @@ fn answer(value: CachedBytes, status: CacheStatus) -> ReadThrough {
     ReadThrough { lookup: Lookup { value, status }, refresh: None }
 }
 
-fn count_negative(stats: &Stats, entry: &Entry) {
+/// Counts a hit on a cached "absent".
+pub(super) fn count_negative(stats: &Stats, entry: &Entry) {
     if entry.value.is_none() {
         Stats::bump(&stats.negative_hits);
     }

@@ -54,6 +54,9 @@ describe("admin API", () => {
     assert.equal(stats.breaker.open, false);
     assert.equal(stats.outbox.depth, 0);
     assert.ok(stats.upstash.dbsize > 0 && stats.upstash.usedMemoryBytes > 0 && stats.upstash.latencyMs >= 0, JSON.stringify(stats.upstash));
+    assert.equal(stats.cache.hits, stats.cache.l1Hits + stats.cache.l2Hits, JSON.stringify(stats.cache));
+    assert.ok(stats.cache.hits >= 1, JSON.stringify(stats.cache));
+    assert.ok(Number.isInteger(stats.upstash.evictedKeys) && stats.upstash.evictedKeys >= 0, JSON.stringify(stats.upstash));
     assert.ok(Math.abs(Date.parse(stats.timestamp) - stats.timestampMs) < 1, stats.timestamp);
     assert.equal(stats.settings.eventsChannel, channel);
     assert.match(stats.isolate.id, /^[0-9a-f]{16}$/);

@@ -59,6 +59,19 @@ describe("cache modes", () => {
     }
   });
 
+  test("a CACHE_TTL_<NAME>_SECONDS the worker does not read fails every request, naming it and the ones read", async () => {
+    const worker = await startWorker({ CACHE_TTL_FOO_SECONDS: "60", CACHE_TTL_JITTER_PERCENT: "10" });
+    try {
+      const response = await worker.fetch("/v1/tenants/acme/policy");
+      assert.equal(response.status, 500);
+      const { error } = await response.json();
+      assert.match(error, /CACHE_TTL_FOO_SECONDS/);
+      assert.match(error, /CACHE_TTL_POLICY_SECONDS, CACHE_TTL_CONFIG_SECONDS, CACHE_TTL_AUTH_SECONDS/);
+    } finally {
+      await worker.dispose();
+    }
+  });
+
   test("CACHE_TTL_POLICY_SECONDS sets the TTL of policy entries", async () => {
     const upstash = await startUpstashLocal();
     const vars = upstashVars(upstash, { CACHE_TTL_POLICY_SECONDS: "42" });

@@ -1,6 +1,6 @@
 //! `GET /admin/stats`: this isolate's counters, the breaker, the outbox
-//! depth (D1) and, from Upstash in the same request, its key count and
-//! memory, with the latency of that round trip.
+//! depth (D1) and, from Upstash in the same request, its key count,
+//! memory and evicted keys, with the latency of that round trip.
 
 use serde_json::{json, Map, Value};
 use worker::Response;
@@ -12,7 +12,7 @@ use crate::app::respond;
 use crate::app::state::AppState;
 use crate::app::stores::database;
 use crate::ratelimit::{Limiter, Reason};
-use crate::upstash::{Command, UpstashClient};
+use crate::upstash::{Command, Reply, UpstashClient, UpstashError};
 
 /// The stats, as JSON.
 ///
@@ -58,6 +58,8 @@ pub async fn get(rc: &RequestContext) -> Result<Response, ApiError> {
 fn cache_stats(state: &AppState) -> Value {
     let stats = state.cache.stats();
     let mut value = serde_json::to_value(stats).unwrap_or_default();
+    // Fresh hits of every tier (staleServed apart).
+    value["hits"] = (stats.l1_hits + stats.l2_hits).into();
     value["hitRatePercent"] = ((stats.hit_rate * 1000.0).round() / 10.0).into();
     value["l1MaxStalenessMs"] = state.cache.l1_max_staleness_ms().into();
     value["memory"] = serde_json::to_value(state.cache.memory_usage()).unwrap_or_default();
@@ -121,29 +123,36 @@ fn backend_state(state: &AppState) -> Value {
     })
 }
 
-/// `DBSIZE` and `INFO memory` in one pipeline, with its latency. A token
-/// that may not run `INFO` (a read-only one) still gets the key count.
+/// `DBSIZE`, `INFO memory` and `INFO stats` in one pipeline, with its
+/// latency. A token that may not run `INFO` (a read-only one) still gets the
+/// key count.
 async fn upstash_figures(client: &UpstashClient) -> Value {
     let started_ms = crate::clock::now_ms();
-    let outcomes = client.pipeline(&[Command::new("DBSIZE"), Command::new("INFO").arg("memory")]).await;
+    let commands = [Command::new("DBSIZE"), Command::new("INFO").arg("memory"), Command::new("INFO").arg("stats")];
+    let outcomes = client.pipeline(&commands).await;
     let latency_ms = crate::clock::now_ms().saturating_sub(started_ms);
     let mut outcomes = match outcomes {
-        Ok(outcomes) => outcomes,
+        Ok(outcomes) => outcomes.into_iter(),
         Err(error) => return json!({ "latencyMs": latency_ms, "error": error.summary() }),
     };
-    let info = outcomes.pop().expect("two outcomes").and_then(|r| r.into_bytes());
-    let dbsize = outcomes.pop().expect("two outcomes").and_then(|r| r.into_int());
-    let info = info.ok().flatten().map(|bytes| String::from_utf8_lossy(&bytes).into_owned());
-    let field = |name: &str| {
+    let dbsize = outcomes.next().and_then(|r| r.and_then(|r| r.into_int()).ok());
+    let text = |outcome: Option<Result<Reply, UpstashError>>| {
+        let bytes = outcome.and_then(|r| r.and_then(Reply::into_bytes).ok()).flatten();
+        bytes.map(|bytes| String::from_utf8_lossy(&bytes).into_owned())
+    };
+    let (memory, stats) = (text(outcomes.next()), text(outcomes.next()));
+    let field = |info: &Option<String>, name: &str| {
         info.as_deref().and_then(|text| {
             text.lines().find_map(|line| line.strip_prefix(name)?.strip_prefix(':').map(str::trim).map(str::to_owned))
         })
     };
     json!({
         "latencyMs": latency_ms,
-        "dbsize": dbsize.ok(),
-        "usedMemoryBytes": field("used_memory").and_then(|v| v.parse::<u64>().ok()),
-        "usedMemoryHuman": field("used_memory_human"),
+        "dbsize": dbsize,
+        "usedMemoryBytes": field(&memory, "used_memory").and_then(|v| v.parse::<u64>().ok()),
+        "usedMemoryHuman": field(&memory, "used_memory_human"),
+        // Keys Redis evicted under its maxmemory policy (INFO stats `evicted_keys`).
+        "evictedKeys": field(&stats, "evicted_keys").and_then(|v| v.parse::<u64>().ok()),
     })
 }
 
