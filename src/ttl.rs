@@ -5,6 +5,14 @@ use std::num::NonZeroU64;
 /// A positive time to live. There is no "forever": the type cannot be zero,
 /// so no entry is ever written without an expiry (a cache entry without one
 /// outlives every change to its source).
+///
+/// ```
+/// use edgecache::Ttl;
+///
+/// assert_eq!(Ttl::secs(300).as_millis(), 300_000);
+/// assert_eq!(Ttl::try_from_millis(1_500).unwrap().as_secs_ceil(), 2, "Redis EX rounds up");
+/// assert!(Ttl::try_from_secs(0).is_err(), "read from a variable: an error, not a panic");
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Ttl {
     millis: NonZeroU64,

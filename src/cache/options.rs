@@ -3,6 +3,17 @@
 use crate::Ttl;
 
 /// How long entries live, per cached store or call.
+///
+/// ```
+/// use edgecache::{EntryOptions, Ttl};
+///
+/// let options = EntryOptions::new(Ttl::secs(300)) // fresh for 5 minutes
+///     .negative_ttl(Ttl::secs(30))                 // "absent" cached for 30 s
+///     .grace(Ttl::secs(60))                        // then served stale while it refreshes
+///     .jitter_percent(10);                         // up to 30 s off each TTL
+/// assert_eq!(options.grace, Some(Ttl::secs(60)));
+/// assert_eq!(options.early_refresh_beta, None, "no XFetch unless asked");
+/// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct EntryOptions {
     /// Time an entry is fresh.

@@ -11,6 +11,24 @@
 //! Times are microseconds since the epoch (`now_us`); the fixed window, the
 //! sliding window and the token bucket work in whole milliseconds
 //! (`now_us / 1000`), the sliding log and GCRA in microseconds.
+//!
+//! ```
+//! use edgecache::ratelimit::model::{decide, Params, State};
+//! use edgecache::ratelimit::Algorithm;
+//!
+//! // 2 per second, fixed window: the third request of a second is refused,
+//! // without being counted, until the next window.
+//! let params = Params { algorithm: Algorithm::FixedWindow, limit: 2, window_ms: 1_000, burst: 2 };
+//! let mut state = State::Empty;
+//! let now_us = 1_700_000_000_000_000;
+//! for expected in [true, true, false] {
+//!     let (verdict, next) = decide(&params, &state, now_us, 1);
+//!     assert_eq!(verdict.ok, expected);
+//!     state = next;
+//! }
+//! let (verdict, _) = decide(&params, &state, now_us + 1_000_000, 1);
+//! assert!(verdict.ok && verdict.remaining == 1, "a new window");
+//! ```
 
 use super::Algorithm;
 
