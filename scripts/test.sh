@@ -3,7 +3,8 @@
 # the native Rust tests (library, upstash-local, and the client against
 # upstash-local over real Redis), upstash-local driven by the real
 # @upstash/redis and @upstash/ratelimit, the built worker in Miniflare (workerd) with
-# a local D1, and the dashboard in headless Chromium against that worker
+# a local D1, a user's own worker over the library (examples/user-worker) in
+# Miniflare too, and the dashboard in headless Chromium against that worker
 # (screenshots in test-results/screenshots/).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -20,6 +21,8 @@ cargo test --workspace --features edgecache/worker-app,edgecache/testing
 
 echo "== worker build"
 bash scripts/build-worker.sh
+# A user's worker of its own (examples/user-worker), over edgecache's default features.
+bash scripts/build-user-worker.sh
 # The upstash-local binary the worker tests start: cargo test built it for
 # upstash-local's own tests (building it again with other features costs ~20 s).
 [ -x target/debug/upstash-local ] || cargo build -p upstash-local
@@ -34,6 +37,9 @@ node --test --test-concurrency=2 tests/upstash-local/
 echo "== worker tests (Miniflare)"
 export WRANGLER_SEND_METRICS=false
 node --test --test-concurrency=2 tests/worker/
+
+echo "== user worker (Miniflare)"
+node --test tests/user-worker/
 
 echo "== dashboard tests (Chromium)"
 node --test --test-concurrency=1 tests/browser/

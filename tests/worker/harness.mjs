@@ -138,9 +138,9 @@ export async function startUpstashLocal(redisUrl = SHARED_REDIS_URL, { port = 0 
   return server;
 }
 
-/** Every migration under migrations/, in order: its file name and statements. */
-function migrations() {
-  const dir = path.join(ROOT, "migrations");
+/** Every migration under `root`/migrations/, in order: its file name and statements. */
+function migrations(root) {
+  const dir = path.join(root, "migrations");
   return readdirSync(dir)
     .filter((f) => f.endsWith(".sql"))
     .sort()
@@ -159,10 +159,10 @@ function migrations() {
  * `d1_migrations` as wrangler does, so workers sharing a D1 directory
  * apply each one once.
  */
-async function migrate(db) {
+async function migrate(db, root) {
   await db.prepare("CREATE TABLE IF NOT EXISTS d1_migrations (name TEXT PRIMARY KEY)").run();
   const applied = new Set((await db.prepare("SELECT name FROM d1_migrations").all()).results.map((r) => r.name));
-  for (const { name, statements } of migrations()) {
+  for (const { name, statements } of migrations(root)) {
     if (applied.has(name)) continue;
     for (const statement of statements) await db.prepare(statement).run();
     await db.prepare("INSERT INTO d1_migrations (name) VALUES (?1)").bind(name).run();
@@ -182,14 +182,16 @@ class CollectingLog extends Log {
 
 /**
  * The built worker (build/index.js) in Miniflare, with a fresh local D1 that
- * has the migrations applied. `vars` become the worker's environment.
+ * has the migrations applied. `root` is the worker's crate folder (default
+ * this repository's; Miniflare runs from there, with its build/ and
+ * migrations/). `vars` become the worker's environment.
  * Console lines the worker prints, and Miniflare's warnings and errors, are
  * collected in `logs`. Workers given the same `d1Dir` share one D1 database
  * (for a worker restarted on the same data; for two isolates at once use
  * `startIsolates`, which keeps D1 in one process).
  */
-export async function startWorker(vars = {}, { d1Dir, inspectorPort } = {}) {
-  const [worker] = await startIsolates(vars, { count: 1, d1Dir, inspectorPort });
+export async function startWorker(vars = {}, { d1Dir, inspectorPort, root } = {}) {
+  const [worker] = await startIsolates(vars, { count: 1, d1Dir, inspectorPort, root });
   return worker;
 }
 
@@ -203,7 +205,7 @@ export async function startWorker(vars = {}, { d1Dir, inspectorPort } = {}) {
  * them stops all. `inspectorPort` opens workerd's V8 inspector there (for
  * tests/bench/profile.mjs).
  */
-export async function startIsolates(vars = {}, { count = 2, d1Dir, inspectorPort } = {}) {
+export async function startIsolates(vars = {}, { count = 2, d1Dir, inspectorPort, root = ROOT } = {}) {
   // ADMIN_TOKEN: null leaves it unset (a worker without one fails closed).
   const bindings = { ADMIN_TOKEN, ...vars };
   if (bindings.ADMIN_TOKEN === null) delete bindings.ADMIN_TOKEN;
@@ -216,19 +218,19 @@ export async function startIsolates(vars = {}, { count = 2, d1Dir, inspectorPort
   const worker = (name, i) => ({
     name,
     modules: true,
-    scriptPath: path.join(ROOT, "build/index.js"),
+    scriptPath: path.join(root, "build/index.js"),
     modulesRules: [{ type: "CompiledWasm", include: ["**/*.wasm"], fallthrough: true }],
     compatibilityDate: COMPATIBILITY_DATE,
     d1Databases: { DB: "edgecache-test" },
     bindings,
     // The dashboard, served as Workers static assets, as wrangler.toml says.
-    ...(i === 0 ? { assets: { directory: path.join(ROOT, "www"), routerConfig: { has_user_worker: true } } } : {}),
+    ...(i === 0 && root === ROOT ? { assets: { directory: path.join(ROOT, "www"), routerConfig: { has_user_worker: true } } } : {}),
   });
   const mf = new Miniflare({
     // Miniflare's own warnings and errors: where workerd reports a request it
     // cancelled ("...had hung and would never generate a response").
     log: new CollectingLog(logs),
-    rootPath: ROOT,
+    rootPath: root,
     workers: names.map(worker),
     ...(d1Dir ? { d1Persist: d1Dir } : {}),
     ...(inspectorPort ? { inspectorPort } : {}),
@@ -239,7 +241,7 @@ export async function startIsolates(vars = {}, { count = 2, d1Dir, inspectorPort
   });
   const url = (await mf.ready).origin;
   const db = await mf.getD1Database("DB", names[0]);
-  await migrate(db);
+  await migrate(db, root);
   const handles = [];
   for (const [i, name] of names.entries()) {
     const target = i === 0 ? mf : await mf.getWorker(name);
