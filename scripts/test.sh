@@ -16,7 +16,15 @@ case "${REDIS_URL:-}" in
 esac
 bash scripts/ensure-chromium.sh
 
-echo "== cargo test (native)"
+echo "== lint (rustfmt, clippy native and wasm32, rustdoc, cargo package)"
+# Warnings are errors here, so the code that lands is the code that lints.
+cargo fmt --all --check
+cargo clippy --workspace --all-targets --features edgecache/worker-app,edgecache/testing -- -D warnings
+cargo clippy -p edgecache -p user-worker --target wasm32-unknown-unknown --features edgecache/worker-app -- -D warnings
+RUSTDOCFLAGS="-D warnings" cargo doc --no-deps -p edgecache --features worker-app
+bash scripts/package-check.sh
+
+echo "== cargo test (native, with the README's and the docs' examples)"
 cargo test --workspace --features edgecache/worker-app,edgecache/testing
 
 echo "== worker build"

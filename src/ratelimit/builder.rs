@@ -35,6 +35,7 @@ const MAX_LIMIT_TIMES_WINDOW: u128 = 1 << 50;
 const MAX_WINDOW_MS: u64 = 30 * 24 * 3_600_000;
 
 /// Builds a [`Limiter`]; from [`Limiter::builder`].
+#[must_use = "a builder does nothing until `build()`"]
 pub struct LimiterBuilder {
     client: Arc<UpstashClient>,
     name: String,
