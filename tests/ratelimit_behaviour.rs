@@ -86,9 +86,11 @@ async fn remaining_is_never_negative_in_the_raw_script_reply() {
             let Prepared::Check(check) = l.prepare("ip", cost).unwrap() else { panic!("no block cache") };
             let reply = eval_raw(&client, &check).await;
             let values: Vec<i64> = reply.into_array().unwrap().into_iter().map(|r| r.into_int().unwrap()).collect();
-            // {all_ok, ok, remaining, reset_ms, retry_ms, block_ms, now_ms}
-            assert_eq!(values.len(), 7);
-            assert!((0..=4).contains(&values[2]), "{algorithm}: remaining {values:?}");
+            // {all_ok, denied_until_ms, ok, remaining, reset_ms, retry_ms, block_ms, now_ms,
+            //  limit, window_ms, refunded}
+            assert_eq!(values.len(), 11);
+            assert!((0..=4).contains(&values[3]), "{algorithm}: remaining {values:?}");
+            assert_eq!((values[8], values[9]), (4, 60_000), "{algorithm}: the limit used");
             assert!(values.iter().all(|v| *v >= 0), "{algorithm}: {values:?}");
         }
     }
@@ -694,7 +696,7 @@ async fn lua_matches_the_pure_model() {
             }
             let l =
                 Limiter::builder(client.clone(), "m", algorithm, spec).prefix(&key_prefix("model")).build().unwrap();
-            let params = Params { algorithm, limit, window_ms, burst };
+            let params = Params { algorithm, limit, window_ms, burst, lease: 0 };
             let mut state = State::Empty;
             let mut jump_us = 0u64;
             for step in 0..60 {

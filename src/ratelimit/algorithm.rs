@@ -55,6 +55,16 @@ pub enum Algorithm {
     /// number. The default algorithm: exact, one key and O(1) memory per
     /// identifier, one read and one write per check.
     Gcra,
+    /// Concurrency: at most `L` requests in flight at once across every
+    /// isolate, not a rate. Each holder takes a lease
+    /// ([`Limiter::acquire`](super::Limiter::acquire)) and gives it back
+    /// ([`Limiter::release`](super::Limiter::release)); a lease not given
+    /// back ends by itself after `W`, so a crashed holder's slot returns.
+    /// One sorted set per identifier (lease id → when it ends); a refusal's
+    /// `retry_after_ms` is when the earliest lease ends. Exact: a slot is
+    /// taken only inside the script, so `L + 1` concurrent acquires never
+    /// all succeed.
+    Concurrency,
     /// @upstash/ratelimit v2's `fixedWindow`, key for key and count for count
     /// (see [`Limiter::upstash_compatible_fixed_window`](super::Limiter::upstash_compatible_fixed_window)).
     UpstashFixedWindow,
@@ -65,17 +75,18 @@ pub enum Algorithm {
 
 impl Algorithm {
     /// Every algorithm, the Upstash-compatible ones last.
-    pub const ALL: [Algorithm; 7] = [
+    pub const ALL: [Algorithm; 8] = [
         Algorithm::FixedWindow,
         Algorithm::SlidingWindow,
         Algorithm::SlidingLog,
         Algorithm::TokenBucket,
         Algorithm::Gcra,
+        Algorithm::Concurrency,
         Algorithm::UpstashFixedWindow,
         Algorithm::UpstashSlidingWindow,
     ];
 
-    /// The exact algorithms, in the order of the `RATE_LIMIT_ALGORITHM` names.
+    /// The exact rate algorithms, in the order of the `RATE_LIMIT_ALGORITHM` names.
     pub const EXACT: [Algorithm; 5] = [
         Algorithm::FixedWindow,
         Algorithm::SlidingWindow,
@@ -85,8 +96,8 @@ impl Algorithm {
     ];
 
     /// The configuration name: `fixed-window`, `sliding-window`,
-    /// `sliding-log`, `token-bucket`, `gcra`, `upstash-fixed-window`,
-    /// `upstash-sliding-window`.
+    /// `sliding-log`, `token-bucket`, `gcra`, `concurrency`,
+    /// `upstash-fixed-window`, `upstash-sliding-window`.
     pub fn as_str(self) -> &'static str {
         match self {
             Algorithm::FixedWindow => "fixed-window",
@@ -94,6 +105,7 @@ impl Algorithm {
             Algorithm::SlidingLog => "sliding-log",
             Algorithm::TokenBucket => "token-bucket",
             Algorithm::Gcra => "gcra",
+            Algorithm::Concurrency => "concurrency",
             Algorithm::UpstashFixedWindow => "upstash-fixed-window",
             Algorithm::UpstashSlidingWindow => "upstash-sliding-window",
         }
@@ -110,6 +122,15 @@ impl Algorithm {
         matches!(self, Algorithm::UpstashFixedWindow | Algorithm::UpstashSlidingWindow)
     }
 
+    /// True for the algorithms whose spending a [`Reservation`](super::Reservation)
+    /// can settle: fixed and sliding window (within the window the units were
+    /// spent in), token bucket and GCRA. Not the sliding log (a refund there
+    /// cannot tell the reserved entries from later ones), nor concurrency or
+    /// the Upstash-compatible ones.
+    pub fn settles(self) -> bool {
+        matches!(self, Algorithm::FixedWindow | Algorithm::SlidingWindow | Algorithm::TokenBucket | Algorithm::Gcra)
+    }
+
     /// The code the script dispatches on (also a key segment).
     pub(crate) fn code(self) -> &'static str {
         match self {
@@ -118,6 +139,7 @@ impl Algorithm {
             Algorithm::SlidingLog => "sl",
             Algorithm::TokenBucket => "tb",
             Algorithm::Gcra => "gcra",
+            Algorithm::Concurrency => "cc",
             Algorithm::UpstashFixedWindow => "ufw",
             Algorithm::UpstashSlidingWindow => "usw",
         }

@@ -127,7 +127,7 @@ impl RateLimitConfig {
         let enabled = parse_bool(env, "RATE_LIMIT_ENABLED")?.unwrap_or(true);
         let algorithm = match env.get("RATE_LIMIT_ALGORITHM") {
             None => defaults.algorithm,
-            Some(raw) => Algorithm::parse(&raw).filter(|a| !a.is_upstash_compatible()).ok_or_else(|| {
+            Some(raw) => Algorithm::parse(&raw).filter(|a| Algorithm::EXACT.contains(a)).ok_or_else(|| {
                 ConfigError::new(
                     "RATE_LIMIT_ALGORITHM",
                     format!("must be fixed-window, sliding-window, sliding-log, token-bucket or gcra, got {raw:?}"),

@@ -29,11 +29,15 @@ pub enum Reason {
     /// the outage log) and [`FailurePolicy::Local`](super::FailurePolicy::Local)
     /// decided: this isolate enforced the limit on its own.
     LocalFallback,
+    /// The identifier or the client's address is on the [`DenyList`](super::DenyList):
+    /// refused inside the check's own script, nothing checked or spent;
+    /// `retry_after_ms` is when the entry ends.
+    DenyList,
 }
 
 impl Reason {
     /// Every reason, in declaration order.
-    pub const ALL: [Reason; 7] = [
+    pub const ALL: [Reason; 8] = [
         Reason::None,
         Reason::CacheBlock,
         Reason::Timeout,
@@ -41,10 +45,11 @@ impl Reason {
         Reason::BackendMisconfigured,
         Reason::CircuitOpen,
         Reason::LocalFallback,
+        Reason::DenyList,
     ];
 
     /// `none`, `cache_block`, `timeout`, `backend_error`,
-    /// `backend_misconfigured`, `circuit_open` or `local_fallback`.
+    /// `backend_misconfigured`, `circuit_open`, `local_fallback` or `deny_list`.
     pub fn as_str(self) -> &'static str {
         match self {
             Reason::None => "none",
@@ -54,6 +59,7 @@ impl Reason {
             Reason::BackendMisconfigured => "backend_misconfigured",
             Reason::CircuitOpen => "circuit_open",
             Reason::LocalFallback => "local_fallback",
+            Reason::DenyList => "deny_list",
         }
     }
 
@@ -131,6 +137,32 @@ pub enum RateLimitError {
         /// The key named twice.
         key: String,
     },
+    /// The operation does not apply to this limiter's algorithm: a lease
+    /// ([`Limiter::acquire`](super::Limiter::acquire)) needs
+    /// [`Algorithm::Concurrency`](super::Algorithm::Concurrency) (and a
+    /// concurrency limit is spent only through leases); a reservation needs
+    /// an algorithm that [`settles`](super::Algorithm::settles); overrides
+    /// need [`LimiterBuilder::overrides`](super::LimiterBuilder::overrides)
+    /// and an exact algorithm.
+    #[error("rate limit {limiter}: {operation} does not apply to its algorithm {algorithm}")]
+    Unsupported {
+        /// The limiter's name.
+        limiter: String,
+        /// What was asked.
+        operation: &'static str,
+        /// The limiter's algorithm.
+        algorithm: super::Algorithm,
+    },
+    /// An override that cannot be stored: the limiter holds its maximum
+    /// number of overrides already, or the override's limit and window are
+    /// out of the limiter's bounds (the message says which).
+    #[error("rate limit {limiter}: override refused: {message}")]
+    OverrideRefused {
+        /// The limiter's name.
+        limiter: String,
+        /// Why.
+        message: String,
+    },
     /// Redis failed on a call that is not a check (`get_remaining`, `reset`),
     /// where there is no failure policy to answer instead.
     #[error(transparent)]
@@ -151,6 +183,10 @@ pub struct MultiDecision {
     /// that had room reports `success: true` with its (unspent) remaining
     /// even when another refused.
     pub decisions: Vec<Option<Decision>>,
+    /// When the call was screened and refused by the
+    /// [`DenyList`](super::DenyList): the ms its entry ends. Nothing was
+    /// checked or spent.
+    pub denied_until_ms: Option<u64>,
 }
 
 impl MultiDecision {
@@ -171,6 +207,9 @@ impl MultiDecision {
     /// The first reason other than [`Reason::None`] among the decisions
     /// (a failure or a cache block), else `Reason::None`.
     pub fn reason(&self) -> Reason {
+        if self.denied_until_ms.is_some() {
+            return Reason::DenyList;
+        }
         self.evaluated().map(|d| d.reason).find(|r| *r != Reason::None).unwrap_or(Reason::None)
     }
 

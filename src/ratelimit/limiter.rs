@@ -6,7 +6,10 @@ use std::sync::Arc;
 
 use super::block_cache::BlockCache;
 use super::decision::{Decision, MultiDecision, RateLimitError, Reason};
-use super::local::LocalLimits;
+use super::deny::{screen_args, Screen};
+use super::grants::{Lease, Op, Reservation, Settled};
+use super::local::{LocalCheck, LocalLimits};
+use super::overrides::SeenOverrides;
 use super::prepared::{Check, Prepared, PreparedCheck};
 use super::script::{parse_reply, RawVerdict, ARGS_PER_LIMIT, SCRIPT};
 use super::stats::{Counters, LimiterStats};
@@ -46,6 +49,8 @@ pub struct Limiter {
     pub(super) counters: Counters,
     /// Under [`FailurePolicy::Local`]: this isolate's own counts.
     pub(super) local: Option<LocalLimits>,
+    /// With overrides on: at most this many, and the ones this isolate saw.
+    pub(super) overrides: Option<SeenOverrides>,
 }
 
 /// A check Redis did not answer, as [`Limiter::without_redis`] decides it.
@@ -54,15 +59,17 @@ pub(super) struct Unanswered<'a> {
     pub identifier: &'a str,
     pub cost: i64,
     pub guarded: bool,
+    pub op: Op,
 }
 
 impl<'a> Unanswered<'a> {
-    fn of(check: &'a Check<'a>) -> Self {
+    pub(super) fn of(check: &'a Check<'a>) -> Self {
         Unanswered {
             limiter: check.limiter,
             identifier: &check.identifier,
             cost: check.cost,
             guarded: check.guard.is_some(),
+            op: check.op,
         }
     }
 }
@@ -175,12 +182,13 @@ impl Limiter {
         self.burst
     }
 
-    /// The largest `|cost|` a check may ask: the limit (GCRA: the burst).
+    /// The largest `|cost|` a check may ask: the limit (GCRA: the burst;
+    /// concurrency: 1, a slot). An override's larger limit does not raise it.
     pub fn max_cost(&self) -> u64 {
-        if self.algorithm == Algorithm::Gcra {
-            self.burst
-        } else {
-            self.spec.limit()
+        match self.algorithm {
+            Algorithm::Gcra => self.burst,
+            Algorithm::Concurrency => 1,
+            _ => self.spec.limit(),
         }
     }
 
@@ -282,23 +290,46 @@ impl Limiter {
     /// # Errors
     /// As [`limit_all`](Self::limit_all).
     pub fn prepare_checks<'a>(checks: &[Check<'a>]) -> Result<Prepared<'a>, RateLimitError> {
-        if checks.is_empty() {
-            return Ok(Prepared::Decided(MultiDecision { success: true, decisions: Vec::new() }));
+        Limiter::prepare_with(None, checks)
+    }
+
+    /// [`prepare_checks`](Self::prepare_checks), refusing the whole call
+    /// first when `screen` finds the identifier or the address on its
+    /// [`DenyList`](super::DenyList): inside the same script, so one round
+    /// trip still (the block cache does not short-cut a screened call, and
+    /// an empty `checks` is still sent, to screen). A denied call checks and
+    /// spends nothing; every decision says [`Reason::DenyList`].
+    ///
+    /// # Errors
+    /// As [`limit_all`](Self::limit_all).
+    pub fn prepare_screened<'a>(screen: &Screen<'_>, checks: &[Check<'a>]) -> Result<Prepared<'a>, RateLimitError> {
+        Limiter::prepare_with(Some(screen), checks)
+    }
+
+    fn prepare_with<'a>(screen: Option<&Screen<'_>>, checks: &[Check<'a>]) -> Result<Prepared<'a>, RateLimitError> {
+        if checks.is_empty() && screen.is_none() {
+            return Ok(Prepared::Decided(MultiDecision {
+                success: true,
+                decisions: Vec::new(),
+                denied_until_ms: None,
+            }));
         }
         for check in checks {
-            let (limiter, cost) = (check.limiter, check.cost);
-            if cost.unsigned_abs() > limiter.max_cost() {
-                let max_cost = limiter.max_cost();
-                return Err(RateLimitError::CostExceedsLimit { limiter: limiter.name.to_string(), cost, max_cost });
-            }
+            check.limiter.check_operation(check)?;
         }
-        // The block cache: any unguarded limit known to refuse decides the whole check.
-        let blocked: Vec<Option<Decision>> = checks
-            .iter()
-            .map(|c| if c.guard.is_some() { None } else { c.limiter.cached_block(&c.identifier, c.cost) })
-            .collect();
-        if blocked.iter().any(Option::is_some) {
-            return Ok(Prepared::Decided(MultiDecision { success: false, decisions: blocked }));
+        if screen.is_none() {
+            // The block cache: any unguarded limit known to refuse decides the whole check.
+            let blocked: Vec<Option<Decision>> = checks
+                .iter()
+                .map(|c| if c.guard.is_some() { None } else { c.limiter.cached_block(&c.identifier, c.cost) })
+                .collect();
+            if blocked.iter().any(Option::is_some) {
+                return Ok(Prepared::Decided(MultiDecision {
+                    success: false,
+                    decisions: blocked,
+                    denied_until_ms: None,
+                }));
+            }
         }
         // An open breaker: no request, every limit answers by its failure policy.
         if checks.iter().any(|c| c.limiter.breaker_open()) {
@@ -306,46 +337,174 @@ impl Limiter {
             let reasons = vec![Reason::CircuitOpen; checks.len()];
             return Ok(Prepared::Decided(Limiter::without_redis(&unanswered, &reasons)));
         }
-        let mut keys = Vec::new();
-        let mut args = vec![String::new(), checks.len().to_string()];
+        let (mut keys, mut args) = header(None, checks.len(), screen);
         let mut seen = HashSet::new();
         for check in checks {
-            let client_now_ms = check.limiter.clock.now_ms();
-            let own = check.limiter.keys_at(&check.identifier, client_now_ms);
-            if !seen.insert(own[0].clone()) {
-                return Err(RateLimitError::DuplicateCheck { key: own[0].clone() });
+            let (own, check_args) = check.limiter.encode(check, check.limiter.clock.now_ms());
+            if !seen.insert(check.limiter.keys_at(&check.identifier, check.limiter.clock.now_ms())[0].clone()) {
+                let key = check.limiter.keys_at(&check.identifier, check.limiter.clock.now_ms()).swap_remove(0);
+                return Err(RateLimitError::DuplicateCheck { key });
             }
-            let guard_text = check.guard.as_ref().map_or("", |g| g.text.as_str());
-            let nkeys = own.len() + usize::from(check.guard.is_some());
-            args.extend(check.limiter.script_args(nkeys, check.cost, client_now_ms, guard_text));
-            keys.extend(check.guard.as_ref().map(|g| g.key.clone()));
             keys.extend(own);
+            args.extend(check_args);
         }
-        Ok(Prepared::Check(PreparedCheck::new(checks, keys, args)))
+        match (screen, checks.first()) {
+            (Some(screen), None) => Ok(Prepared::Check(PreparedCheck::screen_only(screen.list.client(), keys, args))),
+            _ => Ok(Prepared::Check(PreparedCheck::new(checks, keys, args))),
+        }
     }
 
-    /// The script's arguments for one limit: `nkeys` counts a guard's key.
-    pub(super) fn script_args(
-        &self,
-        nkeys: usize,
-        cost: i64,
-        client_now_ms: u64,
-        guard_text: &str,
-    ) -> [String; ARGS_PER_LIMIT] {
-        let extra = match self.algorithm {
-            Algorithm::Gcra => self.burst,
-            Algorithm::UpstashFixedWindow | Algorithm::UpstashSlidingWindow => client_now_ms,
+    /// Refuses, before any round trip, an operation this limiter cannot do.
+    fn check_operation(&self, check: &Check<'_>) -> Result<(), RateLimitError> {
+        let unsupported = |operation| RateLimitError::Unsupported {
+            limiter: self.name.to_string(),
+            operation,
+            algorithm: self.algorithm,
+        };
+        let concurrency = self.algorithm == Algorithm::Concurrency;
+        match check.op {
+            Op::Acquire(_) | Op::Release(_) if !concurrency => return Err(unsupported("a lease")),
+            Op::Spend if concurrency && check.cost != 0 => return Err(unsupported("spending without a lease")),
+            Op::Reserve(_) | Op::Settle(_) if !self.algorithm.settles() => return Err(unsupported("a reservation")),
+            _ => {}
+        }
+        if check.cost.unsigned_abs() > self.max_cost() && !matches!(check.op, Op::Settle(_)) {
+            let max_cost = self.max_cost();
+            return Err(RateLimitError::CostExceedsLimit {
+                limiter: self.name.to_string(),
+                cost: check.cost,
+                max_cost,
+            });
+        }
+        Ok(())
+    }
+
+    /// The keys and the script arguments of `check`, in the script's order:
+    /// the guard's key, the override's, the limit's own, the reservation's.
+    pub(super) fn encode(&self, check: &Check<'_>, client_now_ms: u64) -> (Vec<String>, [String; ARGS_PER_LIMIT]) {
+        let mut keys: Vec<String> = check.guard.iter().map(|g| g.key.clone()).collect();
+        if self.overrides.is_some() {
+            keys.push(self.override_key(&check.identifier));
+        }
+        keys.extend(self.keys_at(&check.identifier, client_now_ms));
+        let reservation = match check.op {
+            Op::Reserve(id) | Op::Settle(id) => {
+                keys.push(self.reservation_key(&check.identifier, id));
+                if matches!(check.op, Op::Reserve(_)) {
+                    "r"
+                } else {
+                    "s"
+                }
+            }
+            _ => "",
+        };
+        let extra = match (self.algorithm, check.op) {
+            (_, Op::Acquire(lease) | Op::Release(lease)) => lease,
+            // 0: the burst follows the limit, an override's included.
+            (Algorithm::Gcra, _) if self.burst == self.spec.limit() => 0,
+            (Algorithm::Gcra, _) => self.burst,
+            (Algorithm::UpstashFixedWindow | Algorithm::UpstashSlidingWindow, _) => client_now_ms,
             _ => 0,
         };
-        [
+        let args = [
             self.algorithm.code().to_owned(),
-            nkeys.to_string(),
+            keys.len().to_string(),
             self.spec.limit().to_string(),
             self.spec.window_ms().to_string(),
-            cost.to_string(),
+            check.cost.to_string(),
             extra.to_string(),
-            guard_text.to_owned(),
-        ]
+            check.guard.as_ref().map_or_else(String::new, |g| g.text.clone()),
+            if self.overrides.is_some() { "1" } else { "" }.to_owned(),
+            reservation.to_owned(),
+        ];
+        (keys, args)
+    }
+
+    /// The key of `identifier`'s reservation `id`.
+    fn reservation_key(&self, identifier: &str, id: u64) -> String {
+        format!("{}:rl:{}:resv:{}:{id:016x}", self.prefix, self.name, escape_id(identifier))
+    }
+
+    /// Takes one of `identifier`'s in-flight slots
+    /// ([`Algorithm::Concurrency`]): one round trip. The lease is `Some`
+    /// when the decision is a success; a refusal's `retry_after_ms` is when
+    /// the earliest lease ends. Give the lease back with
+    /// [`release`](Self::release).
+    ///
+    /// # Errors
+    /// [`RateLimitError::Unsupported`] for another algorithm.
+    pub async fn acquire(&self, identifier: &str) -> Result<(Decision, Option<Lease>), RateLimitError> {
+        let check = Check::acquire(self, identifier);
+        let decision = self.run_one(&check).await?;
+        let lease = decision.success.then(|| check.lease()).flatten();
+        Ok((decision, lease))
+    }
+
+    /// Gives back `lease`'s slot: one round trip. Releasing twice, or after
+    /// the lease ended, frees nothing more.
+    ///
+    /// # Errors
+    /// [`RateLimitError::Unsupported`] for another algorithm.
+    pub async fn release(&self, lease: &Lease) -> Result<Decision, RateLimitError> {
+        self.run_one(&Check::release(self, lease)).await
+    }
+
+    /// Spends `cost` units for `identifier` now and records them, to
+    /// [`settle`](Self::settle) once the real cost is known: one round trip.
+    /// The reservation is `Some` when the decision is a success.
+    ///
+    /// # Errors
+    /// [`RateLimitError::Unsupported`] unless the algorithm
+    /// [`settles`](Algorithm::settles); [`RateLimitError::CostExceedsLimit`].
+    pub async fn reserve(
+        &self,
+        identifier: &str,
+        cost: u64,
+    ) -> Result<(Decision, Option<Reservation>), RateLimitError> {
+        let check = Check::reserve(self, identifier, cost);
+        let decision = self.run_one(&check).await?;
+        let reservation = decision.success.then(|| check.reservation()).flatten();
+        Ok((decision, reservation))
+    }
+
+    /// Settles `reservation`, `used` units having been used: refunds
+    /// `reservation.cost - used` the first time (capped at what was reserved,
+    /// never above the limit; nothing when `used` is as much or more), and
+    /// nothing on any later try, so a settle retried after a lost reply
+    /// refunds once. One round trip.
+    ///
+    /// # Errors
+    /// [`RateLimitError::Unsupported`] unless the algorithm
+    /// [`settles`](Algorithm::settles).
+    pub async fn settle(&self, reservation: &Reservation, used: u64) -> Result<Settled, RateLimitError> {
+        let check = Check::settle(self, reservation, used);
+        self.check_operation(&check)?;
+        let (mut keys, mut args) = header(None, 1, None);
+        let (own, check_args) = self.encode(&check, self.clock.now_ms());
+        keys.extend(own);
+        args.extend(check_args);
+        let outcome = self.client.eval(&SCRIPT, &keys, &args).await.and_then(|reply| parse_reply(reply, 1));
+        Ok(match outcome {
+            Ok(mut reply) => {
+                let raw = reply.verdicts.pop().expect("one verdict");
+                let refunded = raw.refunded;
+                Settled { refunded, decision: self.after_round_trip(&check.identifier, check.cost, true, raw) }
+            }
+            Err(error) => {
+                let reason = self.failure_reason(&error);
+                let decision = self.by_failure_policy(&Unanswered::of(&check), reason, false);
+                Settled { refunded: 0, decision }
+            }
+        })
+    }
+
+    /// One check alone, as [`limit`](Self::limit) runs it.
+    async fn run_one(&self, check: &Check<'_>) -> Result<Decision, RateLimitError> {
+        let mut all = match Limiter::prepare_checks(std::slice::from_ref(check))? {
+            Prepared::Decided(decision) => decision,
+            Prepared::Check(prepared) => prepared.run().await,
+        };
+        Ok(all.decisions.pop().flatten().expect("one check has one decision"))
     }
 
     /// What a request of cost 1 would get now, without spending anything:
@@ -356,15 +515,16 @@ impl Limiter {
     /// [`RateLimitError::Backend`] when Redis fails (also logged and counted
     /// in [`outage`](Self::outage)).
     pub async fn get_remaining(&self, identifier: &str) -> Result<Decision, RateLimitError> {
-        let client_now_ms = self.clock.now_ms();
-        let keys = self.keys_at(identifier, client_now_ms);
-        let mut args = vec![String::new(), "1".to_owned()];
-        args.extend(self.script_args(keys.len(), 0, client_now_ms, ""));
+        let (mut keys, mut args) = header(None, 1, None);
+        let (own, check_args) = self.encode(&Check::new(self, identifier, 0), self.clock.now_ms());
+        keys.extend(own);
+        args.extend(check_args);
         let outcome = self.client.eval(&SCRIPT, &keys, &args).await.and_then(|reply| parse_reply(reply, 1));
         match outcome {
-            Ok((_, mut raws)) => {
+            Ok(mut reply) => {
                 self.outage.success();
-                let raw = raws.pop().expect("one verdict");
+                let raw = reply.verdicts.pop().expect("one verdict");
+                self.saw_limit(identifier, &raw);
                 self.record_block(identifier, 0, raw.block_ms);
                 Ok(self.decision(raw, Reason::None))
             }
@@ -402,8 +562,8 @@ impl Limiter {
     pub(super) fn decision(&self, verdict: RawVerdict, reason: Reason) -> Decision {
         Decision {
             success: verdict.ok,
-            limit: self.spec.limit(),
-            remaining: verdict.remaining.min(self.spec.limit()),
+            limit: verdict.limit,
+            remaining: verdict.remaining.min(verdict.limit),
             reset_ms: verdict.reset_ms,
             retry_after_ms: if verdict.ok { 0 } else { verdict.retry_ms },
             reason,
@@ -415,6 +575,7 @@ impl Limiter {
     /// Records Redis's verdict on one check of an all-or-nothing call.
     pub(super) fn after_round_trip(&self, identifier: &str, cost: i64, all_ok: bool, raw: RawVerdict) -> Decision {
         self.outage.success();
+        self.saw_limit(identifier, &raw);
         self.record_block(identifier, cost, raw.block_ms);
         Counters::bump(match (all_ok, raw.ok) {
             (true, _) => &self.counters.allowed,
@@ -449,7 +610,7 @@ impl Limiter {
     /// and spending without it would let anyone spend that identifier's quota.
     pub(super) fn without_redis(checks: &[Unanswered<'_>], reasons: &[Reason]) -> MultiDecision {
         let local_fits = |c: &Unanswered<'_>| match &c.limiter.local {
-            Some(local) if !c.guarded => local.peek(c.identifier, c.cost, c.limiter.clock.now_ms()).ok,
+            Some(local) if !c.guarded => local.peek(&c.limiter.local_check(c), c.limiter.clock.now_ms()).ok,
             _ => true,
         };
         let commit = checks.iter().all(local_fits);
@@ -457,27 +618,38 @@ impl Limiter {
             .iter()
             .zip(reasons)
             .map(|(c, reason)| {
-                (!(c.guarded && c.limiter.local.is_some()))
-                    .then(|| c.limiter.by_failure_policy(c.identifier, c.cost, *reason, commit))
+                (!(c.guarded && c.limiter.local.is_some())).then(|| c.limiter.by_failure_policy(c, *reason, commit))
             })
             .collect();
         let success = decisions.iter().flatten().all(|d| d.success);
-        MultiDecision { success, decisions }
+        MultiDecision { success, decisions, denied_until_ms: None }
     }
 
-    /// What the failure policy answers for a check of `cost` for
-    /// `identifier`, Redis having failed for `reason`. Under `Local`, the
-    /// check spends only when `commit` (every local limit of the call fits).
-    pub(super) fn by_failure_policy(&self, identifier: &str, cost: i64, reason: Reason, commit: bool) -> Decision {
+    /// `check` as the local fallback runs it: with the override this
+    /// isolate last saw for the identifier, and the lease of a concurrency check.
+    fn local_check<'c>(&self, check: &Unanswered<'c>) -> LocalCheck<'c> {
+        let lease = match check.op {
+            Op::Acquire(id) | Op::Release(id) => id,
+            _ => 0,
+        };
+        let rate = self.overrides.as_ref().and_then(|seen| seen.get(check.identifier));
+        LocalCheck { identifier: check.identifier, cost: check.cost, lease, rate }
+    }
+
+    /// What the failure policy answers for `check`, Redis having failed for
+    /// `reason`. Under `Local`, the check spends only when `commit` (every
+    /// local limit of the call fits).
+    pub(super) fn by_failure_policy(&self, check: &Unanswered<'_>, reason: Reason, commit: bool) -> Decision {
         let now_ms = self.clock.now_ms();
         if let Some(local) = &self.local {
-            let verdict =
-                if commit { local.decide(identifier, cost, now_ms) } else { local.peek(identifier, cost, now_ms) };
+            let call = self.local_check(check);
+            let verdict = if commit { local.decide(&call, now_ms) } else { local.peek(&call, now_ms) };
             let ok = verdict.ok && commit;
             Counters::bump(if ok { &self.counters.local_allowed } else { &self.counters.local_denied });
             // Counted under its cause (why Redis did not answer) and as a local decision.
             self.counters.count_reason(reason);
             self.counters.count_reason(Reason::LocalFallback);
+            let (limit, window_ms) = call.rate.unwrap_or((self.spec.limit(), self.spec.window_ms()));
             let raw = RawVerdict {
                 skipped: false,
                 ok,
@@ -486,21 +658,42 @@ impl Limiter {
                 retry_ms: verdict.retry_after_ms,
                 block_ms: 0,
                 now_ms,
+                limit,
+                window_ms,
+                refunded: 0,
             };
             return self.decision(raw, Reason::LocalFallback);
         }
+        let (limit, window_ms) = (self.spec.limit(), self.spec.window_ms());
         let verdict = match self.policy {
             FailurePolicy::FailOpen | FailurePolicy::Local => {
                 Counters::bump(&self.counters.failed_open);
-                RawVerdict::allow_all(self.spec.limit(), now_ms)
+                RawVerdict::allow_all(limit, window_ms, now_ms)
             }
             FailurePolicy::FailClosed => {
                 Counters::bump(&self.counters.failed_closed);
-                RawVerdict::refuse_for(FAIL_CLOSED_RETRY_AFTER_MS, now_ms)
+                RawVerdict::refuse_for(limit, window_ms, FAIL_CLOSED_RETRY_AFTER_MS, now_ms)
             }
         };
         self.counters.count_reason(reason);
         self.decision(verdict, reason)
+    }
+
+    /// A decision of a call the deny list refused: nothing checked or spent.
+    pub(super) fn denied(&self, raw: RawVerdict) -> Decision {
+        Counters::bump(&self.counters.denied);
+        self.counters.count_reason(Reason::DenyList);
+        let raw = RawVerdict { limit: self.spec.limit(), window_ms: self.spec.window_ms(), ..raw };
+        self.decision(raw, Reason::DenyList)
+    }
+
+    /// Notes the limit Redis used for `identifier`: an override's, kept for
+    /// the local fallback, or the limiter's own (forgetting any override).
+    fn saw_limit(&self, identifier: &str, raw: &RawVerdict) {
+        if let Some(seen) = &self.overrides {
+            let own = raw.limit == self.spec.limit() && raw.window_ms == self.spec.window_ms();
+            seen.note(identifier, (!own && raw.limit > 0).then_some((raw.limit, raw.window_ms)));
+        }
     }
 
     /// The circuit breaker this limiter shares, if any.
@@ -523,12 +716,31 @@ impl Limiter {
         Counters::bump(&self.counters.cache_blocked);
         self.counters.count_reason(Reason::CacheBlock);
         let now_ms = self.clock.now_ms();
-        Some(self.decision(RawVerdict::refuse_for(until.saturating_sub(now_ms), now_ms), Reason::CacheBlock))
+        let (limit, window_ms) = (self.spec.limit(), self.spec.window_ms());
+        let raw = RawVerdict::refuse_for(limit, window_ms, until.saturating_sub(now_ms), now_ms);
+        Some(self.decision(raw, Reason::CacheBlock))
     }
 
     /// Records what Redis said: blocked for `block_ms` (a request of cost 1
     /// cannot pass before), or not blocked. A refund's answer never blocks.
     fn record_block(&self, identifier: &str, cost: i64, block_ms: u64) {
         self.blocks.record(identifier, if cost >= 0 { block_ms } else { 0 });
+    }
+}
+
+/// The keys and arguments before the limits': the time (`now_us`, or the
+/// server's clock), the number of limits, and the deny-list check.
+pub(super) fn header(now_us: Option<u64>, limits: usize, screen: Option<&Screen<'_>>) -> (Vec<String>, Vec<String>) {
+    let mut args = vec![now_us.map_or_else(String::new, |t| t.to_string()), limits.to_string()];
+    match screen {
+        Some(screen) => {
+            let [member, bits] = screen_args(screen.identifier, screen.address.as_ref());
+            args.extend([member, bits]);
+            (screen.list.keys().to_vec(), args)
+        }
+        None => {
+            args.push(String::new());
+            (Vec::new(), args)
+        }
     }
 }

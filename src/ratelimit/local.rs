@@ -5,7 +5,8 @@
 //!
 //! Guarantee: with `n` isolates serving an identifier, at most `n × limit`
 //! units pass per window during an outage (each isolate admits up to the
-//! limit), and never more than `limit` within one isolate. State is bounded
+//! limit), and never more than `limit` within one isolate. An identifier's
+//! override applies as this isolate last saw it from Redis. State is bounded
 //! (least recently used identifiers go first) and starts empty: what Redis
 //! had counted before the outage is not known here.
 
@@ -18,6 +19,16 @@ use super::Algorithm;
 
 /// Most identifiers one limiter tracks locally per isolate.
 pub const LOCAL_FALLBACK_CAPACITY: usize = 10_000;
+
+/// One check as the local fallback runs it.
+pub(super) struct LocalCheck<'a> {
+    pub identifier: &'a str,
+    pub cost: i64,
+    /// Concurrency: the lease taken or given back; else 0.
+    pub lease: u64,
+    /// An override's `(limit, window_ms)`, when the identifier has one.
+    pub rate: Option<(u64, u64)>,
+}
 
 /// Per-identifier state of one limiter during an outage.
 pub(super) struct LocalLimits {
@@ -36,26 +47,35 @@ impl LocalLimits {
         };
         let capacity = std::num::NonZeroUsize::new(LOCAL_FALLBACK_CAPACITY).expect("non-zero");
         LocalLimits {
-            params: Params { algorithm, limit, window_ms, burst: burst.clamp(1, limit.max(1)) },
+            params: Params { algorithm, limit, window_ms, burst: burst.clamp(1, limit.max(1)), lease: 0 },
             states: Mutex::new(LruCache::new(capacity)),
         }
     }
 
-    /// The verdict for a request of `cost` for `identifier` at `now_ms`,
-    /// spending nothing.
-    pub fn peek(&self, identifier: &str, cost: i64, now_ms: u64) -> Verdict {
-        let mut states = crate::sync::lock(&self.states);
-        let state = states.get(identifier).cloned().unwrap_or_default();
-        model::peek(&self.params, &state, now_ms as i64 * 1000, cost)
+    fn params(&self, check: &LocalCheck<'_>) -> Params {
+        let mut params = Params { lease: check.lease, ..self.params };
+        if let Some((limit, window_ms)) = check.rate {
+            // A burst equal to the limit follows the override's limit.
+            let burst = if params.burst == params.limit { limit } else { params.burst.min(limit) };
+            params = Params { limit, window_ms, burst: burst.max(1), ..params };
+        }
+        params
     }
 
-    /// Decides a request of `cost` for `identifier` at `now_ms`, spending
-    /// from this isolate's own state when it fits.
-    pub fn decide(&self, identifier: &str, cost: i64, now_ms: u64) -> Verdict {
+    /// The verdict for `check` at `now_ms`, spending nothing.
+    pub fn peek(&self, check: &LocalCheck<'_>, now_ms: u64) -> Verdict {
         let mut states = crate::sync::lock(&self.states);
-        let state = states.get(identifier).cloned().unwrap_or_default();
-        let (verdict, next) = model::decide(&self.params, &state, now_ms as i64 * 1000, cost);
-        states.put(identifier.to_owned(), next);
+        let state = states.get(check.identifier).cloned().unwrap_or_default();
+        model::peek(&self.params(check), &state, now_ms as i64 * 1000, check.cost)
+    }
+
+    /// Decides `check` at `now_ms`, spending from this isolate's own state
+    /// when it fits.
+    pub fn decide(&self, check: &LocalCheck<'_>, now_ms: u64) -> Verdict {
+        let mut states = crate::sync::lock(&self.states);
+        let state = states.get(check.identifier).cloned().unwrap_or_default();
+        let (verdict, next) = model::decide(&self.params(check), &state, now_ms as i64 * 1000, check.cost);
+        states.put(check.identifier.to_owned(), next);
         verdict
     }
 }

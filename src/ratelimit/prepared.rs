@@ -5,13 +5,17 @@
 use std::sync::Arc;
 
 use super::decision::{MultiDecision, Reason};
+use super::grants::{new_id, Lease, Op, Reservation};
 use super::limiter::{Limiter, Unanswered};
-use super::script::{parse_reply, SCRIPT};
+use super::script::{parse_reply, ScriptReply, SCRIPT};
 use crate::failure::CircuitBreaker;
 use crate::upstash::{Command, Reply, UpstashClient, UpstashError};
 
 /// One limit of an all-or-nothing check: which limiter, for which
-/// identifier, at what cost, and on what [`Guard`].
+/// identifier, at what cost, on what [`Guard`], and what it does: spend
+/// ([`new`](Self::new)), take or give back a concurrency slot
+/// ([`acquire`](Self::acquire), [`release`](Self::release)), or reserve and
+/// settle units ([`reserve`](Self::reserve), [`settle`](Self::settle)).
 #[derive(Debug, Clone)]
 pub struct Check<'a> {
     /// The limit.
@@ -22,18 +26,71 @@ pub struct Check<'a> {
     pub cost: i64,
     /// The condition this limit counts under, if any.
     pub guard: Option<Guard>,
+    pub(super) op: Op,
 }
 
 impl<'a> Check<'a> {
-    /// An unguarded check.
+    /// An unguarded check spending `cost` (negative: a refund; 0: check only).
     pub fn new(limiter: &'a Limiter, identifier: &str, cost: i64) -> Self {
-        Check { limiter, identifier: identifier.to_owned(), cost, guard: None }
+        Check { limiter, identifier: identifier.to_owned(), cost, guard: None, op: Op::Spend }
+    }
+
+    /// Takes one of the identifier's in-flight slots of a concurrency
+    /// limiter; when the whole check passes, [`lease`](Self::lease) is the
+    /// slot to give back.
+    pub fn acquire(limiter: &'a Limiter, identifier: &str) -> Self {
+        Check { op: Op::Acquire(new_id()), ..Check::new(limiter, identifier, 1) }
+    }
+
+    /// Gives back `lease`'s slot (once; again is harmless).
+    pub fn release(limiter: &'a Limiter, lease: &Lease) -> Self {
+        Check { op: Op::Release(lease.id), ..Check::new(limiter, &lease.identifier, -1) }
+    }
+
+    /// Spends `cost` units and, when the whole check passes, records them as
+    /// [`reservation`](Self::reservation), to [`settle`](Self::settle) later.
+    pub fn reserve(limiter: &'a Limiter, identifier: &str, cost: u64) -> Self {
+        let cost = i64::try_from(cost).unwrap_or(i64::MAX);
+        Check { op: Op::Reserve(new_id()), ..Check::new(limiter, identifier, cost) }
+    }
+
+    /// Refunds `reservation.cost - used` units (nothing when `used` is as
+    /// much or more), once whatever the number of tries.
+    pub fn settle(limiter: &'a Limiter, reservation: &Reservation, used: u64) -> Self {
+        let refund = reservation.cost.saturating_sub(used);
+        let cost = -i64::try_from(refund).unwrap_or(i64::MAX);
+        Check { op: Op::Settle(reservation.id), ..Check::new(limiter, &reservation.identifier, cost) }
     }
 
     /// The same check, counting only while `guard` holds.
     pub fn guarded(mut self, guard: Guard) -> Self {
         self.guard = Some(guard);
         self
+    }
+
+    /// The slot an [`acquire`](Self::acquire) takes: held once the check's
+    /// decision is a success.
+    pub fn lease(&self) -> Option<Lease> {
+        match self.op {
+            Op::Acquire(id) => {
+                Some(Lease { limiter: self.limiter.name.clone(), identifier: self.identifier.clone(), id })
+            }
+            _ => None,
+        }
+    }
+
+    /// The units a [`reserve`](Self::reserve) records: held once the check's
+    /// decision is a success.
+    pub fn reservation(&self) -> Option<Reservation> {
+        match self.op {
+            Op::Reserve(id) => Some(Reservation {
+                limiter: self.limiter.name.clone(),
+                identifier: self.identifier.clone(),
+                id,
+                cost: self.cost.unsigned_abs(),
+            }),
+            _ => None,
+        }
     }
 }
 
@@ -89,18 +146,20 @@ pub enum Prepared<'a> {
 /// ```
 #[derive(Debug)]
 pub struct PreparedCheck<'a> {
-    checks: Vec<(&'a Limiter, String, i64)>,
-    /// Per check: whether it is guarded.
-    guarded: Vec<bool>,
+    checks: Vec<Check<'a>>,
+    client: Arc<UpstashClient>,
     keys: Vec<String>,
     args: Vec<String>,
 }
 
 impl<'a> PreparedCheck<'a> {
     pub(super) fn new(checks: &[Check<'a>], keys: Vec<String>, args: Vec<String>) -> Self {
-        let guarded = checks.iter().map(|c| c.guard.is_some()).collect();
-        let checks = checks.iter().map(|c| (c.limiter, c.identifier.clone(), c.cost)).collect();
-        PreparedCheck { checks, guarded, keys, args }
+        PreparedCheck { checks: checks.to_vec(), client: checks[0].limiter.client.clone(), keys, args }
+    }
+
+    /// A deny-list screen with no limit to check.
+    pub(super) fn screen_only(client: &Arc<UpstashClient>, keys: Vec<String>, args: Vec<String>) -> Self {
+        PreparedCheck { checks: Vec::new(), client: client.clone(), keys, args }
     }
 
     /// `EVALSHA` of the rate-limit script: put it in a pipeline.
@@ -117,7 +176,7 @@ impl<'a> PreparedCheck<'a> {
     /// The client of the first limiter (the one [`run`](Self::run) and
     /// [`resolve`](Self::resolve) use).
     pub fn client(&self) -> &Arc<UpstashClient> {
-        &self.checks[0].0.client
+        &self.client
     }
 
     /// Sends the check alone: `EVALSHA`, then `EVAL` on `NOSCRIPT`.
@@ -150,31 +209,26 @@ impl<'a> PreparedCheck<'a> {
         let outcome = outcome.and_then(|reply| parse_reply(reply, n));
         self.record_in_breakers(&outcome);
         match outcome {
-            Ok((all_ok, raws)) => {
+            Ok(ScriptReply { denied_until_ms: Some(until), verdicts, .. }) => {
+                let decisions =
+                    self.checks.iter().zip(verdicts).map(|(check, raw)| Some(check.limiter.denied(raw))).collect();
+                MultiDecision { success: false, decisions, denied_until_ms: Some(until) }
+            }
+            Ok(ScriptReply { all_ok, verdicts, .. }) => {
                 let decisions = self
                     .checks
                     .iter()
-                    .zip(raws)
-                    .map(|((limiter, id, cost), raw)| {
-                        (!raw.skipped).then(|| limiter.after_round_trip(id, *cost, all_ok, raw))
+                    .zip(verdicts)
+                    .map(|(check, raw)| {
+                        (!raw.skipped)
+                            .then(|| check.limiter.after_round_trip(&check.identifier, check.cost, all_ok, raw))
                     })
                     .collect();
-                MultiDecision { success: all_ok, decisions }
+                MultiDecision { success: all_ok, decisions, denied_until_ms: None }
             }
             Err(error) => {
-                let reasons: Vec<Reason> =
-                    self.checks.iter().map(|(limiter, _, _)| limiter.failure_reason(&error)).collect();
-                let unanswered: Vec<Unanswered<'_>> = self
-                    .checks
-                    .iter()
-                    .zip(&self.guarded)
-                    .map(|((limiter, identifier, cost), guarded)| Unanswered {
-                        limiter,
-                        identifier,
-                        cost: *cost,
-                        guarded: *guarded,
-                    })
-                    .collect();
+                let reasons: Vec<Reason> = self.checks.iter().map(|c| c.limiter.failure_reason(&error)).collect();
+                let unanswered: Vec<Unanswered<'_>> = self.checks.iter().map(Unanswered::of).collect();
                 Limiter::without_redis(&unanswered, &reasons)
             }
         }
@@ -185,7 +239,7 @@ impl<'a> PreparedCheck<'a> {
     /// towards opening it; a refused token neither (it fails fast anyway).
     fn record_in_breakers<T>(&self, outcome: &Result<T, UpstashError>) {
         let mut seen: Vec<&Arc<CircuitBreaker>> = Vec::new();
-        for breaker in self.checks.iter().filter_map(|(limiter, _, _)| limiter.circuit_breaker()) {
+        for breaker in self.checks.iter().filter_map(|c| c.limiter.circuit_breaker()) {
             if seen.iter().any(|known| Arc::ptr_eq(known, breaker)) {
                 continue;
             }

@@ -28,7 +28,7 @@ pub struct LimiterStats {
     /// Decisions by [`Reason`], in the order of [`Reason::ALL`]. A decision
     /// of the local fallback counts twice: under the cause (why Redis did
     /// not answer) and under [`Reason::LocalFallback`].
-    pub by_reason: [u64; 7],
+    pub by_reason: [u64; 8],
 }
 
 #[derive(Debug, Default)]
@@ -41,7 +41,7 @@ pub(super) struct Counters {
     pub(super) failed_closed: AtomicU64,
     pub(super) local_allowed: AtomicU64,
     pub(super) local_denied: AtomicU64,
-    pub(super) by_reason: [AtomicU64; 7],
+    pub(super) by_reason: [AtomicU64; 8],
 }
 
 impl Counters {

@@ -2,7 +2,9 @@
 //! tests can drive the scripts through time without waiting.
 
 use super::decision::{Decision, Reason};
-use super::limiter::Limiter;
+use super::grants::Op;
+use super::limiter::{header, Limiter};
+use super::prepared::Check;
 use super::script::{parse_reply, SCRIPT};
 use crate::upstash::UpstashError;
 
@@ -13,11 +15,33 @@ impl Limiter {
     /// # Errors
     /// Any [`UpstashError`], as is.
     pub async fn limit_at(&self, identifier: &str, cost: i64, now_us: u64) -> Result<Decision, UpstashError> {
-        let keys = self.keys_at(identifier, now_us / 1000);
-        let mut args = vec![now_us.to_string(), "1".to_owned()];
-        args.extend(self.script_args(keys.len(), cost, now_us / 1000, ""));
+        self.run_at(&Check::new(self, identifier, cost), now_us).await
+    }
+
+    /// Runs `check` (of this limiter) at `now_us`, as [`limit_at`](Self::limit_at) does.
+    ///
+    /// # Errors
+    /// Any [`UpstashError`], as is.
+    pub async fn run_at(&self, check: &Check<'_>, now_us: u64) -> Result<Decision, UpstashError> {
+        let (mut keys, mut args) = header(Some(now_us), 1, None);
+        let (own, check_args) = self.encode(check, now_us / 1000);
+        keys.extend(own);
+        args.extend(check_args);
         let reply = self.client.eval(&SCRIPT, &keys, &args).await?;
-        let (_, mut raws) = parse_reply(reply, 1)?;
-        Ok(self.decision(raws.pop().expect("one verdict"), Reason::None))
+        let mut reply = parse_reply(reply, 1)?;
+        Ok(self.decision(reply.verdicts.pop().expect("one verdict"), Reason::None))
+    }
+}
+
+impl<'a> Check<'a> {
+    /// [`Check::acquire`] of a chosen lease id (below 2^52), so a test can
+    /// follow it in the pure model.
+    pub fn acquire_as(limiter: &'a Limiter, identifier: &str, lease: u64) -> Self {
+        Check { op: Op::Acquire(lease), ..Check::new(limiter, identifier, 1) }
+    }
+
+    /// [`Check::release`] of a chosen lease id.
+    pub fn release_as(limiter: &'a Limiter, identifier: &str, lease: u64) -> Self {
+        Check { op: Op::Release(lease), ..Check::new(limiter, identifier, -1) }
     }
 }

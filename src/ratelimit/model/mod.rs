@@ -18,7 +18,7 @@
 //!
 //! // 2 per second, fixed window: the third request of a second is refused,
 //! // without being counted, until the next window.
-//! let params = Params { algorithm: Algorithm::FixedWindow, limit: 2, window_ms: 1_000, burst: 2 };
+//! let params = Params { algorithm: Algorithm::FixedWindow, limit: 2, window_ms: 1_000, burst: 2, lease: 0 };
 //! let mut state = State::Empty;
 //! let now_us = 1_700_000_000_000_000;
 //! for expected in [true, true, false] {
@@ -43,6 +43,9 @@ pub struct Params {
     pub window_ms: u64,
     /// GCRA only: units that may be spent at once, `1..=limit`.
     pub burst: u64,
+    /// Concurrency only: the lease a check takes (cost 1) or gives back
+    /// (cost -1); 0 otherwise.
+    pub lease: u64,
 }
 
 /// What Redis holds for one identifier, per algorithm.
@@ -84,6 +87,12 @@ pub enum State {
     Gcra {
         /// TAT, epoch microseconds.
         tat_us: i64,
+    },
+    /// Concurrency: the leases held, `(lease id, epoch ms it ends)`, in
+    /// the order the sorted set keeps them (by end, then id as text).
+    Concurrency {
+        /// The leases.
+        leases: Vec<(u64, i64)>,
     },
 }
 
@@ -129,6 +138,7 @@ fn run(params: &Params, state: &State, now_us: i64, cost: i64, commit: bool) -> 
         Algorithm::SlidingLog => sliding_log(limit, window, state, now_us, cost, commit),
         Algorithm::TokenBucket => token_bucket(limit, window, state, now_us, cost, commit),
         Algorithm::Gcra => gcra(limit, window, params.burst as i64, state, now_us, cost, commit),
+        Algorithm::Concurrency => concurrency(limit, window, params.lease, state, now_us, cost, commit),
         Algorithm::UpstashFixedWindow | Algorithm::UpstashSlidingWindow => {
             panic!("the Upstash-compatible algorithms are not modelled")
         }
@@ -324,6 +334,48 @@ fn token_bucket(limit: i64, w: i64, state: &State, now_us: i64, cost: i64, commi
         (ok, if ok { 0 } else { ceil_div(need - n, limit) })
     };
     (verdict(ok, remaining, reset, retry, block), state.clone())
+}
+
+fn concurrency(
+    limit: i64,
+    ttl: i64,
+    lease: u64,
+    state: &State,
+    now_us: i64,
+    cost: i64,
+    commit: bool,
+) -> (Verdict, State) {
+    let now = floor_div(now_us, 1000);
+    let mut leases: Vec<(u64, i64)> = match state {
+        State::Concurrency { leases } => leases.clone(),
+        _ => Vec::new(),
+    };
+    // What the script reads: leases ending after now.
+    let report = |leases: &[(u64, i64)]| {
+        let live: Vec<i64> = leases.iter().map(|(_, end)| *end).filter(|end| *end > now).collect();
+        let first_end = live.iter().copied().min();
+        (live.len() as i64, first_end)
+    };
+    if commit {
+        leases.retain(|(_, end)| *end > now);
+        leases.retain(|(id, _)| *id != lease);
+        if cost > 0 {
+            leases.push((lease, now + ttl));
+        }
+        leases.sort_by(|a, b| a.1.cmp(&b.1).then_with(|| a.0.to_string().cmp(&b.0.to_string())));
+        let (count, first_end) = report(&leases);
+        let next = if leases.is_empty() { State::Empty } else { State::Concurrency { leases } };
+        return (verdict(true, (limit - count).clamp(0, limit), first_end.unwrap_or(now), 0, 0), next);
+    }
+    let (count, first_end) = report(&leases);
+    let renewing = leases.iter().any(|(id, end)| *id == lease && *end > now);
+    let (ok, retry) = if cost < 0 || renewing {
+        (true, 0)
+    } else {
+        let ok = count < limit;
+        (ok, if ok { 0 } else { first_end.map_or(0, |end| end - now) })
+    };
+    (verdict(ok, (limit - count).clamp(0, limit), first_end.unwrap_or(now), retry, 0), state.clone())
 }
 
 /// GCRA's emission interval in microseconds for `limit` per `window_ms`.

@@ -16,6 +16,7 @@ fn params() -> impl Strategy<Value = Params> {
         limit,
         window_ms,
         burst: b.min(limit),
+        lease: 0,
     })
 }
 
@@ -212,7 +213,7 @@ fn check_bounds(p: &Params, admitted: &[(i64, i64)]) -> Result<(), TestCaseError
 
 #[test]
 fn gcra_with_burst_one_paces_to_the_limit_per_window() {
-    let p = Params { algorithm: Algorithm::Gcra, limit: 4, window_ms: 1_000, burst: 1 };
+    let p = Params { algorithm: Algorithm::Gcra, limit: 4, window_ms: 1_000, burst: 1, lease: 0 };
     let (v, s) = decide(&p, &State::Empty, T0, 1);
     assert!(v.ok);
     let (v2, _) = decide(&p, &s, T0 + 1_000, 1);
@@ -223,7 +224,7 @@ fn gcra_with_burst_one_paces_to_the_limit_per_window() {
 
 #[test]
 fn token_bucket_refills_continuously_not_in_steps() {
-    let p = Params { algorithm: Algorithm::TokenBucket, limit: 10, window_ms: 1_000, burst: 10 };
+    let p = Params { algorithm: Algorithm::TokenBucket, limit: 10, window_ms: 1_000, burst: 10, lease: 0 };
     let (v, s) = decide(&p, &State::Empty, T0, 10);
     assert!(v.ok);
     assert_eq!(v.remaining, 0);
@@ -235,7 +236,7 @@ fn token_bucket_refills_continuously_not_in_steps() {
 
 #[test]
 fn fixed_window_refusal_does_not_count() {
-    let p = Params { algorithm: Algorithm::FixedWindow, limit: 3, window_ms: 60_000, burst: 3 };
+    let p = Params { algorithm: Algorithm::FixedWindow, limit: 3, window_ms: 60_000, burst: 3, lease: 0 };
     let t = 1_800_000_000_000_000; // a window boundary
     let (_, s) = decide(&p, &State::Empty, t, 2);
     let (refused, s2) = decide(&p, &s, t + 1, 2);

@@ -13,6 +13,7 @@ local function fw_report(st, n)
 end
 
 ALG.fw = {
+  windowed = true,
   peek = function(keys, p)
     local W, now = p.window, p.now_ms
     local k = idiv(now, W)

@@ -21,7 +21,9 @@ ALG.gcra = {
   peek = function(keys, p)
     local now = p.now_us
     local T = cdiv(p.window * 1000, p.limit)
+    -- 0 (or more than the limit, under an override): the limit itself.
     local burst = p.extra
+    if burst == 0 or burst > p.limit then burst = p.limit end
     local tat = now
     local v = redis.call('GET', keys[1])
     if v then tat = math.max(tonumber(v), now) end

@@ -6,7 +6,9 @@
 --     ok (does the request fit), remaining, reset_ms, retry_ms, block_ms,
 --     quirk (the algorithm writes even when it refuses: Upstash compatibility);
 --   commit(st, cost) writes the request (every key with a TTL) and refreshes
---     remaining, reset_ms and block_ms.
+--     remaining, reset_ms and block_ms;
+--   windowed = true when its units belong to a window (fixed and sliding
+--     window): a settle refunds only within the window they were spent in.
 -- The driver peeks at every limit, then commits all of them or none.
 --
 -- Numbers: Lua numbers are doubles. Every value here is an integer below 2^53

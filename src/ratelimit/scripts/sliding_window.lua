@@ -31,6 +31,7 @@ local function sw_report(st, cur)
 end
 
 ALG.sw = {
+  windowed = true,
   peek = function(keys, p)
     local W, now = p.window, p.now_ms
     local k = idiv(now, W)
