@@ -36,6 +36,7 @@ pub mod error;
 pub mod policy;
 pub mod routes;
 pub mod settings;
+pub mod sse;
 
 #[cfg(target_arch = "wasm32")]
 mod admission;

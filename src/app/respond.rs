@@ -5,6 +5,13 @@ use worker::Response;
 
 use super::error::ApiError;
 
+/// Headers of every answer the worker makes (JSON, errors, the event
+/// stream; the dashboard's static files have their own, `www/_headers`):
+/// no content sniffing, and a policy under which a browser that renders an
+/// answer anyway runs nothing, loads nothing, and frames it nowhere.
+pub const SECURITY_HEADERS: [(&str, &str); 2] =
+    [("x-content-type-options", "nosniff"), ("content-security-policy", "default-src 'none'; frame-ancestors 'none'")];
+
 impl From<worker::Error> for ApiError {
     fn from(error: worker::Error) -> Self {
         ApiError::internal(error)

@@ -25,7 +25,11 @@ async fn fetch(req: web_sys::Request, env: Env, ctx: Context) -> worker::Result<
         Ok(response) => response,
         Err(error) => respond::error(error, &request_id),
     };
-    response.headers_mut().set("x-request-id", &request_id)?;
+    let headers = response.headers_mut();
+    headers.set("x-request-id", &request_id)?;
+    for (name, value) in respond::SECURITY_HEADERS {
+        headers.set(name, value)?;
+    }
     if let Some(state) = built_state() {
         state.responses.count(response.status_code());
     }

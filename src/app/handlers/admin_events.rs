@@ -30,6 +30,7 @@ use worker::{AbortController, ByteStream, Delay, Fetch, Headers, Method, Request
 use super::RequestContext;
 use crate::app::error::ApiError;
 use crate::app::respond::with_headers;
+use crate::app::sse::{frame, Parser};
 use crate::cache::InvalidationEvent;
 
 /// How long one stream lasts before it ends by itself, in ms.
@@ -91,7 +92,7 @@ pub async fn stream(rc: &RequestContext) -> Result<Response, ApiError> {
 struct Relay {
     upstream: ByteStream,
     channel: String,
-    buffer: String,
+    parser: Parser,
     out: VecDeque<Vec<u8>>,
     deadline: Pin<Box<Delay>>,
     keepalive: Pin<Box<Delay>>,
@@ -104,7 +105,7 @@ impl Relay {
         Relay {
             upstream,
             channel,
-            buffer: String::new(),
+            parser: Parser::new(),
             out: VecDeque::from([b"retry: 2000\n\n".to_vec()]),
             deadline: Box::pin(Delay::from(Duration::from_millis(STREAM_MS))),
             keepalive: Box::pin(Delay::from(Duration::from_millis(KEEPALIVE_MS))),
@@ -148,29 +149,26 @@ impl Relay {
         }
     }
 
-    /// Adds a chunk of Upstash's stream and relays each complete event in it.
+    /// Adds a chunk of Upstash's stream and relays each complete event in
+    /// it: an event's `data:` lines are one payload, joined with `\n`, as
+    /// the SSE standard says (a message published with line breaks arrives
+    /// as several lines of one event).
     fn take(&mut self, chunk: &[u8]) {
-        self.buffer.push_str(&String::from_utf8_lossy(chunk));
-        while let Some(end) = self.buffer.find("\n\n") {
-            let event: String = self.buffer.drain(..end + 2).collect();
-            for data in event.lines().filter_map(|line| line.strip_prefix("data:")) {
-                self.relay(data.trim_start());
-            }
+        for event in self.parser.feed(chunk) {
+            self.relay(&event.data);
         }
     }
 
-    /// One `data:` line of Upstash's: `subscribe,<channel>,<n>` or
+    /// The data of one of Upstash's events: `subscribe,<channel>,<n>` or
     /// `message,<channel>,<payload>`.
     fn relay(&mut self, data: &str) {
         let channel = &self.channel;
         if data.starts_with(&format!("subscribe,{channel},")) {
             let ready = serde_json::json!({ "channel": channel });
-            self.out.push_back(format!("event: ready\ndata: {ready}\n\n").into_bytes());
+            self.out.push_back(frame("ready", &ready.to_string()));
         } else if let Some(payload) = data.strip_prefix(&format!("message,{channel},")) {
             match InvalidationEvent::parse(payload) {
-                Ok(event) => {
-                    self.out.push_back(format!("event: invalidate\ndata: {}\n\n", event.to_json()).into_bytes())
-                }
+                Ok(event) => self.out.push_back(frame("invalidate", &event.to_json())),
                 Err(error) => log::warn!("edgecache: dropped a message on {channel}: {error}"),
             }
         }
@@ -178,7 +176,7 @@ impl Relay {
 
     fn end(&mut self, reason: &str) {
         let end = serde_json::json!({ "reason": reason });
-        self.out.push_back(format!("event: end\ndata: {end}\n\n").into_bytes());
+        self.out.push_back(frame("end", &end.to_string()));
         self.ended = true;
     }
 }
