@@ -6,8 +6,10 @@
 # Settings and secrets reach the worker through `.dev.vars` (mode 0600,
 # gitignored), never the command line: scripts/dev-vars.mjs copies in the
 # settings exported in this shell (UPSTASH_*, CACHE_*, RATE_LIMIT_*,
-# HEALTH_CACHE_MS, ADMIN_TOKEN, REDIS_URL, REDIS_PASSWORD) and makes a random
-# ADMIN_TOKEN, printed once, when there is none.
+# AUTH_FAILURE_*, API_KEY_*, HEALTH_CACHE_MS, MAX_USER_OVERRIDES_PER_TENANT,
+# ADMIN_TOKEN, REDIS_URL, REDIS_PASSWORD), makes a random ADMIN_TOKEN (at
+# least 32 characters, as the worker requires), printed once, when there is
+# none, and a random API_KEY_SECRET (never printed).
 # With no Upstash configured, the in-memory cache is used.
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -1,37 +1,46 @@
-//! Admission of a `/v1` request, in this order and in as few REST round
-//! trips as it allows:
+//! Who a request is, and whether it is let through, in as few REST round
+//! trips as that allows:
 //!
 //! 1. No `Authorization: Bearer` → 401 before any work; `ADMIN_TOKEN` not
-//!    configured → 503 (fail closed); a token shaped like neither an API key
-//!    nor the admin token → 403, also before any work.
-//! 2. The per-client limit, before authentication, so guessing keys costs a
-//!    client its own quota.
-//! 3. An API key's validation, read through the cache (a valid request costs
-//!    no D1 read); an unknown key is 403 and leaves nothing behind.
-//! 4. The route's authorization (403 for another tenant, or an admin-only route).
-//! 5. The per-tenant limit. Only an authenticated request can spend a
-//!    tenant's quota.
+//!    configured → 503 (fail closed).
+//! 2. The token is identified without I/O ([`auth::identify`]): the admin
+//!    token; an API key whose HMAC tag this server made; or a refusal. A
+//!    forged or mistyped key, or a legacy one while those are off, is
+//!    refused (401) here, before any cache, D1 or quota work.
+//! 3. A wrong token, or a signed key that turns out unknown or revoked, is a
+//!    failed credential: it spends its address's per-client and
+//!    auth-failure limits (one all-or-nothing check; a worker without
+//!    shared limits counts in the isolate) and answers 401, or 429 past
+//!    either. Only failed credentials spend an address's limits: a valid
+//!    credential is never refused for its address, so whoever shares it
+//!    (every Worker calling from another zone, users behind a CGNAT) cannot
+//!    lock a tenant out.
+//! 4. An API key is validated through the cache (a valid request costs no
+//!    D1 read); the route's authorization (403 for another tenant, or an
+//!    admin-only route); then the per-tenant and per-key limits. Only an
+//!    authenticated request spends them.
 //!
-//! All of it rides in ONE `/pipeline`: the client limit and the tenant limit
-//! (one all-or-nothing script), the validation read and the route's own
-//! cache read. The tenant limit is [guarded](crate::ratelimit::Guard) on the
-//! cached validation naming that tenant, so Redis spends the tenant's quota
+//! A `/v1` request's limits and reads ride in ONE `/pipeline`: the tenant
+//! and key limits (one all-or-nothing script), the validation read and the
+//! route's own cache read. The limits are [guarded](crate::ratelimit::Guard)
+//! on the cached validation naming the route's tenant, so Redis spends them
 //! only for a key the cache knows is the tenant's; an unknown key, another
 //! tenant's key, or a validation not cached yet spends none. In that last
-//! case (a key's first request after its entry expired) the tenant limit
-//! runs alone once the key is validated from D1: a second round trip.
+//! case (a key's first request after its entry expired) the limits run
+//! alone once the key is validated from D1: a second round trip.
 //!
 //! So an authenticated cached GET costs one round trip, key validation
 //! included, whether the validation is in L1 or in Upstash.
 
 use super::incoming::Incoming;
 
-use super::auth::{bearer, key_digest, looks_like_api_key, record_names_tenant, ApiKeyRecord, Principal};
+use super::auth::{self, bearer, key_digest, record_names_tenant, ApiKeyRecord, Failure, Presented, Principal};
 use super::client_ip::client_identity;
 use super::error::ApiError;
 use super::routes::TenantRoute;
 use super::state::AppState;
 use super::stores::Stores;
+use super::throttle::LogDecision;
 use crate::cache::Prefetch;
 use crate::cache::PrefetchedMany;
 use crate::keys::EntryKey;
@@ -43,6 +52,39 @@ pub struct Admitted {
     pub headers: Vec<(&'static str, String)>,
     /// The route's cache reads, made along with the limit checks.
     pub reads: PrefetchedMany,
+}
+
+/// Who the credentials of a request name, before any lookup.
+pub enum Caller {
+    /// The admin token.
+    Admin,
+    /// An API key, to validate.
+    Key {
+        /// The token.
+        token: String,
+        /// Its id, when the key carries it (not a legacy key).
+        id: Option<String>,
+    },
+}
+
+/// The request's caller and its per-client identity (its address).
+///
+/// # Errors
+/// 401 without credentials, 503 without `ADMIN_TOKEN`, and for refused
+/// credentials what [`refuse`] answers (401, or 429 past the address's limits).
+pub async fn identify(state: &AppState, req: &Incoming) -> Result<(Caller, String), ApiError> {
+    let authorization = req.header("authorization")?;
+    let token = bearer(authorization.as_deref())?;
+    let settings = &state.settings;
+    let (Some(admin), Some(signer)) = (&settings.admin_token, &settings.api_key_signer) else {
+        return Err(not_configured());
+    };
+    let client = client_identity(req.header("cf-connecting-ip")?.as_deref(), settings.ipv6_prefix);
+    match auth::identify(token, admin, signer, settings.accept_legacy_api_keys) {
+        Presented::Admin => Ok((Caller::Admin, client)),
+        Presented::Key { id } => Ok((Caller::Key { token: token.to_owned(), id }, client)),
+        Presented::Refused(failure) => Err(refuse(state, &client, &failure).await),
+    }
 }
 
 /// Admits a request for `route`; `reads` are the route's cache reads.
@@ -57,27 +99,22 @@ pub async fn admit(
     route: &TenantRoute,
     reads: &[EntryKey],
 ) -> Result<Admitted, ApiError> {
-    let authorization = req.header("authorization")?;
-    let token = bearer(authorization.as_deref())?;
-    let admin = state.settings.admin_token.as_ref().ok_or_else(not_configured)?;
-    let client = client_identity(req.header("cf-connecting-ip")?.as_deref(), state.settings.ipv6_prefix);
-    if admin.matches(token) {
-        Principal::Admin.authorize(route)?;
-        let keys: Vec<&EntryKey> = reads.iter().collect();
-        let Some(limits) = &state.limits else {
-            return Ok(Admitted { headers: Vec::new(), reads: state.cache.prefetch_many(&keys, None, None).await });
-        };
-        let checks = [Check::new(&limits.client, &client, 1), Check::new(&limits.tenant, route.tenant(), 1)];
-        let (decision, reads) = check_with_reads(state, &checks, &keys).await?;
-        let decisions: Vec<Decision> = decision.evaluated().cloned().collect();
-        if !decision.success {
-            return Err(refused(state, &decision, &decisions));
+    match identify(state, req).await? {
+        (Caller::Admin, _) => {
+            Principal::Admin.authorize(route)?;
+            let keys: Vec<&EntryKey> = reads.iter().collect();
+            let Some(limits) = &state.limits else {
+                return Ok(Admitted { headers: Vec::new(), reads: state.cache.prefetch_many(&keys, None, None).await });
+            };
+            let checks = [Check::new(&limits.tenant, route.tenant(), 1)];
+            let (decision, reads) = check_with_reads(state, &checks, &keys).await?;
+            let decisions: Vec<Decision> = decision.evaluated().cloned().collect();
+            if !decision.success {
+                return Err(refused(state, &decision, &decisions));
+            }
+            Ok(Admitted { headers: rate_limit_headers(state, &decisions), reads })
         }
-        Ok(Admitted { headers: rate_limit_headers(state, &decisions), reads })
-    } else if looks_like_api_key(token) {
-        admit_key(state, stores, token, &client, route, reads).await
-    } else {
-        Err(invalid_credentials())
+        (Caller::Key { token, id }, client) => admit_key(state, stores, &token, id, &client, route, reads).await,
     }
 }
 
@@ -86,16 +123,62 @@ pub fn not_configured() -> ApiError {
     ApiError::new(503, "ADMIN_TOKEN is not configured").with_code("admin_token_not_configured")
 }
 
-fn invalid_credentials() -> ApiError {
-    ApiError::forbidden("invalid credentials")
+/// Answers failed credentials from `client`: counts the failure against
+/// the address when it is one that is counted ([`Failure::counted`]), logs
+/// it (never the token; at most a budget of lines a minute), and answers
+/// 401 `invalid_token`, or 429 `too_many_auth_failures` past the address's
+/// per-client or auth-failure limit.
+pub async fn refuse(state: &AppState, client: &str, failure: &Failure) -> ApiError {
+    let throttled = if failure.counted() { count_failure(state, client).await } else { None };
+    let outcome = if throttled.is_some() { "throttled" } else { "refused" };
+    let decision = state.auth_log.borrow_mut().take(crate::clock::now_ms());
+    if let LogDecision::Log { suppressed } = decision {
+        if suppressed > 0 {
+            log::warn!("edgecache: {suppressed} more failed authentication(s) were not logged");
+        }
+        log::warn!("edgecache: authentication failed from {client}: {} ({outcome})", failure.describe());
+    }
+    throttled.unwrap_or_else(|| failure.error())
 }
 
-/// Admits a request made with the API key `token`: both limits, the key's
-/// validation and the route's read in one round trip (see the module docs).
+/// Spends one failure of `client`: the 429 to answer once past its limits.
+async fn count_failure(state: &AppState, client: &str) -> Option<ApiError> {
+    let Some(limits) = &state.limits else {
+        let retry_after_ms = state.auth_failures.borrow_mut().fail(client, crate::clock::now_ms()).err()?;
+        return Some(too_many_failures(retry_after_ms, "local", Vec::new()));
+    };
+    let decision = match Limiter::limit_all(&[(&limits.client, client, 1), (&limits.auth, client, 1)]).await {
+        Ok(decision) => decision,
+        Err(error) => {
+            log::warn!("edgecache: could not count a failed authentication: {error}");
+            return None;
+        }
+    };
+    if decision.success {
+        return None;
+    }
+    let mut headers = headers::response_headers(decision.evaluated());
+    headers.push((headers::POLICY_HEADER, limits.failure_policy_header.clone()));
+    Some(too_many_failures(decision.retry_after_ms(), decision.reason().as_str(), headers))
+}
+
+fn too_many_failures(retry_after_ms: u64, reason: &str, mut headers: Vec<(&'static str, String)>) -> ApiError {
+    if !headers.iter().any(|(name, _)| name.eq_ignore_ascii_case(headers::RETRY_AFTER_HEADER)) {
+        headers.push((headers::RETRY_AFTER_HEADER, retry_after_ms.div_ceil(1000).max(1).to_string()));
+    }
+    let mut error = ApiError::too_many_requests(retry_after_ms, reason, headers).with_code("too_many_auth_failures");
+    error.message = "too many failed authentications from this address".to_owned();
+    error
+}
+
+/// Admits a request made with the API key `token`: the tenant and key
+/// limits, the key's validation and the route's read in one round trip
+/// (see the module docs).
 async fn admit_key(
     state: &AppState,
     stores: &Stores,
     token: &str,
+    id: Option<String>,
     client: &str,
     route: &TenantRoute,
     route_reads: &[EntryKey],
@@ -106,28 +189,37 @@ async fn admit_key(
     keys.extend(route_reads);
     let Some(limits) = &state.limits else {
         let mut reads = state.cache.prefetch_many(&keys, None, None).await;
-        authenticate(stores, &digest, reads.take(&validation)).await?.authorize(route)?;
+        let principal = authenticate(state, stores, &digest, id, client, reads.take(&validation)).await?;
+        principal.authorize(route)?;
         return Ok(Admitted { headers: Vec::new(), reads });
     };
     let tenant = route.tenant();
     let guard = Guard { key: validation.key.clone(), text: record_names_tenant(tenant) };
-    let checks = [Check::new(&limits.client, client, 1), Check::new(&limits.tenant, tenant, 1).guarded(guard)];
+    let mut checks = vec![Check::new(&limits.tenant, tenant, 1).guarded(guard.clone())];
+    // A legacy key's id is known only from its record: its first round trip
+    // spends its tenant's limit alone.
+    if let Some(id) = &id {
+        checks.push(Check::new(&limits.key, id, 1).guarded(guard));
+    }
     let (decision, mut reads) = check_with_reads(state, &checks, &keys).await?;
     let mut decisions: Vec<Decision> = decision.evaluated().cloned().collect();
-    let client_decision = decision.decisions.first().and_then(Option::as_ref);
-    if client_decision.is_some_and(|d| !d.success) {
-        return Err(refused(state, &decision, &decisions));
-    }
-    authenticate(stores, &digest, reads.take(&validation)).await?.authorize(route)?;
-    match decision.decisions.get(1).and_then(Option::as_ref) {
+    let legacy = id.is_none();
+    let principal = authenticate(state, stores, &digest, id, client, reads.take(&validation)).await?;
+    principal.authorize(route)?;
+    match decision.decisions.first().and_then(Option::as_ref) {
         Some(_) if !decision.success => return Err(refused(state, &decision, &decisions)),
         Some(_) => {}
-        // The guard did not hold (the validation was not cached): the tenant limit alone.
+        // The guard did not hold (the validation was not cached): the limits alone.
         None => {
-            let tenant = Limiter::limit_all(&[(&limits.tenant, route.tenant(), 1)]).await?;
-            decisions.extend(tenant.evaluated().cloned());
-            if !tenant.success {
-                return Err(refused(state, &tenant, &decisions));
+            let Principal::Tenant { key_id, .. } = &principal else { unreachable!("a key is a tenant's") };
+            let mut later: Vec<(&Limiter, &str, i64)> = vec![(&limits.tenant, route.tenant(), 1)];
+            if !legacy {
+                later.push((&limits.key, key_id, 1));
+            }
+            let later = Limiter::limit_all(&later).await?;
+            decisions.extend(later.evaluated().cloned());
+            if !later.success {
+                return Err(refused(state, &later, &decisions));
             }
         }
     }
@@ -158,11 +250,23 @@ async fn check_with_reads(
 /// The key's record (through the cache, D1 on a miss), finishing `prefetch`.
 ///
 /// # Errors
-/// 403 for an unknown or revoked key; 503 when neither the cache nor D1 answers.
-async fn authenticate(stores: &Stores, digest: &str, prefetch: Option<Prefetch>) -> Result<Principal, ApiError> {
+/// For an unknown or revoked key, what [`refuse`] answers (401, or 429);
+/// 503 when neither the cache nor D1 answers.
+pub async fn authenticate(
+    state: &AppState,
+    stores: &Stores,
+    digest: &str,
+    id: Option<String>,
+    client: &str,
+    prefetch: Option<Prefetch>,
+) -> Result<Principal, ApiError> {
     let lookup = stores.api_keys.get_traced_prefetched(digest, prefetch).await?;
-    let record: ApiKeyRecord = lookup.value.ok_or_else(invalid_credentials)?;
-    Ok(Principal::Tenant { tenant: record.tenant_id, key_id: record.id })
+    // A record of another id under this digest cannot be: the id is in the key.
+    let record: Option<ApiKeyRecord> = lookup.value.filter(|record| id.as_ref().is_none_or(|id| *id == record.id));
+    match record {
+        Some(record) => Ok(Principal::Tenant { tenant: record.tenant_id, key_id: record.id }),
+        None => Err(refuse(state, client, &Failure::UnknownKey { id }).await),
+    }
 }
 
 /// The 429 of a refused `decision`, with the headers of every decision so far.

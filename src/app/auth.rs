@@ -2,15 +2,31 @@
 //! and the rules between them.
 //!
 //! Credentials come as `Authorization: Bearer <token>`. The admin token
-//! (`ADMIN_TOKEN`) may do everything. A tenant API key may read its own
-//! tenant's routes and write its own conversation configs; policies are
-//! written by the admin only. Secrets are compared as SHA-256 digests in
-//! constant time (equal-length inputs, so neither the content nor the
-//! length of a guess leaks through timing), and an API key is stored only
-//! as its digest.
+//! (`ADMIN_TOKEN`, at least 32 characters) may do everything. A tenant API
+//! key may read its own tenant's routes and write its own conversation
+//! configs; policies are written by the admin only.
+//!
+//! An API key checks itself: `ek1_{id}_{body}`, where `id` is its public id
+//! (16 hex digits) and `body` is base64url of 32 random bytes and a 16-byte
+//! HMAC-SHA256 tag over the id and those bytes, under a server secret
+//! ([`ApiKeySigner`]). A forged or mistyped key fails the tag and is refused
+//! before any I/O: no cache read, no D1 read, no quota spent. A key that
+//! passes is then looked up (through the cache) to learn its tenant and
+//! whether it was revoked.
+//!
+//! Secrets are compared in constant time (the admin token as SHA-256
+//! digests, so neither the content nor the length of a guess leaks through
+//! timing; a tag with `subtle`), and an API key is stored only as its
+//! SHA-256 digest.
+//!
+//! Status codes follow RFC 6750: no credentials (or not as a bearer token)
+//! is 401 `WWW-Authenticate: Bearer`; a token that is not valid (wrong,
+//! forged, unknown, revoked) is 401 `Bearer error="invalid_token"`; a valid
+//! credential outside its scope is 403 `Bearer error="insufficient_scope"`.
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
+use hmac::{Hmac, Mac};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
@@ -19,12 +35,35 @@ use super::error::ApiError;
 use super::routes::TenantRoute;
 use crate::config::ConfigError;
 
-/// Shortest admin token accepted.
-pub const MIN_ADMIN_TOKEN_LEN: usize = 16;
+/// Shortest admin token accepted: 32 characters (`openssl rand -base64 32`
+/// gives 44).
+pub const MIN_ADMIN_TOKEN_LEN: usize = 32;
+/// Shortest `API_KEY_SECRET` accepted.
+pub const MIN_API_KEY_SECRET_LEN: usize = 32;
 /// What every API key starts with, so a leaked one is recognisable.
-pub const API_KEY_PREFIX: &str = "ek_";
+pub const API_KEY_PREFIX: &str = "ek1_";
+/// The prefix of the keys made before keys carried a tag (`ek_` and 43
+/// base64url characters): accepted only with `API_KEY_ACCEPT_LEGACY=true`.
+pub const LEGACY_API_KEY_PREFIX: &str = "ek_";
+/// Bytes of a key's public id.
+const ID_BYTES: usize = 8;
 /// Random bytes in an API key (256 bits).
-const API_KEY_BYTES: usize = 32;
+const RANDOM_BYTES: usize = 32;
+/// Bytes of a key's tag (128 bits of HMAC-SHA256).
+const TAG_BYTES: usize = 16;
+/// Length of a key: prefix, 16 hex digits, `_`, base64url of random and tag.
+const API_KEY_LEN: usize = API_KEY_PREFIX.len() + 2 * ID_BYTES + 1 + (RANDOM_BYTES + TAG_BYTES) / 3 * 4;
+/// Length of a legacy key.
+const LEGACY_API_KEY_LEN: usize = LEGACY_API_KEY_PREFIX.len() + 43;
+
+/// Domain separation of the tag key: from `API_KEY_SECRET`.
+const SECRET_LABEL: &[u8] = b"edgecache/api-key-mac/v1";
+/// Domain separation of the tag key: derived from `ADMIN_TOKEN` when
+/// `API_KEY_SECRET` is not set (a different label, so the two never
+/// coincide, and the tag key reveals nothing of the admin token).
+const DERIVED_LABEL: &[u8] = b"edgecache/api-key-mac/v1/derived-from-ADMIN_TOKEN";
+
+type HmacSha256 = Hmac<Sha256>;
 
 /// The admin token, kept only as its SHA-256 digest; `Debug` shows nothing.
 #[derive(Clone)]
@@ -43,13 +82,20 @@ impl AdminToken {
     ///
     /// # Errors
     /// [`ConfigError`] naming `ADMIN_TOKEN` (never its value) when it is
-    /// shorter than 16 characters or holds anything but printable ASCII.
+    /// shorter than 32 characters, holds anything but printable ASCII, or
+    /// starts like an API key.
     pub fn parse(raw: &str) -> Result<Self, ConfigError> {
         if raw.len() < MIN_ADMIN_TOKEN_LEN || !raw.bytes().all(|b| b.is_ascii_graphic()) {
             return Err(ConfigError::new(
                 "ADMIN_TOKEN",
-                format!("must be at least {MIN_ADMIN_TOKEN_LEN} printable ASCII characters without spaces"),
+                format!(
+                    "must be at least {MIN_ADMIN_TOKEN_LEN} printable ASCII characters without spaces, \
+                     random (e.g. `openssl rand -base64 32`)"
+                ),
             ));
+        }
+        if raw.starts_with(LEGACY_API_KEY_PREFIX) || raw.starts_with(API_KEY_PREFIX) {
+            return Err(ConfigError::new("ADMIN_TOKEN", "must not start with ek_ or ek1_ (API keys do)"));
         }
         Ok(AdminToken { digest: sha256(raw) })
     }
@@ -64,6 +110,14 @@ fn sha256(text: &str) -> [u8; 32] {
     Sha256::digest(text.as_bytes()).into()
 }
 
+fn hmac(key: &[u8], parts: &[&[u8]]) -> [u8; 32] {
+    let mut mac = HmacSha256::new_from_slice(key).expect("HMAC takes a key of any length");
+    for part in parts {
+        mac.update(part);
+    }
+    mac.finalize().into_bytes().into()
+}
+
 /// The SHA-256 of an API key, in hex: what D1 stores and the cache keys on.
 pub fn key_digest(key: &str) -> String {
     sha256(key).iter().map(|b| format!("{b:02x}")).collect()
@@ -72,7 +126,8 @@ pub fn key_digest(key: &str) -> String {
 /// The bearer token of an `Authorization` header.
 ///
 /// # Errors
-/// 401 without the header, or with another scheme.
+/// 401 (`WWW-Authenticate: Bearer`) without the header, with another
+/// scheme, or without a token.
 pub fn bearer(header: Option<&str>) -> Result<&str, ApiError> {
     let header =
         header.ok_or_else(|| ApiError::unauthorized("missing credentials: send Authorization: Bearer <token>"))?;
@@ -82,36 +137,229 @@ pub fn bearer(header: Option<&str>) -> Result<&str, ApiError> {
     }
 }
 
-/// True when `token` has the shape of an API key (so tokens that cannot be
-/// one are refused without any lookup).
-pub fn looks_like_api_key(token: &str) -> bool {
-    token.strip_prefix(API_KEY_PREFIX).is_some_and(|rest| {
-        rest.len() == URL_SAFE_NO_PAD.encode([0u8; API_KEY_BYTES]).len()
-            && rest.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-    })
+/// True when `token` has the shape of a legacy (`ek_`) API key.
+pub fn looks_like_legacy_api_key(token: &str) -> bool {
+    token.len() == LEGACY_API_KEY_LEN
+        && token.strip_prefix(LEGACY_API_KEY_PREFIX).is_some_and(|rest| rest.bytes().all(is_base64url))
+}
+
+fn is_base64url(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'-' || b == b'_'
+}
+
+/// Signs and checks API keys: the HMAC-SHA256 key of their tags, from
+/// `API_KEY_SECRET`, or (when that is unset) derived from `ADMIN_TOKEN`.
+/// `Debug` shows nothing.
+#[derive(Clone)]
+pub struct ApiKeySigner {
+    key: [u8; 32],
+    derived: bool,
+}
+
+impl std::fmt::Debug for ApiKeySigner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ApiKeySigner").field("key", &"<redacted>").field("derived", &self.derived).finish()
+    }
+}
+
+/// What a key's tag says of a token that starts like an API key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KeyCheck {
+    /// A key this server signed, with its id: look it up.
+    Signed {
+        /// The key's public id.
+        id: String,
+    },
+    /// Not a key this server signed (forged, mistyped, truncated, or
+    /// signed under another secret).
+    Forged,
+}
+
+impl ApiKeySigner {
+    /// The signer of `API_KEY_SECRET`.
+    ///
+    /// # Errors
+    /// [`ConfigError`] naming `API_KEY_SECRET` (never its value) when it is
+    /// shorter than 32 characters or holds anything but printable ASCII.
+    pub fn from_secret(raw: &str) -> Result<Self, ConfigError> {
+        if raw.len() < MIN_API_KEY_SECRET_LEN || !raw.bytes().all(|b| b.is_ascii_graphic()) {
+            return Err(ConfigError::new(
+                "API_KEY_SECRET",
+                format!(
+                    "must be at least {MIN_API_KEY_SECRET_LEN} printable ASCII characters without spaces, \
+                     random (e.g. `openssl rand -base64 32`)"
+                ),
+            ));
+        }
+        Ok(ApiKeySigner { key: hmac(raw.as_bytes(), &[SECRET_LABEL]), derived: false })
+    }
+
+    /// The signer derived from the admin token (already checked by
+    /// [`AdminToken::parse`]): `HMAC-SHA256(ADMIN_TOKEN, label)`, under a
+    /// label of its own. Rotating the admin token then invalidates every key.
+    pub fn derived_from_admin_token(admin_token: &str) -> Self {
+        ApiKeySigner { key: hmac(admin_token.as_bytes(), &[DERIVED_LABEL]), derived: true }
+    }
+
+    /// True when derived from `ADMIN_TOKEN` (no `API_KEY_SECRET`).
+    pub fn is_derived(&self) -> bool {
+        self.derived
+    }
+
+    fn tag(&self, id: &str, random: &[u8]) -> [u8; TAG_BYTES] {
+        let full = hmac(&self.key, &[b"ek1\0", id.as_bytes(), b"\0", random]);
+        let mut tag = [0u8; TAG_BYTES];
+        tag.copy_from_slice(&full[..TAG_BYTES]);
+        tag
+    }
+
+    /// A new key from the platform's CSPRNG (`crypto.getRandomValues` on Workers).
+    ///
+    /// # Errors
+    /// 500 when the platform has no randomness to give.
+    pub fn issue(&self) -> Result<NewApiKey, ApiError> {
+        let mut bytes = [0u8; ID_BYTES + RANDOM_BYTES];
+        getrandom::getrandom(&mut bytes).map_err(ApiError::internal)?;
+        Ok(self.issue_from(&bytes))
+    }
+
+    /// The key made of `bytes` (its id, then its random part).
+    pub fn issue_from(&self, bytes: &[u8; ID_BYTES + RANDOM_BYTES]) -> NewApiKey {
+        let id: String = bytes[..ID_BYTES].iter().map(|b| format!("{b:02x}")).collect();
+        let random = &bytes[ID_BYTES..];
+        let mut body = Vec::with_capacity(RANDOM_BYTES + TAG_BYTES);
+        body.extend_from_slice(random);
+        body.extend_from_slice(&self.tag(&id, random));
+        let key = format!("{API_KEY_PREFIX}{id}_{}", URL_SAFE_NO_PAD.encode(&body));
+        NewApiKey { digest: key_digest(&key), id, key }
+    }
+
+    /// Checks the tag of `token`, a token that starts with [`API_KEY_PREFIX`]
+    /// (constant time in the tag; no I/O).
+    pub fn check(&self, token: &str) -> KeyCheck {
+        if token.len() != API_KEY_LEN || !token.is_ascii() || !token.starts_with(API_KEY_PREFIX) {
+            return KeyCheck::Forged;
+        }
+        let rest = &token[API_KEY_PREFIX.len()..];
+        let (id, body) = rest.split_at(2 * ID_BYTES);
+        let Some(body) = body.strip_prefix('_') else { return KeyCheck::Forged };
+        if !id.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)) {
+            return KeyCheck::Forged;
+        }
+        let Ok(bytes) = URL_SAFE_NO_PAD.decode(body) else { return KeyCheck::Forged };
+        if bytes.len() != RANDOM_BYTES + TAG_BYTES {
+            return KeyCheck::Forged;
+        }
+        let (random, tag) = bytes.split_at(RANDOM_BYTES);
+        if bool::from(self.tag(id, random).ct_eq(tag)) {
+            KeyCheck::Signed { id: id.to_owned() }
+        } else {
+            KeyCheck::Forged
+        }
+    }
 }
 
 /// A new API key: shown once, stored as its digest.
 #[derive(Debug)]
 pub struct NewApiKey {
-    /// Its public id (16 hex digits): how it is listed and revoked.
+    /// Its public id (16 hex digits, also inside the key): how it is listed and revoked.
     pub id: String,
-    /// The key itself: `ek_` and 43 base64url characters (256 random bits).
+    /// The key itself: `ek1_{id}_` and 64 base64url characters.
     pub key: String,
     /// [`key_digest`] of the key.
     pub digest: String,
 }
 
-/// A key from the platform's CSPRNG (`crypto.getRandomValues` on Workers).
-///
-/// # Errors
-/// 500 when the platform has no randomness to give.
-pub fn new_api_key() -> Result<NewApiKey, ApiError> {
-    let mut bytes = [0u8; API_KEY_BYTES + 8];
-    getrandom::getrandom(&mut bytes).map_err(ApiError::internal)?;
-    let key = format!("{API_KEY_PREFIX}{}", URL_SAFE_NO_PAD.encode(&bytes[..API_KEY_BYTES]));
-    let id = bytes[API_KEY_BYTES..].iter().map(|b| format!("{b:02x}")).collect();
-    Ok(NewApiKey { id, digest: key_digest(&key), key })
+/// What a bearer token turned out to be, decided without I/O.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Presented {
+    /// The admin token.
+    Admin,
+    /// An API key to look up: signed by this server (`id` known), or a
+    /// legacy key (`id` learnt from its record) when those are accepted.
+    Key {
+        /// The key's id, when the key carries it.
+        id: Option<String>,
+    },
+    /// Refused.
+    Refused(Failure),
+}
+
+/// Why credentials were refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Failure {
+    /// Neither the admin token nor shaped like an API key: a guess at the
+    /// admin token, counted against the address.
+    WrongToken,
+    /// Starts like an API key but this server did not sign it: refused
+    /// without any I/O, and not counted (its tag cannot be guessed, and
+    /// counting it would cost the only I/O it causes).
+    ForgedKey,
+    /// A legacy `ek_` key while `API_KEY_ACCEPT_LEGACY` is off: refused
+    /// without any I/O.
+    LegacyKey,
+    /// A key this server signed that is unknown or revoked: it cost a
+    /// lookup, and is counted against the address.
+    UnknownKey {
+        /// The key's id, when the key carries it.
+        id: Option<String>,
+    },
+}
+
+impl Failure {
+    /// True when the failure is counted against its address (the per-client
+    /// and the auth-failure limits): the failures that guess at a secret
+    /// without an offline check, or that cost a lookup.
+    pub fn counted(&self) -> bool {
+        matches!(self, Failure::WrongToken | Failure::UnknownKey { .. })
+    }
+
+    /// What the log says of it (never the token).
+    pub fn describe(&self) -> String {
+        match self {
+            Failure::WrongToken => "a wrong token".to_owned(),
+            Failure::ForgedKey => "an API key this server did not sign".to_owned(),
+            Failure::LegacyKey => "a legacy ek_ API key (API_KEY_ACCEPT_LEGACY is off)".to_owned(),
+            Failure::UnknownKey { id: Some(id) } => format!("unknown or revoked API key {id}"),
+            Failure::UnknownKey { id: None } => "an unknown or revoked legacy API key".to_owned(),
+        }
+    }
+
+    /// The answer: 401 `Bearer error="invalid_token"`.
+    pub fn error(&self) -> ApiError {
+        match self {
+            Failure::WrongToken => ApiError::invalid_token("invalid credentials"),
+            Failure::ForgedKey => ApiError::invalid_token("invalid API key"),
+            Failure::LegacyKey => ApiError::invalid_token(
+                "this API key has the legacy ek_ format, which this worker no longer accepts: ask for a new key",
+            ),
+            Failure::UnknownKey { .. } => ApiError::invalid_token("unknown or revoked API key"),
+        }
+    }
+}
+
+/// What `token` is, without I/O: a token that starts like an API key is
+/// only ever checked as one (never against the admin token, so guesses at
+/// the admin token cannot hide among key-shaped tokens).
+pub fn identify(token: &str, admin: &AdminToken, signer: &ApiKeySigner, accept_legacy: bool) -> Presented {
+    if token.starts_with(API_KEY_PREFIX) {
+        return match signer.check(token) {
+            KeyCheck::Signed { id } => Presented::Key { id: Some(id) },
+            KeyCheck::Forged => Presented::Refused(Failure::ForgedKey),
+        };
+    }
+    if token.starts_with(LEGACY_API_KEY_PREFIX) {
+        return match (looks_like_legacy_api_key(token), accept_legacy) {
+            (true, true) => Presented::Key { id: None },
+            (true, false) => Presented::Refused(Failure::LegacyKey),
+            (false, _) => Presented::Refused(Failure::ForgedKey),
+        };
+    }
+    if admin.matches(token) {
+        Presented::Admin
+    } else {
+        Presented::Refused(Failure::WrongToken)
+    }
 }
 
 /// What a valid API key stands for; cached under `auth:validation:{digest}`.
@@ -154,15 +402,15 @@ impl Principal {
     /// Whether this principal may call `route`.
     ///
     /// # Errors
-    /// 403 for another tenant's data, or an admin-only route.
+    /// 403 `insufficient_scope` for another tenant's data, or an admin-only route.
     pub fn authorize(&self, route: &TenantRoute) -> Result<(), ApiError> {
         match self {
             Principal::Admin => Ok(()),
             Principal::Tenant { tenant, .. } if tenant != route.tenant() => {
-                Err(ApiError::forbidden("this API key belongs to another tenant"))
+                Err(ApiError::insufficient_scope("this API key belongs to another tenant"))
             }
             Principal::Tenant { .. } if route.admin_only() => {
-                Err(ApiError::forbidden("policies are written with the admin token"))
+                Err(ApiError::insufficient_scope("policies are written with the admin token"))
             }
             Principal::Tenant { .. } => Ok(()),
         }
@@ -173,38 +421,101 @@ impl Principal {
 mod tests {
     use super::*;
 
+    const ADMIN: &str = "correct-horse-battery-staple-0123456789";
+
+    fn signer() -> ApiKeySigner {
+        ApiKeySigner::from_secret("a-secret-of-at-least-thirty-two-characters").unwrap()
+    }
+
     #[test]
     fn the_admin_token_matches_only_itself_and_never_shows() {
-        let token = AdminToken::parse("correct-horse-battery").unwrap();
-        assert!(token.matches("correct-horse-battery"));
-        assert!(!token.matches("correct-horse-batterz"));
+        let token = AdminToken::parse(ADMIN).unwrap();
+        assert!(token.matches(ADMIN));
+        assert!(!token.matches("correct-horse-battery-staple-012345678X"));
         assert!(!token.matches(""));
         assert_eq!(format!("{token:?}"), "AdminToken(<redacted>)");
-        let short = AdminToken::parse("S3CRET").unwrap_err();
+        let short = AdminToken::parse("S3CRET-of-sixteen-plus-chars").unwrap_err();
         assert_eq!(short.variable, "ADMIN_TOKEN");
+        assert!(short.message.contains("32"), "{short}");
         assert!(!short.to_string().contains("S3CRET"));
-        assert!(AdminToken::parse("has spaces in the token").is_err());
+        assert!(AdminToken::parse("has spaces in the token, long enough to pass").is_err());
+        assert!(AdminToken::parse(&format!("ek_{}", "x".repeat(40))).is_err(), "shaped like a key");
+        assert!(AdminToken::parse(&"x".repeat(32)).is_ok(), "32 is enough");
     }
 
     #[test]
     fn bearer_tokens_are_read_from_the_header() {
         assert_eq!(bearer(Some("Bearer abc")), Ok("abc"));
         assert_eq!(bearer(Some("bearer  abc ")), Ok("abc"));
-        assert_eq!(bearer(None).unwrap_err().status, 401);
-        assert_eq!(bearer(Some("Basic abc")).unwrap_err().status, 401);
-        assert_eq!(bearer(Some("Bearer ")).unwrap_err().status, 401);
+        for missing in [None, Some("Basic abc"), Some("Bearer "), Some("Bearer")] {
+            let error = bearer(missing).unwrap_err();
+            assert_eq!((error.status, error.headers[0].1.as_str()), (401, "Bearer"), "{missing:?}");
+        }
     }
 
     #[test]
-    fn api_keys_are_random_recognisable_and_stored_as_digests() {
-        let a = new_api_key().unwrap();
-        let b = new_api_key().unwrap();
+    fn keys_carry_their_id_and_a_tag_that_only_the_secret_makes() {
+        let signer = signer();
+        let a = signer.issue().unwrap();
+        let b = signer.issue().unwrap();
         assert_ne!(a.key, b.key);
-        assert!(looks_like_api_key(&a.key), "{}", a.key);
-        assert!(!looks_like_api_key("ek_short") && !looks_like_api_key(&a.key[1..]));
+        assert_eq!(a.key.len(), API_KEY_LEN);
+        assert!(a.key.starts_with(&format!("ek1_{}_", a.id)), "{}", a.key);
         assert_eq!((a.id.len(), a.digest.len()), (16, 64));
         assert_eq!(a.digest, key_digest(&a.key));
-        assert!(!a.digest.contains(&a.key));
+        assert_eq!(signer.check(&a.key), KeyCheck::Signed { id: a.id.clone() });
+        // Another secret, or the admin-derived one, did not sign it.
+        let other = ApiKeySigner::from_secret("another-secret-of-thirty-two-characters!").unwrap();
+        assert_eq!(other.check(&a.key), KeyCheck::Forged);
+        assert_eq!(ApiKeySigner::derived_from_admin_token(ADMIN).check(&a.key), KeyCheck::Forged);
+        // Every single-character change is caught: id, random part or tag.
+        for at in API_KEY_PREFIX.len()..a.key.len() {
+            let mut bytes = a.key.clone().into_bytes();
+            bytes[at] = if bytes[at] == b'A' { b'B' } else { b'A' };
+            let mistyped = String::from_utf8(bytes).unwrap();
+            assert_eq!(signer.check(&mistyped), KeyCheck::Forged, "changed at {at}: {mistyped}");
+        }
+        assert_eq!(signer.check(&a.key[..a.key.len() - 1]), KeyCheck::Forged);
+        assert_eq!(signer.check(&format!("{}A", a.key)), KeyCheck::Forged);
+    }
+
+    #[test]
+    fn the_two_ways_of_getting_a_tag_key_are_separated() {
+        // The same text as API_KEY_SECRET and as ADMIN_TOKEN gives different tag keys.
+        let from_secret = ApiKeySigner::from_secret(ADMIN).unwrap();
+        let derived = ApiKeySigner::derived_from_admin_token(ADMIN);
+        assert!(derived.is_derived() && !from_secret.is_derived());
+        let key = from_secret.issue_from(&[7; 40]);
+        assert_eq!(derived.check(&key.key), KeyCheck::Forged);
+        assert_eq!(from_secret.issue_from(&[7; 40]).key, key.key, "deterministic in its bytes");
+        assert!(!format!("{derived:?}").contains(&format!("{:?}", derived.key)));
+        let short = ApiKeySigner::from_secret("S3CRET").unwrap_err();
+        assert_eq!(short.variable, "API_KEY_SECRET");
+        assert!(!short.to_string().contains("S3CRET"));
+    }
+
+    #[test]
+    fn tokens_are_identified_without_io() {
+        let admin = AdminToken::parse(ADMIN).unwrap();
+        let signer = signer();
+        let key = signer.issue().unwrap();
+        let legacy = format!("ek_{}", "A".repeat(43));
+        assert_eq!(identify(ADMIN, &admin, &signer, false), Presented::Admin);
+        assert_eq!(identify(&key.key, &admin, &signer, false), Presented::Key { id: Some(key.id) });
+        assert_eq!(identify("nope-nope-nope", &admin, &signer, false), Presented::Refused(Failure::WrongToken));
+        assert_eq!(
+            identify(&format!("ek1_{}", "0".repeat(81)), &admin, &signer, false),
+            Presented::Refused(Failure::ForgedKey)
+        );
+        assert_eq!(identify(&legacy, &admin, &signer, false), Presented::Refused(Failure::LegacyKey));
+        assert_eq!(identify(&legacy, &admin, &signer, true), Presented::Key { id: None });
+        assert_eq!(identify("ek_short", &admin, &signer, true), Presented::Refused(Failure::ForgedKey));
+        assert!(Failure::WrongToken.counted() && Failure::UnknownKey { id: None }.counted());
+        assert!(!Failure::ForgedKey.counted() && !Failure::LegacyKey.counted());
+        for failure in [Failure::WrongToken, Failure::ForgedKey, Failure::LegacyKey, Failure::UnknownKey { id: None }] {
+            let error = failure.error();
+            assert_eq!((error.status, error.code), (401, "invalid_token"), "{failure:?}");
+        }
     }
 
     #[test]
@@ -213,7 +524,8 @@ mod tests {
         let config = TenantRoute::PutConfig { tenant: "acme".into(), user: Some("u".into()) };
         assert!(key.authorize(&config).is_ok());
         assert!(key.authorize(&TenantRoute::GetPolicy { tenant: "acme".into() }).is_ok());
-        assert_eq!(key.authorize(&TenantRoute::GetPolicy { tenant: "other".into() }).unwrap_err().status, 403);
+        let other = key.authorize(&TenantRoute::GetPolicy { tenant: "other".into() }).unwrap_err();
+        assert_eq!((other.status, other.code), (403, "insufficient_scope"));
         assert_eq!(key.authorize(&TenantRoute::PutPolicy { tenant: "acme".into() }).unwrap_err().status, 403);
         assert!(Principal::Admin.authorize(&TenantRoute::PutPolicy { tenant: "acme".into() }).is_ok());
     }

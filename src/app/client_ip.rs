@@ -1,4 +1,8 @@
-//! The identity the per-client rate limit counts against.
+//! The identity the per-client and auth-failure limits count against: the
+//! address of a request whose credentials were refused (an authenticated
+//! request counts against its tenant and key, never its address, which it
+//! may share with many others: every Cloudflare Worker calling from another
+//! zone, users behind a CGNAT).
 //!
 //! It comes from `CF-Connecting-IP`, which Cloudflare sets to the address
 //! the request came from (a client cannot set it through Cloudflare; under

@@ -48,14 +48,36 @@ impl ApiError {
         Self::new(400, message)
     }
 
-    /// 401: no credentials, or not in the `Authorization: Bearer` form.
+    /// 401: no credentials, or not in the `Authorization: Bearer` form
+    /// (RFC 6750 §3.1: no error code when none was sent).
     pub fn unauthorized(message: impl Into<String>) -> Self {
         Self::new(401, message).with_header("www-authenticate", "Bearer")
+    }
+
+    /// 401: a bearer token was sent, and it is not valid (wrong, forged,
+    /// unknown or revoked): `WWW-Authenticate: Bearer error="invalid_token"`.
+    pub fn invalid_token(message: impl Into<String>) -> Self {
+        Self::new(401, message)
+            .with_code("invalid_token")
+            .with_header("www-authenticate", r#"Bearer error="invalid_token""#)
+    }
+
+    /// 403: a valid credential outside its scope (another tenant's data, an
+    /// admin route): `WWW-Authenticate: Bearer error="insufficient_scope"`.
+    pub fn insufficient_scope(message: impl Into<String>) -> Self {
+        Self::new(403, message)
+            .with_code("insufficient_scope")
+            .with_header("www-authenticate", r#"Bearer error="insufficient_scope""#)
     }
 
     /// 403: credentials that do not grant this.
     pub fn forbidden(message: impl Into<String>) -> Self {
         Self::new(403, message)
+    }
+
+    /// 409 Conflict: the request cannot be applied to the current state.
+    pub fn conflict(message: impl Into<String>) -> Self {
+        Self::new(409, message)
     }
 
     /// 404 Not Found.
@@ -135,6 +157,7 @@ fn default_code(status: u16) -> &'static str {
         403 => "forbidden",
         404 => "not_found",
         405 => "method_not_allowed",
+        409 => "conflict",
         413 => "payload_too_large",
         415 => "unsupported_media_type",
         429 => "rate_limited",
@@ -207,5 +230,11 @@ mod tests {
         );
         assert_eq!(error.headers, vec![("retry-after", "2".to_string())]);
         assert_eq!(ApiError::unauthorized("no").headers, vec![("www-authenticate", "Bearer".to_string())]);
+        let invalid = ApiError::invalid_token("no");
+        assert_eq!((invalid.status, invalid.code), (401, "invalid_token"));
+        assert_eq!(invalid.headers, vec![("www-authenticate", r#"Bearer error="invalid_token""#.to_string())]);
+        let scope = ApiError::insufficient_scope("no");
+        assert_eq!((scope.status, scope.code), (403, "insufficient_scope"));
+        assert_eq!(scope.headers, vec![("www-authenticate", r#"Bearer error="insufficient_scope""#.to_string())]);
     }
 }

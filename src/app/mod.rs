@@ -12,20 +12,23 @@
 //!
 //! | route | who |
 //! | --- | --- |
-//! | `GET /health` | anyone: the isolate's last health check (at most one per `HEALTH_CACHE_MS`) |
+//! | `GET /health` | anyone: `{healthy, ageMs, checkedAtMs}` of the isolate's last check (at most one per `HEALTH_CACHE_MS`); with the admin token, the details |
 //! | `GET /v1/tenants/{t}/policy` | the admin token or a key of tenant `t` |
 //! | `PUT /v1/tenants/{t}/policy` | the admin token |
 //! | `GET/PUT /v1/tenants/{t}/conversation-config` | the admin token or a key of `t` |
 //! | `GET/PUT /v1/tenants/{t}/users/{u}/conversation-config` | the admin token or a key of `t` |
-//! | `/admin/*` (stats, cache, rate limits, keys, events) | the admin token |
+//! | `/admin/*` (stats, health, cache, rate limits, keys, events) | the admin token |
 //!
-//! A `/v1` request passes the per-client limit (before authentication), then
-//! authentication (an API key is validated through the cache), then the
-//! per-tenant limit; a GET's limit checks and cache read share one round
-//! trip. Each write records its invalidation in the D1 outbox in the same
-//! batch; rows left by a cache outage are drained after responses
-//! (`ctx.waitUntil`, at most every `CACHE_OUTBOX_DRAIN_INTERVAL_MS`) and by
-//! the cron trigger.
+//! Credentials are identified without I/O (an API key carries an HMAC tag,
+//! so a forged one is refused at once); failed credentials spend their
+//! address's per-client and auth-failure limits (and only they do);
+//! authenticated `/v1` requests spend their tenant's and key's limits, and
+//! a GET's limit checks, key validation and cache read share one round
+//! trip. Status codes follow RFC 6750 (401 for missing or invalid
+//! credentials, 403 for a valid one outside its scope). Each write records
+//! its invalidation in the D1 outbox in the same batch; rows left by a
+//! cache outage are drained after responses (`ctx.waitUntil`, at most every
+//! `CACHE_OUTBOX_DRAIN_INTERVAL_MS`) and by the cron trigger.
 
 pub mod admin;
 pub mod auth;
@@ -37,6 +40,7 @@ pub mod policy;
 pub mod routes;
 pub mod settings;
 pub mod sse;
+pub mod throttle;
 
 #[cfg(target_arch = "wasm32")]
 mod admission;

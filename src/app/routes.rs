@@ -1,15 +1,17 @@
 //! Routing: method and path to a [`Route`], with 404 / 405 / 400 answers.
 //!
 //! Every route but `GET /health` needs credentials: `/v1/*` an API key of
-//! its tenant or the admin token, `/admin/*` the admin token. The dashboard
-//! under `/` is static assets, served before the worker runs.
+//! its tenant or the admin token, `/admin/*` the admin token (`/health`
+//! with the admin token answers the details `/admin/health` does). The
+//! dashboard under `/` is static assets, served before the worker runs.
 
 use super::error::ApiError;
 
 /// What a request asks for, its path parameters validated.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Route {
-    /// `GET /health`: public, answered from a per-isolate cached check.
+    /// `GET /health`: public, answered from a per-isolate cached check
+    /// (healthy or not, and its age; the details with the admin token).
     Health,
     /// `/v1/tenants/{tenant}/...`: a tenant's data.
     Tenant(TenantRoute),
@@ -82,6 +84,10 @@ pub enum LimiterName {
     Client,
     /// Per tenant.
     Tenant,
+    /// Per API key (by its id).
+    Key,
+    /// Failed credentials per client address.
+    Auth,
 }
 
 impl LimiterName {
@@ -90,6 +96,8 @@ impl LimiterName {
         match self {
             LimiterName::Client => "client",
             LimiterName::Tenant => "tenant",
+            LimiterName::Key => "key",
+            LimiterName::Auth => "auth",
         }
     }
 }
@@ -99,6 +107,9 @@ impl LimiterName {
 pub enum AdminRoute {
     /// `GET /admin/stats`.
     Stats,
+    /// `GET /admin/health`: the health check in detail (also `GET /health`
+    /// with the admin token).
+    Health,
     /// `POST /admin/cache/invalidate`.
     Invalidate,
     /// `POST /admin/cache/clear`.
@@ -187,6 +198,7 @@ fn tenant_route(m: &str, tenant: String, rest: &[&str]) -> Result<TenantRoute, A
 fn admin_route(m: &str, rest: &[&str]) -> Result<AdminRoute, ApiError> {
     match rest {
         ["stats"] => only(m, &[("GET", AdminRoute::Stats)]),
+        ["health"] => only(m, &[("GET", AdminRoute::Health), ("HEAD", AdminRoute::Health)]),
         ["events"] => only(m, &[("GET", AdminRoute::Events)]),
         ["cache", "invalidate"] => only(m, &[("POST", AdminRoute::Invalidate)]),
         ["cache", "clear"] => only(m, &[("POST", AdminRoute::Clear)]),
@@ -195,7 +207,14 @@ fn admin_route(m: &str, rest: &[&str]) -> Result<AdminRoute, ApiError> {
             let limiter = match *limiter {
                 "client" => LimiterName::Client,
                 "tenant" => LimiterName::Tenant,
-                _ => return Err(ApiError::not_found(format!("no rate limit named {limiter:?}: client or tenant"))),
+                "key" => LimiterName::Key,
+                "auth" => LimiterName::Auth,
+                _ => {
+                    let shown: String = limiter.chars().take(40).collect();
+                    return Err(ApiError::not_found(format!(
+                        "no rate limit named {shown:?}: client, auth, tenant or key"
+                    )));
+                }
             };
             let identifier = decoded("identifier", identifier)?;
             only(

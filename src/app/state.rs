@@ -16,13 +16,18 @@ use worker::Env;
 
 use super::error::ApiError;
 use super::settings::AppSettings;
+use super::throttle::{FailureWindow, LogBudget};
+use crate::backend::BackendKind;
 use crate::clock::SystemClock;
-use crate::config::Vars;
+use crate::config::{ConfigError, Vars};
 use crate::dedup::Dedup;
 use crate::failure::CircuitBreaker;
-use crate::ratelimit::{headers, Limiter};
+use crate::ratelimit::{headers, Limiter, LimiterBuilder};
 use crate::upstash::UpstashClient;
-use crate::{Cache, CacheBuilder, EntryOptions};
+use crate::{Cache, CacheBuilder, EntryOptions, Ttl};
+
+/// Failure lines an isolate logs per minute (the rest are counted in one line).
+const AUTH_FAILURE_LOG_LINES_PER_MINUTE: u32 = 60;
 
 /// The isolate's shared state.
 pub struct AppState {
@@ -41,6 +46,19 @@ pub struct AppState {
     pub isolate_id: String,
     /// Responses this isolate answered since it built its state.
     pub responses: ResponseCounts,
+    /// Failed credentials per address, counted in this isolate: the
+    /// throttle of a worker without shared limits ([`Limits::auth`] otherwise).
+    pub auth_failures: RefCell<FailureWindow>,
+    /// How many failed-credential lines this isolate still logs this minute.
+    pub auth_log: RefCell<LogBudget>,
+}
+
+impl AppState {
+    /// True when the cache is this isolate's memory (the memory provider):
+    /// nothing it holds is seen by other isolates.
+    pub fn cache_is_per_isolate(&self) -> bool {
+        self.cache.backend().is_some_and(|backend| backend.kind() == BackendKind::Memory)
+    }
 }
 
 /// Responses answered, by status class (`1xx` … `5xx`).
@@ -63,12 +81,22 @@ impl ResponseCounts {
     }
 }
 
-/// The two limits of every `/v1` request.
+/// The shared rate limits (with Upstash): what an authenticated request
+/// spends (its tenant's and its key's), and what failed credentials spend
+/// (their address's).
 pub struct Limits {
+    /// Per address, spent only by what is not authenticated: failed credentials.
     pub client: Limiter,
+    /// Per address, failed credentials only: the stricter `AUTH_FAILURE_LIMIT`.
+    pub auth: Limiter,
+    /// Per tenant, authenticated requests only.
     pub tenant: Limiter,
-    /// The `RateLimit-Policy` header, the same for every response.
+    /// Per API key (by its id), requests made with it.
+    pub key: Limiter,
+    /// `RateLimit-Policy` of authenticated answers (tenant, key).
     pub policy_header: String,
+    /// `RateLimit-Policy` of answers to failed credentials (client, auth).
+    pub failure_policy_header: String,
 }
 
 /// Entry options of each kind of entry.
@@ -109,7 +137,8 @@ pub fn app_state(env: &Env) -> Result<Rc<AppState>, ApiError> {
         js_sys::Object::keys(env.unchecked_ref::<js_sys::Object>()).into_iter().filter_map(|key| key.as_string());
     let vars = Vars::with_names(|name| env.var(name).ok().map(|v| v.to_string()), names);
     let settings = AppSettings::from_env(&vars).inspect_err(|e| log::error!("edgecache: {e}"))?;
-    let state = Rc::new(build(settings)?);
+    let state = Rc::new(build(settings).inspect_err(|e| log::error!("edgecache: {}", e.message))?);
+    announce(&state);
     STATE.with(|s| *s.borrow_mut() = Some(state.clone()));
     Ok(state)
 }
@@ -122,21 +151,55 @@ fn build(settings: AppSettings) -> Result<AppState, ApiError> {
     let limits = match (&settings.rate_limit, &settings.cache.upstash) {
         (Some(config), Some(upstash)) => {
             let client = Arc::new(UpstashClient::new(&config.upstash_config(upstash)));
-            let client_limiter =
-                config.limiter(client.clone(), "client", config.client).circuit_breaker(breaker.clone()).build()?;
-            let tenant_limiter = config.limiter(client, "tenant", config.tenant).circuit_breaker(breaker).build()?;
-            let policy_header = headers::policy_header([&client_limiter, &tenant_limiter]);
-            Some(Limits { client: client_limiter, tenant: tenant_limiter, policy_header })
+            let build = |builder: LimiterBuilder, (limit_var, window_var): (&str, &str)| {
+                builder.circuit_breaker(breaker.clone()).build().map_err(|e| {
+                    ConfigError::new(if e.variable == "window_ms" { window_var } else { limit_var }, e.message)
+                })
+            };
+            let client_limiter = build(
+                config.limiter(client.clone(), "client", config.client),
+                ("RATE_LIMIT_CLIENT_LIMIT", "RATE_LIMIT_CLIENT_WINDOW_SECS"),
+            )?;
+            let auth = build(
+                config.limiter(client.clone(), "auth", settings.auth_failures),
+                ("AUTH_FAILURE_LIMIT", "AUTH_FAILURE_WINDOW_SECS"),
+            )?;
+            let tenant = build(
+                config.limiter(client.clone(), "tenant", config.tenant),
+                ("RATE_LIMIT_TENANT_LIMIT", "RATE_LIMIT_TENANT_WINDOW_SECS"),
+            )?;
+            let key = build(
+                config.limiter(client, "key", settings.key_limit),
+                ("RATE_LIMIT_KEY_LIMIT", "RATE_LIMIT_KEY_WINDOW_SECS"),
+            )?;
+            Some(Limits {
+                policy_header: headers::policy_header([&tenant, &key]),
+                failure_policy_header: headers::policy_header([&client_limiter, &auth]),
+                client: client_limiter,
+                auth,
+                tenant,
+                key,
+            })
         }
         _ => None,
     };
     let config = &settings.cache;
-    let options = Options {
-        policy: config.entry_options("POLICY"),
-        config: config.entry_options("CONFIG"),
-        // A key's validation is cheap to load: no lease to wait on.
-        auth: EntryOptions { negative_ttl: None, grace: None, lease: None, ..config.entry_options("AUTH") },
-    };
+    let per_isolate = cache.backend().is_some_and(|backend| backend.kind() == BackendKind::Memory);
+    // A key's validation is cheap to load: no lease to wait on. In memory
+    // mode, each isolate's cache is its own, and a revocation invalidates
+    // only the revoking isolate's: there, validations live no longer than
+    // the L1 bound (CACHE_L1_MAX_STALENESS_MS, 1 ms when L1 is off), so a
+    // revoked key is refused everywhere within it.
+    let mut auth = EntryOptions { negative_ttl: None, grace: None, lease: None, ..config.entry_options("AUTH") };
+    if per_isolate {
+        let bound = Ttl::try_from_millis(config.l1_max_staleness_ms.max(1)).expect("at least 1 ms");
+        if bound.as_millis() < auth.ttl.as_millis() {
+            auth.ttl = bound;
+        }
+        auth.jitter_percent = 0;
+        auth.early_refresh_beta = None;
+    }
+    let options = Options { policy: config.entry_options("POLICY"), config: config.entry_options("CONFIG"), auth };
     let webhooks = match cache.backend().and_then(|backend| backend.upstash_client()) {
         Some(client) => Some(Dedup::new(client.clone(), cache.key_prefix(), "webhooks")?),
         None => None,
@@ -150,6 +213,29 @@ fn build(settings: AppSettings) -> Result<AppState, ApiError> {
         started_at_ms: crate::clock::now_ms(),
         isolate_id: format!("{:016x}", crate::random::random_u64()),
         responses: ResponseCounts::default(),
+        auth_failures: RefCell::new(FailureWindow::new(
+            settings.auth_failures.limit(),
+            settings.auth_failures.window_ms(),
+        )),
+        auth_log: RefCell::new(LogBudget::new(AUTH_FAILURE_LOG_LINES_PER_MINUTE)),
         settings,
     })
+}
+
+/// Says once per isolate what an operator should know of its settings.
+fn announce(state: &AppState) {
+    if state.cache_is_per_isolate() {
+        log::warn!(
+            "edgecache: the cache is per isolate (the memory provider: no Upstash configured, or \
+             CACHE_PROVIDER=memory): a write or a revocation in one isolate reaches the others' cached \
+             policies and configs only when their TTL ends, and their key validations within {} ms",
+            state.options.auth.ttl.as_millis()
+        );
+    }
+    if state.settings.api_key_signer.as_ref().is_some_and(|signer| signer.is_derived()) {
+        log::warn!(
+            "edgecache: API keys are signed with a key derived from ADMIN_TOKEN (API_KEY_SECRET is not \
+             set): rotating ADMIN_TOKEN will invalidate every API key"
+        );
+    }
 }

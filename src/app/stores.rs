@@ -12,7 +12,7 @@ use super::d1::policy::D1PolicyStore;
 use super::error::ApiError;
 use super::state::AppState;
 use crate::store::BoxFuture;
-use crate::{Background, CachingStore};
+use crate::{Background, Cache, CachingStore};
 
 /// `ctx.wait_until` as edgecache's [`Background`]: stale-while-revalidate
 /// refreshes run after the response, in the request's own context.
@@ -35,6 +35,8 @@ pub fn database(env: &Env) -> Result<D1Database, ApiError> {
 
 /// The stores of one request (they share the isolate's cache).
 pub struct Stores {
+    /// The isolate's cache, which every store below uses.
+    pub cache: Cache,
     pub policies: CachingStore<D1PolicyStore>,
     pub tenant_configs: CachingStore<D1ConfigStore>,
     pub user_overrides: CachingStore<D1ConfigStore>,
@@ -50,6 +52,7 @@ impl Stores {
         let background: Arc<dyn Background> = Arc::new(WaitUntil(ctx.clone()));
         let (cache, options) = (&state.cache, &state.options);
         Ok(Stores {
+            cache: cache.clone(),
             policies: CachingStore::builder(D1PolicyStore::new(database(env)?), cache)
                 .key_space("llm", "policy")
                 .options(options.policy.clone())

@@ -53,7 +53,7 @@ export async function launchBrowser() {
 
 /** Worker settings for the dashboard tests: fast failure detection, limits that do not get in the way. */
 export const DASHBOARD_VARS = {
-  HEALTH_CACHE_MS: "250",
+  HEALTH_CACHE_MS: "1000",
   CACHE_TIMEOUT_MS: "400",
   RATE_LIMIT_TIMEOUT_MS: "400",
   RATE_LIMIT_CLIENT_LIMIT: "100000",

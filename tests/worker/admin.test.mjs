@@ -41,7 +41,8 @@ describe("admin API", () => {
   const channel = unique("events");
   // Sliding log: exact counts that time does not refill within a test (GCRA,
   // the default, gives a tenant of 1000/min one unit back every 60 ms).
-  const s = useWorker({ CACHE_EVENTS_CHANNEL: channel, RATE_LIMIT_CLIENT_LIMIT: "100", RATE_LIMIT_ALGORITHM: "sliding-log" });
+  const s = useWorker({ CACHE_EVENTS_CHANNEL: channel, RATE_LIMIT_CLIENT_LIMIT: "100", AUTH_FAILURE_LIMIT: "1000", RATE_LIMIT_ALGORITHM: "sliding-log" });
+  const WRONG_TOKEN = "a-wrong-token-of-more-than-thirty-two-characters";
 
   test("stats report this isolate's counters, the breaker, the outbox and Upstash's figures", async () => {
     await putJson(s.worker, "/v1/tenants/acme/policy", POLICY);
@@ -50,7 +51,8 @@ describe("admin API", () => {
     const stats = await (await s.worker.fetch("/admin/stats")).json();
     assert.ok(stats.cache.misses >= 1 && stats.cache.l1Hits + stats.cache.l2Hits >= 1, JSON.stringify(stats.cache));
     assert.equal(stats.cache.hitRatePercent, Math.round(stats.cache.hitRate * 1000) / 10);
-    assert.deepEqual(Object.keys(stats.limiter.client.byReason).sort(), ["backend_error", "backend_misconfigured", "cache_block", "circuit_open", "local_fallback", "none", "timeout"]);
+    assert.deepEqual(Object.keys(stats.limiter).sort(), ["auth", "client", "key", "tenant"]);
+    assert.deepEqual(Object.keys(stats.limiter.client.byReason).sort(), ["backend_error", "backend_misconfigured", "cache_block", "circuit_open", "deny_list", "local_fallback", "none", "timeout"]);
     assert.equal(stats.breaker.open, false);
     assert.equal(stats.outbox.depth, 0);
     assert.ok(stats.upstash.dbsize > 0 && stats.upstash.usedMemoryBytes > 0 && stats.upstash.latencyMs >= 0, JSON.stringify(stats.upstash));
@@ -69,16 +71,18 @@ describe("admin API", () => {
   });
 
   test("each limit counts the requests it refused itself", async () => {
+    // The per-client limit (100) and the auth-failure limit (1000 here) count failed credentials.
     const ip = "203.0.113.77";
     const before = (await (await s.worker.fetch("/admin/stats")).json()).limiter;
-    await s.worker.fetch("/v1/tenants/acme/policy"); // makes sure the tenant's policy is there
-    for (let i = 0; i < 100; i++) await s.worker.fetch("/v1/tenants/acme/policy", { headers: { "CF-Connecting-IP": ip } });
-    const refused = await s.worker.fetch("/v1/tenants/acme/policy", { headers: { "CF-Connecting-IP": ip } });
+    const wrong = { headers: { "CF-Connecting-IP": ip, authorization: `Bearer ${WRONG_TOKEN}` } };
+    for (let i = 0; i < 100; i++) assert.equal((await s.worker.fetch("/v1/tenants/acme/policy", wrong)).status, 401);
+    const refused = await s.worker.fetch("/v1/tenants/acme/policy", wrong);
     assert.equal(refused.status, 429);
     const after = (await (await s.worker.fetch("/admin/stats")).json()).limiter;
     assert.ok(after.client.refused + after.client.refusedFromBlockCache > before.client.refused + before.client.refusedFromBlockCache, "the client limit refused");
-    assert.equal(after.tenant.refused, before.tenant.refused, "the tenant limit had room");
-    assert.equal(after.tenant.refusedByOtherLimit + after.tenant.refused, before.tenant.refusedByOtherLimit + before.tenant.refused + (after.client.refused - before.client.refused));
+    assert.equal(after.auth.refused, before.auth.refused, "the auth-failure limit had room");
+    assert.equal(after.auth.refusedByOtherLimit + after.auth.refused, before.auth.refusedByOtherLimit + before.auth.refused + (after.client.refused - before.client.refused));
+    assert.equal(after.tenant.allowed, before.tenant.allowed, "failed credentials spend nothing of a tenant's");
   });
 
   test("invalidate takes keys and tags in one round trip, and bad input changes nothing", async () => {
@@ -163,7 +167,10 @@ describe("admin API", () => {
 
   test("a rate limit can be looked up and reset", async () => {
     const ip = "203.0.113.50";
-    for (let i = 0; i < 3; i++) await s.worker.fetch("/v1/tenants/rl/policy", { headers: { "CF-Connecting-IP": ip } });
+    for (let i = 0; i < 3; i++) {
+      await s.worker.fetch("/v1/tenants/rl/policy", { headers: { "CF-Connecting-IP": ip } }); // the admin: the tenant's limit
+      await s.worker.fetch("/v1/tenants/rl/policy", { headers: { "CF-Connecting-IP": ip, authorization: `Bearer ${WRONG_TOKEN}` } }); // the address's
+    }
     const lookup = await (await s.worker.fetch(`/admin/ratelimit/client/${ip}`)).json();
     assert.deepEqual([lookup.limiter, lookup.identifier, lookup.limit, lookup.remaining], ["client", ip, 100, 97]);
     assert.ok(lookup.resetMs > 0 && lookup.retryAfterMs === 0);
@@ -173,6 +180,9 @@ describe("admin API", () => {
     assert.equal((await (await s.worker.fetch(`/admin/ratelimit/client/${ip}`)).json()).remaining, 100);
     const tenant = await (await s.worker.fetch("/admin/ratelimit/tenant/rl")).json();
     assert.equal(tenant.remaining, 1000 - 3, "the tenant's limit, named by its id");
+    const auth = await (await s.worker.fetch(`/admin/ratelimit/auth/${ip}`)).json();
+    assert.deepEqual([auth.limiter, auth.remaining], ["auth", 1000 - 3], "failed credentials, by address");
+    assert.equal((await s.worker.fetch("/admin/ratelimit/key/0123456789abcdef")).status, 200, "a key, by its id");
     assert.equal((await s.worker.fetch("/admin/ratelimit/client/not-an-ip")).status, 400);
     assert.equal((await s.worker.fetch("/admin/ratelimit/tenant/a%20b")).status, 400);
     assert.equal((await s.worker.fetch("/admin/ratelimit/other/x")).status, 404);

@@ -44,16 +44,20 @@ describe("health", () => {
     });
   });
 
-  test("a read-only or revoked token is unhealthy (503), reported as such and logged as an error", async () => {
-    await withProxiedWorker({ HEALTH_CACHE_MS: "0" }, async (worker, proxy) => {
+  test("a read-only or revoked token is unhealthy (503), reported as such to the admin and logged as an error", async () => {
+    await withProxiedWorker({ HEALTH_CACHE_MS: "1000" }, async (worker, proxy) => {
       proxy.mode = "noperm"; // a read-only token: Redis refuses the health check's write
-      let response = await worker.anonymous("/health");
+      let response = await worker.fetch("/admin/health");
       let body = await response.json();
       assert.equal(response.status, 503);
       assert.equal(body.healthy, false);
       assert.match(body.error, /NOPERM/);
+      const open = await worker.anonymous("/health");
+      assert.equal(open.status, 503);
+      assert.deepEqual(Object.keys(await open.json()).sort(), ["ageMs", "checkedAtMs", "healthy"], "no error text in public");
       proxy.mode = "401"; // a revoked token
-      response = await worker.anonymous("/health");
+      await new Promise((r) => setTimeout(r, 1_100)); // the last check ages past HEALTH_CACHE_MS
+      response = await worker.fetch("/health"); // /health with the admin token: the details
       body = await response.json();
       assert.equal(response.status, 503);
       assert.match(body.error, /unauthorized \(HTTP 401\)/);
@@ -82,14 +86,14 @@ describe("a refused token is a misconfiguration, not an outage", () => {
       assert.equal(allowed.headers.get("x-cache"), "bypass");
       proxy.mode = "pass";
       const stats = await (await worker.fetch("/admin/stats")).json();
-      assert.ok(stats.limiter.client.byReason.backend_misconfigured >= 1, JSON.stringify(stats.limiter.client));
+      assert.ok(stats.limiter.tenant.byReason.backend_misconfigured >= 1, JSON.stringify(stats.limiter.tenant));
     });
   });
 });
 
 describe("the local fallback (the default failure policy of limits)", () => {
-  test("while Upstash fails, each isolate enforces the client limit itself: neither open nor shut", async () => {
-    await withProxiedWorker({ RATE_LIMIT_CLIENT_LIMIT: "3", CACHE_BREAKER_FAILURES: "0" }, async (worker, proxy) => {
+  test("while Upstash fails, each isolate enforces the tenant limit itself: neither open nor shut", async () => {
+    await withProxiedWorker({ RATE_LIMIT_TENANT_LIMIT: "3", CACHE_BREAKER_FAILURES: "0" }, async (worker, proxy) => {
       await putJson(worker, policyPath("acme"), POLICY);
       proxy.mode = "500";
       const from = (ip) => ({ headers: { "cf-connecting-ip": ip } });
@@ -103,9 +107,9 @@ describe("the local fallback (the default failure policy of limits)", () => {
       }
       assert.deepEqual(statuses, [200, 200, 200, 429, 429], "3 pass, as the limit says, then refused");
       assert.deepEqual(reasons, ["local_fallback", "local_fallback"]);
-      assert.equal((await worker.fetch(policyPath("acme"), from("203.0.113.8"))).status, 200, "another client has its own count");
+      assert.equal((await worker.fetch(policyPath("other"), from("203.0.113.7"))).status, 404, "another tenant has its own count");
       const stats = await (await worker.fetch("/admin/stats")).json();
-      assert.ok(stats.limiter.client.byReason.local_fallback >= 5, JSON.stringify(stats.limiter.client));
+      assert.ok(stats.limiter.tenant.byReason.local_fallback >= 5, JSON.stringify(stats.limiter.tenant));
     });
   });
 });
@@ -138,7 +142,7 @@ describe("a stalled Upstash", () => {
       assert.ok(Math.max(...took) < 100, `request times: ${took.join(", ")} ms`);
       const stats = await (await worker.fetch("/admin/stats")).json();
       assert.equal(stats.breaker.open, true);
-      assert.ok(stats.limiter.client.byReason.circuit_open > 0, "checks answered by the failure policy at once");
+      assert.ok(stats.limiter.tenant.byReason.circuit_open > 0, "checks answered by the failure policy at once");
       assert.equal(stats.outbox.depth, 1, "the write's invalidation still waits");
     });
   });

@@ -12,7 +12,7 @@ import { Log, LogLevel, Miniflare } from "miniflare";
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 export const TOKEN = "worker-test-token";
 /** The admin token every test worker gets unless a test sets its own. */
-export const ADMIN_TOKEN = "worker-test-admin-token";
+export const ADMIN_TOKEN = "worker-test-admin-token-0123456789abcdef";
 const UPSTASH_LOCAL = process.env.UPSTASH_LOCAL_BIN ?? path.join(ROOT, "target/debug/upstash-local");
 const COMPATIBILITY_DATE = /compatibility_date\s*=\s*"([^"]+)"/.exec(
   readFileSync(path.join(ROOT, "wrangler.toml"), "utf8"),

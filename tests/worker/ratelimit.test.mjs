@@ -1,39 +1,45 @@
-// Rate limiting on the /v1/* routes: per client and per tenant, 429 with the
-// standard headers, one REST round trip shared with the cache read.
+// Rate limiting on the /v1/* routes: per tenant and per key for authenticated
+// requests, per client address for failed credentials; 429 with the standard
+// headers, one REST round trip shared with the cache read.
 import { test, describe } from "node:test";
 import assert from "node:assert/strict";
 import { POLICY, putJson, startStalledServer, startWorker, withWorker } from "./harness.mjs";
 
 const from = (ip, init = {}) => ({ ...init, headers: { ...(init.headers ?? {}), "CF-Connecting-IP": ip } });
+const WRONG_TOKEN = "a-wrong-token-of-more-than-thirty-two-characters";
 const put = (worker, path, body, ip) =>
   worker.fetch(path, from(ip, { method: "PUT", headers: { "content-type": "application/json" }, body: JSON.stringify(body) }));
 
 describe("rate limits on /v1/*", () => {
-  test("a client over its limit gets 429 with Retry-After and the RateLimit headers", async () => {
-    await withWorker({ RATE_LIMIT_CLIENT_LIMIT: "3", RATE_LIMIT_CLIENT_WINDOW_SECS: "60" }, async (worker) => {
+  test("an address over its client limit gets 429 for failed credentials, with Retry-After and the RateLimit headers", async () => {
+    await withWorker({ RATE_LIMIT_CLIENT_LIMIT: "3", RATE_LIMIT_CLIENT_WINDOW_SECS: "60", AUTH_FAILURE_LIMIT: "1000" }, async (worker) => {
       assert.equal((await put(worker, "/v1/tenants/acme/policy", POLICY, "10.0.0.1")).status, 200);
-      for (let i = 0; i < 2; i++) {
-        const allowed = await worker.fetch("/v1/tenants/acme/policy", from("10.0.0.1"));
-        assert.equal(allowed.status, 200);
-        assert.match(allowed.headers.get("ratelimit"), /"client";r=\d+;t=\d+/);
-        assert.equal(allowed.headers.get("ratelimit-policy"), '"client";q=3;w=60, "tenant";q=1000;w=60');
+      const wrong = (init = {}) => ({ ...init, headers: { ...(init.headers ?? {}), authorization: `Bearer ${WRONG_TOKEN}` } });
+      for (let i = 0; i < 3; i++) {
+        const failed = await worker.fetch("/v1/tenants/acme/policy", from("10.0.0.1", wrong()));
+        assert.equal(failed.status, 401);
       }
-      const refused = await worker.fetch("/v1/tenants/acme/policy", from("10.0.0.1"));
+      const refused = await worker.fetch("/v1/tenants/acme/policy", from("10.0.0.1", wrong()));
       assert.equal(refused.status, 429);
       const retryAfter = Number(refused.headers.get("retry-after"));
       assert.ok(retryAfter >= 1 && retryAfter <= 60, `Retry-After ${retryAfter}`);
       assert.match(refused.headers.get("ratelimit"), /"client";r=0;t=\d+/);
-      assert.ok(refused.headers.get("ratelimit-policy"));
+      assert.equal(refused.headers.get("ratelimit-policy"), '"client";q=3;w=60, "auth";q=1000;w=60');
       const body = await refused.json();
-      assert.equal(body.error, "rate limit exceeded");
+      assert.equal(body.code, "too_many_auth_failures");
       assert.ok(body.retryAfterMs > 0);
-      // A PUT from that client is refused before its body is read: nothing changes.
-      assert.equal((await put(worker, "/v1/tenants/acme/policy", { ...POLICY, defaultModel: "m2" }, "10.0.0.1")).status, 429);
-      // Another client is not affected, and sees the policy unchanged.
-      const other = await worker.fetch("/v1/tenants/acme/policy", from("10.0.0.2"));
-      assert.equal(other.status, 200);
-      assert.equal((await other.json()).defaultModel, "m1");
-      // Health and stats are not limited.
+      // A PUT with bad credentials from that address is refused before its body is read.
+      const attack = { method: "PUT", headers: { "content-type": "application/json" }, body: JSON.stringify({ ...POLICY, defaultModel: "m2" }) };
+      assert.equal((await worker.fetch("/v1/tenants/acme/policy", from("10.0.0.1", wrong(attack)))).status, 429);
+      // Valid credentials from that address go on: they count against their tenant.
+      const allowed = await worker.fetch("/v1/tenants/acme/policy", from("10.0.0.1"));
+      assert.equal(allowed.status, 200);
+      assert.equal((await allowed.json()).defaultModel, "m1");
+      assert.match(allowed.headers.get("ratelimit"), /"tenant";r=\d+;t=\d+/);
+      assert.equal(allowed.headers.get("ratelimit-policy"), '"tenant";q=1000;w=60, "key";q=1000;w=60');
+      // Another address is not affected.
+      assert.equal((await worker.fetch("/v1/tenants/acme/policy", from("10.0.0.2", wrong()))).status, 401);
+      // Health is not limited.
       assert.equal((await worker.fetch("/health", from("10.0.0.1"))).status, 200);
     });
   });
@@ -50,13 +56,15 @@ describe("rate limits on /v1/*", () => {
   });
 
   test("a refused limit consumes nothing from the other (all-or-nothing)", async () => {
-    await withWorker({ RATE_LIMIT_TENANT_LIMIT: "1", RATE_LIMIT_CLIENT_LIMIT: "5" }, async (worker) => {
-      assert.equal((await worker.fetch("/v1/tenants/t1/policy", from("10.0.2.1"))).status, 404);
-      for (let i = 0; i < 3; i++) assert.equal((await worker.fetch("/v1/tenants/t1/policy", from("10.0.2.1"))).status, 429);
-      // Had the refused requests spent the client's quota, only 1 of 5 would be left.
-      const allowed = await worker.fetch("/v1/tenants/t2/policy", from("10.0.2.1"));
-      assert.equal(allowed.status, 404);
-      assert.match(allowed.headers.get("ratelimit"), /"client";r=3;/);
+    await withWorker({ RATE_LIMIT_TENANT_LIMIT: "1", RATE_LIMIT_KEY_LIMIT: "5", RATE_LIMIT_ALGORITHM: "sliding-log" }, async (worker) => {
+      const created = await worker.fetch("/admin/tenants/t1/keys", { method: "POST" });
+      const { key, id } = await created.json();
+      const asKey = { headers: { authorization: `Bearer ${key}` } };
+      assert.equal((await worker.fetch("/v1/tenants/t1/policy", from("10.0.2.1", asKey))).status, 404);
+      for (let i = 0; i < 3; i++) assert.equal((await worker.fetch("/v1/tenants/t1/policy", from("10.0.2.1", asKey))).status, 429);
+      // Had the refused requests spent the key's quota, only 1 of 5 would be left.
+      const perKey = await (await worker.fetch(`/admin/ratelimit/key/${id}`)).json();
+      assert.equal(perKey.remaining, 4);
     });
   });
 
@@ -79,7 +87,7 @@ describe("rate limits on /v1/*", () => {
     // The request decides once: it either sent its check alone and serves
     // L1, or read along with the check. (Deciding twice cost 121-138 REST
     // requests for these 100 GETs.)
-    await withWorker({ CACHE_L1_MAX_STALENESS_MS: "8", RATE_LIMIT_CLIENT_LIMIT: "10000" }, async (worker, upstash) => {
+    await withWorker({ CACHE_L1_MAX_STALENESS_MS: "8", RATE_LIMIT_TENANT_LIMIT: "10000" }, async (worker, upstash) => {
       await put(worker, "/v1/tenants/aging/policy", POLICY, "10.0.3.2");
       await worker.fetch("/v1/tenants/aging/policy", from("10.0.3.2")); // miss: cached; scripts loaded
       const gets = 100;
@@ -145,7 +153,7 @@ describe("rate limits on /v1/*", () => {
       const response = await worker.fetch("/v1/tenants/acme/policy", from("10.0.5.1"));
       assert.equal(response.status, 404, "allowed, then answered from D1");
       assert.ok(Date.now() - started < 2_000, `took ${Date.now() - started} ms`);
-      assert.match(response.headers.get("ratelimit"), /"client";r=100;/, "fail-open answers with the real limit");
+      assert.match(response.headers.get("ratelimit"), /"tenant";r=1000;/, "fail-open answers with the real limit");
     } finally {
       await worker.dispose();
       await stalled.stop();

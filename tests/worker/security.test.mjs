@@ -43,8 +43,8 @@ describe("authentication", () => {
       assert.equal((await putJson(worker, configPath("acme"), { systemPrompt: "be helpful" })).status, 200);
       const attack = { method: "PUT", headers: { "content-type": "application/json" }, body: JSON.stringify({ systemPrompt: "leak secrets" }) };
       assert.equal((await worker.anonymous(configPath("acme"), attack)).status, 401);
-      assert.equal((await worker.as("not-the-admin-token", configPath("acme"), attack)).status, 403);
-      assert.equal((await worker.as(`ek_${"A".repeat(43)}`, configPath("acme"), attack)).status, 403, "an unknown key");
+      assert.equal((await worker.as("not-the-admin-token", configPath("acme"), attack)).status, 401);
+      assert.equal((await worker.as(`ek1_${"0".repeat(16)}_${"A".repeat(64)}`, configPath("acme"), attack)).status, 401, "a forged key");
       assert.equal((await (await worker.fetch(configPath("acme"))).json()).systemPrompt, "be helpful");
     });
   });
@@ -61,12 +61,12 @@ describe("authentication", () => {
     });
   });
 
-  test("a tenant key reads its own tenant and writes its own configs; other tenants and policies are 403", async () => {
+  test("a tenant key reads its own tenant and writes its own configs; other tenants and policies are 403 insufficient_scope", async () => {
     await withWorker({}, async (worker) => {
       await putJson(worker, policyPath("acme"), POLICY);
       await putJson(worker, policyPath("other"), POLICY);
       const { key, id, createdAtMs } = await createKey(worker, "acme");
-      assert.match(key, /^ek_[A-Za-z0-9_-]{43}$/);
+      assert.match(key, /^ek1_[0-9a-f]{16}_[A-Za-z0-9_-]{64}$/);
       assert.ok(id && createdAtMs > 0);
       assert.equal((await worker.as(key, policyPath("acme"))).status, 200);
       assert.equal((await worker.as(key, "/v1/tenants/acme/users/u1/conversation-config")).status, 404);
@@ -106,8 +106,8 @@ describe("authentication", () => {
       const revoke = await a.fetch(`/admin/tenants/acme/keys/${id}`, { method: "DELETE" });
       assert.equal(revoke.status, 204, `${await revoke.text()} ${a.logs.filter((l) => /error|warn/i.test(l)).join("\n")}`);
       const revoked = Date.now();
-      assert.equal((await a.as(key, policyPath("acme"))).status, 403, "at once in the isolate that revoked it");
-      const took = await within(1_500, "B refuses the revoked key", async () => (await b.as(key, policyPath("acme"))).status === 403);
+      assert.equal((await a.as(key, policyPath("acme"))).status, 401, "at once in the isolate that revoked it");
+      const took = await within(1_500, "B refuses the revoked key", async () => (await b.as(key, policyPath("acme"))).status === 401);
       assert.ok(Date.now() - revoked <= 1_500, `B accepted it for ${took} ms`);
       assert.equal((await a.fetch(`/admin/tenants/acme/keys/${id}`, { method: "DELETE" })).status, 404, "gone");
     } finally {
@@ -124,24 +124,24 @@ describe("authentication", () => {
       assert.equal((await worker.fetch(`/admin/tenants/acme/keys/${id}`, { method: "DELETE" })).status, 204);
       await upstash.stop();
       assert.equal((await worker.as(key, policyPath("acme"))).status, 200, "D1 vouches for a valid key");
-      assert.equal((await worker.as(revoked, policyPath("acme"))).status, 403, "and refuses a revoked one");
-      assert.equal((await worker.as(`ek_${"B".repeat(43)}`, policyPath("acme"))).status, 403);
+      assert.equal((await worker.as(revoked, policyPath("acme"))).status, 401, "and refuses a revoked one");
+      assert.equal((await worker.as(`ek1_${"0".repeat(16)}_${"B".repeat(64)}`, policyPath("acme"))).status, 401);
     });
   });
 });
 
 describe("limits an attacker cannot spend for someone else", () => {
-  test("the per-client limit counts IPv6 by its /64, applies before authentication, and buckets a missing address", async () => {
-    await withWorker({ RATE_LIMIT_CLIENT_LIMIT: "3", RATE_LIMIT_TENANT_LIMIT: "1000" }, async (worker) => {
-      const guess = `ek_${"C".repeat(43)}`;
+  test("the per-client limit counts failed credentials, IPv6 by its /64, and buckets a missing address", async () => {
+    await withWorker({ RATE_LIMIT_CLIENT_LIMIT: "3", RATE_LIMIT_TENANT_LIMIT: "1000", AUTH_FAILURE_LIMIT: "1000" }, async (worker) => {
+      const guess = "a-guess-at-the-admin-token-of-some-length";
       const tries = ["2001:db8:1:2::1", "2001:db8:1:2::2", "2001:db8:1:2:ffff::3"];
-      for (const ip of tries) assert.equal((await worker.as(guess, policyPath("acme"), from(ip))).status, 403, ip);
+      for (const ip of tries) assert.equal((await worker.as(guess, policyPath("acme"), from(ip))).status, 401, ip);
       const refused = await worker.as(guess, policyPath("acme"), from("2001:db8:1:2:aaaa:bbbb:cccc:dddd"));
       assert.equal(refused.status, 429, "a fourth address of the same /64 is the same client");
       assert.match(refused.headers.get("ratelimit"), /"client";r=0;/);
-      assert.equal((await worker.as(guess, policyPath("acme"), from("2001:db8:1:3::1"))).status, 403, "another /64 is another client");
+      assert.equal((await worker.as(guess, policyPath("acme"), from("2001:db8:1:3::1"))).status, 401, "another /64 is another client");
       // Without CF-Connecting-IP: one shared bucket, limited like any other.
-      for (let i = 0; i < 3; i++) assert.equal((await worker.as(guess, policyPath("acme"))).status, 403);
+      for (let i = 0; i < 3; i++) assert.equal((await worker.as(guess, policyPath("acme"))).status, 401);
       assert.equal((await worker.as(guess, policyPath("acme"))).status, 429);
       const lookup = await (await worker.fetch("/admin/ratelimit/client/2001%3Adb8%3A1%3A2%3A%3A99")).json();
       assert.deepEqual([lookup.identifier, lookup.remaining], ["2001:db8:1:2::/64", 0], "the admin API names the bucket");
@@ -154,7 +154,8 @@ describe("limits an attacker cannot spend for someone else", () => {
       for (let i = 0; i < 20; i++) {
         const ip = `198.51.100.${i}`;
         assert.equal((await worker.anonymous(policyPath("acme"), from(ip))).status, 401);
-        assert.equal((await worker.as(`ek_${"D".repeat(43)}`, policyPath("acme"), from(ip))).status, 403);
+        assert.equal((await worker.as(`ek1_${"0".repeat(16)}_${"D".repeat(64)}`, policyPath("acme"), from(ip))).status, 401);
+        assert.equal((await worker.as("a-wrong-token-of-more-than-thirty-two-chars", policyPath("acme"), from(ip))).status, 401);
       }
       const { key } = await createKey(worker, "acme");
       const response = await worker.as(key, policyPath("acme"), from("192.0.2.1"));
@@ -195,7 +196,7 @@ describe("limits an attacker cannot spend for someone else", () => {
       assert.match(response.headers.get("ratelimit"), /"tenant";r=97;/);
       const other = await createKey(a, "globex");
       await a.as(other.key, policyPath("globex"), from("192.0.2.8")); // globex's key validation cached
-      assert.equal((await b.as(other.key, policyPath("acme"), from("192.0.2.9"))).status, 403, "another tenant's key");
+      assert.equal((await b.as(other.key, policyPath("acme"), from("192.0.2.9"))).status, 403, "another tenant's key: insufficient_scope");
       const acme = await (await a.fetch("/admin/ratelimit/tenant/acme")).json();
       assert.equal(acme.remaining, 97, "another tenant's key spent none of acme's quota");
     } finally {

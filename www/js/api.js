@@ -14,9 +14,13 @@ export class ApiError extends Error {
     this.code = code;
   }
 
-  /** True when the token itself was refused (or the worker has none configured). */
+  /**
+   * True when the token itself was refused (401 invalid or missing, 403 a
+   * tenant key rather than the admin token, 429 too many failed sign-ins),
+   * or the worker has none configured.
+   */
   get authRefused() {
-    return this.status === 401 || this.status === 403 || this.code === "admin_token_not_configured";
+    return this.status === 401 || this.status === 403 || this.code === "too_many_auth_failures" || this.code === "admin_token_not_configured";
   }
 }
 
@@ -55,11 +59,17 @@ export async function request(method, path, { token = null, body, signal } = {})
   return data;
 }
 
-/** `GET /health`: public; a 503 still carries the health body, so both are answers. */
+/**
+ * `GET /admin/health`: the health check in detail (backend, latency, error),
+ * for the admin; the public `/health` says only whether it is healthy. A 503
+ * still carries the health body, so both are answers. Signed out, the public one.
+ */
 export async function health() {
   let response;
   try {
-    response = await fetch("/health", { cache: "no-store", credentials: "omit" });
+    const token = sessionStorage.getItem(TOKEN_KEY);
+    const headers = token ? { authorization: `Bearer ${token}` } : {};
+    response = await fetch(token ? "/admin/health" : "/health", { cache: "no-store", credentials: "omit", referrerPolicy: "no-referrer", headers });
   } catch {
     return { reachable: false, healthy: false, error: "the worker did not answer" };
   }

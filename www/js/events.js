@@ -140,7 +140,7 @@ export class LiveFeed {
       } catch {
         body = {};
       }
-      const error = new ApiError(response.status, body.error || `HTTP ${response.status}`, body.requestId ?? null);
+      const error = new ApiError(response.status, body.error || `HTTP ${response.status}`, body.requestId ?? null, typeof body.code === "string" ? body.code : null);
       if (error.authRefused) {
         this.stopped = true;
         this.onAuthRefused(error);

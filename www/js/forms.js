@@ -239,7 +239,8 @@ export function setupForms({ api, h, getStats }) {
   function rlValid() {
     const identifier = $("rl-identifier").value.trim();
     if (!identifier) {
-      show("ratelimit-result", "error", $("rl-limiter").value === "tenant" ? "Enter a tenant id." : "Enter a client IP address.");
+      const want = { tenant: "Enter a tenant id.", key: "Enter a key id." }[$("rl-limiter").value] ?? "Enter a client IP address.";
+      show("ratelimit-result", "error", want);
       $("rl-identifier").focus();
       return false;
     }
@@ -327,9 +328,18 @@ export function setupForms({ api, h, getStats }) {
     yes.addEventListener("click", async () => {
       await busy(yes, "Revoking…", async () => {
         try {
-          await api.del(`/admin/tenants/${tenant}/keys/${id}`);
-          const bound = getStats()?.cache.l1MaxStalenessMs;
-          show("keys-result", "ok", `Revoked key ${id}: refused at once here${bound ? `, and by other isolates within ${duration(bound)}` : ""}.`);
+          const answer = await api.del(`/admin/tenants/${tenant}/keys/${id}`);
+          if (answer?.status === "pending") {
+            // 202: revoked in D1 and this isolate; the cache did not take the invalidation yet.
+            show(
+              "keys-result",
+              "info",
+              `Revoked key ${id} in the database and in this isolate, but Upstash did not take the invalidation of its cached validation: other isolates may accept the key until the outbox is drained (automatically, once Upstash answers).`,
+            );
+          } else {
+            const bound = getStats()?.cache.l1MaxStalenessMs;
+            show("keys-result", "ok", `Revoked key ${id}: refused at once here${bound ? `, and by other isolates within ${duration(bound)}` : ""}.`);
+          }
           await list(tenant);
         } catch (error) {
           fail("keys-result", `Key ${id} not revoked`, error);

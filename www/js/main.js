@@ -36,7 +36,9 @@ function authMessage(error) {
   if (error.code === "admin_token_not_configured") {
     return "This worker has no ADMIN_TOKEN configured, so its admin API is closed. Set one (wrangler secret put ADMIN_TOKEN) and sign in again.";
   }
-  if (error.status === 401) return `The worker asked for credentials (HTTP 401: ${error.message}). Sign in again.`;
+  if (error.code === "too_many_auth_failures") return `Too many failed sign-ins from this address (HTTP 429: ${error.message}). Wait a minute and try again.`;
+  if (error.status === 401 && error.code !== "invalid_token") return `The worker asked for credentials (HTTP 401: ${error.message}). Sign in again.`;
+  if (error.status === 403) return `This token is not the admin token (HTTP 403: ${error.message}). Sign in with the admin token.`;
   return `The worker refused this token (HTTP ${error.status}: ${error.message}). Check it and sign in again.`;
 }
 
@@ -295,6 +297,9 @@ function renderTiles() {
   }
 }
 
+/** The worker's limits, in the order shown: what authenticated requests spend, then what failed credentials spend. */
+const LIMITERS = ["tenant", "key", "client", "auth"];
+
 function renderLimiter(limiter) {
   const box = document.querySelector('[data-v="limiter"]');
   if (!limiter) {
@@ -302,7 +307,8 @@ function renderLimiter(limiter) {
     setTile("limiter", "idle");
     return;
   }
-  const rows = ["client", "tenant"].map((name) => {
+  const names = LIMITERS.filter((name) => limiter[name]);
+  const rows = names.map((name) => {
     const l = limiter[name];
     const reasons = Object.entries(l.byReason)
       .filter(([reason, n]) => reason !== "none" && n > 0)
@@ -326,21 +332,30 @@ function renderLimiter(limiter) {
     ];
   });
   const failing = (l) => l.failedOpen || l.failedClosed || l.localAllowed || l.localRefused;
-  const quiet = ["client", "tenant"].every((n) => !limiter[n].refused && !limiter[n].refusedFromBlockCache && !failing(limiter[n]));
+  const quiet = names.every((n) => !limiter[n].refused && !limiter[n].refusedFromBlockCache && !failing(limiter[n]));
   const children = rows.flat().filter(Boolean);
   if (quiet) children.push(h("p", { class: "sub" }, "Nothing refused, no limiter failures."));
-  else children.push(h("p", { class: "sub" }, "Each limit counts the requests it refused itself; both are checked together, so neither spends when the other refuses."));
+  else
+    children.push(
+      h(
+        "p",
+        { class: "sub" },
+        "Each limit counts the requests it refused itself. Authenticated requests spend tenant and key, failed credentials spend client and auth; each pair is checked together, so neither spends when the other refuses.",
+      ),
+    );
   box.replaceChildren(...children);
-  const anyFailure = ["client", "tenant"].some((n) => failing(limiter[n]));
+  const anyFailure = names.some((n) => failing(limiter[n]));
   setTile("limiter", anyFailure ? "warn" : "");
 }
 
 /** What the rate limits do while Upstash cannot answer, as far as the counters tell. */
 function limitsWhileDown(s) {
   if (!s || !s.limiter) return "rate limiting is off.";
-  const open = s.limiter.client.failedOpen + s.limiter.tenant.failedOpen;
-  const closed = s.limiter.client.failedClosed + s.limiter.tenant.failedClosed;
-  const local = ["client", "tenant"].reduce((n, name) => n + (s.limiter[name].localAllowed ?? 0) + (s.limiter[name].localRefused ?? 0), 0);
+  const names = LIMITERS.filter((name) => s.limiter[name]);
+  const sum = (field) => names.reduce((n, name) => n + (s.limiter[name][field] ?? 0), 0);
+  const open = sum("failedOpen");
+  const closed = sum("failedClosed");
+  const local = sum("localAllowed") + sum("localRefused");
   if (local > open + closed) return "each isolate enforces the rate limits on its own (at most limit × isolates pass).";
   if (closed > open) return "rate limits fail closed: limited requests are refused.";
   if (open > 0) return "rate limits fail open: requests go through unlimited.";

@@ -62,6 +62,39 @@ fn upsert(db: &D1Database, tenant: &str, user: &str, config: &StoredConfig) -> R
     )
 }
 
+/// [`upsert`] of a user override, unless it would be the tenant's
+/// `cap + 1`th: an existing override is always updated, a new one inserted
+/// only while the tenant has fewer than `cap`. Counted and written in one
+/// statement (one transaction), so concurrent writes cannot pass the cap.
+fn upsert_capped(
+    db: &D1Database,
+    tenant: &str,
+    user: &str,
+    config: &StoredConfig,
+    cap: u64,
+) -> Result<D1PreparedStatement, StoreError> {
+    let optional_text = |v: &Option<String>| v.as_deref().map_or(wasm_bindgen::JsValue::NULL, Into::into);
+    let optional_number = |v: Option<f64>| v.map_or(wasm_bindgen::JsValue::NULL, Into::into);
+    statement(
+        db,
+        "INSERT INTO conversation_configs (tenant_id, user_id, system_prompt, temperature, max_turns, updated_at_ms) \
+         SELECT ?1, ?2, ?3, ?4, ?5, ?6 \
+         WHERE EXISTS (SELECT 1 FROM conversation_configs WHERE tenant_id = ?1 AND user_id = ?2) \
+         OR (SELECT COUNT(*) FROM conversation_configs WHERE tenant_id = ?1 AND user_id != '') < ?7 \
+         ON CONFLICT(tenant_id, user_id) DO UPDATE SET system_prompt = excluded.system_prompt, \
+         temperature = excluded.temperature, max_turns = excluded.max_turns, updated_at_ms = excluded.updated_at_ms",
+        &[
+            tenant.into(),
+            user.into(),
+            optional_text(&config.fields.system_prompt),
+            optional_number(config.fields.temperature),
+            optional_number(config.fields.max_turns.map(f64::from)),
+            (config.updated_at_ms as f64).into(),
+            (cap as f64).into(),
+        ],
+    )
+}
+
 async fn delete_row(db: &D1Database, tenant: &str, user: &str) -> Result<bool, StoreError> {
     let sql = "DELETE FROM conversation_configs WHERE tenant_id = ?1 AND user_id = ?2";
     Ok(execute(db, sql, &[tenant.into(), user.into()]).await? > 0)
@@ -108,6 +141,32 @@ impl D1ConfigStore {
         let params: Vec<wasm_bindgen::JsValue> = tenants.iter().map(|t| t.as_str().into()).collect();
         let rows: Vec<Row> = select_all(&self.db, &sql, &params).await?;
         Ok(rows.into_iter().map(Row::into_stored).collect())
+    }
+}
+
+impl D1ConfigStore {
+    /// Writes the user override `id` (`tenant/user`) and records `pending`
+    /// in the outbox, in one batch, unless the tenant already has `cap`
+    /// overrides and this is a new one: answers the outbox ticket, or
+    /// `None` when the cap refused it (nothing written, nothing left in the outbox).
+    ///
+    /// # Errors
+    /// [`StoreError::Backing`] when D1 fails, or `id` is not `tenant/user`.
+    pub async fn set_user_override_capped(
+        &self,
+        id: &str,
+        value: &StoredConfig,
+        pending: &Invalidation,
+        cap: u64,
+    ) -> Result<Option<i64>, StoreError> {
+        let (tenant, user) = split(id)?;
+        let write = upsert_capped(&self.db, tenant, user, value, cap)?;
+        let (changed, ticket) = outbox::write_recording_counted(&self.db, write, pending).await?;
+        if changed == 0 {
+            outbox::complete(&self.db, ticket).await?;
+            return Ok(None);
+        }
+        Ok(Some(ticket))
     }
 }
 

@@ -31,6 +31,20 @@ pub async fn write_recording(
     write: D1PreparedStatement,
     pending: &Invalidation,
 ) -> Result<i64, StoreError> {
+    Ok(write_recording_counted(db, write, pending).await?.1)
+}
+
+/// [`write_recording`], answering also how many rows `write` changed (a
+/// conditional write may change none; its recorded invalidation is then
+/// harmless, and [`complete`] removes it).
+///
+/// # Errors
+/// [`StoreError::Backing`] when the batch did not commit (neither happened).
+pub async fn write_recording_counted(
+    db: &D1Database,
+    write: D1PreparedStatement,
+    pending: &Invalidation,
+) -> Result<(u64, i64), StoreError> {
     let json = serde_json::to_string(pending).map_err(StoreError::codec)?;
     let ticket = new_ticket()?;
     let record = statement(
@@ -44,7 +58,11 @@ pub async fn write_recording(
     if let Some(error) = results.iter().find_map(|r| r.error()) {
         return Err(StoreError::backing(error));
     }
-    Ok(ticket)
+    let changed = match results.first() {
+        Some(result) => super::query::changes(result)?,
+        None => 0,
+    };
+    Ok((changed, ticket))
 }
 
 /// A random ticket that JavaScript numbers hold exactly (below 2^53).

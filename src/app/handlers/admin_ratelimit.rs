@@ -1,9 +1,10 @@
-//! `GET|DELETE /admin/ratelimit/{client|tenant}/{identifier}`: look up what
-//! an identifier has left, or reset it.
+//! `GET|DELETE /admin/ratelimit/{client|auth|tenant|key}/{identifier}`: look
+//! up what an identifier has left, or reset it.
 //!
-//! A client identifier may be given as any address: it is counted where the
-//! per-client limit counts it (an IPv6 address by its network prefix), and
-//! the answer says which bucket that is.
+//! A client identifier (of the `client` and `auth` limits, which count
+//! failed credentials by address) may be given as any address: it is
+//! counted where those limits count it (an IPv6 address by its network
+//! prefix), and the answer says which bucket that is. A key is named by its id.
 
 use serde_json::json;
 use worker::Response;
@@ -57,9 +58,12 @@ fn limiter_and_identifier<'a>(
         .limits
         .as_ref()
         .ok_or_else(|| ApiError::not_found("rate limiting is off").with_code("rate_limiting_off"))?;
+    let prefix = rc.state.settings.ipv6_prefix;
     match name {
         LimiterName::Tenant => Ok((&limits.tenant, id("tenant", raw)?)),
-        LimiterName::Client => Ok((&limits.client, client_bucket(raw, rc.state.settings.ipv6_prefix)?)),
+        LimiterName::Key => Ok((&limits.key, id("key", raw)?)),
+        LimiterName::Client => Ok((&limits.client, client_bucket(raw, prefix)?)),
+        LimiterName::Auth => Ok((&limits.auth, client_bucket(raw, prefix)?)),
     }
 }
 

@@ -50,6 +50,7 @@ pub async fn get(rc: &RequestContext) -> Result<Response, ApiError> {
             "eventsChannel": state.settings.cache.events_channel,
             "rateLimiting": state.limits.is_some(),
             "healthCacheMs": state.settings.health_cache_ms,
+            "cacheScope": if state.cache_is_per_isolate() { "isolate" } else { "shared" },
         },
     });
     respond::json(&body, 200)
@@ -96,7 +97,12 @@ fn limiter_stats(state: &AppState) -> Value {
             "byReason": by_reason,
         })
     };
-    json!({ "client": one(&limits.client), "tenant": one(&limits.tenant) })
+    json!({
+        "client": one(&limits.client),
+        "auth": one(&limits.auth),
+        "tenant": one(&limits.tenant),
+        "key": one(&limits.key),
+    })
 }
 
 fn breaker_state(state: &AppState) -> Value {

@@ -15,13 +15,13 @@ use worker::{Context, Env, Response};
 
 use crate::app::incoming::Incoming;
 
-use super::admission::not_configured;
-use super::auth::bearer;
+use super::admission::{authenticate, identify, Caller};
+use super::auth::key_digest;
 use super::d1::outbox;
 use super::error::ApiError;
 use super::routes::{AdminRoute, Route};
 use super::state::AppState;
-use super::stores::database;
+use super::stores::{database, Stores};
 
 /// What a handler needs besides the request.
 pub struct RequestContext {
@@ -38,10 +38,15 @@ pub struct RequestContext {
 /// Whatever the route answers as an error.
 pub async fn serve(route: Route, req: Incoming, rc: &RequestContext) -> Result<Response, ApiError> {
     match route {
+        // With credentials, /health is the admin's detailed view.
+        Route::Health if req.header("authorization")?.is_some() => {
+            require_admin(rc, &req).await?;
+            health::details(rc).await
+        }
         Route::Health => health::get(rc).await,
         Route::Tenant(route) => tenants::serve(route, req, rc).await,
         Route::Admin(route) => {
-            require_admin(&rc.state, &req)?;
+            require_admin(rc, &req).await?;
             admin(route, req, rc).await
         }
     }
@@ -50,6 +55,7 @@ pub async fn serve(route: Route, req: Incoming, rc: &RequestContext) -> Result<R
 async fn admin(route: AdminRoute, req: Incoming, rc: &RequestContext) -> Result<Response, ApiError> {
     match route {
         AdminRoute::Stats => admin_stats::get(rc).await,
+        AdminRoute::Health => health::details(rc).await,
         AdminRoute::Invalidate => admin_cache::invalidate(req, rc).await,
         AdminRoute::Clear => admin_cache::clear(req, rc).await,
         AdminRoute::Warm => admin_cache::warm(req, rc).await,
@@ -62,16 +68,17 @@ async fn admin(route: AdminRoute, req: Incoming, rc: &RequestContext) -> Result<
     }
 }
 
-/// 401 without credentials, 503 when `ADMIN_TOKEN` is not configured, 403
-/// with anything but the admin token.
-fn require_admin(state: &AppState, req: &Incoming) -> Result<(), ApiError> {
-    let authorization = req.header("authorization")?;
-    let token = bearer(authorization.as_deref())?;
-    let admin = state.settings.admin_token.as_ref().ok_or_else(not_configured)?;
-    if admin.matches(token) {
-        Ok(())
-    } else {
-        Err(ApiError::forbidden("the admin routes need the admin token"))
+/// The admin token, or: 401 without credentials or with invalid ones (429
+/// past the address's failure limits), 503 when `ADMIN_TOKEN` is not
+/// configured, 403 `insufficient_scope` for a valid tenant API key.
+async fn require_admin(rc: &RequestContext, req: &Incoming) -> Result<(), ApiError> {
+    match identify(&rc.state, req).await? {
+        (Caller::Admin, _) => Ok(()),
+        (Caller::Key { token, id }, client) => {
+            let stores = Stores::new(&rc.state, &rc.env, &rc.ctx)?;
+            authenticate(&rc.state, &stores, &key_digest(&token), id, &client, None).await?;
+            Err(ApiError::insufficient_scope("the admin routes need the admin token"))
+        }
     }
 }
 

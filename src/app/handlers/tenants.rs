@@ -36,7 +36,7 @@ pub async fn serve(route: TenantRoute, req: Incoming, rc: &RequestContext) -> Re
     let admitted = admit(&rc.state, &stores, &req, &route, &reads).await?;
     let answered = match route {
         TenantRoute::ClaimWebhook { tenant, delivery } => claim_webhook(rc, &tenant, &delivery).await,
-        route => answer(route, &req, &stores, admitted.reads).await,
+        route => answer(route, &req, &stores, rc.state.settings.max_user_overrides_per_tenant, admitted.reads).await,
     };
     let response = match answered {
         Ok(response) => response,
@@ -50,6 +50,7 @@ async fn answer(
     route: TenantRoute,
     req: &Incoming,
     stores: &Stores,
+    cap: u64,
     mut reads: PrefetchedMany,
 ) -> Result<Response, ApiError> {
     match route {
@@ -98,11 +99,42 @@ async fn answer(
             };
             let stored = match &user {
                 None => stores.tenant_configs.set(&tenant, &config).await?,
-                Some(user) => stores.user_overrides.set(&user_config_id(&tenant, user), &config).await?,
+                Some(user) => set_user_override(stores, cap, &tenant, user, config).await?,
             };
             json(&stored, 200)
         }
     }
+}
+
+/// Writes `user`'s override unless `tenant` already has `cap` overrides and
+/// this one is new (checked in the write's own D1 batch), then invalidates
+/// it as [`CachingStore`](crate::CachingStore)'s `set` does (the outbox
+/// keeps the invalidation if the cache does not take it).
+///
+/// # Errors
+/// 409 `too_many_user_overrides` past the cap; 503 when D1 fails.
+async fn set_user_override(
+    stores: &Stores,
+    cap: u64,
+    tenant: &str,
+    user: &str,
+    config: StoredConfig,
+) -> Result<StoredConfig, ApiError> {
+    let id = user_config_id(tenant, user);
+    let invalidation = stores.user_overrides.invalidation_for(&id);
+    let overrides = stores.user_overrides.inner();
+    let Some(ticket) = overrides.set_user_override_capped(&id, &config, &invalidation, cap).await? else {
+        return Err(ApiError::conflict(format!(
+            "tenant {tenant} already has {cap} user conversation configs (MAX_USER_OVERRIDES_PER_TENANT)"
+        ))
+        .with_code("too_many_user_overrides"));
+    };
+    if stores.cache.invalidate(&invalidation, FailurePolicy::Degrade).await? {
+        if let Err(error) = overrides.complete_recorded(ticket).await {
+            log::warn!("edgecache: outbox entry {ticket} stays for the next drain: {error}");
+        }
+    }
+    Ok(config)
 }
 
 /// Claims a webhook delivery once across every isolate sharing the
