@@ -42,6 +42,9 @@ pub mod settings;
 pub mod sse;
 pub mod throttle;
 
+#[cfg(test)]
+mod fuzz;
+
 #[cfg(target_arch = "wasm32")]
 mod admission;
 #[cfg(target_arch = "wasm32")]
