@@ -29,7 +29,8 @@
 //!   change or list (Upstash's `RESTTOKEN` and `GENTOKEN` do not exist here:
 //!   upstash-local's tokens are set when it starts).
 //! - **`FLUSHALL`, `FLUSHDB`, `SCRIPT FLUSH`, `FUNCTION FLUSH`, `KEYS`,
-//!   `INFO`** run, as on Upstash (`INFO` answers a subset of sections, see
+//!   `INFO`** run, as on Upstash (`FLUSHALL` empties the endpoint's
+//!   database only, and `INFO` answers a subset of sections, see
 //!   [`crate::emulated`]).
 //!
 //! Everything else goes to Redis, which answers as it does.
@@ -46,6 +47,8 @@ const LONG_LIVED: &str = "it needs a long-lived connection, which is not support
 const CONNECTION: &str = "connection commands other than PING and ECHO are not supported over REST";
 const ADMIN: &str = "administrative commands are not available over REST (Upstash does not offer them either)";
 const ONE_DATABASE: &str = "there is one database per REST endpoint, as on Upstash";
+const DEBUGGER: &str = "the Lua debugger holds its connection, and in SYNC mode the whole Redis server, until a \
+                        client answers its prompts; Upstash does not offer it";
 const CONFIG: &str = "only CONFIG GET and CONFIG SET of notify-keyspace-events are available, as on Upstash";
 const ACL: &str = "upstash-local fronts a whole Redis server, whose users are not the REST API's to change or list; \
                    ACL CAT, DRYRUN, GENPASS, HELP, USERS and WHOAMI are available";
@@ -94,6 +97,11 @@ pub(crate) fn refusal(command: &Command) -> Option<String> {
         }
         "memory" if sub != "usage" => refused(with_sub(), ADMIN),
         "swapdb" | "move" => refused(name, ONE_DATABASE),
+        // COPY source destination [DB destination-db] [REPLACE]
+        "copy" if command.iter().skip(3).any(|arg| arg.eq_ignore_ascii_case(b"db")) => {
+            refused("copy ... db".to_string(), ONE_DATABASE)
+        }
+        "script" if sub == "debug" => refused(with_sub(), DEBUGGER),
         "config" => match sub.as_str() {
             "get" => None,
             "set" if sets_only_the_configurable_parameter(&command[2..]) => None,
@@ -105,6 +113,20 @@ pub(crate) fn refusal(command: &Command) -> Option<String> {
             _ => refused(with_sub(), ACL),
         },
         _ => None,
+    }
+}
+
+/// Whether `command` would leave its connection in a state of its own:
+/// selecting a database, authenticating, in a transaction, subscribed,
+/// monitoring, in the Lua debugger, replying differently (`CLIENT REPLY`),
+/// tracking keys... The REST API refuses each of these (see [`refusal`]);
+/// a connection that ran one anyway is closed, not pooled.
+pub(crate) fn changes_connection_state(command: &Command) -> bool {
+    match name(command).as_str() {
+        "select" | "auth" | "hello" | "reset" | "quit" | "client" | "readonly" | "readwrite" | "asking" | "multi"
+        | "watch" | "subscribe" | "psubscribe" | "ssubscribe" | "monitor" | "sync" | "psync" | "replconf" => true,
+        "script" => subcommand(command) == "debug",
+        _ => false,
     }
 }
 
@@ -293,10 +315,16 @@ mod tests {
             "CLUSTER INFO",
             "SWAPDB 0 1",
             "MOVE k 1",
+            "COPY a b DB 1",
+            "copy a b replace db 0",
+            "SCRIPT DEBUG SYNC",
+            "script debug yes",
+            "SCRIPT DEBUG NO",
         ] {
             let why = refusal(&cmd(text)).unwrap_or_else(|| panic!("{text} runs"));
             let name = text.split(' ').next().unwrap().to_ascii_lowercase();
-            assert!(why.starts_with(&format!("ERR command '{name}' is not allowed: ")), "{why}");
+            assert!(why.starts_with(&format!("ERR command '{name}")), "{why}");
+            assert!(why.contains("' is not allowed: "), "{why}");
         }
     }
 
@@ -340,6 +368,9 @@ mod tests {
         for text in [
             "FLUSHALL",
             "FLUSHDB ASYNC",
+            "COPY a b",
+            "COPY db DB",
+            "COPY a b REPLACE",
             "SCRIPT FLUSH",
             "SCRIPT LOAD x",
             "SCRIPT KILL",
@@ -365,6 +396,39 @@ mod tests {
         assert!(refusal(&cmd("MONITOR")).unwrap().contains("/monitor"));
         assert!(refusal(&cmd("CLIENT PAUSE 1000")).unwrap().contains("PING and ECHO"));
         assert!(refusal(&cmd("SELECT 1")).is_some());
+    }
+
+    #[test]
+    fn everything_that_changes_a_connections_state_is_refused() {
+        for text in [
+            "SELECT 1",
+            "AUTH x",
+            "HELLO 3",
+            "RESET",
+            "QUIT",
+            "CLIENT REPLY OFF",
+            "CLIENT TRACKING ON",
+            "CLIENT SETNAME x",
+            "READONLY",
+            "READWRITE",
+            "ASKING",
+            "MULTI",
+            "WATCH k",
+            "SUBSCRIBE c",
+            "PSUBSCRIBE c",
+            "SSUBSCRIBE c",
+            "MONITOR",
+            "SCRIPT DEBUG YES",
+            "SYNC",
+            "PSYNC ? -1",
+            "REPLCONF x y",
+        ] {
+            assert!(changes_connection_state(&cmd(text)), "{text}");
+            assert!(refusal(&cmd(text)).is_some(), "{text} changes a pooled connection's state");
+        }
+        for text in ["SCRIPT LOAD x", "GET k", "EXEC", "PING"] {
+            assert!(!changes_connection_state(&cmd(text)), "{text}");
+        }
     }
 
     #[test]

@@ -1,12 +1,15 @@
-//! Turning Redis replies into the JSON the Upstash REST API answers with.
+//! Turning Redis replies into the JSON the Upstash REST API answers with,
+//! written straight into the response body (each value given up as it is
+//! written, so that a large reply is not held twice as a tree of JSON
+//! values), and the length that JSON takes, which the reply budget counts
+//! while replies are read.
 
 use axum::http::HeaderMap;
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
-use redis::Value;
-use serde_json::{json, Value as Json};
 
-use crate::redis_exec::{error_text, Reply};
+use crate::redis_exec::Reply;
+use crate::resp::Value;
 
 /// How strings in results are written.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -25,79 +28,173 @@ impl Encoding {
             _ => Self::Lossy,
         }
     }
+}
 
-    fn string(self, bytes: &[u8]) -> Json {
-        match self {
-            Self::Base64 if bytes != b"OK" => Json::String(STANDARD.encode(bytes)),
-            _ => Json::String(String::from_utf8_lossy(bytes).into_owned()),
+/// Appends `{"result": ...}` for a reply, or `{"error": "..."}` for an
+/// error (never encoded).
+pub(crate) fn write_reply_object(out: &mut Vec<u8>, reply: Reply, encoding: Encoding) {
+    match reply {
+        Ok(value) => {
+            out.extend_from_slice(b"{\"result\":");
+            write_value(out, value, encoding);
+        }
+        Err(text) => {
+            out.extend_from_slice(b"{\"error\":");
+            write_text(out, &text);
+        }
+    }
+    out.push(b'}');
+}
+
+/// Appends a Redis reply as JSON: nil → null, integer → number, strings →
+/// string, arrays → arrays; an error nested inside another reply (in a
+/// script's table, say) → its text, never encoded.
+pub(crate) fn write_value(out: &mut Vec<u8>, value: Value, encoding: Encoding) {
+    match value {
+        Value::Nil => out.extend_from_slice(b"null"),
+        Value::Int(n) => out.extend_from_slice(n.to_string().as_bytes()),
+        Value::Status(text) => write_string(out, text.as_bytes(), encoding),
+        Value::Bulk(bytes) => write_string(out, &bytes, encoding),
+        Value::Error(text) => write_text(out, &text),
+        Value::Array(items) => {
+            out.push(b'[');
+            for (index, item) in items.into_iter().enumerate() {
+                if index > 0 {
+                    out.push(b',');
+                }
+                write_value(out, item, encoding);
+            }
+            out.push(b']');
         }
     }
 }
 
-/// `{"result": ...}` for a reply, or `{"error": "..."}` for an error (never encoded).
-pub(crate) fn reply_object(reply: Reply, encoding: Encoding) -> Json {
-    match reply {
-        Ok(value) => json!({ "result": to_json(value, encoding) }),
-        Err(text) => json!({ "error": text }),
+/// Appends a string of the reply as `encoding` says.
+fn write_string(out: &mut Vec<u8>, bytes: &[u8], encoding: Encoding) {
+    match encoding {
+        Encoding::Base64 if bytes != b"OK" => {
+            out.push(b'"');
+            let start = out.len();
+            out.resize(start + base64_len(bytes.len()), 0);
+            STANDARD.encode_slice(bytes, &mut out[start..]).expect("sized for it");
+            out.push(b'"');
+        }
+        _ => write_text(out, &String::from_utf8_lossy(bytes)),
     }
 }
 
-/// Maps a Redis reply to JSON: nil → null, integer → number, strings →
-/// string, arrays (and RESP3 sets, maps as flat key/value arrays) → arrays.
-pub(crate) fn to_json(value: Value, encoding: Encoding) -> Json {
-    let array = |items: Vec<Value>| Json::Array(items.into_iter().map(|item| to_json(item, encoding)).collect());
-    match value {
-        Value::Nil => Json::Null,
-        Value::Int(n) => json!(n),
-        Value::Boolean(b) => json!(i64::from(b)),
-        Value::Okay => encoding.string(b"OK"),
-        Value::BulkString(bytes) => encoding.string(&bytes),
-        Value::SimpleString(text) => encoding.string(text.as_bytes()),
-        Value::VerbatimString { text, .. } => encoding.string(text.as_bytes()),
-        Value::Double(d) => encoding.string(format_double(d).as_bytes()),
-        Value::BigNumber(n) => encoding.string(n.to_string().as_bytes()),
-        Value::Array(items) | Value::Set(items) => array(items),
-        Value::Push { data, .. } => array(data),
-        Value::Map(pairs) => array(pairs.into_iter().flat_map(|(k, v)| [k, v]).collect()),
-        Value::Attribute { data, .. } => to_json(*data, encoding),
-        // An error nested inside another reply (e.g. in a script's table):
-        // its text, never encoded.
-        Value::ServerError(err) => Json::String(error_text(&err)),
-        // `Value` is non-exhaustive: future variants show up as their debug text.
-        other => Json::String(format!("{other:?}")),
+/// Appends `text` as a JSON string.
+pub(crate) fn write_text(out: &mut Vec<u8>, text: &str) {
+    serde_json::to_writer(out, text).expect("writing to a Vec cannot fail");
+}
+
+fn base64_len(bytes: usize) -> usize {
+    bytes.div_ceil(3) * 4
+}
+
+/// The length of the JSON string [`write_value`] writes for a string of
+/// the reply, quotes included.
+pub(crate) fn string_json_len(bytes: &[u8], encoding: Encoding) -> usize {
+    match encoding {
+        Encoding::Base64 if bytes != b"OK" => base64_len(bytes.len()) + 2,
+        _ => {
+            2 + bytes
+                .utf8_chunks()
+                .map(|chunk| {
+                    let invalid = if chunk.invalid().is_empty() { 0 } else { '\u{fffd}'.len_utf8() };
+                    escaped_len(chunk.valid()) + invalid
+                })
+                .sum::<usize>()
+        }
     }
 }
 
-/// Writes a double the way Redis does in RESP2 (`1.5`, `3`, `inf`, `-inf`, `nan`).
-fn format_double(d: f64) -> String {
-    if d.is_nan() {
-        "nan".to_string()
-    } else if d.is_infinite() {
-        if d > 0.0 { "inf" } else { "-inf" }.to_string()
-    } else {
-        d.to_string()
-    }
+/// The length of `text` as a JSON string, quotes included.
+pub(crate) fn text_json_len(text: &str) -> usize {
+    2 + escaped_len(text)
+}
+
+/// The length of `text` escaped as serde_json escapes it (no quotes).
+fn escaped_len(text: &str) -> usize {
+    text.bytes()
+        .map(|byte| match byte {
+            b'"' | b'\\' | b'\x08' | b'\x0c' | b'\n' | b'\r' | b'\t' => 2,
+            0..=0x1f => 6,
+            _ => 1,
+        })
+        .sum()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+    use serde_json::{json, Value as Json};
+
+    fn json_of(value: Value, encoding: Encoding) -> Json {
+        let mut out = Vec::new();
+        write_value(&mut out, value, encoding);
+        serde_json::from_slice(&out).expect("valid JSON")
+    }
 
     #[test]
     fn base64_except_ok() {
         let value = Value::Array(vec![
-            Value::BulkString(vec![0x00, 0xff, 0xfe]),
-            Value::Okay,
-            Value::BulkString(b"OK".to_vec()),
+            Value::Bulk(vec![0x00, 0xff, 0xfe]),
+            Value::Status("OK".into()),
+            Value::Bulk(b"OK".to_vec()),
             Value::Int(7),
             Value::Nil,
+            Value::Status("PONG".into()),
+            Value::Error("ERR x".into()),
         ]);
-        assert_eq!(to_json(value, Encoding::Base64), json!(["AP/+", "OK", "OK", 7, null]));
+        assert_eq!(json_of(value, Encoding::Base64), json!(["AP/+", "OK", "OK", 7, null, "UE9ORw==", "ERR x"]));
     }
 
     #[test]
     fn lossy_utf8() {
-        let value = Value::BulkString(vec![b'a', 0xff, b'b']);
-        assert_eq!(to_json(value, Encoding::Lossy), json!("a\u{fffd}b"));
+        assert_eq!(json_of(Value::Bulk(vec![b'a', 0xff, b'b']), Encoding::Lossy), json!("a\u{fffd}b"));
+    }
+
+    #[test]
+    fn reply_objects() {
+        let mut out = Vec::new();
+        write_reply_object(&mut out, Ok(Value::Int(1)), Encoding::Lossy);
+        out.push(b',');
+        write_reply_object(&mut out, Err("NOPERM \"x\"".into()), Encoding::Base64);
+        assert_eq!(String::from_utf8(out).unwrap(), r#"{"result":1},{"error":"NOPERM \"x\""}"#);
+    }
+
+    fn cases() -> u32 {
+        std::env::var("PROPTEST_CASES").ok().and_then(|n| n.parse().ok()).unwrap_or(256)
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(cases()))]
+
+        #[test]
+        fn the_counted_length_is_the_written_length(bytes in proptest::collection::vec(any::<u8>(), 0..64)) {
+            for encoding in [Encoding::Lossy, Encoding::Base64] {
+                let mut out = Vec::new();
+                write_string(&mut out, &bytes, encoding);
+                prop_assert_eq!(out.len(), string_json_len(&bytes, encoding));
+            }
+            let text = String::from_utf8_lossy(&bytes);
+            let mut out = Vec::new();
+            write_text(&mut out, &text);
+            prop_assert_eq!(out.len(), text_json_len(&text));
+        }
+
+        #[test]
+        fn strings_round_trip(bytes in proptest::collection::vec(any::<u8>(), 0..64)) {
+            let base64 = json_of(Value::Bulk(bytes.clone()), Encoding::Base64);
+            let decoded = match base64.as_str().unwrap() {
+                "OK" if bytes == b"OK" => bytes.clone(),
+                text => STANDARD.decode(text).unwrap(),
+            };
+            prop_assert_eq!(decoded, bytes.clone());
+            let lossy = json_of(Value::Bulk(bytes.clone()), Encoding::Lossy);
+            prop_assert_eq!(lossy.as_str().unwrap(), String::from_utf8_lossy(&bytes));
+        }
     }
 }

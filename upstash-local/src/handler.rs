@@ -2,30 +2,32 @@
 //! do), body size and time limits, routing to single commands, `/pipeline`,
 //! `/multi-exec`, the event streams and the `/__local/stats` endpoints.
 
+use std::convert::Infallible;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::body::Body;
+use axum::body::{Body, Bytes};
 use axum::extract::{DefaultBodyLimit, Request, State};
-use axum::http::header::{AUTHORIZATION, CONTENT_LENGTH};
+use axum::http::header::{AUTHORIZATION, CONTENT_LENGTH, CONTENT_TYPE};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::{Json, Router};
+use futures_util::stream;
 use http_body_util::BodyExt;
 use redis::RedisError;
-use serde_json::{json, Value as JsonValue};
-use subtle::ConstantTimeEq;
+use serde_json::json;
 use tokio::sync::{watch, OwnedSemaphorePermit};
 
 use crate::commands::{is_read_only, name, refusal, runs_code, CodeKind};
-use crate::emulated::{adjustment, Adjust};
-use crate::encode::{reply_object, to_json, Encoding};
-use crate::limits::Admission;
+use crate::emulated::{self, adjustment, Adjust};
+use crate::encode::{write_reply_object, Encoding};
+use crate::limits::{Admission, ReplyBudget};
 use crate::protocol::{parse_json_batch, parse_json_command, parse_path_command, query_params, Command};
 use crate::redis_exec::{Access, Failure, Redis, Reply, Transaction};
 use crate::script_flags::ScriptFlags;
 use crate::streams::{self, Subscription};
+use crate::tokens::Tokens;
 use crate::{Limits, MAX_REQUEST_SIZE};
 
 /// Header carrying a fresh opaque value on every response.
@@ -43,8 +45,8 @@ const MAX_DRAIN: usize = 8 * MAX_REQUEST_SIZE;
 /// Everything a request handler needs.
 pub(crate) struct AppState {
     pub(crate) redis: Redis,
-    pub(crate) token: String,
-    pub(crate) read_only_token: Option<String>,
+    /// The tokens, as digests.
+    pub(crate) tokens: Tokens,
     pub(crate) limits: Limits,
     /// Requests (and body bytes) being worked on.
     pub(crate) admission: Admission,
@@ -104,8 +106,9 @@ async fn respond(state: &AppState, request: Request) -> Response {
         Err(response) => return response,
     };
     let place = state.admission.request().await;
-    let admitted = (place, body_share);
     let encoding = Encoding::from_headers(&parts.headers);
+    // Holds the body's share until the commands are sent, then the reply's.
+    let budget = ReplyBudget::new(&state.limits, &state.admission, encoding, body_share);
 
     match parts.uri.path() {
         STATS_PATH if !has_body => {
@@ -121,42 +124,43 @@ async fn respond(state: &AppState, request: Request) -> Response {
         "/pipeline" => {
             let commands = parse_json_batch(&body);
             drop(body);
-            pipeline(state, auth, commands, encoding).await
+            pipeline(state, auth, commands, budget).await
         }
         "/multi-exec" => {
             let commands = parse_json_batch(&body);
             drop(body);
-            multi_exec(state, auth, commands, encoding).await
+            multi_exec(state, auth, commands, budget).await
         }
         "/" => {
             let command = parse_json_command(&body);
             drop(body);
-            single(state, auth, command, encoding).await
+            single(state, auth, command, budget).await
         }
         path if path.eq_ignore_ascii_case(MONITOR_PATH) => match parts.method {
             Method::GET | Method::POST => {
-                drop(admitted);
+                drop((place, budget));
                 monitor(state, auth).await
             }
             _ => error(StatusCode::METHOD_NOT_ALLOWED, "Method Not Allowed"),
         },
         path => match Subscription::from_path(path) {
             Some(Ok(subscription)) if matches!(parts.method, Method::GET | Method::POST) => {
-                drop(admitted);
+                drop((place, budget));
                 subscribe(state, auth, subscription).await
             }
             Some(Ok(_)) => error(StatusCode::METHOD_NOT_ALLOWED, "Method Not Allowed"),
             Some(Err(text)) => error(StatusCode::BAD_REQUEST, text),
             None => {
                 let command = parse_path_command(path, query, has_body.then_some(body));
-                single(state, auth, command, encoding).await
+                single(state, auth, command, budget).await
             }
         },
     }
 }
 
 /// Which access the presented token grants: `Authorization: Bearer <token>`,
-/// else the `_token` query parameter. Compared in constant time.
+/// else the `_token` query parameter. Compared in constant time, as
+/// fixed-size digests (see [`Tokens`]).
 fn authorize(state: &AppState, headers: &HeaderMap, query: Option<&str>) -> Option<Auth> {
     let bearer = headers.get(AUTHORIZATION).and_then(|value| {
         let value = value.as_bytes();
@@ -166,14 +170,7 @@ fn authorize(state: &AppState, headers: &HeaderMap, query: Option<&str>) -> Opti
     let in_query = bearer.is_none();
     let presented = bearer
         .or_else(|| query_params(query).into_iter().find(|(name, _)| name == b"_token").and_then(|(_, value)| value))?;
-    let matches = |token: &str| bool::from(presented.as_slice().ct_eq(token.as_bytes()));
-    let access = if matches(&state.token) {
-        Access::Full
-    } else if state.read_only_token.as_deref().is_some_and(matches) {
-        Access::ReadOnly
-    } else {
-        return None;
-    };
+    let access = state.tokens.access(&presented)?;
     Some(Auth { access, in_query })
 }
 
@@ -252,24 +249,32 @@ fn first_write(auth: Auth, commands: &[Command]) -> Option<Response> {
     commands.iter().find(|command| !is_read_only(command)).map(|command| query_token_refused(&name(command)))
 }
 
-/// Commands ready for Redis: scripts' Upstash-only flags removed, with how
-/// each reply is reshaped and which run code.
+/// Commands ready for Redis: scripts' Upstash-only flags removed,
+/// `FLUSHALL` made `FLUSHDB` (for the full-access token: the read-only one
+/// is refused either, in Redis's words), with how each reply is reshaped
+/// and which run code.
 struct Prepared {
     commands: Vec<Command>,
     adjust: Vec<Option<Adjust>>,
     code: Vec<CodeKind>,
 }
 
-fn prepare(state: &AppState, mut commands: Vec<Command>) -> Prepared {
+fn prepare(state: &AppState, auth: Auth, mut commands: Vec<Command>) -> Prepared {
+    let db = state.redis.db();
     let adjust = commands
         .iter_mut()
-        .map(|command| state.scripts.rewrite(command).map(Adjust::Replace).or_else(|| adjustment(command)))
+        .map(|command| {
+            if auth.access == Access::Full {
+                emulated::rewrite(command);
+            }
+            state.scripts.rewrite(command).map(Adjust::Replace).or_else(|| adjustment(command, db))
+        })
         .collect();
     let code = commands.iter().filter_map(runs_code).collect();
     Prepared { commands, adjust, code }
 }
 
-async fn single(state: &AppState, auth: Auth, command: Result<Command, String>, encoding: Encoding) -> Response {
+async fn single(state: &AppState, auth: Auth, command: Result<Command, String>, mut budget: ReplyBudget) -> Response {
     let command = match command {
         Ok(command) => command,
         Err(text) => return error(StatusCode::BAD_REQUEST, text),
@@ -280,10 +285,14 @@ async fn single(state: &AppState, auth: Auth, command: Result<Command, String>, 
     if let Some(why) = refusal(&command) {
         return error(StatusCode::BAD_REQUEST, why);
     }
-    let Prepared { commands, mut adjust, code } = prepare(state, vec![command]);
-    match state.redis.run(auth.access, commands, &code).await {
+    let Prepared { commands, mut adjust, code } = prepare(state, auth, vec![command]);
+    match state.redis.run(auth.access, commands, &code, &mut budget).await {
         Ok(mut replies) => match adjusted(replies.remove(0), adjust.remove(0)) {
-            Ok(value) => ok(json!({ "result": to_json(value, encoding) })),
+            Ok(value) => {
+                let mut body = Vec::new();
+                write_reply_object(&mut body, Ok(value), budget.encoding());
+                answer(body, budget)
+            }
             Err(text) => error(StatusCode::BAD_REQUEST, text),
         },
         Err(failure) => failed(failure),
@@ -294,7 +303,7 @@ async fn pipeline(
     state: &AppState,
     auth: Auth,
     commands: Result<Vec<Command>, String>,
-    encoding: Encoding,
+    mut budget: ReplyBudget,
 ) -> Response {
     let commands = match commands {
         Ok(commands) => commands,
@@ -310,32 +319,42 @@ async fn pipeline(
         .filter(|(_, refused)| refused.is_none())
         .map(|(command, _)| command)
         .collect();
-    let Prepared { commands, adjust, code } = prepare(state, allowed);
+    let Prepared { commands, adjust, code } = prepare(state, auth, allowed);
     let replies = if commands.is_empty() {
         Vec::new()
     } else {
-        match state.redis.run(auth.access, commands, &code).await {
+        match state.redis.run(auth.access, commands, &code, &mut budget).await {
             Ok(replies) => replies,
             Err(failure) => return failed(failure),
         }
     };
     let mut replies = replies.into_iter().zip(adjust).map(|(reply, adjust)| adjusted(reply, adjust));
-    let items = refusals
-        .into_iter()
-        .map(|refused| match refused {
-            Some(why) => Err(why),
-            None => replies.next().unwrap_or_else(|| Err("ERR missing reply from Redis".to_string())),
-        })
-        .map(|reply| reply_object(reply, encoding))
-        .collect();
-    ok(JsonValue::Array(items))
+    let items = refusals.into_iter().map(|refused| match refused {
+        Some(why) => Err(why),
+        None => replies.next().unwrap_or_else(|| Err("ERR missing reply from Redis".to_string())),
+    });
+    let body = array_of_reply_objects(items, budget.encoding());
+    answer(body, budget)
+}
+
+/// `[{"result": ...}, {"error": ...}, ...]`, each reply given up as it is written.
+fn array_of_reply_objects(replies: impl Iterator<Item = Reply>, encoding: Encoding) -> Vec<u8> {
+    let mut body = vec![b'['];
+    for (index, reply) in replies.enumerate() {
+        if index > 0 {
+            body.push(b',');
+        }
+        write_reply_object(&mut body, reply, encoding);
+    }
+    body.push(b']');
+    body
 }
 
 async fn multi_exec(
     state: &AppState,
     auth: Auth,
     commands: Result<Vec<Command>, String>,
-    encoding: Encoding,
+    mut budget: ReplyBudget,
 ) -> Response {
     let commands = match commands {
         Ok(commands) => commands,
@@ -347,15 +366,13 @@ async fn multi_exec(
     if let Some(why) = commands.iter().find_map(refusal) {
         return error(StatusCode::BAD_REQUEST, why);
     }
-    let Prepared { commands, adjust, code } = prepare(state, commands);
-    match state.redis.run_transaction(auth.access, commands, &code).await {
-        Ok(Transaction::Committed(replies)) => ok(JsonValue::Array(
-            replies
-                .into_iter()
-                .zip(adjust)
-                .map(|(reply, adjust)| reply_object(adjusted(reply, adjust), encoding))
-                .collect(),
-        )),
+    let Prepared { commands, adjust, code } = prepare(state, auth, commands);
+    match state.redis.run_transaction(auth.access, commands, &code, &mut budget).await {
+        Ok(Transaction::Committed(replies)) => {
+            let replies = replies.into_iter().zip(adjust).map(|(reply, adjust)| adjusted(reply, adjust));
+            let body = array_of_reply_objects(replies, budget.encoding());
+            answer(body, budget)
+        }
         Ok(Transaction::Discarded(text)) => error(StatusCode::BAD_REQUEST, text),
         Err(failure) => failed(failure),
     }
@@ -393,7 +410,7 @@ fn stream_response(streamed: Result<Response, RedisError>) -> Response {
     match streamed {
         Ok(response) => response,
         Err(err) if streams::is_refusal(&err) => error(StatusCode::BAD_REQUEST, server_error_text(&err)),
-        Err(err) => failed(Failure::Unavailable(err)),
+        Err(err) => failed(Failure::Unavailable(err.to_string())),
     }
 }
 
@@ -406,8 +423,24 @@ fn adjusted(reply: Reply, adjust: Option<Adjust>) -> Reply {
     }
 }
 
-fn ok(body: JsonValue) -> Response {
-    (StatusCode::OK, Json(body)).into_response()
+/// A 200 with `body` (JSON). A large answer keeps its reply's share of the
+/// byte budget until it is sent: the share goes when the client has taken
+/// the body (the server asks for more of it only then).
+fn answer(body: Vec<u8>, budget: ReplyBudget) -> Response {
+    let headers = [(CONTENT_TYPE, "application/json")];
+    let Some(share) = budget.into_share() else {
+        return (StatusCode::OK, headers, body).into_response();
+    };
+    let chunks = stream::unfold((Some(Bytes::from(body)), Some(share)), |(next, share)| async move {
+        match next {
+            Some(bytes) => Some((Ok::<_, Infallible>(bytes), (None, share))),
+            None => {
+                drop(share);
+                None
+            }
+        }
+    });
+    (StatusCode::OK, headers, Body::from_stream(chunks)).into_response()
 }
 
 fn error(status: StatusCode, text: impl Into<String>) -> Response {
@@ -427,6 +460,22 @@ fn server_error_text(err: &RedisError) -> String {
 /// like an Upstash outage.
 fn failed(failure: Failure) -> Response {
     let text = match failure {
+        Failure::TooLarge(limit) => {
+            // Upstash's text for an answer over its limit (its docs: loading
+            // a whole large list in one request "can throw the
+            // max-request-size-limit exception"), with what happened.
+            return error(
+                StatusCode::BAD_REQUEST,
+                format!(
+                    "ERR max request size exceeded: the reply to this request is over {limit} bytes (each string \
+                     counted as its JSON text, each value 32 bytes more); its commands ran, their replies were \
+                     dropped; ask for less at once"
+                ),
+            );
+        }
+        Failure::Strange(why) => format!(
+            "ERR Redis left the connection in an unexpected state ({why}): it was closed; the commands may have run"
+        ),
         Failure::Unavailable(err) => format!("ERR Redis unavailable: {err}"),
         Failure::TimedOut(within) => format!(
             "ERR no reply from Redis within {} ms: the request was abandoned (it may have run or may still run) \

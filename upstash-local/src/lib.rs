@@ -37,9 +37,18 @@
 //!   answer as Upstash's do (see the `emulated` module).
 //! - Safe to leave running ([`Limits`]): each request in flight has a Redis
 //!   connection of its own, a request Redis does not answer in time gets a
-//!   500 and its connection closed (and a script it ran killed), headers and
-//!   bodies must arrive in time, and large bodies wait their turn so that
-//!   memory stays bounded.
+//!   500 and its connection closed (and a script it ran killed), a
+//!   connection left in an unexpected state is closed rather than reused,
+//!   headers and bodies must arrive in time, large bodies and large replies
+//!   wait their turn, and a reply past [`Limits::max_reply_bytes`] is cut off
+//!   (400 `{"error":"ERR max request size exceeded: ..."}`), so that memory
+//!   stays bounded.
+//! - Requests run as Redis ACL users created at start-up (see the `acl`
+//!   module's source), so that scripts, which the REST layer cannot see
+//!   into, are refused by Redis what the REST API refuses (`MIGRATE`,
+//!   `SELECT`, `SWAPDB`, `SLOWLOG`, `INFO`...). If Redis will not create
+//!   them, the full-access token runs as the URL's own user, with a
+//!   warning on standard error.
 //!
 //! Plus two debugging endpoints of upstash-local's own (not part of Upstash;
 //! they need a valid token like everything else):
@@ -67,6 +76,7 @@ use anyhow::Context;
 use tokio::net::TcpListener;
 use tokio::sync::{oneshot, watch};
 
+mod acl;
 mod commands;
 mod emulated;
 mod encode;
@@ -76,9 +86,11 @@ mod limits;
 mod pool;
 mod protocol;
 mod redis_exec;
+mod resp;
 mod script_flags;
 mod streams;
 pub mod testing;
+mod tokens;
 
 pub use limits::Limits;
 pub use protocol::{MAX_ARGUMENTS_PER_REQUEST, MAX_COMMANDS_PER_REQUEST};
@@ -104,7 +116,10 @@ pub struct Config {
     pub token: String,
     /// Token granting read-only access, if any. Requests with it run as an
     /// ACL user (`upstash-local-ro-<12 hex of its SHA-1>`, created or reset
-    /// at startup) that may only run read commands.
+    /// at startup) that may only run read commands. Requests with the full
+    /// token run as `upstash-local-rw-<12 hex of its SHA-1>`, which may run
+    /// what the REST API offers, and not what it refuses, from scripts too
+    /// (unless Redis refuses to create it: then as the URL's own user).
     pub read_only_token: Option<String>,
 }
 
@@ -128,12 +143,13 @@ pub struct Server {
     addr: SocketAddr,
     requests: Arc<AtomicU64>,
     shutdown: oneshot::Sender<()>,
+    finished: oneshot::Receiver<()>,
 }
 
 impl Server {
     /// Connects to Redis (failing fast, naming the URL without its password,
-    /// if it is unreachable), creates the read-only ACL user if configured,
-    /// binds, and starts serving in a spawned tokio task, with the default
+    /// if it is unreachable), creates the ACL users requests run as, binds,
+    /// and starts serving in a spawned tokio task, with the default
     /// [`Limits`].
     pub async fn start(config: Config) -> anyhow::Result<Server> {
         Self::start_with(config, Limits::default()).await
@@ -143,6 +159,7 @@ impl Server {
     pub async fn start_with(config: Config, limits: Limits) -> anyhow::Result<Server> {
         let redis = redis_exec::Redis::connect(
             &config.redis_url,
+            &config.token,
             config.read_only_token.as_deref(),
             limits.redis_connections,
             limits.command_timeout,
@@ -154,9 +171,8 @@ impl Server {
         let requests = Arc::new(AtomicU64::new(0));
         let (closing, closing_rx) = watch::channel(false);
         let state = Arc::new(handler::AppState {
-            redis,
-            token: config.token,
-            read_only_token: config.read_only_token,
+            redis: redis.clone(),
+            tokens: tokens::Tokens::new(&config.token, config.read_only_token.as_deref()),
             admission: limits::Admission::new(&limits),
             limits: limits.clone(),
             requests: requests.clone(),
@@ -165,6 +181,7 @@ impl Server {
             closing: closing_rx,
         });
         let (shutdown, stopped) = oneshot::channel::<()>();
+        let (done, finished) = oneshot::channel::<()>();
         tokio::spawn(async move {
             let stop = async move {
                 // A dropped handle means "keep serving", not "stop".
@@ -175,8 +192,10 @@ impl Server {
                 let _ = closing.send(true);
             };
             http_server::serve(listener, handler::router(state), &limits, stop).await;
+            redis.remove_users().await;
+            let _ = done.send(());
         });
-        Ok(Server { addr, requests, shutdown })
+        Ok(Server { addr, requests, shutdown, finished })
     }
 
     /// The address actually bound (with the real port when listening on port 0).
@@ -197,8 +216,18 @@ impl Server {
     }
 
     /// Stops serving: no new connections are accepted, idle connections
-    /// are closed, in-flight requests finish and `/subscribe` streams end.
+    /// are closed, in-flight requests finish and `/subscribe` streams end;
+    /// then the Redis users created at start-up are removed, unless another
+    /// client is logged in as one (another upstash-local with the same
+    /// token). Returns at once: the runtime must live on for all that to
+    /// happen; [`Server::stop`] waits for it.
     pub fn shutdown(self) {
         let _ = self.shutdown.send(());
+    }
+
+    /// [`Server::shutdown`], waiting until it is done.
+    pub async fn stop(self) {
+        let _ = self.shutdown.send(());
+        let _ = self.finished.await;
     }
 }

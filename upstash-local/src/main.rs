@@ -202,7 +202,7 @@ async fn serve(args: ServeArgs) -> ExitCode {
     println!("upstash-local listening on {}", server.url());
     let _ = std::io::stdout().flush();
     stop.await;
-    server.shutdown();
+    server.stop().await;
     ExitCode::SUCCESS
 }
 

@@ -254,6 +254,117 @@ mod tests {
         assert!(parse_json_batch(b"[[\"GET\"],").unwrap_err().starts_with("ERR request body must be"));
     }
 
+    mod fuzz {
+        use super::super::*;
+        use percent_encoding::NON_ALPHANUMERIC;
+        use proptest::prelude::*;
+
+        /// Cases per property: few in a normal `cargo test`, more with
+        /// `PROPTEST_CASES` (see the README).
+        fn config() -> ProptestConfig {
+            ProptestConfig::with_cases(std::env::var("PROPTEST_CASES").ok().and_then(|n| n.parse().ok()).unwrap_or(256))
+        }
+
+        /// A JSON argument as clients send them, and the bytes it stands for.
+        fn argument() -> impl Strategy<Value = (serde_json::Value, Vec<u8>)> {
+            prop_oneof![
+                any::<String>().prop_map(|text| (serde_json::json!(text), text.into_bytes())),
+                any::<i64>().prop_map(|n| (serde_json::json!(n), n.to_string().into_bytes())),
+                any::<bool>().prop_map(|b| (serde_json::json!(b), b.to_string().into_bytes())),
+            ]
+        }
+
+        fn command() -> impl Strategy<Value = Vec<(serde_json::Value, Vec<u8>)>> {
+            proptest::collection::vec(argument(), 1..6)
+        }
+
+        /// Is `text` one of the errors a malformed body gets (a 400)?
+        fn is_client_error(text: &str) -> bool {
+            text.starts_with("ERR ")
+        }
+
+        proptest! {
+            #![proptest_config(config())]
+
+            #[test]
+            fn arbitrary_bodies_parse_or_fail_cleanly(body in proptest::collection::vec(any::<u8>(), 0..512)) {
+                if let Err(text) = parse_json_command(&body) {
+                    prop_assert!(is_client_error(&text), "{}", text);
+                }
+                if let Err(text) = parse_json_batch(&body) {
+                    prop_assert!(is_client_error(&text), "{}", text);
+                }
+            }
+
+            #[test]
+            fn arbitrary_json_parses_or_fails_cleanly(json in arbitrary_json()) {
+                let body = json.to_string();
+                if let Err(text) = parse_json_command(body.as_bytes()) {
+                    prop_assert!(is_client_error(&text), "{}", text);
+                }
+                if let Err(text) = parse_json_batch(body.as_bytes()) {
+                    prop_assert!(is_client_error(&text), "{}", text);
+                }
+            }
+
+            #[test]
+            fn commands_round_trip(command in command()) {
+                let (json, bytes): (Vec<_>, Vec<_>) = command.into_iter().unzip();
+                let body = serde_json::Value::Array(json.clone()).to_string();
+                prop_assert_eq!(parse_json_command(body.as_bytes()).unwrap(), bytes.clone());
+                let batch = serde_json::json!([json.clone(), json]).to_string();
+                prop_assert_eq!(parse_json_batch(batch.as_bytes()).unwrap(), vec![bytes.clone(), bytes]);
+            }
+
+            #[test]
+            fn arbitrary_paths_and_queries_never_panic(path in any::<String>(), query in proptest::option::of(any::<String>()), body in proptest::option::of(proptest::collection::vec(any::<u8>(), 0..16))) {
+                match parse_path_command(&path, query.as_deref(), body) {
+                    Ok(command) => prop_assert!(!command.is_empty() && !command[0].is_empty()),
+                    Err(text) => prop_assert!(is_client_error(&text), "{}", text),
+                }
+                let _ = query_params(query.as_deref());
+            }
+
+            #[test]
+            fn path_commands_round_trip(
+                name in proptest::collection::vec(any::<u8>(), 1..12),
+                rest in proptest::collection::vec(proptest::collection::vec(any::<u8>(), 0..12), 0..4),
+                params in proptest::collection::vec((proptest::collection::vec(any::<u8>(), 1..8), proptest::collection::vec(any::<u8>(), 0..8)), 0..3),
+            ) {
+                let segments: Vec<Vec<u8>> = std::iter::once(name).chain(rest).collect();
+                let encode = |bytes: &[u8]| percent_encoding::percent_encode(bytes, NON_ALPHANUMERIC).to_string();
+                let path = format!("/{}", segments.iter().map(|segment| encode(segment)).collect::<Vec<_>>().join("/"));
+                let query = params.iter().map(|(name, value)| format!("{}={}", encode(name), encode(value))).collect::<Vec<_>>().join("&");
+                let mut expected = segments.clone();
+                for (name, value) in &params {
+                    if name.as_slice() != b"_token" {
+                        expected.push(name.clone());
+                        expected.push(value.clone());
+                    }
+                }
+                let query = (!query.is_empty()).then_some(query.as_str());
+                prop_assert_eq!(parse_path_command(&path, query, None).unwrap(), expected);
+            }
+        }
+
+        fn arbitrary_json() -> impl Strategy<Value = serde_json::Value> {
+            let leaf = prop_oneof![
+                Just(serde_json::Value::Null),
+                any::<bool>().prop_map(serde_json::Value::Bool),
+                any::<f64>().prop_filter("finite", |n| n.is_finite()).prop_map(|n| serde_json::json!(n)),
+                any::<i64>().prop_map(|n| serde_json::json!(n)),
+                ".{0,8}".prop_map(serde_json::Value::String),
+            ];
+            leaf.prop_recursive(4, 32, 6, |inner| {
+                prop_oneof![
+                    proptest::collection::vec(inner.clone(), 0..6).prop_map(serde_json::Value::Array),
+                    proptest::collection::btree_map(".{0,4}", inner, 0..4)
+                        .prop_map(|map| serde_json::Value::Object(map.into_iter().collect())),
+                ]
+            })
+        }
+    }
+
     #[test]
     fn path_query_and_body() {
         let command = parse_path_command("/set/a%20b/c", Some("_token=x&EX=100&NX"), Some(b"v".to_vec())).unwrap();

@@ -16,8 +16,15 @@
 //! the quoted flag (with its comma) from the library's code. Functions are
 //! called by name, so nothing else changes. It is the only flag of its own
 //! Upstash documents.
+//!
+//! The digest table keeps the [`MAX_REWRITTEN_SCRIPTS`] most recently used
+//! scripts. One forgotten is as a script after Upstash's (or Redis's)
+//! `SCRIPT FLUSH`: `EVALSHA` of the client's digest answers `NOSCRIPT No
+//! matching script. Please use EVAL.`, which clients meet by sending
+//! `EVAL`, which maps it again. So any number of distinct scripts costs a
+//! bounded table, and a client's working set of scripts stays mapped.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Mutex;
 
 use crate::protocol::Command;
@@ -25,10 +32,52 @@ use crate::protocol::Command;
 /// The flag removed from shebangs.
 const UPSTASH_ONLY_FLAG: &str = "allow-key-locking";
 
+/// How many rewritten scripts' digests are kept (the most recently used).
+pub(crate) const MAX_REWRITTEN_SCRIPTS: usize = 10_000;
+
 /// Client digest → Redis digest, for scripts whose shebang was rewritten.
 #[derive(Default)]
 pub(crate) struct ScriptFlags {
-    digests: Mutex<HashMap<String, String>>,
+    digests: Mutex<Digests>,
+}
+
+/// Client digest → Redis digest, forgetting the least recently used past
+/// [`MAX_REWRITTEN_SCRIPTS`].
+#[derive(Default)]
+struct Digests {
+    /// Client digest → (Redis digest, when last used).
+    map: HashMap<String, (String, u64)>,
+    /// When last used → client digest, oldest first.
+    by_use: BTreeMap<u64, String>,
+    clock: u64,
+}
+
+impl Digests {
+    fn insert(&mut self, client: String, redis: String) {
+        self.clock += 1;
+        if let Some((_, used)) = self.map.insert(client.clone(), (redis, self.clock)) {
+            self.by_use.remove(&used);
+        }
+        self.by_use.insert(self.clock, client);
+        while self.map.len() > MAX_REWRITTEN_SCRIPTS {
+            let Some((_, oldest)) = self.by_use.pop_first() else { break };
+            self.map.remove(&oldest);
+        }
+    }
+
+    fn get(&mut self, client: &str) -> Option<String> {
+        self.clock += 1;
+        let (redis, used) = self.map.get_mut(client)?;
+        self.by_use.remove(used);
+        *used = self.clock;
+        self.by_use.insert(self.clock, client.to_string());
+        Some(redis.clone())
+    }
+
+    #[cfg(test)]
+    fn len(&self) -> usize {
+        self.map.len()
+    }
 }
 
 impl ScriptFlags {
@@ -78,7 +127,7 @@ impl ScriptFlags {
     /// Replaces the digest at `index` by Redis's, when the script was rewritten.
     fn map_digest(&self, command: &mut Command, index: usize) -> Option<()> {
         let digest = String::from_utf8(command.get(index)?.to_ascii_lowercase()).ok()?;
-        let mapped = crate::lock(&self.digests).get(&digest).cloned()?;
+        let mapped = crate::lock(&self.digests).get(&digest)?;
         command[index] = mapped.into_bytes();
         Some(())
     }
@@ -182,6 +231,31 @@ mod tests {
         let mut unknown = command(&["EVALSHA", "ffff", "0"]);
         flags.rewrite(&mut unknown);
         assert_eq!(unknown[1], b"ffff", "digests of scripts never rewritten pass as they are");
+    }
+
+    #[test]
+    fn the_digest_table_is_bounded_and_forgets_the_least_recently_used() {
+        let flags = ScriptFlags::default();
+        let script = |n: usize| format!("#!lua flags=allow-key-locking\nreturn {n}");
+        let digest = |n: usize| sha1_smol::Sha1::from(script(n)).digest().to_string();
+        let mut first = command(&["EVAL", &script(0), "0"]);
+        flags.rewrite(&mut first);
+        for n in 1..50_000 {
+            flags.rewrite(&mut command(&["EVAL", &script(n), "0"]));
+            if n % 1000 == 0 {
+                // Still in use: kept.
+                flags.rewrite(&mut command(&["EVALSHA", &digest(0), "0"]));
+            }
+        }
+        let kept = crate::lock(&flags.digests).len();
+        assert_eq!(kept, MAX_REWRITTEN_SCRIPTS, "{kept} kept");
+        assert_eq!(crate::lock(&flags.digests).by_use.len(), kept);
+        let mut used = command(&["EVALSHA", &digest(0), "0"]);
+        flags.rewrite(&mut used);
+        assert_ne!(used[1], digest(0).as_bytes(), "the script used all along is still mapped");
+        let mut forgotten = command(&["EVALSHA", &digest(1), "0"]);
+        flags.rewrite(&mut forgotten);
+        assert_eq!(forgotten[1], digest(1).as_bytes(), "an old one is forgotten: Redis answers NOSCRIPT, clients EVAL");
     }
 
     #[test]

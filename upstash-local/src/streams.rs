@@ -284,6 +284,92 @@ mod tests {
         assert_eq!(event(b"message,news,"), b"data: message,news,\n\n");
     }
 
+    mod fuzz {
+        use super::super::*;
+        use proptest::prelude::*;
+
+        fn config() -> ProptestConfig {
+            ProptestConfig::with_cases(std::env::var("PROPTEST_CASES").ok().and_then(|n| n.parse().ok()).unwrap_or(256))
+        }
+
+        /// The events an `EventSource` (the SSE standard's parser) reads
+        /// from `stream`: each event's data.
+        fn parse_events(stream: &[u8]) -> Vec<Vec<u8>> {
+            let mut events = Vec::new();
+            let mut data: Option<Vec<u8>> = None;
+            for line in lines(stream) {
+                if line.is_empty() {
+                    if let Some(mut done) = data.take() {
+                        done.pop(); // the last line break
+                        events.push(done);
+                    }
+                    continue;
+                }
+                if line.starts_with(b":") {
+                    continue;
+                }
+                let (field, value) = match line.iter().position(|&b| b == b':') {
+                    Some(at) => (&line[..at], &line[at + 1..]),
+                    None => (line, &b""[..]),
+                };
+                let value = value.strip_prefix(b" ").unwrap_or(value);
+                if field == b"data" {
+                    let buffer = data.get_or_insert_with(Vec::new);
+                    buffer.extend_from_slice(value);
+                    buffer.push(b'\n');
+                }
+            }
+            events
+        }
+
+        /// `data` with its line breaks (`\r\n`, `\r`, `\n`) as `\n`.
+        fn normalized(data: &[u8]) -> Vec<u8> {
+            lines(data).join(&b"\n"[..])
+        }
+
+        proptest! {
+            #![proptest_config(config())]
+
+            #[test]
+            fn any_data_is_one_event_read_back_whole(payloads in proptest::collection::vec(proptest::collection::vec(any::<u8>(), 0..64), 1..4)) {
+                let stream: Vec<u8> = payloads.iter().flat_map(|data| event(data)).collect();
+                let expected: Vec<Vec<u8>> = payloads.iter().map(|data| normalized(data)).collect();
+                prop_assert_eq!(parse_events(&stream), expected);
+                for data in &payloads {
+                    let framed = event(data);
+                    prop_assert!(framed.ends_with(b"\n\n"));
+                    prop_assert!(!framed[..framed.len() - 1].windows(2).any(|pair| pair == b"\n\n"), "one event, no empty line inside");
+                    prop_assert!(!framed.contains(&b'\r'));
+                }
+            }
+
+            #[test]
+            fn a_payload_never_forges_a_message_for_upstash_redis(channel in "[a-z]{1,8}", payload in proptest::collection::vec(any::<u8>(), 0..64)) {
+                // @upstash/redis takes each line starting with `data: ` as an
+                // event of its own: only the first line of ours may look like
+                // `data: message,...`.
+                let framed = event(&data(&[b"message", channel.as_bytes(), &payload]));
+                let lines: Vec<&[u8]> = framed.split(|&b| b == b'\n').collect();
+                for line in &lines[1..] {
+                    let forged = line.strip_prefix(b"data: ").is_some_and(|rest| {
+                        rest.starts_with(b"message,") || rest.starts_with(b"pmessage,") || rest.starts_with(b"subscribe,")
+                    });
+                    prop_assert!(!forged, "{:?}", String::from_utf8_lossy(line));
+                }
+            }
+
+            #[test]
+            fn arbitrary_paths_never_panic(path in any::<String>()) {
+                if let Some(Ok(subscription)) = Subscription::from_path(&path) {
+                    let names = match subscription {
+                        Subscription::Channels(names) | Subscription::Patterns(names) => names,
+                    };
+                    prop_assert!(!names.is_empty());
+                }
+            }
+        }
+    }
+
     #[test]
     fn line_breaks_become_continuation_lines() {
         assert_eq!(event(b"message,c,a\nb\r\nc\rd"), b"data: message,c,a\ndata:b\ndata:c\ndata:d\n\n");

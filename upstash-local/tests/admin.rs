@@ -63,7 +63,8 @@ async fn what_upstash_offers_still_runs() {
     local.command(json!(["SET", "k", "v"])).await;
     assert_eq!(local.command(json!(["DBSIZE"])).await.1, json!({"result": 1}));
     assert_eq!(local.command(json!(["SCRIPT", "FLUSH"])).await.1, json!({"result": "OK"}));
-    assert_eq!(local.command(json!(["ACL", "WHOAMI"])).await.1, json!({"result": "default"}));
+    let whoami = local.command(json!(["ACL", "WHOAMI"])).await.1;
+    assert!(whoami["result"].as_str().unwrap().starts_with("upstash-local-rw-"), "{whoami}");
     assert_eq!(local.command(json!(["MEMORY", "USAGE", "k"])).await.0, StatusCode::OK);
     // FLUSHALL and FLUSHDB stay, with the token in the header.
     assert_eq!(send(local.request(Method::GET, "/flushall")).await, (StatusCode::OK, json!({"result": "OK"})));
@@ -157,4 +158,39 @@ async fn functions_may_declare_upstashs_allow_key_locking_flag() {
     assert_eq!(local.read_only(json!(["FCALL_RO", "peek", 1, "n"])).await, (StatusCode::OK, json!({"result": "1"})));
     let (status, body) = local.read_only(json!(["FCALL_RO", "count", 1, "n"])).await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "no-writes was kept, and only it: {body}");
+}
+
+#[tokio::test]
+async fn flushall_empties_the_endpoints_database_only() {
+    let own = upstash_local::testing::OwnRedis::start();
+    let client = redis::Client::open(own.url()).unwrap();
+    let mut direct = client.get_multiplexed_async_connection().await.unwrap();
+    let _: () = redis::cmd("SET").arg("other-database").arg("kept").query_async(&mut direct).await.unwrap();
+    let config = upstash_local::Config {
+        listen: "127.0.0.1:0".parse().unwrap(),
+        redis_url: format!("{}/3", own.url()),
+        token: TOKEN.to_string(),
+        read_only_token: Some(READ_ONLY_TOKEN.to_string()),
+    };
+    let server = upstash_local::Server::start(config).await.unwrap();
+    let http = reqwest::Client::new();
+    let command = |body: serde_json::Value| http.post(format!("{}/", server.url())).bearer_auth(TOKEN).json(&body);
+    assert_eq!(send(command(json!(["SET", "mine", "1"]))).await.1, json!({"result": "OK"}));
+    for flush in [json!(["FLUSHALL"]), json!(["FLUSHALL", "ASYNC"]), json!(["flushall", "SYNC"])] {
+        send(command(json!(["SET", "mine", "1"]))).await;
+        assert_eq!(send(command(flush.clone())).await, (StatusCode::OK, json!({"result": "OK"})), "{flush}");
+        assert_eq!(send(command(json!(["DBSIZE"]))).await.1, json!({"result": 0}), "{flush}");
+        let kept: Option<String> = redis::cmd("GET").arg("other-database").query_async(&mut direct).await.unwrap();
+        assert_eq!(kept.as_deref(), Some("kept"), "{flush} emptied database 0 too");
+    }
+    let (status, body) = send(command(json!(["FLUSHALL", "NOW"]))).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "Redis's own syntax error: {body}");
+    // Path style and in a pipeline too.
+    send(command(json!(["SET", "mine", "1"]))).await;
+    let (status, _) = send(http.get(format!("{}/flushall", server.url())).bearer_auth(TOKEN)).await;
+    assert_eq!(status, StatusCode::OK);
+    let piped = http.post(format!("{}/pipeline", server.url())).bearer_auth(TOKEN);
+    assert_eq!(send(piped.json(&json!([["FLUSHALL"], ["DBSIZE"]]))).await.1, json!([{"result": "OK"}, {"result": 0}]));
+    let kept: Option<String> = redis::cmd("GET").arg("other-database").query_async(&mut direct).await.unwrap();
+    assert_eq!(kept.as_deref(), Some("kept"));
 }

@@ -109,3 +109,55 @@ async fn a_body_that_does_not_arrive_in_time_is_a_408() {
     assert!(seen.contains(r#"{"error":"ERR request body not received within 300 ms"}"#), "{seen}");
     assert!(started.elapsed() >= body_read_timeout - Duration::from_millis(50));
 }
+
+/// Sets `key` to `size` bytes of `byte` directly on Redis.
+async fn set_directly(local: &Local, key: &str, size: usize, byte: u8) {
+    let mut redis = local.redis_direct().await;
+    let _: () = redis::cmd("SET").arg(key).arg(vec![byte; size]).query_async(&mut redis).await.unwrap();
+}
+
+#[tokio::test]
+async fn a_reply_over_the_reply_cap_is_refused_as_upstash_refuses_large_requests() {
+    let local = Local::start().await;
+    set_directly(&local, "big", 20 * 1024 * 1024, b'a').await;
+    set_directly(&local, "five", 5 * 1024 * 1024, b'a').await;
+    let too_large = |body: &Value| error_of(body).starts_with("ERR max request size exceeded");
+
+    // One value, as a single command, path style and with base64.
+    let (status, body) = local.command(json!(["GET", "big"])).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(too_large(&body), "{body}");
+    let (status, body) = send(local.request(Method::GET, "/get/big").header("Upstash-Encoding", "base64")).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(too_large(&body), "{body}");
+
+    // Many values that add up, from the read-only token (a 961-byte request
+    // in the report).
+    let gets = Value::Array(vec![json!(["GET", "five"]); 60]);
+    let response = local.bare(Method::POST, "/pipeline").bearer_auth(support::READ_ONLY_TOKEN).json(&gets);
+    let (status, body) = send(response).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(too_large(&body), "{body}");
+    let (status, body) = send(local.request(Method::POST, "/multi-exec").json(&gets)).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(too_large(&body), "{body}");
+
+    // A script's generated answer counts as it is written: a million zero
+    // bytes are six million bytes of JSON (\u0000 each), but fit.
+    let script = "return string.rep(string.char(0), 1000000)";
+    let (status, body) = local.read_only(json!(["EVAL_RO", script, "0"])).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body["result"].as_str().unwrap().len(), 1_000_000);
+    let script = "return string.rep('x', 20 * 1024 * 1024)";
+    let (status, body) = local.read_only(json!(["EVAL_RO", script, "0"])).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(too_large(&body), "{body}");
+
+    // Under the cap is served, and the connection that hit the cap was not
+    // reused half-read.
+    let (status, body) = local.command(json!(["STRLEN", "big"])).await;
+    assert_eq!((status, body), (StatusCode::OK, json!({"result": 20 * 1024 * 1024})));
+    let (status, body) = local.command(json!(["GET", "five"])).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body["result"].as_str().unwrap().len(), 5 * 1024 * 1024);
+}

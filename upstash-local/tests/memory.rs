@@ -16,6 +16,7 @@ use upstash_local::testing::OwnRedis;
 use upstash_local::{MAX_COMMANDS_PER_REQUEST, MAX_REQUEST_SIZE};
 
 const TOKEN: &str = "memory-test-token-0123456789";
+const READ_ONLY_TOKEN: &str = "memory-test-read-only-token-0123456789";
 /// The most the server may use at its peak.
 const MAX_RSS_BYTES: u64 = 200 * 1000 * 1000;
 /// Requests sent at once.
@@ -23,10 +24,20 @@ const CONCURRENT: usize = 4;
 
 /// The resident set size of process `pid`, in bytes.
 fn rss(pid: u32) -> u64 {
+    status_field(pid, "VmRSS:")
+}
+
+/// The peak resident set size of process `pid` since it started, in bytes.
+fn peak(pid: u32) -> u64 {
+    status_field(pid, "VmHWM:")
+}
+
+/// A size field of /proc/<pid>/status, in bytes.
+fn status_field(pid: u32, field: &str) -> u64 {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
     status
         .lines()
-        .find_map(|line| line.strip_prefix("VmRSS:"))
+        .find_map(|line| line.strip_prefix(field))
         .and_then(|rest| rest.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
         .map_or(0, |kib| kib * 1024)
 }
@@ -52,7 +63,7 @@ fn body(count: usize, size: usize, command: impl Fn(usize) -> Value) -> Vec<u8> 
 async fn serve(redis_url: &str) -> (tokio::process::Child, String) {
     let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_upstash-local"))
         .env("UPSTASH_LOCAL_TOKEN", TOKEN)
-        .env_remove("UPSTASH_LOCAL_READ_ONLY_TOKEN")
+        .env("UPSTASH_LOCAL_READ_ONLY_TOKEN", READ_ONLY_TOKEN)
         .args(["--listen", "127.0.0.1:0", "--redis-url", redis_url, "--command-timeout-ms", "30000"])
         .stdin(std::process::Stdio::null())
         .stdout(std::process::Stdio::piped())
@@ -132,4 +143,43 @@ async fn four_concurrent_10_mib_multi_execs_stay_under_200_mb() {
     for (what, peak) in [("800k INCRs", incr_peak), ("SETs", sets_peak), ("one SET", big_peak)] {
         assert!(peak < MAX_RSS_BYTES, "{what}: peak RSS {:.1} MB", mb(peak));
     }
+}
+
+#[tokio::test]
+async fn a_961_byte_request_for_sixty_5_mib_values_is_refused_within_bounded_memory() {
+    let redis = OwnRedis::start();
+    let client = redis::Client::open(redis.url()).unwrap();
+    let mut direct = client.get_multiplexed_async_connection().await.unwrap();
+    let value = vec![0u8; 5 * 1024 * 1024];
+    let _: () = redis::cmd("SET").arg("value").arg(value).query_async(&mut direct).await.unwrap();
+    let (child, url) = serve(&redis.url()).await;
+    let pid = child.id().unwrap();
+    let before = peak(pid);
+
+    // As in the report: the read-only token, a /pipeline of 60 GETs.
+    let body = serde_json::to_vec(&vec![json!(["GET", "value"]); 60]).unwrap();
+    eprintln!("request body: {} bytes", body.len());
+    let started = Instant::now();
+    let response = reqwest::Client::new()
+        .post(format!("{url}/pipeline"))
+        .bearer_auth(READ_ONLY_TOKEN)
+        .body(body)
+        .send()
+        .await
+        .expect("answered");
+    let status = response.status().as_u16();
+    let answer = response.bytes().await.unwrap();
+    let took = started.elapsed();
+    let after = peak(pid);
+    let mb = |bytes: u64| bytes as f64 / 1e6;
+    eprintln!(
+        "upstash-local VmHWM: {:.1} MB before, {:.1} MB after the request; answered {status} with {} bytes in {took:?}",
+        mb(before),
+        mb(after),
+        answer.len()
+    );
+    assert_eq!(status, 400, "{}", String::from_utf8_lossy(&answer[..answer.len().min(300)]));
+    let text = String::from_utf8_lossy(&answer);
+    assert!(text.starts_with(r#"{"error":"ERR max request size exceeded"#), "{text}");
+    assert!(after < 100 * 1000 * 1000, "peak {:.1} MB", mb(after));
 }
