@@ -75,6 +75,7 @@ pub mod config;
 pub mod dedup;
 pub mod event_channel;
 pub mod failure;
+pub mod fleet;
 pub mod keys;
 pub mod outage;
 mod random;

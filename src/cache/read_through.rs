@@ -428,14 +428,16 @@ impl Cache {
     ) -> Result<CachedBytes, LoadFailed<E>> {
         Stats::bump(&self.inner.stats.misses);
         let started_ms = self.now_ms();
-        let loaded = match loader().await {
+        let loaded = loader().await;
+        let delta_ms = self.now_ms().saturating_sub(started_ms);
+        self.inner.stats.load_ms.fetch_add(delta_ms, std::sync::atomic::Ordering::Relaxed);
+        let loaded = match loaded {
             Ok(loaded) => loaded,
             Err(error) => {
                 self.release_lease(key, fence).await;
                 return Err(LoadFailed::Loader(error));
             }
         };
-        let delta_ms = self.now_ms().saturating_sub(started_ms);
         if let Err(error) = self.write_back(key, fence, &loaded, delta_ms, options).await {
             if let CacheError::InvalidValue(reason) = &error {
                 // Not an outage (the outage log covers those): a value this

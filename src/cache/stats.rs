@@ -18,6 +18,7 @@ pub struct Stats {
     pub(crate) bypasses: AtomicU64,
     pub(crate) leases_taken: AtomicU64,
     pub(crate) lease_waits: AtomicU64,
+    pub(crate) load_ms: AtomicU64,
 }
 
 /// A copy of the counters, as `GET /stats` shows them.
@@ -51,8 +52,41 @@ pub struct StatsSnapshot {
     /// Misses that found another isolate's lease and waited for its value
     /// (or served the stale entry) instead of loading.
     pub lease_waits: u64,
+    /// Milliseconds spent in loaders (the backing store), over `misses` loads.
+    pub load_ms: u64,
     /// `(l1Hits + l2Hits + staleServed) / (that + misses + bypasses)`; 0 before any read.
     pub hit_rate: f64,
+}
+
+impl StatsSnapshot {
+    /// Adds these counts to `sample` as the fleet's series:
+    /// `cache_hits{tier}`, `cache_misses`, `cache_stale_served`,
+    /// `cache_coalesced`, `cache_negative_hits`, `cache_bypasses`,
+    /// `cache_fenced_refusals`, `cache_errors{kind}`, `loader_runs` and
+    /// `loader_duration_ms`.
+    pub fn add_to(&self, sample: &mut crate::fleet::Sample) {
+        sample.add("cache_hits", &[("tier", "l1")], self.l1_hits);
+        sample.add("cache_hits", &[("tier", "l2")], self.l2_hits);
+        for (family, value) in [
+            ("cache_misses", self.misses),
+            ("cache_stale_served", self.stale_served),
+            ("cache_coalesced", self.coalesced),
+            ("cache_negative_hits", self.negative_hits),
+            ("cache_bypasses", self.bypasses),
+            ("cache_fenced_refusals", self.fenced_refusals),
+            ("loader_runs", self.misses),
+            ("loader_duration_ms", self.load_ms),
+        ] {
+            sample.add(family, &[], value);
+        }
+        for (kind, value) in [
+            ("backend", self.backend_errors),
+            ("misconfigured", self.misconfigured),
+            ("breaker_skip", self.breaker_skips),
+        ] {
+            sample.add("cache_errors", &[("kind", kind)], value);
+        }
+    }
 }
 
 impl Stats {
@@ -79,6 +113,7 @@ impl Stats {
             bypasses: get(&self.bypasses),
             leases_taken: get(&self.leases_taken),
             lease_waits: get(&self.lease_waits),
+            load_ms: get(&self.load_ms),
             hit_rate: if reads == 0 { 0.0 } else { hits as f64 / reads as f64 },
         }
     }

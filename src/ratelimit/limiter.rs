@@ -583,6 +583,7 @@ impl Limiter {
             (false, false) => &self.counters.denied,
         });
         self.counters.count_reason(Reason::None);
+        self.counters.count_decision(all_ok, Reason::None);
         self.decision(raw, Reason::None)
     }
 
@@ -649,6 +650,7 @@ impl Limiter {
             // Counted under its cause (why Redis did not answer) and as a local decision.
             self.counters.count_reason(reason);
             self.counters.count_reason(Reason::LocalFallback);
+            self.counters.count_decision(ok, Reason::LocalFallback);
             let (limit, window_ms) = call.rate.unwrap_or((self.spec.limit(), self.spec.window_ms()));
             let raw = RawVerdict {
                 skipped: false,
@@ -676,6 +678,7 @@ impl Limiter {
             }
         };
         self.counters.count_reason(reason);
+        self.counters.count_decision(verdict.ok, reason);
         self.decision(verdict, reason)
     }
 
@@ -683,6 +686,7 @@ impl Limiter {
     pub(super) fn denied(&self, raw: RawVerdict) -> Decision {
         Counters::bump(&self.counters.denied);
         self.counters.count_reason(Reason::DenyList);
+        self.counters.count_decision(false, Reason::DenyList);
         let raw = RawVerdict { limit: self.spec.limit(), window_ms: self.spec.window_ms(), ..raw };
         self.decision(raw, Reason::DenyList)
     }
@@ -715,6 +719,7 @@ impl Limiter {
         let until = self.blocks.blocked_until(identifier)?;
         Counters::bump(&self.counters.cache_blocked);
         self.counters.count_reason(Reason::CacheBlock);
+        self.counters.count_decision(false, Reason::CacheBlock);
         let now_ms = self.clock.now_ms();
         let (limit, window_ms) = (self.spec.limit(), self.spec.window_ms());
         let raw = RawVerdict::refuse_for(limit, window_ms, until.saturating_sub(now_ms), now_ms);

@@ -29,6 +29,26 @@ pub struct LimiterStats {
     /// of the local fallback counts twice: under the cause (why Redis did
     /// not answer) and under [`Reason::LocalFallback`].
     pub by_reason: [u64; 8],
+    /// Decisions that allowed, by the decision's [`Reason`] (in the order of
+    /// [`Reason::ALL`]).
+    pub allowed_by_reason: [u64; 8],
+    /// Decisions that refused, by the decision's [`Reason`].
+    pub refused_by_reason: [u64; 8],
+}
+
+impl LimiterStats {
+    /// Adds these counts to `sample` as `ratelimit_decisions{limiter,
+    /// outcome, reason}` (the fleet's series; `limiter` is this limiter's name).
+    pub fn add_to(&self, limiter: &str, sample: &mut crate::fleet::Sample) {
+        for (outcome, counts) in [("allowed", &self.allowed_by_reason), ("refused", &self.refused_by_reason)] {
+            for (reason, n) in Reason::ALL.iter().zip(counts) {
+                if *n > 0 {
+                    let labels = [("limiter", limiter), ("outcome", outcome), ("reason", reason.as_str())];
+                    sample.add("ratelimit_decisions", &labels, *n);
+                }
+            }
+        }
+    }
 }
 
 #[derive(Debug, Default)]
@@ -42,6 +62,8 @@ pub(super) struct Counters {
     pub(super) local_allowed: AtomicU64,
     pub(super) local_denied: AtomicU64,
     pub(super) by_reason: [AtomicU64; 8],
+    /// `[refused, allowed]` by the decision's reason.
+    pub(super) by_outcome: [[AtomicU64; 8]; 2],
 }
 
 impl Counters {
@@ -52,6 +74,12 @@ impl Counters {
     pub(super) fn count_reason(&self, reason: Reason) {
         let index = Reason::ALL.iter().position(|r| *r == reason).expect("every reason is listed");
         Counters::bump(&self.by_reason[index]);
+    }
+
+    /// Counts one decision: allowed or refused, and why.
+    pub(super) fn count_decision(&self, allowed: bool, reason: Reason) {
+        let index = Reason::ALL.iter().position(|r| *r == reason).expect("every reason is listed");
+        Counters::bump(&self.by_outcome[usize::from(allowed)][index]);
     }
 
     pub(super) fn snapshot(&self) -> LimiterStats {
@@ -66,6 +94,8 @@ impl Counters {
             local_allowed: get(&self.local_allowed),
             local_denied: get(&self.local_denied),
             by_reason: std::array::from_fn(|i| get(&self.by_reason[i])),
+            allowed_by_reason: std::array::from_fn(|i| get(&self.by_outcome[1][i])),
+            refused_by_reason: std::array::from_fn(|i| get(&self.by_outcome[0][i])),
         }
     }
 }

@@ -28,6 +28,8 @@ pub struct UpstashClient {
     transport: Transport,
     sync_token: Mutex<Option<String>>,
     round_trips: AtomicU64,
+    /// Requests that failed, by [`UpstashError::KINDS`].
+    errors: [AtomicU64; 5],
 }
 
 impl std::fmt::Debug for UpstashClient {
@@ -52,6 +54,7 @@ impl UpstashClient {
             transport: Transport::new(),
             sync_token: Mutex::new(None),
             round_trips: AtomicU64::new(0),
+            errors: Default::default(),
         }
     }
 
@@ -80,6 +83,13 @@ impl UpstashClient {
     /// How many HTTP requests this client has sent (REST round trips).
     pub fn round_trips(&self) -> u64 {
         self.round_trips.load(Ordering::Relaxed)
+    }
+
+    /// Requests that got no usable answer (the request failed, not a
+    /// command: `unauthorized`, `transport`, `timeout`, `protocol`), by kind,
+    /// as [`UpstashError::kind`] names them.
+    pub fn errors(&self) -> Vec<(&'static str, u64)> {
+        UpstashError::KINDS.iter().zip(&self.errors).map(|(kind, n)| (*kind, n.load(Ordering::Relaxed))).collect()
     }
 
     /// The latest `upstash-sync-token` the server sent, which the next request
@@ -193,6 +203,20 @@ impl UpstashClient {
     /// body, having already turned auth failures, 5xx and transport errors into
     /// errors.
     async fn post<B: serde::Serialize + ?Sized>(
+        &self,
+        path: &str,
+        body: &B,
+        timeout_ms: u64,
+    ) -> Result<(u16, Json), UpstashError> {
+        let answer = self.post_once(path, body, timeout_ms).await;
+        if let Err(error) = &answer {
+            let index = UpstashError::KINDS.iter().position(|k| *k == error.kind()).unwrap_or(0);
+            self.errors[index].fetch_add(1, Ordering::Relaxed);
+        }
+        answer
+    }
+
+    async fn post_once<B: serde::Serialize + ?Sized>(
         &self,
         path: &str,
         body: &B,

@@ -51,6 +51,21 @@ pub enum UpstashError {
 }
 
 impl UpstashError {
+    /// Every [`kind`](Self::kind), in declaration order.
+    pub const KINDS: [&'static str; 5] = ["unauthorized", "command", "transport", "timeout", "protocol"];
+
+    /// The kind of failure as a label: `unauthorized`, `command` (Redis
+    /// answered an error), `transport`, `timeout` or `protocol`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            UpstashError::Unauthorized { .. } => "unauthorized",
+            UpstashError::Command { .. } => "command",
+            UpstashError::Transport { .. } => "transport",
+            UpstashError::Timeout { .. } => "timeout",
+            UpstashError::Protocol { .. } => "protocol",
+        }
+    }
+
     /// True for a Redis `NOSCRIPT` error (EVALSHA of a script the server does not hold).
     pub fn is_noscript(&self) -> bool {
         matches!(self, UpstashError::Command { message } if message.starts_with("NOSCRIPT"))

@@ -18,8 +18,9 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use common::*;
-use edgecache::ratelimit::{Algorithm, Limiter, Prepared};
+use edgecache::ratelimit::{Algorithm, Check, DenyEntry, DenyList, Limiter, Prepared, Screen};
 use edgecache::upstash::{Command, UpstashClient};
+use edgecache::Ttl;
 
 const CONCURRENT: usize = 8;
 
@@ -78,6 +79,107 @@ async fn script_transport(client: &UpstashClient, limiter: &Limiter, n: usize) {
         eval_bytes as f64 / evalsha_bytes as f64,
         eval / evalsha
     );
+}
+
+/// Redis commands executed so far (every `INFO commandstats` call count
+/// but `INFO`'s own): commands inside scripts count, as `EVALSHA` does.
+async fn redis_commands(redis: &mut redis::aio::MultiplexedConnection) -> u64 {
+    let info: String = redis::cmd("INFO").arg("commandstats").query_async(redis).await.unwrap();
+    info.lines()
+        .filter(|line| line.starts_with("cmdstat_") && !line.starts_with("cmdstat_info:"))
+        .filter_map(|line| line.split("calls=").nth(1)?.split(',').next()?.parse::<u64>().ok())
+        .sum()
+}
+
+/// Redis commands and REST round trips per decision of each limit shape:
+/// the first request of an identifier, one in the middle, a refusal, and a
+/// refusal the block cache answers; beside @upstash/ratelimit 2.2's counts
+/// for the same (its fixed window, sliding window and token bucket; its
+/// deny list and dynamic limits add commands to every call).
+async fn command_counts(redis_url: &str, client: &Arc<UpstashClient>) {
+    let mut redis = redis::Client::open(redis_url).unwrap().get_multiplexed_async_connection().await.unwrap();
+    let prefix = key_prefix("counts");
+    let measure = |label: &'static str| (label, client.round_trips());
+    let mut rows: Vec<(String, [(u64, u64); 4], &str)> = Vec::new();
+    for (algorithm, upstash) in [
+        (Algorithm::FixedWindow, "3 / 2 / 2 / 0"),
+        (Algorithm::SlidingWindow, "5 / 4 / 3 / 0"),
+        (Algorithm::TokenBucket, "4 / 4 / 2 / 0"),
+        (Algorithm::Gcra, "-"),
+        (Algorithm::SlidingLog, "-"),
+    ] {
+        let l = limiter(client, &prefix, "shape", algorithm, spec(3, 60_000));
+        let mut phase = Vec::new();
+        for cost in [1, 1, 1, 1, 1] {
+            let (_, trips) = measure("");
+            let commands = redis_commands(&mut redis).await;
+            l.limit(algorithm.as_str(), cost).await.unwrap();
+            phase.push((redis_commands(&mut redis).await - commands, client.round_trips() - trips));
+        }
+        // first, intermediate (the second), refused (the fourth), cached refusal (the fifth)
+        rows.push((algorithm.as_str().to_owned(), [phase[0], phase[1], phase[3], phase[4]], upstash));
+    }
+    let cc = limiter(client, &prefix, "slots", Algorithm::Concurrency, spec(2, 60_000));
+    let mut phase = Vec::new();
+    for _ in 0..4 {
+        let trips = client.round_trips();
+        let commands = redis_commands(&mut redis).await;
+        let (decision, _) = cc.acquire("acme").await.unwrap();
+        let _ = decision;
+        phase.push((redis_commands(&mut redis).await - commands, client.round_trips() - trips));
+    }
+    rows.push(("concurrency (acquire)".to_owned(), [phase[0], phase[1], phase[2], phase[3]], "not offered"));
+
+    println!();
+    println!("Redis commands / REST round trips per decision (limit 3; own redis-server's INFO commandstats)");
+    println!(
+        "{:<24} {:>9} {:>13} {:>9} {:>15}   @upstash/ratelimit commands",
+        "shape", "first", "intermediate", "refused", "cached refusal"
+    );
+    for (label, [a, b, c, d], upstash) in &rows {
+        let cell = |(commands, trips): (u64, u64)| format!("{commands}/{trips}");
+        println!("{label:<24} {:>9} {:>13} {:>9} {:>15}   {upstash}", cell(*a), cell(*b), cell(*c), cell(*d));
+    }
+
+    // What the extras add to one GCRA check: a deny-list screen, an override.
+    let base = limiter(client, &prefix, "extras", Algorithm::Gcra, spec(1_000, 60_000));
+    let with_overrides = Limiter::builder(client.clone(), "extras-ovr", Algorithm::Gcra, spec(1_000, 60_000))
+        .prefix(&prefix)
+        .overrides(100)
+        .build()
+        .unwrap();
+    let deny = DenyList::new(client.clone(), &prefix).unwrap();
+    deny.add(&[DenyEntry::network("203.0.113.0/24").unwrap()], Ttl::secs(60)).await.unwrap();
+    base.limit("warm", 1).await.unwrap();
+    with_overrides.limit("warm", 1).await.unwrap();
+    let mut cost_of = Vec::new();
+    for label in ["plain check", "with an override read", "screened by the deny list"] {
+        let commands = redis_commands(&mut redis).await;
+        let trips = client.round_trips();
+        match label {
+            "plain check" => {
+                base.limit("warm", 1).await.unwrap();
+            }
+            "with an override read" => {
+                with_overrides.limit("warm", 1).await.unwrap();
+            }
+            _ => {
+                let screen =
+                    Screen { list: &deny, identifier: Some("key-1"), address: Some("198.51.100.7".parse().unwrap()) };
+                let checks = [Check::new(&base, "warm", 1)];
+                let Prepared::Check(check) = Limiter::prepare_screened(&screen, &checks).unwrap() else {
+                    panic!("sent")
+                };
+                assert!(check.run().await.success);
+            }
+        }
+        cost_of.push((label, redis_commands(&mut redis).await - commands, client.round_trips() - trips));
+    }
+    println!();
+    println!("What the extras add to a GCRA check (@upstash/ratelimit: +2 commands for its deny list, +1 for a dynamic limit)");
+    for (label, commands, trips) in cost_of {
+        println!("{label:<28} {commands:>3} commands {trips:>2} round trip(s)");
+    }
 }
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
@@ -143,11 +245,12 @@ async fn main() {
     }
 
     script_transport(&client, &big, n).await;
+    command_counts(&redis.url(), &client).await;
 
     println!();
     println!("Checks per second through upstash-local ({n} checks per run; hot identifier, always allowed)");
     println!("{:<24} {:>12} {:>16} {:>8}", "algorithm", "sequential", format!("{CONCURRENT} concurrent"), "ratio");
-    for algorithm in Algorithm::ALL {
+    for algorithm in Algorithm::ALL.into_iter().filter(|a| *a != Algorithm::Concurrency) {
         let p = key_prefix("bench");
         let l =
             Limiter::builder(client.clone(), "client", algorithm, spec(1_000_000, 60_000)).prefix(&p).build().unwrap();
