@@ -81,6 +81,10 @@ async fn script_transport(client: &UpstashClient, limiter: &Limiter, n: usize) {
     );
 }
 
+/// A shape, its (Redis commands, round trips) first / intermediate /
+/// refused / cached refusal, and @upstash/ratelimit's command counts.
+type Row = (String, [(u64, u64); 4], &'static str);
+
 /// Redis commands executed so far (every `INFO commandstats` call count
 /// but `INFO`'s own): commands inside scripts count, as `EVALSHA` does.
 async fn redis_commands(redis: &mut redis::aio::MultiplexedConnection) -> u64 {
@@ -99,8 +103,7 @@ async fn redis_commands(redis: &mut redis::aio::MultiplexedConnection) -> u64 {
 async fn command_counts(redis_url: &str, client: &Arc<UpstashClient>) {
     let mut redis = redis::Client::open(redis_url).unwrap().get_multiplexed_async_connection().await.unwrap();
     let prefix = key_prefix("counts");
-    let measure = |label: &'static str| (label, client.round_trips());
-    let mut rows: Vec<(String, [(u64, u64); 4], &str)> = Vec::new();
+    let mut rows: Vec<Row> = Vec::new();
     for (algorithm, upstash) in [
         (Algorithm::FixedWindow, "3 / 2 / 2 / 0"),
         (Algorithm::SlidingWindow, "5 / 4 / 3 / 0"),
@@ -111,7 +114,7 @@ async fn command_counts(redis_url: &str, client: &Arc<UpstashClient>) {
         let l = limiter(client, &prefix, "shape", algorithm, spec(3, 60_000));
         let mut phase = Vec::new();
         for cost in [1, 1, 1, 1, 1] {
-            let (_, trips) = measure("");
+            let trips = client.round_trips();
             let commands = redis_commands(&mut redis).await;
             l.limit(algorithm.as_str(), cost).await.unwrap();
             phase.push((redis_commands(&mut redis).await - commands, client.round_trips() - trips));
