@@ -10,7 +10,7 @@ use std::time::Duration;
 use common::*;
 use edgecache::ratelimit::model::{self, Params, State};
 use edgecache::ratelimit::{
-    Algorithm, Check, DenyEntry, DenyList, LimitSpec, Limiter, Prepared, RateLimitError, Reason, Screen,
+    Algorithm, Check, DenyEntry, DenyList, LimitSpec, Limiter, Prepared, RateLimitError, Reason, Screen, SettleOutcome,
 };
 use edgecache::upstash::UpstashClient;
 use edgecache::Ttl;
@@ -162,14 +162,22 @@ async fn a_reservation_settles_once_and_never_beyond_what_it_reserved() {
         let reservation = reservation.expect("reserved");
         assert!(d.success && d.remaining <= 400, "{algorithm}: {d:?}");
         let settled = l.settle(&reservation, 100).await.unwrap();
-        assert_eq!(settled.refunded, 500, "{algorithm}");
+        assert_eq!(settled.outcome, SettleOutcome::Refunded(500), "{algorithm}");
         assert!(settled.decision.remaining >= 900, "{algorithm}: {:?}", settled.decision);
         let again = l.settle(&reservation, 100).await.unwrap();
-        assert_eq!(again.refunded, 0, "{algorithm}: a retried settle refunds nothing more");
+        assert_eq!(again.outcome, SettleOutcome::AlreadySettled, "{algorithm}: a retried settle refunds nothing more");
+        // A reservation inflated on its way through a client gives back no more.
+        let (_, r3) = l.reserve("acme", 10).await.unwrap();
+        let inflated = edgecache::ratelimit::Reservation { cost: 1_000, ..r3.unwrap() };
+        assert_eq!(l.settle(&inflated, 5).await.unwrap().outcome, SettleOutcome::Refunded(5), "{algorithm}");
+        // Another identifier's reservation is unknown here.
+        let (_, r4) = l.reserve("acme", 10).await.unwrap();
+        let foreign = edgecache::ratelimit::Reservation { identifier: "other".into(), ..r4.unwrap() };
+        assert_eq!(l.settle(&foreign, 0).await.unwrap().outcome, SettleOutcome::Unknown, "{algorithm}");
         // Used more than reserved: nothing back, nothing more taken.
         let (_, r2) = l.reserve("acme", 100).await.unwrap();
         let before = l.get_remaining("acme").await.unwrap().remaining;
-        assert_eq!(l.settle(&r2.unwrap(), 150).await.unwrap().refunded, 0);
+        assert_eq!(l.settle(&r2.unwrap(), 150).await.unwrap().outcome, SettleOutcome::Refunded(0));
         assert_eq!(l.get_remaining("acme").await.unwrap().remaining, before, "{algorithm}");
         // A refusal reserves nothing.
         let (refused, none) = l.reserve("acme", 1_000).await.unwrap();
@@ -195,7 +203,7 @@ async fn a_budget_under_concurrent_reserves_and_retried_settles_stays_within_its
         let l = &limiters[i % 8];
         (0..1 + i % 2).map(move |_| l.settle(r, *used))
     });
-    let refunded: u64 = join_all(settles).await.into_iter().map(|s| s.unwrap().refunded).sum();
+    let refunded: u64 = join_all(settles).await.into_iter().map(|s| s.unwrap().outcome.refunded()).sum();
     let expected: u64 = used.iter().map(|u| 90 - (*u).min(90)).sum();
     assert_eq!(refunded, expected, "each reservation refunded once");
     let spent: u64 = used.iter().map(|u| (*u).min(90)).sum();

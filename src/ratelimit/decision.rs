@@ -103,6 +103,9 @@ pub struct Decision {
     /// The name of the limiter that decided (the policy name of the
     /// `RateLimit` headers).
     pub limiter: Arc<str>,
+    /// For a [`Check::settle`](super::Check::settle): what became of the
+    /// reservation; `None` for every other check.
+    pub settled: Option<super::SettleOutcome>,
 }
 
 impl Decision {

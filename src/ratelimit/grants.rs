@@ -62,15 +62,47 @@ pub struct Reservation {
     pub cost: u64,
 }
 
-/// What [`Limiter::settle`](super::Limiter::settle) gave back.
+/// What [`Limiter::settle`](super::Limiter::settle) did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Settled {
-    /// Units refunded: `reserved - used` the first time, 0 when the
-    /// reservation was settled already, expired, or (fixed and sliding
-    /// window) its window has passed; 0 too when Redis failed (the
-    /// reservation then stays spent, and a retry may still refund it).
-    pub refunded: u64,
+    /// What became of the reservation.
+    pub outcome: SettleOutcome,
     /// The limit after the refund (Redis's answer, or the failure policy's
     /// with its reason).
     pub decision: super::Decision,
+}
+
+/// What a settle did to its reservation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SettleOutcome {
+    /// Settled now: this many units given back (`reserved - used`, or 0
+    /// when `used` was as much or more, or when the window the units were
+    /// spent in has passed).
+    Refunded(u64),
+    /// Settled before (a retry): nothing more given back.
+    AlreadySettled,
+    /// No such reservation: another identifier's or limiter's, or one whose
+    /// record ended (a window after it was made).
+    Unknown,
+    /// Redis did not answer: nothing given back; a retry may still.
+    NotAnswered,
+}
+
+impl SettleOutcome {
+    /// From the script's `refunded` value.
+    pub(crate) fn from_script(refunded: i64) -> SettleOutcome {
+        match refunded {
+            -1 => SettleOutcome::Unknown,
+            -2 => SettleOutcome::AlreadySettled,
+            n => SettleOutcome::Refunded(n.max(0).unsigned_abs()),
+        }
+    }
+
+    /// Units given back by this settle.
+    pub fn refunded(self) -> u64 {
+        match self {
+            SettleOutcome::Refunded(n) => n,
+            _ => 0,
+        }
+    }
 }

@@ -20,7 +20,7 @@
 //! ```
 //! use edgecache::ratelimit::{headers, Decision, Reason};
 //! let d = Decision { success: true, limit: 100, remaining: 42, reset_ms: 18_000,
-//!     retry_after_ms: 0, reason: Reason::None, now_ms: 0, limiter: "client".into() };
+//!     retry_after_ms: 0, reason: Reason::None, now_ms: 0, limiter: "client".into(), settled: None };
 //! assert_eq!(headers::rate_limit_header([&d]), r#""client";r=42;t=18"#);
 //! assert_eq!(headers::policy_value("client", 100, 60_000), r#""client";q=100;w=60"#);
 //! ```
@@ -113,6 +113,7 @@ mod tests {
             reason: Reason::None,
             now_ms: 1_000_000,
             limiter: policy.into(),
+            settled: None,
         }
     }
 

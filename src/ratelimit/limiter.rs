@@ -7,7 +7,7 @@ use std::sync::Arc;
 use super::block_cache::BlockCache;
 use super::decision::{Decision, MultiDecision, RateLimitError, Reason};
 use super::deny::{screen_args, Screen};
-use super::grants::{Lease, Op, Reservation, Settled};
+use super::grants::{Lease, Op, Reservation, SettleOutcome, Settled};
 use super::local::{LocalCheck, LocalLimits};
 use super::overrides::SeenOverrides;
 use super::prepared::{Check, Prepared, PreparedCheck};
@@ -64,10 +64,12 @@ pub(super) struct Unanswered<'a> {
 
 impl<'a> Unanswered<'a> {
     pub(super) fn of(check: &'a Check<'a>) -> Self {
+        // A settle's cost is the units used, not a spend: without Redis it spends nothing.
+        let cost = if matches!(check.op, Op::Settle(_)) { 0 } else { check.cost };
         Unanswered {
             limiter: check.limiter,
             identifier: &check.identifier,
-            cost: check.cost,
+            cost,
             guarded: check.guard.is_some(),
             op: check.op,
         }
@@ -467,11 +469,12 @@ impl Limiter {
         Ok((decision, reservation))
     }
 
-    /// Settles `reservation`, `used` units having been used: refunds
-    /// `reservation.cost - used` the first time (capped at what was reserved,
-    /// never above the limit; nothing when `used` is as much or more), and
-    /// nothing on any later try, so a settle retried after a lost reply
-    /// refunds once. One round trip.
+    /// Settles `reservation`, `used` units having been used: gives back
+    /// what was reserved beyond `used` the first time (never above the limit;
+    /// nothing when `used` is as much or more), and nothing on any later
+    /// try ([`SettleOutcome::AlreadySettled`]), so a settle retried after a
+    /// lost reply refunds once. What was reserved is read from Redis. One
+    /// round trip.
     ///
     /// # Errors
     /// [`RateLimitError::Unsupported`] unless the algorithm
@@ -487,13 +490,19 @@ impl Limiter {
         Ok(match outcome {
             Ok(mut reply) => {
                 let raw = reply.verdicts.pop().expect("one verdict");
-                let refunded = raw.refunded;
-                Settled { refunded, decision: self.after_round_trip(&check.identifier, check.cost, true, raw) }
+                let outcome = SettleOutcome::from_script(raw.refunded);
+                let refund = -i64::try_from(outcome.refunded()).unwrap_or(i64::MAX);
+                let decision =
+                    Decision { settled: Some(outcome), ..self.after_round_trip(&check.identifier, refund, true, raw) };
+                Settled { outcome, decision }
             }
             Err(error) => {
                 let reason = self.failure_reason(&error);
                 let decision = self.by_failure_policy(&Unanswered::of(&check), reason, false);
-                Settled { refunded: 0, decision }
+                Settled {
+                    outcome: SettleOutcome::NotAnswered,
+                    decision: Decision { settled: Some(SettleOutcome::NotAnswered), ..decision },
+                }
             }
         })
     }
@@ -569,6 +578,7 @@ impl Limiter {
             reason,
             now_ms: verdict.now_ms,
             limiter: self.name.clone(),
+            settled: None,
         }
     }
 

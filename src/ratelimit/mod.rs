@@ -117,7 +117,7 @@ pub use config::RateLimitConfig;
 pub use cooldown::Cooldowns;
 pub use decision::{Decision, MultiDecision, RateLimitError, Reason};
 pub use deny::{DenyEntry, DenyList, Screen, MAX_DENY_ENTRIES};
-pub use grants::{Lease, Reservation, Settled};
+pub use grants::{Lease, Reservation, SettleOutcome, Settled};
 pub use limiter::Limiter;
 pub use local::LOCAL_FALLBACK_CAPACITY;
 pub use prepared::{Check, Guard, Prepared, PreparedCheck};

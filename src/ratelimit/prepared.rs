@@ -4,8 +4,8 @@
 
 use std::sync::Arc;
 
-use super::decision::{MultiDecision, Reason};
-use super::grants::{new_id, Lease, Op, Reservation};
+use super::decision::{Decision, MultiDecision, Reason};
+use super::grants::{new_id, Lease, Op, Reservation, SettleOutcome};
 use super::limiter::{Limiter, Unanswered};
 use super::script::{parse_reply, ScriptReply, SCRIPT};
 use crate::failure::CircuitBreaker;
@@ -54,18 +54,32 @@ impl<'a> Check<'a> {
         Check { op: Op::Reserve(new_id()), ..Check::new(limiter, identifier, cost) }
     }
 
-    /// Refunds `reservation.cost - used` units (nothing when `used` is as
-    /// much or more), once whatever the number of tries.
+    /// Settles `reservation`, `used` units having been used: gives back
+    /// what it reserved beyond them, once whatever the number of tries. What
+    /// it reserved is read from Redis, not from `reservation`, so a
+    /// reservation passed through a client cannot be inflated.
     pub fn settle(limiter: &'a Limiter, reservation: &Reservation, used: u64) -> Self {
-        let refund = reservation.cost.saturating_sub(used);
-        let cost = -i64::try_from(refund).unwrap_or(i64::MAX);
-        Check { op: Op::Settle(reservation.id), ..Check::new(limiter, &reservation.identifier, cost) }
+        let used = i64::try_from(used).unwrap_or(i64::MAX);
+        Check { op: Op::Settle(reservation.id), ..Check::new(limiter, &reservation.identifier, used) }
     }
 
     /// The same check, counting only while `guard` holds.
     pub fn guarded(mut self, guard: Guard) -> Self {
         self.guard = Some(guard);
         self
+    }
+
+    /// Redis's answer to this check, recorded by its limiter.
+    fn answer(&self, all_ok: bool, raw: super::script::RawVerdict) -> Decision {
+        match self.op {
+            Op::Settle(_) => {
+                let outcome = SettleOutcome::from_script(raw.refunded);
+                let refund = -i64::try_from(outcome.refunded()).unwrap_or(i64::MAX);
+                let decision = self.limiter.after_round_trip(&self.identifier, refund, all_ok, raw);
+                Decision { settled: Some(outcome), ..decision }
+            }
+            _ => self.limiter.after_round_trip(&self.identifier, self.cost, all_ok, raw),
+        }
     }
 
     /// The slot an [`acquire`](Self::acquire) takes: held once the check's

@@ -41,8 +41,9 @@ pub(crate) struct RawVerdict {
     /// The limit and window the script used: an override's, or the limiter's own.
     pub limit: u64,
     pub window_ms: u64,
-    /// Units a settle gave back.
-    pub refunded: u64,
+    /// What a settle did: units given back, or -1 (no such reservation),
+    /// -2 (settled before).
+    pub refunded: i64,
 }
 
 impl RawVerdict {
@@ -116,7 +117,7 @@ pub(crate) fn parse_reply(reply: Reply, n: usize) -> Result<ScriptReply, Upstash
             now_ms: nonneg(v[5]),
             limit: nonneg(v[6]),
             window_ms: nonneg(v[7]),
-            refunded: nonneg(v[8]),
+            refunded: v[8],
         })
         .collect();
     Ok(ScriptReply { all_ok: ints[0] == 1, denied_until_ms: (ints[1] > 0).then(|| nonneg(ints[1])), verdicts })

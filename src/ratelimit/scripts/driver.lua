@@ -15,15 +15,16 @@
 --   override ('' for none; '1': the next key holds 'limit window_ms' for
 --   this identifier, replacing the limiter's own when present),
 --   reservation ('' for none; 'r': reserve, so a commit records its cost in
---   the limit's last key; 's': settle, so the record in the last key is
---   taken (GETDEL) and the refund asked (a negative cost) is cut to what it
---   reserved, to nothing without a record, and for the window algorithms to
---   nothing once the window it was spent in has passed).
+--   the limit's last key; 's': settle, the cost being the units used: the
+--   record in the last key gives back what it reserved beyond them, once
+--   (the record then reads 'settled'), and for the window algorithms only
+--   within the window the units were spent in).
 -- Peeks at every limit, then commits all (when every one fits) or none
 -- (except the writes the Upstash-compatible algorithms make on refusal).
 -- Returns {all_ok, denied_until_ms (0: not denied), then per limit: ok (1,
 -- 0, or 2 when skipped), remaining, reset_ms, retry_ms, block_ms, now_ms,
--- limit, window_ms, refunded}. A denied call checks and spends nothing.
+-- limit, window_ms, refunded (a settle's: -1 no such reservation, -2 settled
+-- before)}. A denied call checks and spends nothing.
 
 local now_us
 if ARGV[1] ~= '' then
@@ -108,15 +109,21 @@ for i = 1, count do
     end
     local refunded = 0
     if reservation == 's' then
-      local record = redis.call('GETDEL', KEYS[last])
-      local reserved, spent_in = 0, nil
-      if record then
+      -- A settle: the cost argument is the units used. The record becomes
+      -- 'settled' (same TTL), so a retry refunds nothing and says so.
+      local record = redis.call('GET', KEYS[last])
+      if not record then
+        refunded = -1
+      elseif record == 'settled' then
+        refunded = -2
+      else
         local sp = string.find(record, ' ', 1, true)
-        reserved, spent_in = tonumber(string.sub(record, 1, sp - 1)), tonumber(string.sub(record, sp + 1))
+        local reserved, spent_in = tonumber(string.sub(record, 1, sp - 1)), tonumber(string.sub(record, sp + 1))
+        refunded = math.max(0, reserved - math.max(0, p.cost))
+        if alg.windowed and spent_in ~= idiv(now_ms, p.window) then refunded = 0 end
+        redis.call('SET', KEYS[last], 'settled', 'KEEPTTL')
       end
-      refunded = math.min(-p.cost, reserved)
-      if alg.windowed and spent_in ~= idiv(now_ms, p.window) then refunded = 0 end
-      p.cost = -refunded
+      p.cost = -math.max(0, refunded)
     end
     st = alg.peek(keys, p)
     st.alg, st.cost, st.refunded = alg, p.cost, refunded
