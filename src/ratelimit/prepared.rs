@@ -233,10 +233,7 @@ impl<'a> PreparedCheck<'a> {
                     .checks
                     .iter()
                     .zip(verdicts)
-                    .map(|(check, raw)| {
-                        (!raw.skipped)
-                            .then(|| check.limiter.after_round_trip(&check.identifier, check.cost, all_ok, raw))
-                    })
+                    .map(|(check, raw)| (!raw.skipped).then(|| check.answer(all_ok, raw)))
                     .collect();
                 MultiDecision { success: all_ok, decisions, denied_until_ms: None }
             }
