@@ -82,6 +82,7 @@ mod random;
 pub mod ratelimit;
 pub mod store;
 mod sync;
+pub mod trace;
 pub mod ttl;
 pub mod upstash;
 

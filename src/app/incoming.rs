@@ -33,6 +33,11 @@ impl Incoming {
         super::routes::path_of_url(&self.raw.url()).to_owned()
     }
 
+    /// The URL as received (with its query string).
+    pub fn url(&self) -> String {
+        self.raw.url()
+    }
+
     /// A header's value, or `None`.
     ///
     /// # Errors

@@ -17,7 +17,7 @@
 //! | `PUT /v1/tenants/{t}/policy` | the admin token |
 //! | `GET/PUT /v1/tenants/{t}/conversation-config` | the admin token or a key of `t` |
 //! | `GET/PUT /v1/tenants/{t}/users/{u}/conversation-config` | the admin token or a key of `t` |
-//! | `/admin/*` (stats, health, cache, rate limits, keys, events) | the admin token |
+//! | `/admin/*` (stats, metrics, health, cache, rate limits, keys, events) | the admin token |
 //!
 //! Credentials are identified without I/O (an API key carries an HMAC tag,
 //! so a forged one is refused at once); failed credentials spend their
@@ -36,7 +36,9 @@ pub mod body;
 pub mod client_ip;
 pub mod conversation;
 pub mod error;
+pub mod fleet_view;
 pub mod policy;
+pub mod request_log;
 pub mod routes;
 pub mod settings;
 pub mod sse;
@@ -51,6 +53,8 @@ mod admission;
 mod console_log;
 #[cfg(target_arch = "wasm32")]
 mod d1;
+#[cfg(target_arch = "wasm32")]
+mod fleet;
 #[cfg(target_arch = "wasm32")]
 mod handlers;
 #[cfg(target_arch = "wasm32")]

@@ -105,8 +105,12 @@ impl LimiterName {
 /// The `/admin` routes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum AdminRoute {
-    /// `GET /admin/stats`.
+    /// `GET /admin/stats`: this isolate's counters, or with
+    /// `?scope=cluster&minutes=N` the fleet's.
     Stats,
+    /// `GET /admin/metrics`: the fleet's counters as a Prometheus (or
+    /// OpenMetrics) scrape.
+    Metrics,
     /// `GET /admin/health`: the health check in detail (also `GET /health`
     /// with the admin token).
     Health,
@@ -198,6 +202,7 @@ fn tenant_route(m: &str, tenant: String, rest: &[&str]) -> Result<TenantRoute, A
 fn admin_route(m: &str, rest: &[&str]) -> Result<AdminRoute, ApiError> {
     match rest {
         ["stats"] => only(m, &[("GET", AdminRoute::Stats)]),
+        ["metrics"] => only(m, &[("GET", AdminRoute::Metrics)]),
         ["health"] => only(m, &[("GET", AdminRoute::Health), ("HEAD", AdminRoute::Health)]),
         ["events"] => only(m, &[("GET", AdminRoute::Events)]),
         ["cache", "invalidate"] => only(m, &[("POST", AdminRoute::Invalidate)]),

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use super::auth::{AdminToken, ApiKeySigner};
 use super::client_ip::DEFAULT_IPV6_PREFIX;
+use super::request_log::LogLevel;
 use crate::config::{parse_bool, parse_number, ConfigError, Vars, MAX_DURATION_MS, MAX_TTL_SECS};
 use crate::ratelimit::{LimitSpec, RateLimitConfig};
 use crate::{CacheConfig, Ttl};
@@ -66,6 +67,11 @@ pub struct AppSettings {
     pub ipv6_prefix: u8,
     /// `CACHE_OUTBOX_DRAIN_INTERVAL_MS` (default 2000).
     pub outbox_drain_interval_ms: u64,
+    /// `STATS_FLUSH_INTERVAL_MS` (default 10,000, 1000 to 3,600,000): how
+    /// often at most an isolate adds its counters to the fleet's (with Upstash).
+    pub stats_flush_interval_ms: u64,
+    /// `LOG_LEVEL` (`error`, `warn`, `info`, `debug`; default `info`).
+    pub log_level: LogLevel,
     /// `WEBHOOK_DEDUP_TTL_SECS` (default 300, at most 7 days): how long a
     /// claimed webhook delivery id answers `duplicate`.
     pub webhook_dedup_ttl: Ttl,
@@ -141,6 +147,9 @@ impl AppSettings {
                 .map_or(DEFAULT_IPV6_PREFIX, |p| p as u8),
             outbox_drain_interval_ms: parse_number(env, "CACHE_OUTBOX_DRAIN_INTERVAL_MS", 1..=MAX_DURATION_MS)?
                 .unwrap_or(DEFAULT_OUTBOX_DRAIN_INTERVAL_MS),
+            stats_flush_interval_ms: parse_number(env, "STATS_FLUSH_INTERVAL_MS", 1_000..=MAX_DURATION_MS)?
+                .unwrap_or(crate::fleet::DEFAULT_FLUSH_INTERVAL_MS),
+            log_level: LogLevel::from_env(env)?,
             webhook_dedup_ttl: Ttl::secs(
                 parse_number(env, "WEBHOOK_DEDUP_TTL_SECS", 1..=7 * 86_400)?.unwrap_or(DEFAULT_WEBHOOK_DEDUP_TTL_SECS),
             ),
@@ -191,6 +200,19 @@ mod tests {
         assert_eq!((s.auth_failures.limit(), s.auth_failures.window_ms()), (3, 600_000));
         assert_eq!((s.key_limit.limit(), s.max_user_overrides_per_tenant), (5, 0));
         assert!(s.accept_legacy_api_keys);
+    }
+
+    #[test]
+    fn the_fleet_flush_interval_and_the_log_level() {
+        let s = settings(&[]).unwrap();
+        assert_eq!((s.stats_flush_interval_ms, s.log_level), (10_000, LogLevel::Info));
+        let s = settings(&[("STATS_FLUSH_INTERVAL_MS", "1000"), ("LOG_LEVEL", "error")]).unwrap();
+        assert_eq!((s.stats_flush_interval_ms, s.log_level), (1_000, LogLevel::Error));
+        for (name, bad) in
+            [("STATS_FLUSH_INTERVAL_MS", "999"), ("STATS_FLUSH_INTERVAL_MS", "3600001"), ("LOG_LEVEL", "trace")]
+        {
+            assert_eq!(settings(&[(name, bad)]).unwrap_err().variable, name);
+        }
     }
 
     #[test]

@@ -15,6 +15,7 @@ use wasm_bindgen::JsCast;
 use worker::Env;
 
 use super::error::ApiError;
+use super::fleet::Fleet;
 use super::settings::AppSettings;
 use super::throttle::{FailureWindow, LogBudget};
 use crate::backend::BackendKind;
@@ -46,6 +47,8 @@ pub struct AppState {
     pub isolate_id: String,
     /// Responses this isolate answered since it built its state.
     pub responses: ResponseCounts,
+    /// Its side of the fleet counters: what it flushes, when (`app/fleet.rs`).
+    pub fleet: Fleet,
     /// Failed credentials per address, counted in this isolate: the
     /// throttle of a worker without shared limits ([`Limits::auth`] otherwise).
     pub auth_failures: RefCell<FailureWindow>,
@@ -97,6 +100,14 @@ pub struct Limits {
     pub policy_header: String,
     /// `RateLimit-Policy` of answers to failed credentials (client, auth).
     pub failure_policy_header: String,
+}
+
+impl Limits {
+    /// Every limiter, for counters (the fleet's series are labelled by
+    /// each one's name).
+    pub fn each(&self) -> Vec<&Limiter> {
+        vec![&self.client, &self.auth, &self.tenant, &self.key]
+    }
 }
 
 /// Entry options of each kind of entry.
@@ -204,14 +215,18 @@ fn build(settings: AppSettings) -> Result<AppState, ApiError> {
         Some(client) => Some(Dedup::new(client.clone(), cache.key_prefix(), "webhooks")?),
         None => None,
     };
+    let now_ms = crate::clock::now_ms();
+    let isolate_id = format!("{:016x}", crate::random::random_u64());
+    let fleet = Fleet::new(&cache, &isolate_id, settings.stats_flush_interval_ms, now_ms);
     Ok(AppState {
         cache,
         limits,
         webhooks,
         options,
         outbox: OutboxSchedule::default(),
-        started_at_ms: crate::clock::now_ms(),
-        isolate_id: format!("{:016x}", crate::random::random_u64()),
+        started_at_ms: now_ms,
+        fleet,
+        isolate_id,
         responses: ResponseCounts::default(),
         auth_failures: RefCell::new(FailureWindow::new(
             settings.auth_failures.limit(),

@@ -8,9 +8,13 @@
 //!   Prometheus series names without the `edgecache_` prefix and `_total`
 //!   suffix; the same strings are the fields of the Redis hashes.
 //! - [`Recorder`]: an isolate's side: when a flush is due, the deltas since
-//!   the last one as a `/multi-exec` transaction.
+//!   the last one, sent as one `EVALSHA` of a script that adds them.
 //! - [`read_window`]: the sums of the last `minutes` buckets, the totals and
-//!   the number of isolates that reported, in one `/pipeline`.
+//!   the number of isolates that reported, in one `/pipeline`
+//!   ([`read_window_with`]: with commands of the caller's in it too);
+//!   [`read_totals`]: the totals and the isolates alone, for a scrape.
+//! - [`IsolateHistory`]: the same window of one isolate, in its memory (a
+//!   worker without Upstash).
 //! - [`prometheus`]: the totals in the Prometheus text format (or OpenMetrics).
 //!
 //! Layout under the cache's key prefix: `{prefix}:fleet:m:{minute}` (a hash
@@ -20,13 +24,15 @@
 //! a fleet idle for a day starts its counters again, which Prometheus reads
 //! as a counter reset).
 
+mod history;
 mod prometheus_text;
 mod read;
 mod recorder;
 mod sample;
 
+pub use history::IsolateHistory;
 pub use prometheus_text::{prometheus, Format};
-pub use read::{read_window, FleetWindow, MAX_WINDOW_MINUTES};
+pub use read::{read_totals, read_window, read_window_with, FleetWindow, MAX_WINDOW_MINUTES};
 pub use recorder::{PreparedFlush, Recorder, DEFAULT_FLUSH_INTERVAL_MS};
 pub use sample::{Sample, Series};
 

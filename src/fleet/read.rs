@@ -35,12 +35,30 @@ pub async fn read_window(
     now_ms: u64,
     minutes: u64,
 ) -> Result<FleetWindow, UpstashError> {
+    read_window_with(client, prefix, now_ms, minutes, &[]).await.map(|(window, _)| window)
+}
+
+/// [`read_window`], with `extra` commands of the caller's in the same
+/// `/pipeline` (say `DBSIZE` and `INFO`): still one round trip. Answers the
+/// window and each extra command's outcome, in order.
+///
+/// # Errors
+/// [`UpstashError`] when the request fails, or a reply of the window is not
+/// what the buckets hold (an extra command's failure is its own outcome).
+pub async fn read_window_with(
+    client: &UpstashClient,
+    prefix: &str,
+    now_ms: u64,
+    minutes: u64,
+    extra: &[Command],
+) -> Result<(FleetWindow, Vec<Result<Reply, UpstashError>>), UpstashError> {
     let last = now_ms / 60_000;
-    let first = last + 1 - minutes.clamp(1, MAX_WINDOW_MINUTES);
+    let first = (last + 1).saturating_sub(minutes.clamp(1, MAX_WINDOW_MINUTES));
     let mut commands: Vec<Command> =
         (first..=last).map(|m| Command::new("HGETALL").arg(minute_key(prefix, m))).collect();
-    commands.push(Command::new("PFCOUNT").args_from((first..=last).map(|m| isolates_key(prefix, m))));
+    commands.push(isolates_command(prefix, first, last));
     commands.push(Command::new("HGETALL").arg(totals_key(prefix)));
+    commands.extend(extra.iter().cloned());
     let mut replies = client.pipeline(&commands).await?.into_iter();
     let mut window = FleetWindow::default();
     for minute in first..=last {
@@ -48,9 +66,40 @@ pub async fn read_window(
         window.sum.merge(&sample);
         window.minutes.push((minute, sample));
     }
-    window.isolates = u64::try_from(replies.next().expect("the PFCOUNT reply")?.into_int()?).unwrap_or(0);
+    window.isolates = count_of(replies.next().expect("the PFCOUNT reply")?)?;
     window.totals = sample_of(replies.next().expect("the totals reply")?)?;
-    Ok(window)
+    Ok((window, replies.collect()))
+}
+
+/// The running totals and the isolates that reported in the last `minutes`
+/// (1 to [`MAX_WINDOW_MINUTES`]; clamped): what a scrape needs, in one
+/// `/pipeline` of two commands.
+///
+/// # Errors
+/// [`UpstashError`] when the request fails, or a reply is not what the
+/// keys hold.
+pub async fn read_totals(
+    client: &UpstashClient,
+    prefix: &str,
+    now_ms: u64,
+    minutes: u64,
+) -> Result<(Sample, u64), UpstashError> {
+    let last = now_ms / 60_000;
+    let first = (last + 1).saturating_sub(minutes.clamp(1, MAX_WINDOW_MINUTES));
+    let commands = [isolates_command(prefix, first, last), Command::new("HGETALL").arg(totals_key(prefix))];
+    let mut replies = client.pipeline(&commands).await?.into_iter();
+    let isolates = count_of(replies.next().expect("the PFCOUNT reply")?)?;
+    let totals = sample_of(replies.next().expect("the totals reply")?)?;
+    Ok((totals, isolates))
+}
+
+/// `PFCOUNT` of the isolates of minutes `first..=last` (their union).
+fn isolates_command(prefix: &str, first: u64, last: u64) -> Command {
+    Command::new("PFCOUNT").args_from((first..=last).map(|m| isolates_key(prefix, m)))
+}
+
+fn count_of(reply: Reply) -> Result<u64, UpstashError> {
+    Ok(u64::try_from(reply.into_int()?).unwrap_or(0))
 }
 
 /// A hash's `HGETALL` as a sample; fields that are not series are skipped.

@@ -117,10 +117,40 @@ impl Recorder {
         let Some(flush) = self.prepare(current, now_ms) else {
             return Ok(None);
         };
+        self.send(client, flush).await.map(Some)
+    }
+
+    /// Sends a flush [`prepare`](Self::prepare) claimed, and
+    /// [`finish`](Self::finish)es it: one `EVALSHA` (a second round trip
+    /// once after `NOSCRIPT`). Claim the flush where the request is served,
+    /// and send it where it may wait (`ctx.waitUntil`): the claim is
+    /// synchronous, so no other request of the isolate claims the same.
+    /// Answers how many series were sent.
+    ///
+    /// # Errors
+    /// The [`UpstashError`] of a flush that did not land (sent again next time).
+    pub async fn send(&self, client: &UpstashClient, flush: PreparedFlush) -> Result<usize, UpstashError> {
         let outcome = client.eval(&FLUSH, &flush.keys, &flush.args).await;
         let series = flush.series;
         self.finish(flush, outcome.is_ok());
-        outcome.map(|_| Some(series))
+        outcome.map(|_| series)
+    }
+
+    /// For a recorder whose flushes go nowhere that can fail (an isolate's
+    /// own [`IsolateHistory`](super::IsolateHistory)): the deltas of
+    /// `current` since the last call, counted as flushed at `now_ms`,
+    /// whether or not a flush was due.
+    pub fn take(&self, current: Sample, now_ms: u64) -> Sample {
+        let mut state = crate::sync::lock(&self.state);
+        let deltas = current.since(&state.flushed);
+        state.flushed = current;
+        state.last_flush_ms = now_ms;
+        deltas
+    }
+
+    /// The flush interval, in milliseconds.
+    pub fn interval_ms(&self) -> u64 {
+        self.interval_ms
     }
 }
 

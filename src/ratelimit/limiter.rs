@@ -582,6 +582,13 @@ impl Limiter {
         }
     }
 
+    /// Counts a decision: in the limiter's stats, and in the trace of the
+    /// request being served ([`crate::trace`]).
+    fn count_decision(&self, allowed: bool, reason: Reason) {
+        self.counters.count_decision(allowed, reason);
+        crate::trace::decision(&self.name, allowed, reason.as_str());
+    }
+
     /// Records Redis's verdict on one check of an all-or-nothing call.
     pub(super) fn after_round_trip(&self, identifier: &str, cost: i64, all_ok: bool, raw: RawVerdict) -> Decision {
         self.outage.success();
@@ -593,7 +600,7 @@ impl Limiter {
             (false, false) => &self.counters.denied,
         });
         self.counters.count_reason(Reason::None);
-        self.counters.count_decision(all_ok, Reason::None);
+        self.count_decision(all_ok, Reason::None);
         self.decision(raw, Reason::None)
     }
 
@@ -660,7 +667,7 @@ impl Limiter {
             // Counted under its cause (why Redis did not answer) and as a local decision.
             self.counters.count_reason(reason);
             self.counters.count_reason(Reason::LocalFallback);
-            self.counters.count_decision(ok, Reason::LocalFallback);
+            self.count_decision(ok, Reason::LocalFallback);
             let (limit, window_ms) = call.rate.unwrap_or((self.spec.limit(), self.spec.window_ms()));
             let raw = RawVerdict {
                 skipped: false,
@@ -688,7 +695,7 @@ impl Limiter {
             }
         };
         self.counters.count_reason(reason);
-        self.counters.count_decision(verdict.ok, reason);
+        self.count_decision(verdict.ok, reason);
         self.decision(verdict, reason)
     }
 
@@ -696,7 +703,7 @@ impl Limiter {
     pub(super) fn denied(&self, raw: RawVerdict) -> Decision {
         Counters::bump(&self.counters.denied);
         self.counters.count_reason(Reason::DenyList);
-        self.counters.count_decision(false, Reason::DenyList);
+        self.count_decision(false, Reason::DenyList);
         let raw = RawVerdict { limit: self.spec.limit(), window_ms: self.spec.window_ms(), ..raw };
         self.decision(raw, Reason::DenyList)
     }
@@ -729,7 +736,7 @@ impl Limiter {
         let until = self.blocks.blocked_until(identifier)?;
         Counters::bump(&self.counters.cache_blocked);
         self.counters.count_reason(Reason::CacheBlock);
-        self.counters.count_decision(false, Reason::CacheBlock);
+        self.count_decision(false, Reason::CacheBlock);
         let now_ms = self.clock.now_ms();
         let (limit, window_ms) = (self.spec.limit(), self.spec.window_ms());
         let raw = RawVerdict::refuse_for(limit, window_ms, until.saturating_sub(now_ms), now_ms);

@@ -235,6 +235,7 @@ impl UpstashClient {
             headers.push((SYNC_TOKEN_HEADER, token));
         }
         self.round_trips.fetch_add(1, Ordering::Relaxed);
+        crate::trace::round_trip();
         let answer =
             self.transport.post(Post { url: &url, headers: &headers, body: payload, timeout_ms }).await.map_err(
                 |failure| match failure {

@@ -25,10 +25,14 @@ const TOKEN_KEY = "edgecache.adminToken";
 let browser;
 let stack;
 
-/** A fresh context and page at `viewport`, polling every second; `errors` collects console errors. */
+/** A fresh context and page at `viewport`, polling every second, in the isolate view; `errors` collects console errors. */
 async function openPage(viewport = { width: 1280, height: 800 }, contextOptions = {}) {
   const context = await browser.newContext({ viewport, ...contextOptions });
-  await context.addInitScript(() => localStorage.setItem("edgecache.pollMs", "1000"));
+  // The isolate view, whose tiles these tests read (fleet.test.mjs: the fleet view, the default, and the toggle).
+  await context.addInitScript(() => {
+    localStorage.setItem("edgecache.pollMs", "1000");
+    localStorage.setItem("edgecache.view", "isolate");
+  });
   const page = await context.newPage();
   page.setDefaultTimeout(10_000);
   const errors = watchErrors(page);

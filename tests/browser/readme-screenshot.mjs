@@ -1,8 +1,9 @@
 // Makes docs/dashboard.png, the README's picture of the dashboard: the real
-// page in headless Chromium at 1280×800, against the built worker in
-// Miniflare with upstash-local, after about a minute of realistic traffic
-// (reads across tenants, a few writes and invalidations, one client over its
-// limit) so the tiles, the chart and the live feed all have something to show.
+// page in headless Chromium at 1280×1000, in its fleet view, against three
+// isolates of the built worker in Miniflare with upstash-local, after a few
+// minutes of realistic traffic spread over them (reads across tenants, a few
+// writes and invalidations, a client guessing tokens) so the tiles, the
+// per-minute chart and the live feed all have something to show.
 //
 //   node tests/browser/readme-screenshot.mjs [output.png]
 //
@@ -10,21 +11,38 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { POLICY, ROOT, SCREENSHOTS, launchBrowser, putJson, screenshot, seedTenants, signIn, startStack } from "./support.mjs";
+import { DASHBOARD_VARS, POLICY, ROOT, SCREENSHOTS, launchBrowser, putJson, screenshot, seedTenants, signIn } from "./support.mjs";
+import { startIsolates, startUpstashLocal, upstashVars } from "../worker/harness.mjs";
 
 const OUTPUT = path.resolve(process.argv[2] ?? path.join(ROOT, "docs/dashboard.png"));
-const TRAFFIC_MS = Number(process.env.TRAFFIC_MS ?? 62_000);
+const TRAFFIC_MS = Number(process.env.TRAFFIC_MS ?? 200_000);
 const TENANTS = ["acme", "globex", "initech", "umbrella", "hooli", "stark", "wayne", "tyrell"];
 
 /** An address in 203.0.113.0/24 (TEST-NET-3): only a header value, nothing is sent there. */
 const client = (n) => `203.0.113.${1 + (n % 200)}`;
 
 // A prefix and channel of the picture's own (the test Redis is shared), named like a real deployment's.
-const stack = await startStack({ RATE_LIMIT_CLIENT_LIMIT: "120", CACHE_KEY_PREFIX: "edgecache-demo", CACHE_EVENTS_CHANNEL: "edgecache-demo:events" });
+const upstash = await startUpstashLocal();
+const vars = upstashVars(upstash, { ...DASHBOARD_VARS, CACHE_KEY_PREFIX: "edgecache-demo", CACHE_EVENTS_CHANNEL: "edgecache-demo:events" });
+// Nothing left from an earlier run under the same prefix: the fleet's counters live a day.
+for (const key of await upstash.command("KEYS", "edgecache-demo:fleet:*")) await upstash.command("DEL", key);
+const isolates = await startIsolates(vars, { count: 3 });
+const stack = {
+  async stop() {
+    await isolates[0].dispose();
+    await upstash.stop();
+  },
+};
 const browser = await launchBrowser();
-const { worker } = stack;
+// The browser talks to the first isolate; the traffic goes to any of them.
+const worker = isolates[0];
 let n = 0;
-const get = (pathname, ip = client(n++)) => worker.fetch(pathname, { headers: { "CF-Connecting-IP": ip } }).then((r) => r.arrayBuffer());
+const any = () => isolates[Math.floor(Math.random() * isolates.length)];
+const get = (pathname, ip = client(n++)) => any().fetch(pathname, { headers: { "CF-Connecting-IP": ip } }).then((r) => r.arrayBuffer());
+const guess = () =>
+  any()
+    .as("a-guessed-token-of-more-than-thirty-two-characters", "/v1/tenants/acme/policy", { headers: { "CF-Connecting-IP": "198.51.100.23" } })
+    .then((r) => r.arrayBuffer());
 
 try {
   // Nothing left from an earlier run under the same prefix.
@@ -35,15 +53,18 @@ try {
     await putJson(worker, `/v1/tenants/${tenant}/conversation-config`, { systemPrompt: `You are ${tenant}'s assistant.`, temperature: 0.3, maxTurns: 24 });
   }
 
-  const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
-  await context.addInitScript(() => localStorage.setItem("edgecache.pollMs", "1000"));
+  const context = await browser.newContext({ viewport: { width: 1280, height: 1000 } });
+  await context.addInitScript(() => {
+    localStorage.setItem("edgecache.pollMs", "1000");
+    localStorage.setItem("edgecache.fleetMinutes", "5");
+  });
   const page = await context.newPage();
   await signIn(page, worker.url);
   await page.locator("#poll-status").filter({ hasText: /Updated/ }).waitFor();
   await page.locator("#feed-state").filter({ hasText: "live" }).waitFor();
 
-  // About a minute of traffic whose rate rises and falls, with a few writes,
-  // invalidations and a client that goes over its limit. It keeps going
+  // A few minutes of traffic whose rate rises and falls, with a few writes,
+  // invalidations and a client guessing tokens past its limit. It keeps going
   // while the picture is taken, so the figures are live ones.
   let running = true;
   const traffic = (async () => {
@@ -68,9 +89,9 @@ try {
           body: JSON.stringify({ tags: [`tenant:${TENANTS[(second + 3) % TENANTS.length]}`] }),
         });
       }
-      if (second >= 20 && second < 25) {
-        // One client hammering for five seconds: over its 120/min, refused with 429.
-        await Promise.all(Array.from({ length: 30 }, () => get("/v1/tenants/acme/policy", "198.51.100.23")));
+      if (second % 60 >= 20 && second % 60 < 25) {
+        // One client guessing tokens for five seconds: past its 10 failures a minute, refused with 429.
+        await Promise.all(Array.from({ length: 6 }, guess));
       }
       await sleep(Math.max(0, 1000 - (Date.now() - tick)));
     }

@@ -6,7 +6,7 @@
 import { test, describe } from "node:test";
 import assert from "node:assert/strict";
 import { createHash, randomBytes } from "node:crypto";
-import { ADMIN_TOKEN, POLICY, SHARED_REDIS_URL, TOKEN, putJson, startIsolates, startUpstashLocal, startWorker, unique, upstashVars, withWorker, within } from "./harness.mjs";
+import { ADMIN_TOKEN, NO_FLUSH, POLICY, SHARED_REDIS_URL, TOKEN, putJson, startIsolates, startUpstashLocal, startWorker, unique, upstashVars, withWorker, within } from "./harness.mjs";
 
 const policyPath = (tenant) => `/v1/tenants/${tenant}/policy`;
 const userConfigPath = (tenant, user) => `/v1/tenants/${tenant}/users/${user}/conversation-config`;
@@ -104,7 +104,7 @@ describe("item 2: failed credentials are throttled and logged", () => {
 
 describe("item 3: API keys are self-checking", () => {
   test("a forged or mistyped key is refused before any Upstash request or D1 read", async () => {
-    await withWorker({}, async (worker, upstash) => {
+    await withWorker(NO_FLUSH, async (worker, upstash) => {
       await putJson(worker, policyPath("acme"), POLICY);
       const { key, id } = await createKey(worker, "acme");
       assert.match(key, /^ek1_[0-9a-f]{16}_[A-Za-z0-9_-]{64}$/);

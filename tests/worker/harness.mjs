@@ -125,10 +125,11 @@ export async function startUpstashLocal(redisUrl = SHARED_REDIS_URL, { port = 0 
     /**
      * Every cache key under `prefix`, with its PTTL in milliseconds. Rate
      * limiter keys (`{prefix}:rl:*`) are left out: their TTLs are the
-     * limiter tests' business, and they expire as the windows pass.
+     * limiter tests' business, and they expire as the windows pass. So are
+     * the fleet's counters (`{prefix}:fleet:*`, a day): fleet.test.mjs's.
      */
     async keysWithPttl(prefix) {
-      const keys = (await server.command("KEYS", `${prefix}:*`)).filter((key) => !key.startsWith(`${prefix}:rl:`));
+      const keys = (await server.command("KEYS", `${prefix}:*`)).filter((key) => !key.startsWith(`${prefix}:rl:`) && !key.startsWith(`${prefix}:fleet:`));
       return Promise.all(keys.map(async (key) => ({ key, pttl: await server.command("PTTL", key) })));
     },
     async stop() {
@@ -276,6 +277,14 @@ export async function startIsolates(vars = {}, { count = 2, d1Dir, inspectorPort
   }
   return handles;
 }
+
+/**
+ * For tests that count Upstash requests exactly: no fleet flush during the
+ * test. Each isolate adds its counters to the fleet's at most once per
+ * `STATS_FLUSH_INTERVAL_MS` (10 s by default), after a response, in one
+ * request of its own; fleet.test.mjs counts those.
+ */
+export const NO_FLUSH = { STATS_FLUSH_INTERVAL_MS: "3600000" };
 
 /** Settings pointing the worker at `server` with a key prefix of its own. */
 export function upstashVars(server, extra = {}) {

@@ -3,7 +3,7 @@
 // headers, one REST round trip shared with the cache read.
 import { test, describe } from "node:test";
 import assert from "node:assert/strict";
-import { POLICY, putJson, startStalledServer, startWorker, withWorker } from "./harness.mjs";
+import { NO_FLUSH, POLICY, putJson, startStalledServer, startWorker, withWorker } from "./harness.mjs";
 
 const from = (ip, init = {}) => ({ ...init, headers: { ...(init.headers ?? {}), "CF-Connecting-IP": ip } });
 const WRONG_TOKEN = "a-wrong-token-of-more-than-thirty-two-characters";
@@ -69,7 +69,7 @@ describe("rate limits on /v1/*", () => {
   });
 
   test("a rate-limited cache hit costs one REST round trip", async () => {
-    await withWorker({ CACHE_L1_MAX_STALENESS_MS: "0" }, async (worker, upstash) => {
+    await withWorker({ ...NO_FLUSH, CACHE_L1_MAX_STALENESS_MS: "0" }, async (worker, upstash) => {
       await put(worker, "/v1/tenants/one/policy", POLICY, "10.0.3.1");
       await worker.fetch("/v1/tenants/one/policy", from("10.0.3.1")); // miss: cached; scripts loaded
       await worker.fetch("/v1/tenants/one/policy", from("10.0.3.1"));
@@ -87,7 +87,7 @@ describe("rate limits on /v1/*", () => {
     // The request decides once: it either sent its check alone and serves
     // L1, or read along with the check. (Deciding twice cost 121-138 REST
     // requests for these 100 GETs.)
-    await withWorker({ CACHE_L1_MAX_STALENESS_MS: "8", RATE_LIMIT_TENANT_LIMIT: "10000" }, async (worker, upstash) => {
+    await withWorker({ ...NO_FLUSH, CACHE_L1_MAX_STALENESS_MS: "8", RATE_LIMIT_TENANT_LIMIT: "10000" }, async (worker, upstash) => {
       await put(worker, "/v1/tenants/aging/policy", POLICY, "10.0.3.2");
       await worker.fetch("/v1/tenants/aging/policy", from("10.0.3.2")); // miss: cached; scripts loaded
       const gets = 100;

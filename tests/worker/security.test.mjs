@@ -3,7 +3,7 @@
 // Each test names one guarantee of the README's "Security" section.
 import { test, describe } from "node:test";
 import assert from "node:assert/strict";
-import { ADMIN_TOKEN, POLICY, TOKEN, putJson, startUpstashLocal, startIsolates, startWorker, upstashVars, withWorker, within } from "./harness.mjs";
+import { ADMIN_TOKEN, NO_FLUSH, POLICY, TOKEN, putJson, startUpstashLocal, startIsolates, startWorker, upstashVars, withWorker, within } from "./harness.mjs";
 
 const policyPath = (tenant) => `/v1/tenants/${tenant}/policy`;
 const configPath = (tenant) => `/v1/tenants/${tenant}/conversation-config`;
@@ -19,7 +19,7 @@ async function createKey(worker, tenant) {
 /** upstash-local and a worker on it; `run(worker, upstash, vars)`; both stopped after. */
 describe("authentication", () => {
   test("a request without credentials is refused with 401 before any cache, D1 or quota work", async () => {
-    await withWorker({}, async (worker, upstash, vars) => {
+    await withWorker(NO_FLUSH, async (worker, upstash, vars) => {
       await putJson(worker, policyPath("acme"), POLICY);
       const keysBefore = (await upstash.keysWithPttl(vars.CACHE_KEY_PREFIX)).map(({ key }) => key).sort();
       await upstash.resetRequests();
@@ -165,7 +165,7 @@ describe("limits an attacker cannot spend for someone else", () => {
   });
 
   test("an authenticated cached GET shares one round trip between its limits and its read", async () => {
-    await withWorker({ CACHE_L1_MAX_STALENESS_MS: "60000" }, async (worker, upstash) => {
+    await withWorker({ ...NO_FLUSH, CACHE_L1_MAX_STALENESS_MS: "60000" }, async (worker, upstash) => {
       await putJson(worker, policyPath("acme"), POLICY);
       const { key } = await createKey(worker, "acme");
       await worker.as(key, policyPath("acme"), from("192.0.2.7")); // the key's validation and the policy reach L1
@@ -179,7 +179,7 @@ describe("limits an attacker cannot spend for someone else", () => {
   test("an authenticated cached GET costs one round trip when the key's validation is in Upstash but not in this isolate's L1", async () => {
     const upstash = await startUpstashLocal();
     // Sliding log: exact counts (GCRA would hand a unit back every 600 ms).
-    const vars = upstashVars(upstash, { RATE_LIMIT_TENANT_LIMIT: "100", RATE_LIMIT_ALGORITHM: "sliding-log" });
+    const vars = upstashVars(upstash, { ...NO_FLUSH, RATE_LIMIT_TENANT_LIMIT: "100", RATE_LIMIT_ALGORITHM: "sliding-log" });
     const [a, b] = await startIsolates(vars);
     try {
       await putJson(a, policyPath("acme"), POLICY);

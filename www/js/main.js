@@ -4,6 +4,7 @@
 import { ApiError, TOKEN_KEY, adminApi, health as fetchHealth, request } from "./api.js";
 import { SERIES, drawChart } from "./chart.js";
 import { LiveFeed } from "./events.js";
+import { setupFleet } from "./fleet.js";
 import { bytes, clock, count, duration, iso, per, percent, plural, rate } from "./format.js";
 import { setupForms } from "./forms.js";
 
@@ -413,7 +414,8 @@ function renderChart() {
   if (!width) return;
   chartWidth = width;
   const height = width < 480 ? 210 : 290;
-  drawChart(container, state.points, { width, height, series: SERIES });
+  const { points, minSpanMs } = fleet?.active() ? fleet.chart() : { points: state.points, minSpanMs: 60_000 };
+  drawChart(container, points, { width, height, series: SERIES, minSpanMs });
 }
 
 // ------------------------------------------------------------------ poll
@@ -424,7 +426,7 @@ let api = null;
 
 async function poll() {
   clearTimeout(pollTimer);
-  const [statsResult, healthResult] = await Promise.allSettled([api.get("/admin/stats"), fetchHealth()]);
+  const [statsResult, healthResult] = await Promise.allSettled([api.get("/admin/stats"), fetchHealth(), fleet?.active() ? fleet.refresh() : null]);
   if (signingOut) return;
   if (statsResult.status === "fulfilled") {
     state.stats = statsResult.value;
@@ -445,6 +447,7 @@ function schedulePoll() {
 
 function render() {
   renderTiles();
+  fleet?.render();
   renderBanners();
   renderPollStatus();
   renderChart();
@@ -504,12 +507,22 @@ function renderFeedState({ state: feedState, message, retryAt, channel }) {
 // ------------------------------------------------------------------ start
 
 let forms = null;
+/** The fleet view and the toggle to this one (fleet.js). */
+let fleet = null;
 
 function startDashboard(initialStats) {
   $("app").hidden = false;
   const onAuthRefused = (error) => signOut(authMessage(error));
   api = adminApi(onAuthRefused);
   forms = setupForms({ api, h, getStats: () => state.stats });
+  fleet = setupFleet({
+    api,
+    h,
+    onChange: () => {
+      render();
+      poll();
+    },
+  });
 
   const interval = $("poll-interval");
   if (![...interval.options].some((o) => Number(o.value) === pollMs)) pollMs = 3000;

@@ -3,6 +3,7 @@
 mod admin_cache;
 mod admin_events;
 mod admin_keys;
+mod admin_metrics;
 mod admin_ratelimit;
 mod admin_stats;
 mod health;
@@ -54,7 +55,8 @@ pub async fn serve(route: Route, req: Incoming, rc: &RequestContext) -> Result<R
 
 async fn admin(route: AdminRoute, req: Incoming, rc: &RequestContext) -> Result<Response, ApiError> {
     match route {
-        AdminRoute::Stats => admin_stats::get(rc).await,
+        AdminRoute::Stats => admin_stats::get(rc, &req).await,
+        AdminRoute::Metrics => admin_metrics::get(rc, &req).await,
         AdminRoute::Health => health::details(rc).await,
         AdminRoute::Invalidate => admin_cache::invalidate(req, rc).await,
         AdminRoute::Clear => admin_cache::clear(req, rc).await,
