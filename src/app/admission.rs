@@ -32,6 +32,8 @@
 //! So an authenticated cached GET costs one round trip, key validation
 //! included, whether the validation is in L1 or in Upstash.
 
+use std::net::IpAddr;
+
 use super::incoming::Incoming;
 
 use super::auth::{self, bearer, key_digest, record_names_tenant, ApiKeyRecord, Failure, Presented, Principal};
@@ -44,7 +46,7 @@ use super::throttle::LogDecision;
 use crate::cache::Prefetch;
 use crate::cache::PrefetchedMany;
 use crate::keys::EntryKey;
-use crate::ratelimit::{headers, Check, Decision, Guard, Limiter, MultiDecision, Prepared};
+use crate::ratelimit::{headers, Check, Decision, Guard, Limiter, MultiDecision, Prepared, Screen};
 
 /// A request let through.
 pub struct Admitted {
@@ -52,6 +54,26 @@ pub struct Admitted {
     pub headers: Vec<(&'static str, String)>,
     /// The route's cache reads, made along with the limit checks.
     pub reads: PrefetchedMany,
+    /// The decisions of the extra checks ([`Spend::extra`]), in order.
+    pub extra: Vec<Decision>,
+}
+
+/// What a `/v1` request spends to be let through.
+pub struct Spend<'a> {
+    /// The tenant's and the key's per-request limits (every route but a
+    /// settlement, which must never be refused for giving back).
+    pub request_limits: bool,
+    /// Further checks for the route, all-or-nothing with the limits and in
+    /// the same script (the LLM gateway's slot and token budget); guarded on
+    /// the key's validation like the limits, so only an authenticated
+    /// request spends them.
+    pub extra: Vec<Check<'a>>,
+}
+
+impl Default for Spend<'_> {
+    fn default() -> Self {
+        Spend { request_limits: true, extra: Vec::new() }
+    }
 }
 
 /// Who the credentials of a request name, before any lookup.
@@ -99,23 +121,71 @@ pub async fn admit(
     route: &TenantRoute,
     reads: &[EntryKey],
 ) -> Result<Admitted, ApiError> {
+    admit_spending(state, stores, req, route, reads, Spend::default()).await
+}
+
+/// [`admit`], spending `spend`: the per-request limits or not, and the
+/// route's own checks. The request is also screened against the deny list
+/// (its address and its tenant), in the same script: a denied request is
+/// answered 403 `denied` once its credentials are known good.
+///
+/// # Errors
+/// As [`admit`]; 403 `denied`.
+pub async fn admit_spending(
+    state: &AppState,
+    stores: &Stores,
+    req: &Incoming,
+    route: &TenantRoute,
+    reads: &[EntryKey],
+    spend: Spend<'_>,
+) -> Result<Admitted, ApiError> {
+    let address: Option<IpAddr> = req.header("cf-connecting-ip")?.and_then(|raw| raw.trim().parse().ok());
     match identify(state, req).await? {
         (Caller::Admin, _) => {
             Principal::Admin.authorize(route)?;
             let keys: Vec<&EntryKey> = reads.iter().collect();
             let Some(limits) = &state.limits else {
-                return Ok(Admitted { headers: Vec::new(), reads: state.cache.prefetch_many(&keys, None, None).await });
+                let reads = state.cache.prefetch_many(&keys, None, None).await;
+                return Ok(Admitted { headers: Vec::new(), reads, extra: Vec::new() });
             };
-            let checks = [Check::new(&limits.tenant, route.tenant(), 1)];
-            let (decision, reads) = check_with_reads(state, &checks, &keys).await?;
+            let mut checks = Vec::new();
+            if spend.request_limits {
+                checks.push(Check::new(&limits.tenant, route.tenant(), 1));
+            }
+            let first_extra = checks.len();
+            checks.extend(spend.extra);
+            let screen = Screen { list: &limits.deny, identifier: Some(route.tenant()), address };
+            let (decision, reads) = check_with_reads(state, Some(&screen), &checks, &keys).await?;
+            deny_if_listed(&decision)?;
             let decisions: Vec<Decision> = decision.evaluated().cloned().collect();
             if !decision.success {
                 return Err(refused(state, &decision, &decisions));
             }
-            Ok(Admitted { headers: rate_limit_headers(state, &decisions), reads })
+            let extra = decision.decisions[first_extra..].iter().flatten().cloned().collect();
+            Ok(Admitted { headers: rate_limit_headers(state, &decisions[..first_extra]), reads, extra })
         }
-        (Caller::Key { token, id }, client) => admit_key(state, stores, &token, id, &client, route, reads).await,
+        (Caller::Key { token, id }, client) => {
+            let caller = KeyCaller { token: &token, id, client: &client, address };
+            admit_key(state, stores, caller, route, reads, spend).await
+        }
     }
+}
+
+/// 403 `denied` when the deny list refused the call.
+fn deny_if_listed(decision: &MultiDecision) -> Result<(), ApiError> {
+    match decision.denied_until_ms {
+        Some(_) => Err(ApiError::forbidden("this address or tenant is on the deny list").with_code("denied")),
+        None => Ok(()),
+    }
+}
+
+/// An API-key caller: its token, the key id it carries (none for a legacy
+/// key), its per-client identity and its address.
+struct KeyCaller<'a> {
+    token: &'a str,
+    id: Option<String>,
+    client: &'a str,
+    address: Option<IpAddr>,
 }
 
 /// 503: authentication cannot be decided without the admin token.
@@ -171,69 +241,95 @@ fn too_many_failures(retry_after_ms: u64, reason: &str, mut headers: Vec<(&'stat
     error
 }
 
-/// Admits a request made with the API key `token`: the tenant and key
-/// limits, the key's validation and the route's read in one round trip
-/// (see the module docs).
+/// Admits a request made with an API key: the tenant and key limits, the
+/// route's own checks, the deny-list screen, the key's validation and the
+/// route's read in one round trip (see the module docs).
 async fn admit_key(
     state: &AppState,
     stores: &Stores,
-    token: &str,
-    id: Option<String>,
-    client: &str,
+    caller: KeyCaller<'_>,
     route: &TenantRoute,
     route_reads: &[EntryKey],
+    spend: Spend<'_>,
 ) -> Result<Admitted, ApiError> {
-    let digest = key_digest(token);
+    let digest = key_digest(caller.token);
     let validation = stores.api_keys.entry_key(&digest);
     let mut keys = vec![&validation];
     keys.extend(route_reads);
     let Some(limits) = &state.limits else {
         let mut reads = state.cache.prefetch_many(&keys, None, None).await;
-        let principal = authenticate(state, stores, &digest, id, client, reads.take(&validation)).await?;
+        let taken = reads.take(&validation);
+        let principal = authenticate(state, stores, &digest, caller.id, caller.client, taken).await?;
         principal.authorize(route)?;
-        return Ok(Admitted { headers: Vec::new(), reads });
+        return Ok(Admitted { headers: Vec::new(), reads, extra: Vec::new() });
     };
     let tenant = route.tenant();
-    let guard = Guard { key: validation.key.clone(), text: record_names_tenant(tenant) };
-    let mut checks = vec![Check::new(&limits.tenant, tenant, 1).guarded(guard.clone())];
-    // A legacy key's id is known only from its record: its first round trip
-    // spends its tenant's limit alone.
-    if let Some(id) = &id {
-        checks.push(Check::new(&limits.key, id, 1).guarded(guard));
-    }
-    let (decision, mut reads) = check_with_reads(state, &checks, &keys).await?;
-    let mut decisions: Vec<Decision> = decision.evaluated().cloned().collect();
-    let legacy = id.is_none();
-    let principal = authenticate(state, stores, &digest, id, client, reads.take(&validation)).await?;
-    principal.authorize(route)?;
-    match decision.decisions.first().and_then(Option::as_ref) {
-        Some(_) if !decision.success => return Err(refused(state, &decision, &decisions)),
-        Some(_) => {}
-        // The guard did not hold (the validation was not cached): the limits alone.
-        None => {
-            let Principal::Tenant { key_id, .. } = &principal else { unreachable!("a key is a tenant's") };
-            let mut later: Vec<(&Limiter, &str, i64)> = vec![(&limits.tenant, route.tenant(), 1)];
-            if !legacy {
-                later.push((&limits.key, key_id, 1));
-            }
-            let later = Limiter::limit_all(&later).await?;
-            decisions.extend(later.evaluated().cloned());
-            if !later.success {
-                return Err(refused(state, &later, &decisions));
-            }
+    // Unguarded, in order: what the request spends once it is known to be the tenant's.
+    let mut checks = Vec::new();
+    if spend.request_limits {
+        checks.push(Check::new(&limits.tenant, tenant, 1));
+        // A legacy key's id is known only from its record: it spends its
+        // tenant's limit alone.
+        if let Some(id) = &caller.id {
+            checks.push(Check::new(&limits.key, id, 1));
         }
     }
-    Ok(Admitted { headers: rate_limit_headers(state, &decisions), reads })
+    let first_extra = checks.len();
+    checks.extend(spend.extra);
+    let guard = Guard { key: validation.key.clone(), text: record_names_tenant(tenant) };
+    let guarded: Vec<Check<'_>> = checks.iter().map(|c| c.clone().guarded(guard.clone())).collect();
+    let screen = Screen { list: &limits.deny, identifier: Some(tenant), address: caller.address };
+    let (decision, mut reads) = check_with_reads(state, Some(&screen), &guarded, &keys).await?;
+    let taken = reads.take(&validation);
+    let principal = authenticate(state, stores, &digest, caller.id, caller.client, taken).await?;
+    principal.authorize(route)?;
+    deny_if_listed(&decision)?;
+    let decision = match decision.decisions.iter().any(Option::is_some) || checks.is_empty() {
+        true => decision,
+        // The guards did not hold (the validation was not cached): the checks
+        // alone, now that the key is known to be the tenant's.
+        false => {
+            let later = match Limiter::prepare_checks(&checks)? {
+                Prepared::Decided(decided) => decided,
+                Prepared::Check(check) => check.run().await,
+            };
+            return finish(state, later, first_extra, reads);
+        }
+    };
+    finish(state, decision, first_extra, reads)
+}
+
+/// The admission of `decision` (refused: its 429), the extra checks'
+/// decisions from `first_extra` on.
+fn finish(
+    state: &AppState,
+    decision: MultiDecision,
+    first_extra: usize,
+    reads: PrefetchedMany,
+) -> Result<Admitted, ApiError> {
+    let decisions: Vec<Decision> = decision.evaluated().cloned().collect();
+    if !decision.success {
+        return Err(refused(state, &decision, &decisions));
+    }
+    let limits: Vec<Decision> =
+        decision.decisions[..first_extra.min(decision.decisions.len())].iter().flatten().cloned().collect();
+    let extra = decision.decisions.get(first_extra..).unwrap_or_default().iter().flatten().cloned().collect();
+    Ok(Admitted { headers: rate_limit_headers(state, &limits), reads, extra })
 }
 
 /// `checks`, all-or-nothing, sent in the same `/pipeline` as the reads of
 /// `keys` (alone when every read is fresh in L1, or the cache cannot carry them).
 async fn check_with_reads(
     state: &AppState,
+    screen: Option<&Screen<'_>>,
     checks: &[Check<'_>],
     keys: &[&EntryKey],
 ) -> Result<(MultiDecision, PrefetchedMany), ApiError> {
-    Ok(match Limiter::prepare_checks(checks)? {
+    let prepared = match screen {
+        Some(screen) => Limiter::prepare_screened(screen, checks)?,
+        None => Limiter::prepare_checks(checks)?,
+    };
+    Ok(match prepared {
         Prepared::Decided(decided) => (decided, PrefetchedMany::default()),
         Prepared::Check(check) => {
             let timeout_ms = check.client().timeout_ms();

@@ -197,6 +197,12 @@ impl From<RateLimitError> for ApiError {
             RateLimitError::Backend(e) => {
                 ApiError::unavailable(format!("the rate limiter is unavailable: {}", e.summary()), &error)
             }
+            RateLimitError::CostExceedsLimit { .. } => {
+                ApiError::bad_request(error.to_string()).with_code("cost_exceeds_limit")
+            }
+            RateLimitError::OverrideRefused { .. } => {
+                ApiError::conflict(error.to_string()).with_code("override_refused")
+            }
             _ => ApiError::internal(&error),
         }
     }

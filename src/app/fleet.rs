@@ -44,13 +44,20 @@ enum Sink {
 }
 
 impl Fleet {
-    /// The fleet counters of isolate `isolate_id`, flushing at most once per
-    /// `interval_ms` through the cache's Upstash client (its own memory
-    /// without one).
-    pub fn new(cache: &Cache, isolate_id: &str, interval_ms: u64, now_ms: u64) -> Fleet {
+    /// The fleet counters of isolate `isolate_id` under the cache's key
+    /// prefix, flushing at most once per `interval_ms` through the cache's
+    /// Upstash client, else the limiters' (`limits_client`: caching off,
+    /// rate limiting on), else into its own memory.
+    pub fn new(
+        cache: &Cache,
+        limits_client: Option<&Arc<UpstashClient>>,
+        isolate_id: &str,
+        interval_ms: u64,
+        now_ms: u64,
+    ) -> Fleet {
         let prefix = cache.key_prefix().to_owned();
         let recorder = Recorder::new(&prefix, isolate_id, Duration::from_millis(interval_ms), now_ms);
-        let sink = match cache.backend().and_then(|backend| backend.upstash_client()) {
+        let sink = match cache.backend().and_then(|backend| backend.upstash_client()).or(limits_client) {
             Some(client) => Sink::Upstash { client: client.clone(), prefix },
             None => Sink::Isolate(IsolateHistory::new()),
         };

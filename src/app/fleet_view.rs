@@ -1,6 +1,6 @@
 //! What the fleet counters look like to an operator: the `/admin/stats`
 //! query (`scope`, `minutes`), an isolate's counters as a
-//! [`Sample`](crate::fleet::Sample), and a window of the fleet's as the JSON
+//! [`Sample`], and a window of the fleet's as the JSON
 //! of `GET /admin/stats?scope=cluster` (sums, per-minute series, and seed
 //! 002's `getStats()` fields). Platform-free; the worker's wiring is
 //! `app/fleet.rs`.

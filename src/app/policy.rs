@@ -95,7 +95,7 @@ impl PolicyInput {
     }
 }
 
-fn check_model(field: &str, model: &str) -> Result<(), ApiError> {
+pub(crate) fn check_model(field: &str, model: &str) -> Result<(), ApiError> {
     let length = model.chars().count();
     if length == 0 || length > MAX_MODEL_LEN || model.chars().any(char::is_control) || model.trim() != model {
         return Err(ApiError::bad_request(format!(

@@ -48,6 +48,18 @@ pub enum TenantRoute {
         /// The user id, for a user's override.
         user: Option<String>,
     },
+    /// `POST /v1/tenants/{tenant}/llm/admit`: admits one LLM call (the
+    /// policy's model and size, a free in-flight slot, the token budget).
+    AdmitLlm {
+        /// The tenant id.
+        tenant: String,
+    },
+    /// `POST /v1/tenants/{tenant}/llm/settle`: gives an admission's slot
+    /// back and refunds its unused tokens.
+    SettleLlm {
+        /// The tenant id.
+        tenant: String,
+    },
     /// `POST /v1/tenants/{tenant}/webhooks/{delivery}`: claims a webhook
     /// delivery once across every isolate (202 the first time, 200
     /// `duplicate` after).
@@ -67,6 +79,8 @@ impl TenantRoute {
             | TenantRoute::PutPolicy { tenant }
             | TenantRoute::GetConfig { tenant, .. }
             | TenantRoute::PutConfig { tenant, .. }
+            | TenantRoute::AdmitLlm { tenant }
+            | TenantRoute::SettleLlm { tenant }
             | TenantRoute::ClaimWebhook { tenant, .. } => tenant,
         }
     }
@@ -88,17 +102,44 @@ pub enum LimiterName {
     Key,
     /// Failed credentials per client address.
     Auth,
+    /// The LLM gateway's daily token budget per tenant (and its slots).
+    Llm,
 }
 
 impl LimiterName {
-    /// `client` or `tenant`.
+    /// `client`, `tenant`, `key`, `auth` or `llm`.
     pub fn as_str(self) -> &'static str {
         match self {
             LimiterName::Client => "client",
             LimiterName::Tenant => "tenant",
             LimiterName::Key => "key",
             LimiterName::Auth => "auth",
+            LimiterName::Llm => "llm",
         }
+    }
+
+    /// The limiter named `name` in a path.
+    ///
+    /// # Errors
+    /// 404 naming the limiters there are.
+    pub fn parse(name: &str) -> Result<LimiterName, ApiError> {
+        match name {
+            "client" => Ok(LimiterName::Client),
+            "tenant" => Ok(LimiterName::Tenant),
+            "key" => Ok(LimiterName::Key),
+            "auth" => Ok(LimiterName::Auth),
+            "llm" => Ok(LimiterName::Llm),
+            _ => {
+                let shown: String = name.chars().take(40).collect();
+                Err(ApiError::not_found(format!("no rate limit named {shown:?}: client, auth, tenant, key or llm")))
+            }
+        }
+    }
+
+    /// True for the limits an identifier may have an override of:
+    /// `client`, `tenant` and `llm`.
+    pub fn overridable(self) -> bool {
+        matches!(self, LimiterName::Client | LimiterName::Tenant | LimiterName::Llm)
     }
 }
 
@@ -134,6 +175,21 @@ pub enum AdminRoute {
         /// Whose (percent-decoded).
         identifier: String,
     },
+    /// `PUT|GET|DELETE /admin/ratelimit/{client|tenant|llm}/{identifier}/override`.
+    Override {
+        /// Which limit.
+        limiter: LimiterName,
+        /// Whose (percent-decoded).
+        identifier: String,
+        /// `PUT` sets, `GET` reads, `DELETE` clears.
+        method: Method,
+    },
+    /// `POST|GET|DELETE /admin/ratelimit/deny`: add to, list or remove
+    /// from the deny list.
+    Deny {
+        /// `POST` adds, `GET` lists, `DELETE` removes.
+        method: Method,
+    },
     /// `GET /admin/events`: invalidation events as Server-Sent Events.
     Events,
     /// `POST /admin/tenants/{tenant}/keys`.
@@ -153,6 +209,17 @@ pub enum AdminRoute {
         /// The key's id.
         id: String,
     },
+}
+
+/// The methods a route that reads, writes and removes one thing takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Method {
+    /// Reads.
+    Get,
+    /// Writes (`PUT`, or `POST` to add).
+    Write,
+    /// Removes.
+    Delete,
 }
 
 /// Longest id taken from a path.
@@ -177,6 +244,11 @@ pub fn resolve(method: &str, path: &str) -> Result<Route, ApiError> {
 }
 
 fn tenant_route(m: &str, tenant: String, rest: &[&str]) -> Result<TenantRoute, ApiError> {
+    match rest {
+        ["llm", "admit"] => return only(m, &[("POST", TenantRoute::AdmitLlm { tenant })]),
+        ["llm", "settle"] => return only(m, &[("POST", TenantRoute::SettleLlm { tenant })]),
+        _ => {}
+    }
     if let ["webhooks", delivery] = rest {
         let delivery = id("delivery", delivery)?;
         return only(m, &[("POST", TenantRoute::ClaimWebhook { tenant, delivery })]);
@@ -208,19 +280,28 @@ fn admin_route(m: &str, rest: &[&str]) -> Result<AdminRoute, ApiError> {
         ["cache", "invalidate"] => only(m, &[("POST", AdminRoute::Invalidate)]),
         ["cache", "clear"] => only(m, &[("POST", AdminRoute::Clear)]),
         ["cache", "warm"] => only(m, &[("POST", AdminRoute::Warm)]),
+        ["ratelimit", "deny"] => only(
+            m,
+            &[
+                ("GET", AdminRoute::Deny { method: Method::Get }),
+                ("POST", AdminRoute::Deny { method: Method::Write }),
+                ("DELETE", AdminRoute::Deny { method: Method::Delete }),
+            ],
+        ),
+        ["ratelimit", limiter, identifier, "override"] => {
+            let limiter = LimiterName::parse(limiter)?;
+            if !limiter.overridable() {
+                return Err(ApiError::not_found(format!(
+                    "the {} limit has no overrides: client, tenant or llm",
+                    limiter.as_str()
+                )));
+            }
+            let identifier = decoded("identifier", identifier)?;
+            let route = |method| AdminRoute::Override { limiter, identifier: identifier.clone(), method };
+            only(m, &[("GET", route(Method::Get)), ("PUT", route(Method::Write)), ("DELETE", route(Method::Delete))])
+        }
         ["ratelimit", limiter, identifier] => {
-            let limiter = match *limiter {
-                "client" => LimiterName::Client,
-                "tenant" => LimiterName::Tenant,
-                "key" => LimiterName::Key,
-                "auth" => LimiterName::Auth,
-                _ => {
-                    let shown: String = limiter.chars().take(40).collect();
-                    return Err(ApiError::not_found(format!(
-                        "no rate limit named {shown:?}: client, auth, tenant or key"
-                    )));
-                }
-            };
+            let limiter = LimiterName::parse(limiter)?;
             let identifier = decoded("identifier", identifier)?;
             only(
                 m,
@@ -264,6 +345,8 @@ fn allow_header(methods: &[&str]) -> &'static str {
         ["GET"] => "GET",
         ["POST"] => "POST",
         ["GET", "DELETE"] => "GET, DELETE",
+        ["GET", "PUT", "DELETE"] => "GET, PUT, DELETE",
+        ["GET", "POST", "DELETE"] => "GET, POST, DELETE",
         ["GET", "POST"] => "GET, POST",
         ["DELETE"] => "DELETE",
         _ => "",
@@ -334,6 +417,28 @@ mod tests {
                 identifier: "2001:db8::1".into()
             }))
         );
+        assert_eq!(
+            resolve("POST", "/v1/tenants/acme/llm/admit"),
+            Ok(Route::Tenant(TenantRoute::AdmitLlm { tenant: "acme".into() }))
+        );
+        assert_eq!(
+            resolve("PUT", "/admin/ratelimit/llm/acme/override"),
+            Ok(Route::Admin(AdminRoute::Override {
+                limiter: LimiterName::Llm,
+                identifier: "acme".into(),
+                method: Method::Write
+            }))
+        );
+        assert_eq!(
+            resolve("DELETE", "/admin/ratelimit/deny"),
+            Ok(Route::Admin(AdminRoute::Deny { method: Method::Delete }))
+        );
+        assert_eq!(
+            resolve("PUT", "/admin/ratelimit/key/k1/override").unwrap_err().status,
+            404,
+            "keys have no overrides"
+        );
+        assert_eq!(resolve("GET", "/v1/tenants/acme/llm/admit").unwrap_err().status, 405);
         assert_eq!(
             resolve("DELETE", "/admin/tenants/acme/keys/k1"),
             Ok(Route::Admin(AdminRoute::RevokeKey { tenant: "acme".into(), id: "k1".into() }))

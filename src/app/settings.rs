@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use super::auth::{AdminToken, ApiKeySigner};
 use super::client_ip::DEFAULT_IPV6_PREFIX;
+use super::llm::LlmSettings;
 use super::request_log::LogLevel;
 use crate::config::{parse_bool, parse_number, ConfigError, Vars, MAX_DURATION_MS, MAX_TTL_SECS};
 use crate::ratelimit::{LimitSpec, RateLimitConfig};
@@ -75,6 +76,8 @@ pub struct AppSettings {
     /// `WEBHOOK_DEDUP_TTL_SECS` (default 300, at most 7 days): how long a
     /// claimed webhook delivery id answers `duplicate`.
     pub webhook_dedup_ttl: Ttl,
+    /// The LLM gateway's `LLM_*`, and `RATE_LIMIT_MAX_OVERRIDES`.
+    pub llm: LlmSettings,
 }
 
 /// Default `WEBHOOK_DEDUP_TTL_SECS`.
@@ -153,6 +156,7 @@ impl AppSettings {
             webhook_dedup_ttl: Ttl::secs(
                 parse_number(env, "WEBHOOK_DEDUP_TTL_SECS", 1..=7 * 86_400)?.unwrap_or(DEFAULT_WEBHOOK_DEDUP_TTL_SECS),
             ),
+            llm: LlmSettings::from_env(env)?,
         })
     }
 }

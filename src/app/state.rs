@@ -23,7 +23,7 @@ use crate::clock::SystemClock;
 use crate::config::{ConfigError, Vars};
 use crate::dedup::Dedup;
 use crate::failure::CircuitBreaker;
-use crate::ratelimit::{headers, Limiter, LimiterBuilder};
+use crate::ratelimit::{headers, Algorithm, DenyList, Limiter, LimiterBuilder};
 use crate::upstash::UpstashClient;
 use crate::{Cache, CacheBuilder, EntryOptions, Ttl};
 
@@ -96,6 +96,13 @@ pub struct Limits {
     pub tenant: Limiter,
     /// Per API key (by its id), requests made with it.
     pub key: Limiter,
+    /// The LLM gateway's in-flight slots per tenant (`LLM_MAX_IN_FLIGHT`).
+    pub slots: Limiter,
+    /// The LLM gateway's daily token budget per tenant (`LLM_DAILY_TOKENS`),
+    /// with overrides per tenant.
+    pub tokens: Limiter,
+    /// Identifiers and networks refused before any `/v1` limit is checked.
+    pub deny: DenyList,
     /// `RateLimit-Policy` of authenticated answers (tenant, key).
     pub policy_header: String,
     /// `RateLimit-Policy` of answers to failed credentials (client, auth).
@@ -106,7 +113,7 @@ impl Limits {
     /// Every limiter, for counters (the fleet's series are labelled by
     /// each one's name).
     pub fn each(&self) -> Vec<&Limiter> {
-        vec![&self.client, &self.auth, &self.tenant, &self.key]
+        vec![&self.client, &self.auth, &self.tenant, &self.key, &self.slots, &self.tokens]
     }
 }
 
@@ -167,8 +174,9 @@ fn build(settings: AppSettings) -> Result<AppState, ApiError> {
                     ConfigError::new(if e.variable == "window_ms" { window_var } else { limit_var }, e.message)
                 })
             };
+            let max_overrides = settings.llm.max_overrides;
             let client_limiter = build(
-                config.limiter(client.clone(), "client", config.client),
+                config.limiter(client.clone(), "client", config.client).overrides(max_overrides),
                 ("RATE_LIMIT_CLIENT_LIMIT", "RATE_LIMIT_CLIENT_WINDOW_SECS"),
             )?;
             let auth = build(
@@ -176,13 +184,31 @@ fn build(settings: AppSettings) -> Result<AppState, ApiError> {
                 ("AUTH_FAILURE_LIMIT", "AUTH_FAILURE_WINDOW_SECS"),
             )?;
             let tenant = build(
-                config.limiter(client.clone(), "tenant", config.tenant),
+                config.limiter(client.clone(), "tenant", config.tenant).overrides(max_overrides),
                 ("RATE_LIMIT_TENANT_LIMIT", "RATE_LIMIT_TENANT_WINDOW_SECS"),
             )?;
             let key = build(
-                config.limiter(client, "key", settings.key_limit),
+                config.limiter(client.clone(), "key", settings.key_limit),
                 ("RATE_LIMIT_KEY_LIMIT", "RATE_LIMIT_KEY_WINDOW_SECS"),
             )?;
+            // The LLM gateway: a tenant's in-flight slots (leases), and its
+            // daily token budget (reserved, then settled; by default fixed
+            // to the UTC day).
+            let llm = &settings.llm;
+            let slots = Limiter::builder(client.clone(), "llm_slots", Algorithm::Concurrency, llm.slots)
+                .prefix(&config.key_prefix)
+                .failure_policy(config.failure_policy)
+                .circuit_breaker(breaker.clone())
+                .build()
+                .map_err(|e| ConfigError::new("LLM_MAX_IN_FLIGHT", e.message))?;
+            let tokens = Limiter::builder(client.clone(), "llm", Algorithm::FixedWindow, llm.daily_tokens)
+                .prefix(&config.key_prefix)
+                .failure_policy(config.failure_policy)
+                .circuit_breaker(breaker.clone())
+                .overrides(max_overrides)
+                .build()
+                .map_err(|e| ConfigError::new("LLM_DAILY_TOKENS", e.message))?;
+            let deny = DenyList::new(client, &config.key_prefix)?;
             Some(Limits {
                 policy_header: headers::policy_header([&tenant, &key]),
                 failure_policy_header: headers::policy_header([&client_limiter, &auth]),
@@ -190,6 +216,9 @@ fn build(settings: AppSettings) -> Result<AppState, ApiError> {
                 auth,
                 tenant,
                 key,
+                slots,
+                tokens,
+                deny,
             })
         }
         _ => None,
@@ -217,7 +246,8 @@ fn build(settings: AppSettings) -> Result<AppState, ApiError> {
     };
     let now_ms = crate::clock::now_ms();
     let isolate_id = format!("{:016x}", crate::random::random_u64());
-    let fleet = Fleet::new(&cache, &isolate_id, settings.stats_flush_interval_ms, now_ms);
+    let limits_client = limits.as_ref().map(|limits| limits.client.client());
+    let fleet = Fleet::new(&cache, limits_client, &isolate_id, settings.stats_flush_interval_ms, now_ms);
     Ok(AppState {
         cache,
         limits,

@@ -298,9 +298,9 @@ impl Limiter {
     /// [`prepare_checks`](Self::prepare_checks), refusing the whole call
     /// first when `screen` finds the identifier or the address on its
     /// [`DenyList`](super::DenyList): inside the same script, so one round
-    /// trip still (the block cache does not short-cut a screened call, and
-    /// an empty `checks` is still sent, to screen). A denied call checks and
-    /// spends nothing; every decision says [`Reason::DenyList`].
+    /// trip still (an empty `checks` is still sent, to screen; a call the
+    /// block cache refuses is not, and answers its refusal). A denied call
+    /// checks and spends nothing; every decision says [`Reason::DenyList`].
     ///
     /// # Errors
     /// As [`limit_all`](Self::limit_all).

@@ -322,6 +322,27 @@ describe("fleet settings and answers", () => {
     }
   });
 
+  test("with caching off and rate limiting on, the fleet's counters go through the limiters' client", async () => {
+    const upstash = await startUpstashLocal();
+    const worker = await startWorker(upstashVars(upstash, { CACHE_ENABLED: "false", STATS_FLUSH_INTERVAL_MS: String(FLUSH_MS) }));
+    try {
+      assert.equal((await putJson(worker, "/v1/tenants/acme/policy", POLICY)).status, 200);
+      assert.equal((await worker.fetch("/v1/tenants/acme/policy")).headers.get("x-cache"), "bypass");
+      await sleep(FLUSH_MS + 100);
+      await worker.fetch("/health");
+      let cluster;
+      await within(2_000, "the flush lands", async () => {
+        cluster = await clusterStats(worker);
+        return cluster.isolates === 1;
+      });
+      assert.equal(cluster.fleet, true);
+      assert.ok(cluster.sum.cache.bypasses >= 1 && cluster.sum.limiter.tenant.allowed >= 2, JSON.stringify(cluster.sum));
+    } finally {
+      await worker.dispose();
+      await upstash.stop();
+    }
+  });
+
   test("without Upstash, scope=cluster answers the one isolate's own counters and says so", async () => {
     const worker = await startWorker({ STATS_FLUSH_INTERVAL_MS: String(FLUSH_MS) });
     try {

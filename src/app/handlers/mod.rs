@@ -7,6 +7,7 @@ mod admin_metrics;
 mod admin_ratelimit;
 mod admin_stats;
 mod health;
+mod llm;
 mod tenants;
 
 use std::rc::Rc;
@@ -63,6 +64,10 @@ async fn admin(route: AdminRoute, req: Incoming, rc: &RequestContext) -> Result<
         AdminRoute::Warm => admin_cache::warm(req, rc).await,
         AdminRoute::GetRateLimit { limiter, identifier } => admin_ratelimit::get(rc, limiter, &identifier).await,
         AdminRoute::ResetRateLimit { limiter, identifier } => admin_ratelimit::reset(rc, limiter, &identifier).await,
+        AdminRoute::Override { limiter, identifier, method } => {
+            admin_ratelimit::set_override(rc, req, limiter, &identifier, method).await
+        }
+        AdminRoute::Deny { method } => admin_ratelimit::deny(rc, req, method).await,
         AdminRoute::Events => admin_events::stream(rc).await,
         AdminRoute::CreateKey { tenant } => admin_keys::create(rc, &tenant).await,
         AdminRoute::ListKeys { tenant } => admin_keys::list(rc, &tenant).await,

@@ -23,6 +23,11 @@ use crate::{CacheStatus, FailurePolicy, Store};
 /// What admission answers (401, 403, 429, 503); a route's own errors come
 /// back as responses carrying the rate-limit headers.
 pub async fn serve(route: TenantRoute, req: Incoming, rc: &RequestContext) -> Result<Response, ApiError> {
+    match route {
+        TenantRoute::AdmitLlm { .. } => return super::llm::admit(route, req, rc).await,
+        TenantRoute::SettleLlm { .. } => return super::llm::settle(route, req, rc).await,
+        _ => {}
+    }
     let stores = Stores::new(&rc.state, &rc.env, &rc.ctx)?;
     let reads = match &route {
         TenantRoute::GetPolicy { tenant } => vec![stores.policies.entry_key(tenant)],
@@ -31,7 +36,11 @@ pub async fn serve(route: TenantRoute, req: Incoming, rc: &RequestContext) -> Re
             stores.tenant_configs.entry_key(tenant),
             stores.user_overrides.entry_key(&user_config_id(tenant, user)),
         ],
-        TenantRoute::PutPolicy { .. } | TenantRoute::PutConfig { .. } | TenantRoute::ClaimWebhook { .. } => Vec::new(),
+        TenantRoute::PutPolicy { .. }
+        | TenantRoute::PutConfig { .. }
+        | TenantRoute::ClaimWebhook { .. }
+        | TenantRoute::AdmitLlm { .. }
+        | TenantRoute::SettleLlm { .. } => Vec::new(),
     };
     let admitted = admit(&rc.state, &stores, &req, &route, &reads).await?;
     let answered = match route {
@@ -88,7 +97,9 @@ async fn answer(
                 format!("no conversation config for tenant {tenant} or user {user}")
             })
         }
-        TenantRoute::ClaimWebhook { .. } => unreachable!("answered by claim_webhook"),
+        TenantRoute::ClaimWebhook { .. } | TenantRoute::AdmitLlm { .. } | TenantRoute::SettleLlm { .. } => {
+            unreachable!("answered by their own handlers")
+        }
         TenantRoute::PutConfig { tenant, user } => {
             let fields = ConfigFields::parse(&req.json_body().await?)?;
             let config = StoredConfig {
