@@ -174,6 +174,8 @@ pub fn template(route: &Route) -> &'static str {
             TenantRoute::GetConfig { user: Some(_), .. } | TenantRoute::PutConfig { user: Some(_), .. } => {
                 "/v1/tenants/{tenant}/users/{user}/conversation-config"
             }
+            TenantRoute::AdmitLlm { .. } => "/v1/tenants/{tenant}/llm/admit",
+            TenantRoute::SettleLlm { .. } => "/v1/tenants/{tenant}/llm/settle",
             TenantRoute::ClaimWebhook { .. } => "/v1/tenants/{tenant}/webhooks/{delivery}",
         },
         Route::Admin(route) => match route {
@@ -186,6 +188,8 @@ pub fn template(route: &Route) -> &'static str {
             AdminRoute::GetRateLimit { .. } | AdminRoute::ResetRateLimit { .. } => {
                 "/admin/ratelimit/{limiter}/{identifier}"
             }
+            AdminRoute::Override { .. } => "/admin/ratelimit/{limiter}/{identifier}/override",
+            AdminRoute::Deny { .. } => "/admin/ratelimit/deny",
             AdminRoute::Events => "/admin/events",
             AdminRoute::CreateKey { .. } | AdminRoute::ListKeys { .. } => "/admin/tenants/{tenant}/keys",
             AdminRoute::RevokeKey { .. } => "/admin/tenants/{tenant}/keys/{id}",
