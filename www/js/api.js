@@ -104,7 +104,9 @@ export function adminApi(onAuthRefused) {
   return {
     get: (path) => call("GET", path),
     post: (path, body = {}) => call("POST", path, body),
-    del: (path) => call("DELETE", path),
+    put: (path, body) => call("PUT", path, body),
+    /** DELETE, with a JSON body when one is given (the deny list's removals). */
+    del: (path, body) => call("DELETE", path, body),
   };
 }
 

@@ -244,7 +244,7 @@ export function setupForms({ api, h, getStats }) {
       $("rl-identifier").focus();
       return false;
     }
-    if ($("rl-limiter").value === "tenant" && !TENANT_ID.test(identifier)) {
+    if (["tenant", "llm"].includes($("rl-limiter").value) && !TENANT_ID.test(identifier)) {
       show("ratelimit-result", "error", "A tenant id is 1–64 characters of A–Z, a–z, 0–9, _ and -.");
       return false;
     }
@@ -258,7 +258,8 @@ export function setupForms({ api, h, getStats }) {
     const now = Date.now();
     const full = answer.resetMs > now ? `full again at ${clock(answer.resetMs)} (in ${duration(answer.resetMs - now)})` : "full";
     const retry = answer.retryAfterMs > 0 ? ` · refused for ${duration(answer.retryAfterMs)} more` : "";
-    $("rl-detail").textContent = `${answer.limiter} ${answer.identifier} · ${full}${retry}`;
+    const slots = answer.slots ? ` · slots ${answer.slots.inUse} in use of ${answer.slots.limit}` : "";
+    $("rl-detail").textContent = `${answer.limiter} ${answer.identifier} · ${full}${retry}${slots}`;
   }
   $("ratelimit-form").addEventListener("submit", async (event) => {
     event.preventDefault();

@@ -7,6 +7,7 @@ import { LiveFeed } from "./events.js";
 import { setupFleet } from "./fleet.js";
 import { bytes, clock, count, duration, iso, per, percent, plural, rate } from "./format.js";
 import { setupForms } from "./forms.js";
+import { setupLimits } from "./limits.js";
 
 const NOTICE_KEY = "edgecache.signinNotice";
 const INTERVAL_KEY = "edgecache.pollMs";
@@ -515,6 +516,7 @@ function startDashboard(initialStats) {
   const onAuthRefused = (error) => signOut(authMessage(error));
   api = adminApi(onAuthRefused);
   forms = setupForms({ api, h, getStats: () => state.stats });
+  setupLimits({ api, h }).refresh();
   fleet = setupFleet({
     api,
     h,
