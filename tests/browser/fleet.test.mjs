@@ -104,9 +104,11 @@ describe("fleet view", () => {
       await page.waitForFunction((n) => Number(document.querySelector('[data-v="fleet-misses"]').textContent.replace(/,/g, "")) > n, before);
 
       // The window: an hour, read as such.
-      const hour = page.waitForResponse((r) => r.url().includes("/admin/stats?scope=cluster&minutes=60") && r.status() === 200);
-      await page.getByLabel("Window").selectOption("60");
-      await hour;
+      const [hour] = await Promise.all([
+        page.waitForResponse((r) => r.url().includes("/admin/stats?scope=cluster&minutes=60")),
+        page.locator("#fleet-window").selectOption("60"),
+      ]);
+      assert.equal(hour.status(), 200);
       await textOf(page, '[data-v="fleet-hit-rate-sub"]', /over 1 h/);
       assert.deepEqual(errors, []);
     } finally {
@@ -119,7 +121,7 @@ describe("fleet view", () => {
     try {
       await signIn(page, a.url);
       await textOf(page, '[data-v="fleet-isolates"]', /^2$/);
-      await page.getByRole("button", { name: "This isolate" }).click();
+      await page.getByRole("button", { name: "This isolate", exact: true }).click();
       assert.equal(await page.locator("#view-isolate").getAttribute("aria-pressed"), "true");
       await textOf(page, '[data-v="hit-rate"]', /^\d+(\.\d)?%$/);
       assert.equal(await shown(page, "#fleet-tiles"), false);
@@ -131,7 +133,7 @@ describe("fleet view", () => {
       await page.reload();
       await textOf(page, '[data-v="hit-rate"]', /%$/);
       assert.equal(await shown(page, "#fleet-tiles"), false, "the isolate view again after a reload");
-      await page.getByRole("button", { name: "Fleet" }).click();
+      await page.getByRole("button", { name: "Fleet", exact: true }).click();
       await textOf(page, '[data-v="fleet-isolates"]', /^2$/);
       assert.equal(await shown(page, '[data-tile="hit-rate"]'), false);
       assert.deepEqual(errors, []);
