@@ -52,7 +52,7 @@ describe("admin API", () => {
     const stats = await (await s.worker.fetch("/admin/stats")).json();
     assert.ok(stats.cache.misses >= 1 && stats.cache.l1Hits + stats.cache.l2Hits >= 1, JSON.stringify(stats.cache));
     assert.equal(stats.cache.hitRatePercent, Math.round(stats.cache.hitRate * 1000) / 10);
-    assert.deepEqual(Object.keys(stats.limiter).sort(), ["auth", "client", "key", "tenant"]);
+    assert.deepEqual(Object.keys(stats.limiter).sort(), ["auth", "client", "key", "llm", "llm_slots", "tenant"]);
     assert.deepEqual(Object.keys(stats.limiter.client.byReason).sort(), ["backend_error", "backend_misconfigured", "cache_block", "circuit_open", "deny_list", "local_fallback", "none", "timeout"]);
     assert.equal(stats.breaker.open, false);
     assert.equal(stats.outbox.depth, 0);

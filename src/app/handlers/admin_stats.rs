@@ -178,12 +178,8 @@ fn limiter_stats(state: &AppState) -> Value {
             "byReason": by_reason,
         })
     };
-    json!({
-        "client": one(&limits.client),
-        "auth": one(&limits.auth),
-        "tenant": one(&limits.tenant),
-        "key": one(&limits.key),
-    })
+    // By name: `client`, `auth`, `tenant`, `key`, and the LLM gateway's `llm_slots` and `llm`.
+    Value::Object(limits.each().into_iter().map(|limiter| (limiter.name().to_owned(), one(limiter))).collect())
 }
 
 fn breaker_state(state: &AppState) -> Value {
