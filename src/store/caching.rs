@@ -99,6 +99,11 @@ struct Shared<S> {
     inner: S,
     cache: Cache,
     keys: KeySpace,
+    settings: Settings,
+}
+
+/// How a [`CachingStore`] caches: what its builder sets.
+struct Settings {
     options: EntryOptions,
     tags: Option<Box<TagsFn>>,
     write_policy: WritePolicy,
@@ -113,12 +118,7 @@ pub struct CachingStoreBuilder<S> {
     inner: S,
     cache: Cache,
     key_space: Option<(String, String)>,
-    options: EntryOptions,
-    tags: Option<Box<TagsFn>>,
-    write_policy: WritePolicy,
-    read_policy: FailurePolicy,
-    write_failure_policy: FailurePolicy,
-    background: Option<Arc<dyn Background>>,
+    settings: Settings,
 }
 
 impl<S: ReadStore + 'static> CachingStoreBuilder<S> {
@@ -131,33 +131,33 @@ impl<S: ReadStore + 'static> CachingStoreBuilder<S> {
 
     /// Each entry is fresh for `ttl` (default [`DEFAULT_TTL_SECS`], 300 s).
     pub fn ttl(mut self, ttl: Ttl) -> Self {
-        self.options.ttl = ttl;
+        self.settings.options.ttl = ttl;
         self
     }
 
     /// Full [`EntryOptions`] (negative TTL, grace, jitter, early refresh,
     /// lease), replacing [`ttl`](Self::ttl).
     pub fn options(mut self, options: EntryOptions) -> Self {
-        self.options = options;
+        self.settings.options = options;
         self
     }
 
     /// Tags entry `id` with `tags(id)`; invalidating any of them invalidates it.
     pub fn tags(mut self, tags: impl Fn(&str) -> Vec<String> + Send + Sync + 'static) -> Self {
-        self.tags = Some(Box::new(tags));
+        self.settings.tags = Some(Box::new(tags));
         self
     }
 
     /// What writes do to the cached entry (default: invalidate).
     pub fn write_policy(mut self, write_policy: WritePolicy) -> Self {
-        self.write_policy = write_policy;
+        self.settings.write_policy = write_policy;
         self
     }
 
     /// What a read does when the cache fails (default
     /// [`FailurePolicy::Degrade`]: it reads the backing store).
     pub fn on_read_failure(mut self, policy: FailurePolicy) -> Self {
-        self.read_policy = policy;
+        self.settings.read_policy = policy;
         self
     }
 
@@ -165,14 +165,14 @@ impl<S: ReadStore + 'static> CachingStoreBuilder<S> {
     /// committed (default [`FailurePolicy::Degrade`]: the write succeeds, and
     /// an outbox, where the store has one, applies the invalidation later).
     pub fn on_invalidation_failure(mut self, policy: FailurePolicy) -> Self {
-        self.write_failure_policy = policy;
+        self.settings.write_failure_policy = policy;
         self
     }
 
     /// Refreshes stale entries in `background` while serving them
     /// (stale-while-revalidate); without it, a stale entry is refreshed inline.
     pub fn background(mut self, background: Arc<dyn Background>) -> Self {
-        self.background = Some(background);
+        self.settings.background = Some(background);
         self
     }
 
@@ -186,17 +186,7 @@ impl<S: ReadStore + 'static> CachingStoreBuilder<S> {
             self.key_space.ok_or_else(|| ConfigError::new("key_space", "is required (domain and entity)"))?;
         let keys = self.cache.key_space(&domain, &entity)?;
         Ok(CachingStore {
-            shared: Arc::new(Shared {
-                inner: self.inner,
-                cache: self.cache,
-                keys,
-                options: self.options,
-                tags: self.tags,
-                write_policy: self.write_policy,
-                read_policy: self.read_policy,
-                write_failure_policy: self.write_failure_policy,
-                background: self.background,
-            }),
+            shared: Arc::new(Shared { inner: self.inner, cache: self.cache, keys, settings: self.settings }),
         })
     }
 }
@@ -210,12 +200,14 @@ impl<S: ReadStore + 'static> CachingStore<S> {
             inner,
             cache: cache.clone(),
             key_space: None,
-            options: EntryOptions::new(Ttl::secs(DEFAULT_TTL_SECS)),
-            tags: None,
-            write_policy: WritePolicy::default(),
-            read_policy: FailurePolicy::Degrade,
-            write_failure_policy: FailurePolicy::Degrade,
-            background: None,
+            settings: Settings {
+                options: EntryOptions::new(Ttl::secs(DEFAULT_TTL_SECS)),
+                tags: None,
+                write_policy: WritePolicy::default(),
+                read_policy: FailurePolicy::Degrade,
+                write_failure_policy: FailurePolicy::Degrade,
+                background: None,
+            },
         }
     }
 
@@ -231,7 +223,7 @@ impl<S: ReadStore + 'static> CachingStore<S> {
 
     /// The keys of entry `id`: its own, its namespace epoch and its tags.
     pub fn entry_key(&self, id: &str) -> EntryKey {
-        let tags = self.shared.tags.as_ref().map(|tags| tags(id)).unwrap_or_default();
+        let tags = self.shared.settings.tags.as_ref().map(|tags| tags(id)).unwrap_or_default();
         self.shared.keys.entry(id, tags)
     }
 
@@ -263,10 +255,11 @@ impl<S: ReadStore + 'static> CachingStore<S> {
     ) -> Result<Lookup<Option<S::Value>>, StoreError> {
         let shared = &self.shared;
         let key = self.entry_key(id);
-        let stale = if shared.background.is_some() { StaleMode::ServeAndDefer } else { StaleMode::RefreshInline };
-        let read = ReadOptions { policy: shared.read_policy, stale, prefetch };
-        let read = shared.cache.read_through(&key, &shared.options, read, || load(shared, id)).await?;
-        if let (Some(refresh), Some(background)) = (read.refresh, &shared.background) {
+        let stale =
+            if shared.settings.background.is_some() { StaleMode::ServeAndDefer } else { StaleMode::RefreshInline };
+        let read = ReadOptions { policy: shared.settings.read_policy, stale, prefetch };
+        let read = shared.cache.read_through(&key, &shared.settings.options, read, || load(shared, id)).await?;
+        if let (Some(refresh), Some(background)) = (read.refresh, &shared.settings.background) {
             background.spawn(self.refresh_task(id.to_owned(), key, refresh));
         }
         let value = match read.lookup.value {
@@ -280,7 +273,7 @@ impl<S: ReadStore + 'static> CachingStore<S> {
         let shared = self.shared.clone();
         Box::pin(async move {
             let cache = shared.cache.clone();
-            cache.refresh(&key, refresh, &shared.options, || load(&shared, &id)).await;
+            cache.refresh(&key, refresh, &shared.settings.options, || load(&shared, &id)).await;
         })
     }
 }
@@ -291,12 +284,15 @@ impl<S: Store + 'static> CachingStore<S> {
     async fn after_write(&self, id: &str, stored: Option<&S::Value>) -> Result<bool, StoreError> {
         let shared = &self.shared;
         let invalidation = self.invalidation_for(id);
-        let policy = shared.write_failure_policy;
-        match (shared.write_policy, stored) {
+        let policy = shared.settings.write_failure_policy;
+        match (shared.settings.write_policy, stored) {
             (WritePolicy::UpdateAfterWrite, Some(value)) => {
                 let bytes = serde_json::to_vec(value).map_err(StoreError::codec)?;
                 let key = self.entry_key(id);
-                Ok(shared.cache.update_after_write(&key, &invalidation, &bytes, &shared.options, policy).await?)
+                Ok(shared
+                    .cache
+                    .update_after_write(&key, &invalidation, &bytes, &shared.settings.options, policy)
+                    .await?)
             }
             _ => Ok(shared.cache.invalidate(&invalidation, policy).await?),
         }
