@@ -34,14 +34,6 @@
 //! `single_flight.rs`), background refreshes run in the `waitUntil` of the
 //! request that served the stale entry, and nothing is initialised lazily by
 //! an awaited future.
-//!
-//! # Files
-//! `builder` (settings, the factory), `config` (`CACHE_*`), `options`
-//! (entry TTLs, stale mode), `read` (the shared-tier read and its fence),
-//! `prefetch` (a read sent along with another command), `read_through`
-//! (remember: single-flight, XFetch, grace), `write` (fenced writes),
-//! `refresh` (stale-while-revalidate), `invalidation` and `events`, `l1`,
-//! `health`, `warm` (batched fenced writes), `stats`.
 
 mod builder;
 mod config;

@@ -84,13 +84,11 @@
 //! correct (a notification already shown by this isolate); [`RateLimitConfig`] reads every
 //! `RATE_LIMIT_*` variable.
 //!
-//! ## Files
-//! `algorithm` (the algorithms and [`LimitSpec`]), `decision` (what a check
-//! answers), `limiter` (one limit: checks, `get_remaining`, `reset`),
-//! `builder` (settings and their checks), `prepared` (a check for a
-//! caller's own pipeline), `block_cache`, `stats`, `config`
-//! (`RATE_LIMIT_*`), `cooldown`, `headers`, `script` (the Lua), `model`
-//! (the same math as pure functions, for property tests).
+//! Beyond rates, in the same one script: in-flight slots
+//! ([`Algorithm::Concurrency`], a [`Lease`] from [`Limiter::acquire`]),
+//! reservations that settle once ([`Limiter::reserve`], [`Limiter::settle`]),
+//! per-identifier overrides ([`Limiter::set_override`]) and a [`DenyList`]
+//! ([`Limiter::prepare_screened`]). ARCHITECTURE.md says which file holds what.
 
 mod algorithm;
 mod block_cache;
