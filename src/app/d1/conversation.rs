@@ -43,23 +43,28 @@ async fn read_row(db: &D1Database, tenant: &str, user: &str) -> Result<Option<St
 }
 
 fn upsert(db: &D1Database, tenant: &str, user: &str, config: &StoredConfig) -> Result<D1PreparedStatement, StoreError> {
+    let sql = format!(
+        "INSERT INTO conversation_configs ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT(tenant_id, user_id) {UPDATE}"
+    );
+    statement(db, &sql, &values(tenant, user, config))
+}
+
+/// What an upsert of an existing config changes.
+const UPDATE: &str = "DO UPDATE SET system_prompt = excluded.system_prompt, temperature = excluded.temperature, \
+                      max_turns = excluded.max_turns, updated_at_ms = excluded.updated_at_ms";
+
+/// `config` as `?1` to `?6`, in the order of [`COLUMNS`].
+fn values(tenant: &str, user: &str, config: &StoredConfig) -> Vec<wasm_bindgen::JsValue> {
     let optional_text = |v: &Option<String>| v.as_deref().map_or(wasm_bindgen::JsValue::NULL, Into::into);
     let optional_number = |v: Option<f64>| v.map_or(wasm_bindgen::JsValue::NULL, Into::into);
-    statement(
-        db,
-        "INSERT INTO conversation_configs (tenant_id, user_id, system_prompt, temperature, max_turns, updated_at_ms) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6) \
-         ON CONFLICT(tenant_id, user_id) DO UPDATE SET system_prompt = excluded.system_prompt, \
-         temperature = excluded.temperature, max_turns = excluded.max_turns, updated_at_ms = excluded.updated_at_ms",
-        &[
-            tenant.into(),
-            user.into(),
-            optional_text(&config.fields.system_prompt),
-            optional_number(config.fields.temperature),
-            optional_number(config.fields.max_turns.map(f64::from)),
-            (config.updated_at_ms as f64).into(),
-        ],
-    )
+    vec![
+        tenant.into(),
+        user.into(),
+        optional_text(&config.fields.system_prompt),
+        optional_number(config.fields.temperature),
+        optional_number(config.fields.max_turns.map(f64::from)),
+        (config.updated_at_ms as f64).into(),
+    ]
 }
 
 /// [`upsert`] of a user override, unless it would be the tenant's
@@ -73,26 +78,15 @@ fn upsert_capped(
     config: &StoredConfig,
     cap: u64,
 ) -> Result<D1PreparedStatement, StoreError> {
-    let optional_text = |v: &Option<String>| v.as_deref().map_or(wasm_bindgen::JsValue::NULL, Into::into);
-    let optional_number = |v: Option<f64>| v.map_or(wasm_bindgen::JsValue::NULL, Into::into);
-    statement(
-        db,
-        "INSERT INTO conversation_configs (tenant_id, user_id, system_prompt, temperature, max_turns, updated_at_ms) \
-         SELECT ?1, ?2, ?3, ?4, ?5, ?6 \
+    let sql = format!(
+        "INSERT INTO conversation_configs ({COLUMNS}) SELECT ?1, ?2, ?3, ?4, ?5, ?6 \
          WHERE EXISTS (SELECT 1 FROM conversation_configs WHERE tenant_id = ?1 AND user_id = ?2) \
          OR (SELECT COUNT(*) FROM conversation_configs WHERE tenant_id = ?1 AND user_id != '') < ?7 \
-         ON CONFLICT(tenant_id, user_id) DO UPDATE SET system_prompt = excluded.system_prompt, \
-         temperature = excluded.temperature, max_turns = excluded.max_turns, updated_at_ms = excluded.updated_at_ms",
-        &[
-            tenant.into(),
-            user.into(),
-            optional_text(&config.fields.system_prompt),
-            optional_number(config.fields.temperature),
-            optional_number(config.fields.max_turns.map(f64::from)),
-            (config.updated_at_ms as f64).into(),
-            (cap as f64).into(),
-        ],
-    )
+         ON CONFLICT(tenant_id, user_id) {UPDATE}"
+    );
+    let mut values = values(tenant, user, config);
+    values.push((cap as f64).into());
+    statement(db, &sql, &values)
 }
 
 async fn delete_row(db: &D1Database, tenant: &str, user: &str) -> Result<bool, StoreError> {
