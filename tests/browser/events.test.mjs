@@ -1,11 +1,12 @@
-// The live feed's connection (www/js/events.js) against a small local SSE
-// server that ends its streams and fails on purpose: the reconnects the
-// dashboard test cannot wait for (the worker ends a stream after ~55 s).
+// The live feed's connection (www/js/events.js: the events() async generator
+// and LiveFeed) against a small local SSE server that ends its streams and
+// fails on purpose: the reconnects the dashboard test cannot wait for (the
+// worker ends a stream after ~55 s).
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { createServer } from "node:http";
 import { once } from "node:events";
-import { LiveFeed, SseParser } from "../../www/js/events.js";
+import { LiveFeed, events as sseEvents } from "../../www/js/events.js";
 
 let server;
 let base;
@@ -65,11 +66,28 @@ function feed(until) {
   });
 }
 
-test("the SSE parser splits events, joins data lines, reads retry and skips comments", () => {
+/** A streamed response whose body arrives in these chunks. */
+function streamed(chunks) {
+  const encoder = new TextEncoder();
+  return new Response(
+    new ReadableStream({
+      start(controller) {
+        for (const chunk of chunks) controller.enqueue(encoder.encode(chunk));
+        controller.close();
+      },
+    }),
+  );
+}
+
+test("events() splits a stream into events across chunks, joins data lines, reads retry and yields comments", async () => {
   const got = [];
-  const parser = new SseParser((e) => got.push(e));
-  parser.push("retry: 2000\n\nevent: ready\r\ndata: {\"channel\":");
-  parser.push("\"c\"}\r\n\r\n: keepalive\n\nevent: invalidate\ndata: a\ndata: b\n\n");
+  const response = streamed([
+    "retry: 2000\n\nevent: ready\r\ndata: {\"channel\":",
+    "\"c\"}\r\n\r",
+    "\n: keepalive\n\nevent: invalidate\ndata: a\ndata: b\n\n",
+    "event: invalidate\ndata: never finished\n",
+  ]);
+  for await (const event of sseEvents(response)) got.push(event);
   assert.deepEqual(got, [
     { event: "message", data: "", retry: 2000 },
     { event: "ready", data: '{"channel":"c"}', retry: null },
