@@ -1,10 +1,20 @@
+// @ts-check
 // A small SVG line chart: requests/s and cache reads/s on the left axis,
-// hit rate (0–100 %) on the right, time along the bottom. No library.
+// hit rate (0–100 %) on the right, time along the bottom. No library. And
+// the chart's card, redrawn after each poll and when its width changes.
 
 import { clock, clockShort, percent, rate } from "./format.js";
 
 const NS = "http://www.w3.org/2000/svg";
 
+/** @typedef {import("./types.js").RatePoint} RatePoint */
+
+/**
+ * An SVG element.
+ * @param {string} name
+ * @param {Record<string, string | number>} [attrs]
+ * @param {string} [text]
+ */
 function el(name, attrs = {}, text) {
   const node = document.createElementNS(NS, name);
   for (const [key, value] of Object.entries(attrs)) node.setAttribute(key, String(value));
@@ -12,28 +22,43 @@ function el(name, attrs = {}, text) {
   return node;
 }
 
-/** A "nice" axis maximum and step for values up to `max` (about `ticks` ticks). */
+/**
+ * A "nice" axis maximum and step for values up to `max` (about `ticks` ticks).
+ * @param {number} max
+ * @param {number} [ticks]
+ */
 export function niceScale(max, ticks = 4) {
   if (!(max > 0)) return { max: 1, step: 0.2 };
   const raw = max / ticks;
   const magnitude = 10 ** Math.floor(Math.log10(raw));
-  const step = [1, 2, 5, 10].map((m) => m * magnitude).find((s) => s >= raw);
+  const step = [1, 2, 5, 10].map((m) => m * magnitude).find((s) => s >= raw) ?? 10 * magnitude;
   return { max: Math.ceil(max / step) * step, step };
 }
 
-/** An axis label: whole numbers plain, fractions with the step's decimals. */
+/**
+ * An axis label: whole numbers plain, fractions with the step's decimals.
+ * @param {number} v
+ * @param {number} step
+ */
 function tickLabel(v, step) {
   if (Number.isInteger(step)) return Math.round(v).toLocaleString("en-US");
   const decimals = Math.min(3, (String(+step.toPrecision(6)).split(".")[1] ?? "").length);
   return v.toFixed(decimals);
 }
 
-/** A time step (ms) giving about `count` ticks over `spanMs`. */
+/**
+ * A time step (ms) giving about `count` ticks over `spanMs`.
+ * @param {number} spanMs
+ * @param {number} count
+ */
 function timeStep(spanMs, count) {
   const steps = [5e3, 10e3, 15e3, 30e3, 60e3, 120e3, 300e3, 600e3, 900e3, 1800e3, 3600e3];
   return steps.find((s) => spanMs / s <= count) ?? steps[steps.length - 1];
 }
 
+/** @typedef {{ key: "rps" | "reads" | "hitRate", label: string, axis: "left" | "right", className: string }} Series */
+
+/** @type {Series[]} */
 export const SERIES = [
   { key: "rps", label: "Requests/s", axis: "left", className: "s-rps" },
   { key: "reads", label: "Cache reads/s", axis: "left", className: "s-reads" },
@@ -44,6 +69,9 @@ export const SERIES = [
  * Draws `points` ([{t, rps, reads, hitRate}], oldest first; a null value is a
  * gap) into `container`, `width` × `height` CSS pixels. `series` is the
  * subset of SERIES to draw.
+ * @param {Element} container
+ * @param {readonly RatePoint[]} points
+ * @param {{ width: number, height: number, series?: Series[], minSpanMs?: number }} options
  */
 export function drawChart(container, points, { width, height, series = SERIES, minSpanMs = 60_000 }) {
   const compact = width < 480;
@@ -101,6 +129,7 @@ export function drawChart(container, points, { width, height, series = SERIES, m
     const dots = [];
     for (const p of points) {
       const v = p[s.key];
+      // A gap: the pen lifts.
       if (v === null || v === undefined || !Number.isFinite(v)) {
         pen = false;
         continue;
@@ -121,4 +150,34 @@ export function drawChart(container, points, { width, height, series = SERIES, m
     svg.append(el("text", { x: m.left + w / 2, y: m.top + h / 2, "text-anchor": "middle", class: "empty" }, "Rates start after two polls"));
   }
   container.replaceChildren(svg);
+}
+
+/**
+ * The chart's card: draws what `source()` answers at the container's width,
+ * again when that width changes.
+ */
+export class ChartPanel {
+  #container;
+  #source;
+  #width = 0;
+
+  /**
+   * @param {HTMLElement} container
+   * @param {() => { points: readonly RatePoint[], minSpanMs: number }} source
+   */
+  constructor(container, source) {
+    this.#container = container;
+    this.#source = source;
+    new ResizeObserver(() => {
+      if (Math.floor(container.clientWidth) !== this.#width) this.render();
+    }).observe(container);
+  }
+
+  render() {
+    const width = Math.floor(this.#container.clientWidth);
+    if (!width) return;
+    this.#width = width;
+    const { points, minSpanMs } = this.#source();
+    drawChart(this.#container, points, { width, height: width < 480 ? 210 : 290, series: SERIES, minSpanMs });
+  }
 }
