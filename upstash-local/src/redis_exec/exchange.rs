@@ -22,7 +22,8 @@ impl Redis {
     /// Sends `commands` (wrapped in MULTI/EXEC if `transaction`) and a
     /// `PING` on `conn`, and reads every reply within the command timeout
     /// and `budget`. The connection goes back to the pool only if the
-    /// `PING` answered `PONG`.
+    /// `PING` answered `PONG`; a `BUSY` answer (a script is running) leaves
+    /// the replies as they came and closes the connection.
     pub(super) async fn exchange(
         &self,
         mut conn: Checkout,
@@ -61,6 +62,13 @@ impl Redis {
                 if changes_state {
                     conn.close();
                 }
+                Ok(values)
+            }
+            // Redis is running a script past its busy threshold, and answers
+            // everyone BUSY (the commands too): its state, not the
+            // connection's. The replies stand; the connection, unchecked, goes.
+            Ok(Ok((values, Value::Error(busy)))) if busy.starts_with("BUSY ") => {
+                conn.close();
                 Ok(values)
             }
             Ok(Ok((_, other))) => {
