@@ -80,8 +80,7 @@ mod acl;
 mod commands;
 mod emulated;
 mod encode;
-mod handler;
-mod http_server;
+mod http;
 mod limits;
 mod pool;
 mod protocol;
@@ -170,7 +169,7 @@ impl Server {
         let addr = listener.local_addr()?;
         let requests = Arc::new(AtomicU64::new(0));
         let (closing, closing_rx) = watch::channel(false);
-        let state = Arc::new(handler::AppState {
+        let state = Arc::new(http::AppState {
             redis: redis.clone(),
             tokens: tokens::Tokens::new(&config.token, config.read_only_token.as_deref()),
             admission: limits::Admission::new(&limits),
@@ -191,7 +190,7 @@ impl Server {
                 // Event streams never finish by themselves: end them.
                 let _ = closing.send(true);
             };
-            http_server::serve(listener, handler::router(state), &limits, stop).await;
+            http::server::serve(listener, http::router(state), &limits, stop).await;
             redis.remove_users().await;
             let _ = done.send(());
         });

@@ -266,6 +266,44 @@ async fn other_methods_are_405() {
             "{method}"
         );
     }
+    // The routes' own methods: the same answer, counted, with a sync token.
+    let before = f.server.request_count();
+    for (method, path) in [
+        (Method::DELETE, "/"),
+        (Method::PATCH, "/pipeline"),
+        (Method::OPTIONS, "/multi-exec"),
+        (Method::DELETE, "/monitor"),
+        (Method::POST, "/__local/stats"),
+        (Method::GET, "/__local/stats/reset"),
+    ] {
+        let response = f.request(method.clone(), path).send().await.unwrap();
+        assert!(response.headers().contains_key("upstash-sync-token"), "{method} {path}");
+        assert_eq!(
+            (response.status(), response.json::<serde_json::Value>().await.unwrap()),
+            (StatusCode::METHOD_NOT_ALLOWED, json!({"error": "Method Not Allowed"})),
+            "{method} {path}"
+        );
+    }
+    assert_eq!(f.server.request_count(), before + 4, "the stats endpoints' own are not counted");
+}
+
+#[tokio::test]
+async fn commands_take_get_head_post_and_put() {
+    let f = Fixture::start().await;
+    for method in [Method::GET, Method::POST, Method::PUT] {
+        let (status, body) = send(f.request(method.clone(), "/").json(&json!(["ECHO", "hi"]))).await;
+        assert_eq!((status, body), (StatusCode::OK, json!({"result": "hi"})), "{method} /");
+        let (status, body) = send(f.request(method.clone(), "/pipeline").json(&json!([["ECHO", "a"]]))).await;
+        assert_eq!((status, body), (StatusCode::OK, json!([{"result": "a"}])), "{method} /pipeline");
+        let (status, body) = send(f.request(method.clone(), "/multi-exec").json(&json!([["ECHO", "b"]]))).await;
+        assert_eq!((status, body), (StatusCode::OK, json!([{"result": "b"}])), "{method} /multi-exec");
+    }
+    let head = f.request(Method::HEAD, "/").json(&json!(["PING"])).send().await.unwrap();
+    assert_eq!(head.status(), StatusCode::OK);
+    // A path that only looks like a route is a path-style command.
+    let (status, body) = f.get("/PIPELINE").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(body["error"].as_str().unwrap().contains("unknown command"), "{body}");
 }
 
 #[tokio::test]

@@ -221,6 +221,22 @@ async fn wrong_token_other_methods_and_missing_names_are_refused_as_json() {
 }
 
 #[tokio::test]
+async fn stream_paths_are_streams_in_any_case() {
+    let server = start(REDIS_URL).await;
+    let channel = channel("any-case");
+    let mut events = Events::open(&server, Method::GET, &format!("/SUBSCRIBE/{channel}"), TOKEN).await;
+    assert_eq!(events.next().await, format!("data: subscribe,{channel},1\n\n"));
+    let mut patterns = Events::open(&server, Method::POST, &format!("/PSubscribe/{channel}*"), READ_ONLY_TOKEN).await;
+    assert_eq!(patterns.next().await, format!("data: psubscribe,{channel}*,1\n\n"));
+    Events::open(&server, Method::POST, "/Monitor", TOKEN).await;
+    let http = reqwest::Client::new();
+    for (method, path) in [(Method::HEAD, "/MONITOR"), (Method::PUT, "/Subscribe/x"), (Method::PUT, "/monitor")] {
+        let response = http.request(method.clone(), format!("{}{path}", server.url())).bearer_auth(TOKEN).send().await;
+        assert_eq!(response.unwrap().status(), StatusCode::METHOD_NOT_ALLOWED, "{method} {path}");
+    }
+}
+
+#[tokio::test]
 async fn disconnecting_frees_the_redis_connection() {
     let server = start(REDIS_URL).await;
     let channel = channel("gone");
