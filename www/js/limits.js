@@ -1,45 +1,47 @@
+// @ts-check
 // Overrides of a limit for one identifier, and the deny list: the admin
 // routes /admin/ratelimit/{limiter}/{id}/override and /admin/ratelimit/deny.
 
-import { describeError } from "./api.js";
+import { $, h } from "./dom.js";
 import { clock, dateTime } from "./format.js";
+import { fail, items as lines, show } from "./results.js";
 
-const $ = (id) => document.getElementById(id);
+/** @typedef {{ get(path: string): Promise<any>, put(path: string, body: object): Promise<any>, post(path: string, body?: object): Promise<any>, del(path: string, body?: object): Promise<any> }} Api */
+/** @typedef {{ limiter: string, identifier: string, limit: number, windowSecs: number }} Override */
+/** @typedef {{ entry: string, kind: string, endsMs: number }} DenyEntry */
 
-/** Lines of a textarea, trimmed, no blanks, no repeats. */
-const lines = (text) => [...new Set(text.split("\n").map((s) => s.trim()).filter(Boolean))];
-
-export function setupLimits({ api, h }) {
-  function show(id, kind, message, error = null) {
-    const node = $(id);
-    node.dataset.kind = kind;
-    node.setAttribute("role", kind === "error" ? "alert" : "status");
-    const status = error ? describeError(error).status : null;
-    node.replaceChildren(h("span", { class: "result-text" }, status ? `${message} (HTTP ${status})` : message));
-  }
-  const fail = (id, what, error) => show(id, "error", `${what}: ${describeError(error).message}`, error);
+/**
+ * Sets up both forms; answers `refresh()`, which reads the deny list again.
+ * @param {Api} api
+ */
+export function setupLimits(api) {
+  const identifier = $("ovr-identifier", HTMLInputElement);
+  const limitField = $("ovr-limit", HTMLInputElement);
+  const windowField = $("ovr-window", HTMLInputElement);
 
   // ------------------------------------------------------------- overrides
+  /** The override's route, or null (and says why) without an identifier. */
   const overridePath = () => {
-    const identifier = $("ovr-identifier").value.trim();
-    if (!identifier) {
+    const id = identifier.value.trim();
+    if (!id) {
       show("override-result", "error", "Enter an identifier.");
-      $("ovr-identifier").focus();
+      identifier.focus();
       return null;
     }
-    return `/admin/ratelimit/${$("ovr-limiter").value}/${encodeURIComponent(identifier)}/override`;
+    return `/admin/ratelimit/${$("ovr-limiter", HTMLSelectElement).value}/${encodeURIComponent(id)}/override`;
   };
+  /** @param {Override} o */
   const describe = (o) => `${o.limiter} ${o.identifier}: ${o.limit} per ${o.windowSecs} s`;
   $("ovr-get").addEventListener("click", async () => {
     const path = overridePath();
     if (!path) return;
     try {
       const found = await api.get(path);
-      $("ovr-limit").value = found.limit;
-      $("ovr-window").value = found.windowSecs;
+      limitField.value = String(found.limit);
+      windowField.value = String(found.windowSecs);
       show("override-result", "info", `Override of ${describe(found)}.`);
     } catch (error) {
-      if (error.status === 404) show("override-result", "info", "No override: the limiter's own limit applies.");
+      if (/** @type {{ status?: number }} */ (error).status === 404) show("override-result", "info", "No override: the limiter's own limit applies.");
       else fail("override-result", "Lookup failed", error);
     }
   });
@@ -47,8 +49,8 @@ export function setupLimits({ api, h }) {
     event.preventDefault();
     const path = overridePath();
     if (!path) return;
-    const limit = Number($("ovr-limit").value);
-    const windowSecs = Number($("ovr-window").value);
+    const limit = Number(limitField.value);
+    const windowSecs = Number(windowField.value);
     if (!Number.isInteger(limit) || limit < 1 || !Number.isInteger(windowSecs) || windowSecs < 1) {
       show("override-result", "error", "Limit and window are whole numbers of at least 1.");
       return;
@@ -67,7 +69,7 @@ export function setupLimits({ api, h }) {
       await api.del(path);
       show("override-result", "ok", "Cleared: the limiter's own limit applies again.");
     } catch (error) {
-      if (error.status === 404) show("override-result", "info", "There was no override to clear.");
+      if (/** @type {{ status?: number }} */ (error).status === 404) show("override-result", "info", "There was no override to clear.");
       else fail("override-result", "Not cleared", error);
     }
   });
@@ -75,6 +77,7 @@ export function setupLimits({ api, h }) {
   // ------------------------------------------------------------- deny list
   async function refresh() {
     try {
+      /** @type {{ entries: DenyEntry[] }} */
       const { entries } = await api.get("/admin/ratelimit/deny");
       const rows = entries.map((entry) => {
         const remove = h("button", { type: "button", class: "small" }, "Remove");
@@ -98,9 +101,9 @@ export function setupLimits({ api, h }) {
   $("deny-refresh").addEventListener("click", refresh);
   $("deny-form").addEventListener("submit", async (event) => {
     event.preventDefault();
-    const ips = lines($("deny-ips").value);
-    const identifiers = lines($("deny-ids").value);
-    const ttlSecs = Number($("deny-ttl").value);
+    const ips = lines($("deny-ips", HTMLTextAreaElement).value);
+    const identifiers = lines($("deny-ids", HTMLTextAreaElement).value);
+    const ttlSecs = Number($("deny-ttl", HTMLInputElement).value);
     if (!ips.length && !identifiers.length) {
       show("deny-result", "error", "Enter a network or a tenant.");
       return;
@@ -112,8 +115,8 @@ export function setupLimits({ api, h }) {
     try {
       const { added } = await api.post("/admin/ratelimit/deny", { ips, identifiers, ttlSecs });
       show("deny-result", "ok", `Denied ${added.join(", ")} for ${ttlSecs} s.`);
-      $("deny-ips").value = "";
-      $("deny-ids").value = "";
+      $("deny-ips", HTMLTextAreaElement).value = "";
+      $("deny-ids", HTMLTextAreaElement).value = "";
       await refresh();
     } catch (error) {
       fail("deny-result", "Not denied", error);
