@@ -1,9 +1,11 @@
-// Where a cached GET's CPU goes inside workerd: a V8 CPU profile of the
-// built worker's isolate while 16 clients send cached GETs (admin token,
-// limits on, Upstash through upstash-local), as self time per function.
+// Where a request's CPU goes inside workerd: a V8 CPU profile of the built
+// worker's isolate while 16 clients send cached GETs (PROFILE_KIND=get, the
+// default) or writes (PROFILE_KIND=put: a policy PUT, its D1 batch with the
+// outbox row, its invalidation and the outbox completion), admin token,
+// limits on, Upstash through upstash-local, as self time per function.
 //
 //   EDGECACHE_BUILD_PROFILE=worker-names npm run build   # function names in the wasm
-//   node tests/bench/profile.mjs                          # PROFILE_REQUESTS=3000
+//   node tests/bench/profile.mjs                          # PROFILE_REQUESTS=3000 PROFILE_KIND=get|put
 //
 // With the deployed build (no names) wasm functions show as indices. Only the
 // worker's isolate is sampled: D1 and the runtime's own threads are not.
@@ -18,6 +20,8 @@ if (!process.env.UPSTASH_LOCAL_BIN && existsSync(RELEASE_UPSTASH_LOCAL)) process
 const { POLICY, freePort, putJson, startUpstashLocal, startWorker, upstashVars } = await import("../worker/harness.mjs");
 
 const REQUESTS = Number(process.env.PROFILE_REQUESTS ?? 3000);
+const KIND = process.env.PROFILE_KIND ?? "get";
+if (!["get", "put"].includes(KIND)) throw new Error(`PROFILE_KIND must be get or put, got ${KIND}`);
 const CLIENTS = 16;
 const TENANTS = 20;
 
@@ -75,7 +79,16 @@ try {
   await Promise.all(
     Array.from({ length: CLIENTS }, async (_, c) => {
       while (sent < REQUESTS) {
-        const response = await worker.fetch(paths[sent++ % TENANTS], { headers: { "cf-connecting-ip": `10.0.0.${c + 1}` } });
+        const headers = { "cf-connecting-ip": `10.0.0.${c + 1}` };
+        const target = paths[sent++ % TENANTS];
+        if (KIND === "put") {
+          const body = JSON.stringify({ ...POLICY, maxTokensPerRequest: 1 + (sent % 4096) });
+          const response = await worker.fetch(target, { method: "PUT", headers: { ...headers, "content-type": "application/json" }, body });
+          await response.arrayBuffer();
+          if (response.status !== 200) throw new Error(`expected 200, got ${response.status}`);
+          continue;
+        }
+        const response = await worker.fetch(target, { headers });
         await response.arrayBuffer();
         if (response.headers.get("x-cache") !== "hit") throw new Error(`expected hits, got ${response.status} ${response.headers.get("x-cache")}`);
       }
@@ -89,7 +102,7 @@ try {
   const rows = selfTimes(profile);
   const total = rows.reduce((n, [, count]) => n + count, 0);
   const idle = rows.filter(([name]) => name.startsWith("(idle)")).reduce((n, [, count]) => n + count, 0);
-  console.log(`\n${REQUESTS} cached GETs, ${CLIENTS} clients, ${elapsedMs.toFixed(0)} ms; the worker's isolate was busy ${(100 * (1 - idle / total)).toFixed(0)}% of it,`);
+  console.log(`\n${REQUESTS} ${KIND === "put" ? "writes" : "cached GETs"}, ${CLIENTS} clients, ${elapsedMs.toFixed(0)} ms; the worker's isolate was busy ${(100 * (1 - idle / total)).toFixed(0)}% of it,`);
   console.log(`${(((total - idle) * usPerSample) / REQUESTS).toFixed(0)} µs of its CPU per request. Self time, largest first:`);
   console.table(
     rows

@@ -11,7 +11,10 @@
 //            200 for /pipeline and /multi-exec with every item
 //            {"error":"NOPERM this user has no permissions to run the '<cmd>' command"},
 //            400 with that error for a single command.
-// Requests are counted in every mode. Bodies and headers (Authorization,
+// Requests are counted in every mode, and so are the Redis commands in them
+// (Upstash bills per command: a pipeline or a transaction counts each of its
+// commands, a script one). `delayMs` holds every request that long before it
+// is forwarded: the network round trip to Upstash that a bench injects. Bodies and headers (Authorization,
 // Upstash-Encoding, upstash-sync-token, ...) pass through unchanged both ways,
 // except the hop-by-hop ones.
 import http from "node:http";
@@ -74,19 +77,34 @@ async function answerNoperm(req, res, pathname) {
   sendJson(res, 400, noperm(command));
 }
 
+/** Redis commands in one request: a JSON array of them for /pipeline and /multi-exec, else one. */
+function commandsIn(pathname, body) {
+  if (pathname !== "/pipeline" && pathname !== "/multi-exec") return 1;
+  try {
+    const parsed = JSON.parse(body);
+    return Array.isArray(parsed) ? parsed.length : 1;
+  } catch {
+    return 1;
+  }
+}
+
 /**
  * Starts a proxy on 127.0.0.1 (a free port) forwarding to `targetUrl`.
  * Answers `{ url, port, requests(), reset(), mode, stop() }`; set `mode` to
  * one of MODES at any time.
  */
-export async function startUpstashProxy(targetUrl) {
+export async function startUpstashProxy(targetUrl, { delayMs = 0 } = {}) {
   const target = new URL(targetUrl);
   const agent = new http.Agent({ keepAlive: true });
   const sockets = new Set();
   let count = 0;
+  let commands = 0;
   let mode = "pass";
 
-  function forward(req, res) {
+  async function forward(req, res, pathname) {
+    const body = await readBody(req);
+    commands += commandsIn(pathname, body);
+    if (delayMs > 0) await new Promise((resolve) => setTimeout(resolve, delayMs));
     const upstream = http.request(
       {
         agent,
@@ -105,7 +123,7 @@ export async function startUpstashProxy(targetUrl) {
       if (!res.headersSent) sendJson(res, 502, { error: `proxy: ${error.message}` });
       else res.destroy(error);
     });
-    req.pipe(upstream);
+    upstream.end(body);
   }
 
   const server = http.createServer((req, res) => {
@@ -124,7 +142,7 @@ export async function startUpstashProxy(targetUrl) {
       case "noperm":
         return answerNoperm(req, res, pathname).catch((error) => res.destroy(error));
       default:
-        return forward(req, res);
+        return forward(req, res, pathname).catch((error) => res.destroy(error));
     }
   });
   server.on("connection", (socket) => {
@@ -140,8 +158,11 @@ export async function startUpstashProxy(targetUrl) {
     port,
     /** Requests received since the start or the last reset(). */
     requests: () => count,
+    /** Redis commands in the requests forwarded since the start or the last reset(). */
+    commands: () => commands,
     reset() {
       count = 0;
+      commands = 0;
     },
     get mode() {
       return mode;

@@ -14,7 +14,7 @@ export const TOKEN = "worker-test-token";
 /** The admin token every test worker gets unless a test sets its own. */
 export const ADMIN_TOKEN = "worker-test-admin-token-0123456789abcdef";
 const UPSTASH_LOCAL = process.env.UPSTASH_LOCAL_BIN ?? path.join(ROOT, "target/debug/upstash-local");
-const COMPATIBILITY_DATE = /compatibility_date\s*=\s*"([^"]+)"/.exec(
+export const COMPATIBILITY_DATE = /compatibility_date\s*=\s*"([^"]+)"/.exec(
   readFileSync(path.join(ROOT, "wrangler.toml"), "utf8"),
 )[1];
 
@@ -160,7 +160,7 @@ function migrations(root) {
  * `d1_migrations` as wrangler does, so workers sharing a D1 directory
  * apply each one once.
  */
-async function migrate(db, root) {
+export async function migrate(db, root) {
   await db.prepare("CREATE TABLE IF NOT EXISTS d1_migrations (name TEXT PRIMARY KEY)").run();
   const applied = new Set((await db.prepare("SELECT name FROM d1_migrations").all()).results.map((r) => r.name));
   for (const { name, statements } of migrations(root)) {
