@@ -4,18 +4,19 @@
 use std::collections::HashSet;
 use std::sync::Arc;
 
+use super::algorithm::{Algorithm, LimitSpec};
 use super::block_cache::BlockCache;
-use super::decision::{Decision, MultiDecision, RateLimitError, Reason};
+use super::decision::{Decision, MultiDecision, RateLimitError, Reason, Settled};
 use super::deny::{screen_args, Screen};
-use super::grants::{Lease, Op, Reservation, SettleOutcome, Settled};
+use super::failure_policy::FailurePolicy;
+use super::grants::{Lease, Op, Reservation, SettleOutcome};
 use super::local::{LocalCheck, LocalLimits};
-use super::overrides::SeenOverrides;
 use super::prepared::{Check, Prepared, PreparedCheck};
 use super::script::{parse_reply, RawVerdict, ARGS_PER_LIMIT, SCRIPT};
+use super::seen_overrides::SeenOverrides;
+use super::settings::FAIL_CLOSED_RETRY_AFTER_MS;
 use super::stats::{Counters, LimiterStats};
-use super::{Algorithm, FailurePolicy, LimitSpec, FAIL_CLOSED_RETRY_AFTER_MS};
 use crate::clock::Clock;
-use crate::config::ConfigError;
 use crate::failure::CircuitBreaker;
 use crate::keys::escape_id;
 use crate::outage::OutageLog;
@@ -90,70 +91,6 @@ impl std::fmt::Debug for Limiter {
 }
 
 impl Limiter {
-    /// A limiter with every default: prefix `edgecache`, fail-open, block
-    /// cache of [`DEFAULT_BLOCK_CACHE_CAPACITY`](super::DEFAULT_BLOCK_CACHE_CAPACITY),
-    /// the system clock.
-    ///
-    /// `name` names the policy (in keys and in the `RateLimit` headers, e.g.
-    /// `client`); `spec` allows `limit` units per `window_ms` (see
-    /// [`Algorithm`] for what each algorithm makes of them).
-    ///
-    /// # Errors
-    /// As [`LimiterBuilder::build`](super::LimiterBuilder::build).
-    pub fn new(
-        client: Arc<UpstashClient>,
-        name: &str,
-        algorithm: Algorithm,
-        spec: LimitSpec,
-    ) -> Result<Limiter, ConfigError> {
-        Limiter::builder(client, name, algorithm, spec).build()
-    }
-
-    /// @upstash/ratelimit v2's `Ratelimit.slidingWindow(limit, window)` on a
-    /// database it shares with JS workers: one limit enforced by both.
-    ///
-    /// Keys: `@upstash/ratelimit:{identifier}:{floor(now_ms / window_ms)}`
-    /// (and the previous window's), counters with its TTL (`2·window + 1 s`);
-    /// the weighted count `floor((1 − (now % W)/W) · previous) + current` in the
-    /// same floating point; a request refused without counting when that is
-    /// already `≥ limit`, else counted (`INCRBY cost`) and allowed when the new
-    /// total is `≤ limit`. `now` is the caller's clock, as in the JS library.
-    ///
-    /// What differs from the exact [`Algorithm::SlidingWindow`]: the JS
-    /// semantics admit a request of cost > 1 that overshoots into the count
-    /// and then refuse it (its quirk, kept so both sides count alike); the
-    /// window index comes from each caller's clock (skew moves windows); the
-    /// weighted count is floored (admits up to one unit more). The block cache,
-    /// fail-open reasons and all-or-nothing checks work as for any limiter.
-    ///
-    /// # Errors
-    /// As [`LimiterBuilder::build`](super::LimiterBuilder::build).
-    pub fn upstash_compatible_sliding_window(
-        client: Arc<UpstashClient>,
-        spec: LimitSpec,
-    ) -> Result<Limiter, ConfigError> {
-        Limiter::new(client, "default", Algorithm::UpstashSlidingWindow, spec)
-    }
-
-    /// @upstash/ratelimit v2's `Ratelimit.fixedWindow(limit, window)` on a
-    /// database it shares with JS workers.
-    ///
-    /// Keys: `@upstash/ratelimit:{identifier}:{floor(now_ms / window_ms)}`,
-    /// a counter `INCRBY cost` with `PEXPIRE window_ms` when the increment
-    /// created it; allowed when the new count is `≤ limit`. As in the JS
-    /// library, a refused request is counted too (the exact
-    /// [`Algorithm::FixedWindow`] does not count it), and the window index
-    /// comes from the caller's clock.
-    ///
-    /// # Errors
-    /// As [`LimiterBuilder::build`](super::LimiterBuilder::build).
-    pub fn upstash_compatible_fixed_window(
-        client: Arc<UpstashClient>,
-        spec: LimitSpec,
-    ) -> Result<Limiter, ConfigError> {
-        Limiter::new(client, "default", Algorithm::UpstashFixedWindow, spec)
-    }
-
     /// The policy name.
     pub fn name(&self) -> &str {
         &self.name

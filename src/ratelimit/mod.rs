@@ -97,6 +97,7 @@ mod config;
 mod cooldown;
 mod decision;
 mod deny;
+mod failure_policy;
 mod grants;
 pub mod headers;
 mod limiter;
@@ -105,37 +106,22 @@ pub mod model;
 mod overrides;
 mod prepared;
 mod script;
+mod seen_overrides;
+mod settings;
 mod stats;
 #[cfg(any(test, feature = "testing"))]
 mod testing;
 
 pub use algorithm::{Algorithm, LimitSpec};
-pub use builder::{LimiterBuilder, DEFAULT_BLOCK_CACHE_CAPACITY, FAIL_CLOSED_RETRY_AFTER_MS, UPSTASH_DEFAULT_PREFIX};
+pub use builder::LimiterBuilder;
 pub use config::RateLimitConfig;
 pub use cooldown::Cooldowns;
-pub use decision::{Decision, MultiDecision, RateLimitError, Reason};
+pub use decision::{Decision, MultiDecision, RateLimitError, Reason, Settled};
 pub use deny::{DenyEntry, DenyList, Screen, MAX_DENY_ENTRIES};
-pub use grants::{Lease, Reservation, SettleOutcome, Settled};
+pub use failure_policy::FailurePolicy;
+pub use grants::{Lease, Reservation, SettleOutcome};
 pub use limiter::Limiter;
 pub use local::LOCAL_FALLBACK_CAPACITY;
 pub use prepared::{Check, Guard, Prepared, PreparedCheck};
+pub use settings::{DEFAULT_BLOCK_CACHE_CAPACITY, FAIL_CLOSED_RETRY_AFTER_MS, UPSTASH_DEFAULT_PREFIX};
 pub use stats::LimiterStats;
-
-/// What a limiter answers when Redis cannot (timeout, transport error, 5xx,
-/// an error reply, an open circuit breaker). Never an error: the decision
-/// carries the failure as its [`Reason`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum FailurePolicy {
-    /// Allow the request (`success: true`, `remaining == limit`), the
-    /// limiter's default: availability over enforcement.
-    #[default]
-    FailOpen,
-    /// Refuse (`success: false`, `retry_after_ms ==`
-    /// [`FAIL_CLOSED_RETRY_AFTER_MS`]): enforcement over availability.
-    FailClosed,
-    /// Each isolate enforces the limit on its own, with the same algorithm
-    /// in memory (bounded), so an outage neither opens the door nor shuts
-    /// it: at most `limit × isolates` pass per window, and decisions say
-    /// [`Reason::LocalFallback`]. The reference worker's default.
-    Local,
-}
