@@ -6,7 +6,7 @@
 //!
 //! ```no_run
 //! use std::sync::Arc;
-//! use edgecache::ratelimit::{headers, Limiter, RateLimitConfig};
+//! use edgecache::ratelimit::{headers, Check, Limiter, RateLimitConfig};
 //! use edgecache::upstash::{UpstashClient, UpstashConfig};
 //! use edgecache::config::Vars;
 //!
@@ -19,7 +19,7 @@
 //! let per_tenant = config.tenant_limiter(client)?;
 //!
 //! // Per request: both limits, all-or-nothing, one REST round trip.
-//! let checked = Limiter::limit_all(&[(&per_ip, ip, 1), (&per_tenant, tenant, 1)]).await?;
+//! let checked = Limiter::limit_all(&[Check::new(&per_ip, ip, 1), Check::new(&per_tenant, tenant, 1)]).await?;
 //! let status = if checked.success { 200 } else { 429 };
 //! let mut response_headers = checked.headers(); // RateLimit, and Retry-After when refused
 //! response_headers.push((headers::POLICY_HEADER, headers::policy_header([&per_ip, &per_tenant])));
@@ -91,29 +91,35 @@
 //! ([`Limiter::prepare_screened`]). ARCHITECTURE.md says which file holds what.
 
 mod algorithm;
+mod all_or_nothing;
+mod answers;
 mod block_cache;
 mod builder;
+mod check;
 mod config;
 mod cooldown;
 mod decision;
 mod deny;
 mod failure_policy;
+mod grant_calls;
 mod grants;
 pub mod headers;
 mod limiter;
 mod local;
 pub mod model;
 mod overrides;
-mod prepared;
 mod script;
 mod seen_overrides;
 mod settings;
+mod single_check;
 mod stats;
 #[cfg(any(test, feature = "testing"))]
 mod testing;
 
 pub use algorithm::{Algorithm, LimitSpec};
+pub use all_or_nothing::{Prepared, PreparedCheck};
 pub use builder::LimiterBuilder;
+pub use check::{Check, Guard};
 pub use config::RateLimitConfig;
 pub use cooldown::Cooldowns;
 pub use decision::{Decision, MultiDecision, RateLimitError, Reason, Settled};
@@ -122,6 +128,5 @@ pub use failure_policy::FailurePolicy;
 pub use grants::{Lease, Reservation, SettleOutcome};
 pub use limiter::Limiter;
 pub use local::LOCAL_FALLBACK_CAPACITY;
-pub use prepared::{Check, Guard, Prepared, PreparedCheck};
 pub use settings::{DEFAULT_BLOCK_CACHE_CAPACITY, FAIL_CLOSED_RETRY_AFTER_MS, UPSTASH_DEFAULT_PREFIX};
 pub use stats::LimiterStats;
