@@ -226,14 +226,16 @@ async fn multi_limit_is_all_or_nothing_in_one_round_trip() {
     per_ip.get_remaining("warm-up").await.unwrap();
     let mut trips = own.client.round_trips();
     for i in 0..2 {
-        let m = Limiter::limit_all(&[(&per_ip, "1.2.3.4", 1), (&per_tenant, "acme", 1)]).await.unwrap();
+        let m =
+            Limiter::limit_all(&[Check::new(&per_ip, "1.2.3.4", 1), Check::new(&per_tenant, "acme", 1)]).await.unwrap();
         assert!(m.success, "{i}: {m:?}");
         assert_eq!(own.client.round_trips() - trips, 1);
         trips = own.client.round_trips();
     }
     // The tenant refuses: the IP limit is not consumed either.
     for _ in 0..3 {
-        let m = Limiter::limit_all(&[(&per_ip, "1.2.3.4", 1), (&per_tenant, "acme", 1)]).await.unwrap();
+        let m =
+            Limiter::limit_all(&[Check::new(&per_ip, "1.2.3.4", 1), Check::new(&per_tenant, "acme", 1)]).await.unwrap();
         assert!(!m.success);
         assert_eq!(own.client.round_trips() - trips, 1);
         trips = own.client.round_trips();
@@ -252,16 +254,19 @@ async fn multi_limit_is_all_or_nothing_in_one_round_trip() {
     );
     assert_eq!((per_tenant.stats().denied, per_tenant.stats().denied_by_other), (3, 0));
     // Refused by the first limit: the second is not consumed.
-    let other_ip = Limiter::limit_all(&[(&per_tenant, "globex", 1), (&per_ip, "5.6.7.8", 11)]).await;
+    let other_ip =
+        Limiter::limit_all(&[Check::new(&per_tenant, "globex", 1), Check::new(&per_ip, "5.6.7.8", 11)]).await;
     assert!(matches!(other_ip, Err(RateLimitError::CostExceedsLimit { .. })));
-    let m = Limiter::limit_all(&[(&per_ip, "5.6.7.8", 10), (&per_tenant, "globex", 1)]).await.unwrap();
+    let m =
+        Limiter::limit_all(&[Check::new(&per_ip, "5.6.7.8", 10), Check::new(&per_tenant, "globex", 1)]).await.unwrap();
     assert!(m.success);
-    let m = Limiter::limit_all(&[(&per_ip, "5.6.7.8", 1), (&per_tenant, "globex", 1)]).await.unwrap();
+    let m =
+        Limiter::limit_all(&[Check::new(&per_ip, "5.6.7.8", 1), Check::new(&per_tenant, "globex", 1)]).await.unwrap();
     assert!(!m.success);
     assert_eq!(per_tenant.get_remaining("globex").await.unwrap().remaining, 1);
     // The same key twice cannot be all-or-nothing.
     assert!(matches!(
-        Limiter::limit_all(&[(&per_ip, "x", 1), (&per_ip, "x", 1)]).await,
+        Limiter::limit_all(&[Check::new(&per_ip, "x", 1), Check::new(&per_ip, "x", 1)]).await,
         Err(RateLimitError::DuplicateCheck { .. })
     ));
 }
@@ -277,7 +282,7 @@ async fn a_guarded_limit_counts_only_while_its_guard_key_holds_the_text() {
     let guard = Guard { key: record.clone(), text: r#""tenantId":"acme""#.into() };
     let check = || async {
         let checks = [Check::new(&per_ip, "1.2.3.4", 1), Check::new(&per_tenant, "acme", 1).guarded(guard.clone())];
-        match Limiter::prepare_checks(&checks).unwrap() {
+        match Limiter::prepare_all(&checks).unwrap() {
             Prepared::Check(check) => check.run().await,
             Prepared::Decided(decided) => decided,
         }
@@ -319,9 +324,11 @@ async fn multi_limit_refused_by_the_block_cache_sends_nothing() {
         .prefix(&p)
         .build()
         .unwrap();
-    assert!(Limiter::limit_all(&[(&per_ip, "ip", 1), (&per_tenant, "t", 1)]).await.unwrap().success);
+    assert!(
+        Limiter::limit_all(&[Check::new(&per_ip, "ip", 1), Check::new(&per_tenant, "t", 1)]).await.unwrap().success
+    );
     let before = own.client.round_trips();
-    let m = Limiter::limit_all(&[(&per_ip, "ip", 1), (&per_tenant, "t", 1)]).await.unwrap();
+    let m = Limiter::limit_all(&[Check::new(&per_ip, "ip", 1), Check::new(&per_tenant, "t", 1)]).await.unwrap();
     assert_eq!(own.client.round_trips(), before);
     assert!(!m.success);
     assert!(m.decisions[0].is_none(), "not asked: {m:?}");
@@ -776,7 +783,7 @@ async fn the_local_fallback_is_all_or_nothing_and_skips_guarded_limits() {
             .unwrap()
     };
     let (per_ip, per_tenant) = (local("client", 3), local("tenant", 1));
-    let pair = [(&per_ip, "1.2.3.4", 1), (&per_tenant, "acme", 1)];
+    let pair = [Check::new(&per_ip, "1.2.3.4", 1), Check::new(&per_tenant, "acme", 1)];
     assert!(Limiter::limit_all(&pair).await.unwrap().success);
     let refused = Limiter::limit_all(&pair).await.unwrap();
     assert!(!refused.success, "the tenant limit of 1 is spent");
@@ -792,7 +799,7 @@ async fn the_local_fallback_is_all_or_nothing_and_skips_guarded_limits() {
     let other_ip = local("client", 5);
     for _ in 0..3 {
         let checks = [Check::new(&other_ip, "5.6.7.8", 1), Check::new(&per_tenant, "globex", 1).guarded(guard.clone())];
-        let m = match Limiter::prepare_checks(&checks).unwrap() {
+        let m = match Limiter::prepare_all(&checks).unwrap() {
             Prepared::Check(check) => check.run().await,
             Prepared::Decided(decided) => decided,
         };

@@ -76,7 +76,7 @@ async fn a_slot_rides_with_the_other_limits_in_one_round_trip_all_or_nothing() {
     let check = |l| [Check::acquire(&inflight, "acme"), Check::new(l, "acme", 1)];
     let first = check(&per_minute);
     let before = client.round_trips();
-    let Prepared::Check(prepared) = Limiter::prepare_checks(&first).unwrap() else { panic!("sent") };
+    let Prepared::Check(prepared) = Limiter::prepare_all(&first).unwrap() else { panic!("sent") };
     let decision = prepared.run().await;
     assert_eq!(client.round_trips() - before, 1);
     assert!(decision.success);
@@ -86,7 +86,7 @@ async fn a_slot_rides_with_the_other_limits_in_one_round_trip_all_or_nothing() {
     // (a limiter of its own, so its block cache does not answer first)
     let fresh = limiter(&client, &prefix, "rate", Algorithm::FixedWindow, spec(1, 60_000));
     let second = check(&fresh);
-    let Prepared::Check(prepared) = Limiter::prepare_checks(&second).unwrap() else { panic!("sent") };
+    let Prepared::Check(prepared) = Limiter::prepare_all(&second).unwrap() else { panic!("sent") };
     assert!(!prepared.run().await.success);
     assert_eq!(inflight.get_remaining("acme").await.unwrap().remaining, 1, "nothing taken when another limit refused");
 }

@@ -217,13 +217,14 @@ async fn count_failure(state: &AppState, client: &str) -> Option<ApiError> {
         let retry_after_ms = state.auth_failures.borrow_mut().fail(client, crate::clock::now_ms()).err()?;
         return Some(too_many_failures(retry_after_ms, "local", Vec::new()));
     };
-    let decision = match Limiter::limit_all(&[(&limits.client, client, 1), (&limits.auth, client, 1)]).await {
-        Ok(decision) => decision,
-        Err(error) => {
-            log::warn!("edgecache: could not count a failed authentication: {error}");
-            return None;
-        }
-    };
+    let decision =
+        match Limiter::limit_all(&[Check::new(&limits.client, client, 1), Check::new(&limits.auth, client, 1)]).await {
+            Ok(decision) => decision,
+            Err(error) => {
+                log::warn!("edgecache: could not count a failed authentication: {error}");
+                return None;
+            }
+        };
     if decision.success {
         return None;
     }
@@ -289,7 +290,7 @@ async fn admit_key(
         // The guards did not hold (the validation was not cached): the checks
         // alone, now that the key is known to be the tenant's.
         false => {
-            let later = match Limiter::prepare_checks(&checks)? {
+            let later = match Limiter::prepare_all(&checks)? {
                 Prepared::Decided(decided) => decided,
                 Prepared::Check(check) => check.run().await,
             };
@@ -327,7 +328,7 @@ async fn check_with_reads(
 ) -> Result<(MultiDecision, PrefetchedMany), ApiError> {
     let prepared = match screen {
         Some(screen) => Limiter::prepare_screened(screen, checks)?,
-        None => Limiter::prepare_checks(checks)?,
+        None => Limiter::prepare_all(checks)?,
     };
     Ok(match prepared {
         Prepared::Decided(decided) => (decided, PrefetchedMany::default()),

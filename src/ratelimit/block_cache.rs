@@ -14,6 +14,7 @@ pub(crate) struct BlockCache {
 }
 
 impl BlockCache {
+    /// A block cache of at most `capacity` identifiers (0: off) on `clock`.
     pub fn new(capacity: usize, clock: Arc<dyn Clock>) -> Self {
         let blocked = (capacity > 0).then(|| ClockedLru::new(capacity, capacity.saturating_mul(256), clock));
         BlockCache { blocked }
@@ -36,6 +37,7 @@ impl BlockCache {
         }
     }
 
+    /// Forgets `identifier` (a reset, a new override): its next check asks Redis.
     pub fn forget(&self, identifier: &str) {
         if let Some(blocked) = &self.blocked {
             blocked.remove(identifier);

@@ -1,39 +1,20 @@
-//! [`LimiterBuilder`], and the checks every limiter's settings pass.
+//! Building a [`Limiter`]: [`LimiterBuilder`], and the constructors that
+//! take every default ([`Limiter::new`], the Upstash-compatible ones).
 
 use std::sync::Arc;
 
+use super::algorithm::{Algorithm, LimitSpec};
 use super::block_cache::BlockCache;
+use super::failure_policy::FailurePolicy;
 use super::limiter::Limiter;
 use super::local::LocalLimits;
-use super::overrides::SeenOverrides;
-use super::{Algorithm, FailurePolicy, LimitSpec};
+use super::seen_overrides::SeenOverrides;
+use super::settings::{validate, DEFAULT_BLOCK_CACHE_CAPACITY};
 use crate::clock::{Clock, SystemClock};
 use crate::config::ConfigError;
 use crate::failure::CircuitBreaker;
-use crate::keys::check_segment;
 use crate::outage::OutageLog;
 use crate::upstash::UpstashClient;
-
-/// Default capacity of a limiter's block cache, in identifiers.
-pub const DEFAULT_BLOCK_CACHE_CAPACITY: usize = 10_000;
-
-/// `retry_after_ms` of a refusal by [`FailurePolicy::FailClosed`]: Redis gave
-/// no time, so clients are asked to come back in one second.
-pub const FAIL_CLOSED_RETRY_AFTER_MS: u64 = 1_000;
-
-/// @upstash/ratelimit's default key prefix, the default of the
-/// Upstash-compatible algorithms.
-pub const UPSTASH_DEFAULT_PREFIX: &str = "@upstash/ratelimit";
-
-/// Default key prefix of the exact algorithms.
-const DEFAULT_PREFIX: &str = "edgecache";
-
-/// The largest `limit × window_ms`: keeps every number the scripts compute an
-/// exact integer in Lua's doubles (below 2^53).
-const MAX_LIMIT_TIMES_WINDOW: u128 = 1 << 50;
-
-/// The longest window, in milliseconds (30 days).
-const MAX_WINDOW_MS: u64 = 30 * 24 * 3_600_000;
 
 /// Builds a [`Limiter`]; from [`Limiter::builder`].
 #[must_use = "a builder does nothing until `build()`"]
@@ -135,6 +116,70 @@ impl LimiterBuilder {
 }
 
 impl Limiter {
+    /// A limiter with every default: prefix `edgecache`, fail-open, block
+    /// cache of [`DEFAULT_BLOCK_CACHE_CAPACITY`],
+    /// the system clock.
+    ///
+    /// `name` names the policy (in keys and in the `RateLimit` headers, e.g.
+    /// `client`); `spec` allows `limit` units per `window_ms` (see
+    /// [`Algorithm`] for what each algorithm makes of them).
+    ///
+    /// # Errors
+    /// As [`LimiterBuilder::build`](LimiterBuilder::build).
+    pub fn new(
+        client: Arc<UpstashClient>,
+        name: &str,
+        algorithm: Algorithm,
+        spec: LimitSpec,
+    ) -> Result<Limiter, ConfigError> {
+        Limiter::builder(client, name, algorithm, spec).build()
+    }
+
+    /// @upstash/ratelimit v2's `Ratelimit.slidingWindow(limit, window)` on a
+    /// database it shares with JS workers: one limit enforced by both.
+    ///
+    /// Keys: `@upstash/ratelimit:{identifier}:{floor(now_ms / window_ms)}`
+    /// (and the previous window's), counters with its TTL (`2·window + 1 s`);
+    /// the weighted count `floor((1 − (now % W)/W) · previous) + current` in the
+    /// same floating point; a request refused without counting when that is
+    /// already `≥ limit`, else counted (`INCRBY cost`) and allowed when the new
+    /// total is `≤ limit`. `now` is the caller's clock, as in the JS library.
+    ///
+    /// What differs from the exact [`Algorithm::SlidingWindow`]: the JS
+    /// semantics admit a request of cost > 1 that overshoots into the count
+    /// and then refuse it (its quirk, kept so both sides count alike); the
+    /// window index comes from each caller's clock (skew moves windows); the
+    /// weighted count is floored (admits up to one unit more). The block cache,
+    /// fail-open reasons and all-or-nothing checks work as for any limiter.
+    ///
+    /// # Errors
+    /// As [`LimiterBuilder::build`](LimiterBuilder::build).
+    pub fn upstash_compatible_sliding_window(
+        client: Arc<UpstashClient>,
+        spec: LimitSpec,
+    ) -> Result<Limiter, ConfigError> {
+        Limiter::new(client, "default", Algorithm::UpstashSlidingWindow, spec)
+    }
+
+    /// @upstash/ratelimit v2's `Ratelimit.fixedWindow(limit, window)` on a
+    /// database it shares with JS workers.
+    ///
+    /// Keys: `@upstash/ratelimit:{identifier}:{floor(now_ms / window_ms)}`,
+    /// a counter `INCRBY cost` with `PEXPIRE window_ms` when the increment
+    /// created it; allowed when the new count is `≤ limit`. As in the JS
+    /// library, a refused request is counted too (the exact
+    /// [`Algorithm::FixedWindow`] does not count it), and the window index
+    /// comes from the caller's clock.
+    ///
+    /// # Errors
+    /// As [`LimiterBuilder::build`](LimiterBuilder::build).
+    pub fn upstash_compatible_fixed_window(
+        client: Arc<UpstashClient>,
+        spec: LimitSpec,
+    ) -> Result<Limiter, ConfigError> {
+        Limiter::new(client, "default", Algorithm::UpstashFixedWindow, spec)
+    }
+
     /// A builder, to set more than [`new`](Self::new) does.
     pub fn builder(client: Arc<UpstashClient>, name: &str, algorithm: Algorithm, spec: LimitSpec) -> LimiterBuilder {
         LimiterBuilder {
@@ -150,48 +195,4 @@ impl Limiter {
             overrides: None,
         }
     }
-}
-
-/// Checks a limiter's settings; answers the prefix to use and the burst.
-pub(crate) fn validate(
-    name: &str,
-    algorithm: Algorithm,
-    spec: LimitSpec,
-    prefix: Option<&str>,
-) -> Result<(String, u64), ConfigError> {
-    let (limit, window_ms, burst) = (spec.limit(), spec.window_ms(), spec.burst());
-    check_segment("name", name)?;
-    if window_ms > MAX_WINDOW_MS {
-        return Err(ConfigError::new("window_ms", format!("must be 1 ms to 30 days, got {window_ms} ms")));
-    }
-    if u128::from(limit) * u128::from(window_ms) > MAX_LIMIT_TIMES_WINDOW {
-        return Err(ConfigError::new(
-            "limit",
-            format!("limit × window_ms must be at most 2^50, got {limit} × {window_ms}"),
-        ));
-    }
-    if algorithm == Algorithm::Gcra && limit > window_ms * 1000 {
-        return Err(ConfigError::new("limit", "GCRA allows at most one unit per microsecond"));
-    }
-    let burst = match (algorithm, burst) {
-        (Algorithm::Gcra, Some(b)) if (1..=limit).contains(&b) => b,
-        (Algorithm::Gcra, Some(b)) => {
-            return Err(ConfigError::new("burst", format!("must be 1 to the limit {limit}, got {b}")))
-        }
-        (_, None) => limit,
-        (other, Some(_)) => return Err(ConfigError::new("burst", format!("applies to gcra only, not {other}"))),
-    };
-    let prefix = match prefix {
-        Some(p) => p.to_owned(),
-        None if algorithm.is_upstash_compatible() => UPSTASH_DEFAULT_PREFIX.to_owned(),
-        None => DEFAULT_PREFIX.to_owned(),
-    };
-    if algorithm.is_upstash_compatible() {
-        if prefix.is_empty() {
-            return Err(ConfigError::new("prefix", "cannot be empty"));
-        }
-    } else {
-        check_segment("prefix", &prefix)?;
-    }
-    Ok((prefix, burst))
 }

@@ -4,8 +4,11 @@ use std::num::NonZeroU64;
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::builder::{validate, DEFAULT_BLOCK_CACHE_CAPACITY};
-use super::{Algorithm, FailurePolicy, LimitSpec, Limiter, LimiterBuilder};
+use super::algorithm::{Algorithm, LimitSpec};
+use super::builder::LimiterBuilder;
+use super::failure_policy::FailurePolicy;
+use super::limiter::Limiter;
+use super::settings::{validate, DEFAULT_BLOCK_CACHE_CAPACITY};
 use crate::config::{parse_bool, parse_number, ConfigError, Vars, MAX_TTL_SECS};
 use crate::upstash::{UpstashClient, UpstashConfig, MAX_TIMEOUT_MS};
 

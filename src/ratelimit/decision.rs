@@ -1,8 +1,11 @@
 //! What a check answers: [`Decision`] for one limit, [`MultiDecision`] for
-//! several checked all-or-nothing, [`Reason`], and [`RateLimitError`].
+//! several checked all-or-nothing, [`Settled`] for a settle, [`Reason`], and
+//! [`RateLimitError`]. Their response headers are `headers.rs`'s.
 
 use std::sync::Arc;
 
+use super::algorithm::Algorithm;
+use super::grants::SettleOutcome;
 use crate::upstash::UpstashError;
 
 /// Why a decision is what it is, beyond the count.
@@ -105,17 +108,7 @@ pub struct Decision {
     pub limiter: Arc<str>,
     /// For a [`Check::settle`](super::Check::settle): what became of the
     /// reservation; `None` for every other check.
-    pub settled: Option<super::SettleOutcome>,
-}
-
-impl Decision {
-    /// The response headers of this one decision: `RateLimit`, and
-    /// `Retry-After` when refused (draft-ietf-httpapi-ratelimit-headers);
-    /// `RateLimit-Policy` comes from the limiter
-    /// ([`headers::policy_header`](super::headers::policy_header)).
-    pub fn headers(&self) -> Vec<(&'static str, String)> {
-        super::headers::response_headers(std::iter::once(self))
-    }
+    pub settled: Option<SettleOutcome>,
 }
 
 /// A call that cannot be a rate-limit check.
@@ -154,7 +147,7 @@ pub enum RateLimitError {
         /// What was asked.
         operation: &'static str,
         /// The limiter's algorithm.
-        algorithm: super::Algorithm,
+        algorithm: Algorithm,
     },
     /// An override that cannot be stored: the limiter holds its maximum
     /// number of overrides already, or the override's limit and window are
@@ -215,10 +208,14 @@ impl MultiDecision {
         }
         self.evaluated().map(|d| d.reason).find(|r| *r != Reason::None).unwrap_or(Reason::None)
     }
+}
 
-    /// `RateLimit` (every evaluated policy) and, when refused, `Retry-After`
-    /// (seconds, rounded up): see [`super::headers`].
-    pub fn headers(&self) -> Vec<(&'static str, String)> {
-        super::headers::response_headers(self.evaluated())
-    }
+/// What [`Limiter::settle`](super::Limiter::settle) did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Settled {
+    /// What became of the reservation.
+    pub outcome: SettleOutcome,
+    /// The limit after the refund (Redis's answer, or the failure policy's
+    /// with its reason).
+    pub decision: Decision,
 }

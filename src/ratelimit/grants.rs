@@ -1,5 +1,6 @@
 //! What a check can grant beyond a yes: a [`Lease`] on a concurrency slot,
-//! a [`Reservation`] of units to settle later; and [`Op`], what a check does.
+//! a [`Reservation`] of units to settle later, what a settle did
+//! ([`SettleOutcome`]); and [`Op`], what a check does.
 
 use std::sync::Arc;
 
@@ -60,16 +61,6 @@ pub struct Reservation {
     pub id: u64,
     /// Units reserved.
     pub cost: u64,
-}
-
-/// What [`Limiter::settle`](super::Limiter::settle) did.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Settled {
-    /// What became of the reservation.
-    pub outcome: SettleOutcome,
-    /// The limit after the refund (Redis's answer, or the failure policy's
-    /// with its reason).
-    pub decision: super::Decision,
 }
 
 /// What a settle did to its reservation.

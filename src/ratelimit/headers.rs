@@ -25,7 +25,8 @@
 //! assert_eq!(headers::policy_value("client", 100, 60_000), r#""client";q=100;w=60"#);
 //! ```
 
-use super::{Decision, Limiter};
+use super::decision::{Decision, MultiDecision};
+use super::limiter::Limiter;
 
 /// `RateLimit-Policy`.
 pub const POLICY_HEADER: &str = "RateLimit-Policy";
@@ -96,6 +97,24 @@ fn sf_string(text: &str) -> String {
     }
     out.push('"');
     out
+}
+
+impl Decision {
+    /// The response headers of this one decision: `RateLimit`, and
+    /// `Retry-After` when refused (draft-ietf-httpapi-ratelimit-headers);
+    /// `RateLimit-Policy` comes from the limiter
+    /// ([`policy_header`]).
+    pub fn headers(&self) -> Vec<(&'static str, String)> {
+        response_headers(std::iter::once(self))
+    }
+}
+
+impl MultiDecision {
+    /// `RateLimit` (every evaluated policy) and, when refused, `Retry-After`
+    /// (seconds, rounded up): see [`response_headers`].
+    pub fn headers(&self) -> Vec<(&'static str, String)> {
+        response_headers(self.evaluated())
+    }
 }
 
 #[cfg(test)]

@@ -14,15 +14,17 @@ use std::sync::Mutex;
 
 use lru::LruCache;
 
-use super::model::{self, Params, State, Verdict};
-use super::Algorithm;
+use super::algorithm::Algorithm;
+use super::model::{self, Mode, Params, State, Verdict};
 
 /// Most identifiers one limiter tracks locally per isolate.
 pub const LOCAL_FALLBACK_CAPACITY: usize = 10_000;
 
 /// One check as the local fallback runs it.
 pub(super) struct LocalCheck<'a> {
+    /// Whom it counts.
     pub identifier: &'a str,
+    /// Units to spend (negative: a refund; 0: only look).
     pub cost: i64,
     /// Concurrency: the lease taken or given back; else 0.
     pub lease: u64,
@@ -52,6 +54,7 @@ impl LocalLimits {
         }
     }
 
+    /// The limiter's parameters for `check`: its lease, and its override's rate.
     fn params(&self, check: &LocalCheck<'_>) -> Params {
         let mut params = Params { lease: check.lease, ..self.params };
         if let Some((limit, window_ms)) = check.rate {
@@ -62,20 +65,20 @@ impl LocalLimits {
         params
     }
 
-    /// The verdict for `check` at `now_ms`, spending nothing.
-    pub fn peek(&self, check: &LocalCheck<'_>, now_ms: u64) -> Verdict {
+    /// The verdict for `check` at `now_ms`. [`Mode::Peek`] spends
+    /// nothing; [`Mode::Commit`] decides as [`model::decide`] does (peek,
+    /// then spend from this isolate's own state when it fits).
+    pub fn run(&self, check: &LocalCheck<'_>, now_ms: u64, mode: Mode) -> Verdict {
         let mut states = crate::sync::lock(&self.states);
         let state = states.get(check.identifier).cloned().unwrap_or_default();
-        model::peek(&self.params(check), &state, now_ms as i64 * 1000, check.cost)
-    }
-
-    /// Decides `check` at `now_ms`, spending from this isolate's own state
-    /// when it fits.
-    pub fn decide(&self, check: &LocalCheck<'_>, now_ms: u64) -> Verdict {
-        let mut states = crate::sync::lock(&self.states);
-        let state = states.get(check.identifier).cloned().unwrap_or_default();
-        let (verdict, next) = model::decide(&self.params(check), &state, now_ms as i64 * 1000, check.cost);
-        states.put(check.identifier.to_owned(), next);
-        verdict
+        let now_us = now_ms as i64 * 1000;
+        match mode {
+            Mode::Peek => model::peek(&self.params(check), &state, now_us, check.cost),
+            Mode::Commit => {
+                let (verdict, next) = model::decide(&self.params(check), &state, now_us, check.cost);
+                states.put(check.identifier.to_owned(), next);
+                verdict
+            }
+        }
     }
 }

@@ -6,7 +6,7 @@
 //!
 //! ```no_run
 //! use std::sync::Arc;
-//! use edgecache::ratelimit::{headers, Limiter, RateLimitConfig};
+//! use edgecache::ratelimit::{headers, Check, Limiter, RateLimitConfig};
 //! use edgecache::upstash::{UpstashClient, UpstashConfig};
 //! use edgecache::config::Vars;
 //!
@@ -19,7 +19,7 @@
 //! let per_tenant = config.tenant_limiter(client)?;
 //!
 //! // Per request: both limits, all-or-nothing, one REST round trip.
-//! let checked = Limiter::limit_all(&[(&per_ip, ip, 1), (&per_tenant, tenant, 1)]).await?;
+//! let checked = Limiter::limit_all(&[Check::new(&per_ip, ip, 1), Check::new(&per_tenant, tenant, 1)]).await?;
 //! let status = if checked.success { 200 } else { 429 };
 //! let mut response_headers = checked.headers(); // RateLimit, and Retry-After when refused
 //! response_headers.push((headers::POLICY_HEADER, headers::policy_header([&per_ip, &per_tenant])));
@@ -91,51 +91,42 @@
 //! ([`Limiter::prepare_screened`]). ARCHITECTURE.md says which file holds what.
 
 mod algorithm;
+mod all_or_nothing;
+mod answers;
 mod block_cache;
 mod builder;
+mod check;
 mod config;
 mod cooldown;
 mod decision;
 mod deny;
+mod failure_policy;
+mod grant_calls;
 mod grants;
 pub mod headers;
 mod limiter;
 mod local;
 pub mod model;
 mod overrides;
-mod prepared;
 mod script;
+mod seen_overrides;
+mod settings;
+mod single_check;
 mod stats;
 #[cfg(any(test, feature = "testing"))]
 mod testing;
 
 pub use algorithm::{Algorithm, LimitSpec};
-pub use builder::{LimiterBuilder, DEFAULT_BLOCK_CACHE_CAPACITY, FAIL_CLOSED_RETRY_AFTER_MS, UPSTASH_DEFAULT_PREFIX};
+pub use all_or_nothing::{Prepared, PreparedCheck};
+pub use builder::LimiterBuilder;
+pub use check::{Check, Guard};
 pub use config::RateLimitConfig;
 pub use cooldown::Cooldowns;
-pub use decision::{Decision, MultiDecision, RateLimitError, Reason};
+pub use decision::{Decision, MultiDecision, RateLimitError, Reason, Settled};
 pub use deny::{DenyEntry, DenyList, Screen, MAX_DENY_ENTRIES};
-pub use grants::{Lease, Reservation, SettleOutcome, Settled};
+pub use failure_policy::FailurePolicy;
+pub use grants::{Lease, Reservation, SettleOutcome};
 pub use limiter::Limiter;
 pub use local::LOCAL_FALLBACK_CAPACITY;
-pub use prepared::{Check, Guard, Prepared, PreparedCheck};
+pub use settings::{DEFAULT_BLOCK_CACHE_CAPACITY, FAIL_CLOSED_RETRY_AFTER_MS, UPSTASH_DEFAULT_PREFIX};
 pub use stats::LimiterStats;
-
-/// What a limiter answers when Redis cannot (timeout, transport error, 5xx,
-/// an error reply, an open circuit breaker). Never an error: the decision
-/// carries the failure as its [`Reason`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum FailurePolicy {
-    /// Allow the request (`success: true`, `remaining == limit`), the
-    /// limiter's default: availability over enforcement.
-    #[default]
-    FailOpen,
-    /// Refuse (`success: false`, `retry_after_ms ==`
-    /// [`FAIL_CLOSED_RETRY_AFTER_MS`]): enforcement over availability.
-    FailClosed,
-    /// Each isolate enforces the limit on its own, with the same algorithm
-    /// in memory (bounded), so an outage neither opens the door nor shuts
-    /// it: at most `limit × isolates` pass per window, and decisions say
-    /// [`Reason::LocalFallback`]. The reference worker's default.
-    Local,
-}

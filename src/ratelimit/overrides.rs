@@ -9,21 +9,16 @@
 //! cleared.
 
 use std::num::NonZeroU64;
-use std::sync::{LazyLock, Mutex};
+use std::sync::LazyLock;
 use std::time::Duration;
 
-use lru::LruCache;
-
-use super::builder::validate;
+use super::algorithm::LimitSpec;
 use super::decision::RateLimitError;
 use super::limiter::Limiter;
-use super::LimitSpec;
+use super::seen_overrides::SeenOverrides;
+use super::settings::validate;
 use crate::keys::escape_id;
 use crate::upstash::{Command, Reply, Script};
-
-/// Most identifiers whose override one isolate remembers for its local
-/// fallback.
-const SEEN_CAPACITY: usize = 10_000;
 
 static SET_SCRIPT: LazyLock<Script> = LazyLock::new(|| Script::new(SET_SOURCE));
 
@@ -36,38 +31,6 @@ redis.call('ZADD', KEYS[1], 0, ARGV[1])
 redis.call('SET', KEYS[2], ARGV[2])
 return 1
 ";
-
-/// A limiter's override settings, and the overrides this isolate saw in
-/// Redis's answers (what its local fallback applies).
-pub(super) struct SeenOverrides {
-    max: usize,
-    seen: Mutex<LruCache<String, (u64, u64)>>,
-}
-
-impl SeenOverrides {
-    pub fn new(max: usize) -> Self {
-        let capacity = std::num::NonZeroUsize::new(SEEN_CAPACITY).expect("non-zero");
-        SeenOverrides { max, seen: Mutex::new(LruCache::new(capacity)) }
-    }
-
-    /// The `(limit, window_ms)` last seen for `identifier`, if an override.
-    pub fn get(&self, identifier: &str) -> Option<(u64, u64)> {
-        crate::sync::lock(&self.seen).get(identifier).copied()
-    }
-
-    /// Notes what Redis used for `identifier`: `Some` override, or none.
-    pub fn note(&self, identifier: &str, rate: Option<(u64, u64)>) {
-        let mut seen = crate::sync::lock(&self.seen);
-        match rate {
-            Some(rate) => {
-                seen.put(identifier.to_owned(), rate);
-            }
-            None => {
-                seen.pop(identifier);
-            }
-        }
-    }
-}
 
 fn parse_value(bytes: &[u8]) -> Option<LimitSpec> {
     let text = std::str::from_utf8(bytes).ok()?;
@@ -115,10 +78,10 @@ impl Limiter {
         let plain = LimitSpec::per_window(spec.limit_nonzero(), spec.window()).expect("a valid spec");
         validate(&self.name, self.algorithm, plain, Some(&self.prefix)).map_err(|e| refused(e.to_string()))?;
         let keys = [self.overrides_index(), self.override_key(identifier)];
-        let args = [identifier.to_owned(), format!("{} {}", spec.limit(), spec.window_ms()), seen.max.to_string()];
+        let args = [identifier.to_owned(), format!("{} {}", spec.limit(), spec.window_ms()), seen.max().to_string()];
         let stored = self.client.eval(&SET_SCRIPT, &keys, &args).await?.into_int()?;
         if stored == 0 {
-            return Err(refused(format!("it holds its most overrides ({})", seen.max)));
+            return Err(refused(format!("it holds its most overrides ({})", seen.max())));
         }
         self.blocks.forget(identifier);
         seen.note(identifier, Some((spec.limit(), spec.window_ms())));

@@ -2,6 +2,7 @@
 
 use std::sync::LazyLock;
 
+use super::model::Verdict;
 use crate::upstash::{Reply, Script, UpstashError};
 
 /// The concatenation of `scripts/*.lua` (prelude, one file per algorithm,
@@ -20,6 +21,7 @@ pub(crate) const SOURCE: &str = concat!(
     include_str!("scripts/driver.lua"),
 );
 
+/// The script, with its SHA1 for `EVALSHA`.
 pub(crate) static SCRIPT: LazyLock<Script> = LazyLock::new(|| Script::new(SOURCE));
 
 /// Arguments per limit after the header (see `scripts/driver.lua`).
@@ -27,66 +29,59 @@ pub(crate) const ARGS_PER_LIMIT: usize = 9;
 /// Values per limit in the reply after the leading `all_ok` and `denied_until_ms`.
 const VALUES_PER_LIMIT: usize = 9;
 
-/// One limit's answer as the script returns it.
+/// One limit's answer: the [`Verdict`] (the same type the pure [`model`](super::model)
+/// produces), on which rate and clock it was decided, and what only the
+/// script can say (a guard that did not hold, what a settle gave back).
+/// Decoded from the script's reply, or made without Redis by the block cache
+/// and the failure policy.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct RawVerdict {
-    /// The limit's guard did not hold: it was neither checked nor spent.
+pub(crate) struct Answer {
+    /// The decision's math: fits, remaining, reset, retry and block times.
+    pub verdict: Verdict,
+    /// The limit's guard did not hold: it was neither checked nor spent
+    /// (`verdict.ok` is then true: a skipped limit refuses nothing).
     pub skipped: bool,
-    pub ok: bool,
-    pub remaining: u64,
-    pub reset_ms: u64,
-    pub retry_ms: u64,
-    pub block_ms: u64,
+    /// When it was decided, epoch ms (Redis's clock, or the caller's).
     pub now_ms: u64,
-    /// The limit and window the script used: an override's, or the limiter's own.
+    /// The limit (units per window) the answer used: an override's, or the limiter's own.
     pub limit: u64,
+    /// The window of that limit, in milliseconds.
     pub window_ms: u64,
     /// What a settle did: units given back, or -1 (no such reservation),
-    /// -2 (settled before).
+    /// -2 (settled before); 0 for every other check.
     pub refunded: i64,
 }
 
-impl RawVerdict {
+impl Answer {
+    /// `verdict`, decided without Redis at `now_ms` on a limit of `limit` per `window_ms`.
+    pub fn without_redis(verdict: Verdict, limit: u64, window_ms: u64, now_ms: u64) -> Self {
+        Answer { verdict, skipped: false, now_ms, limit, window_ms, refunded: 0 }
+    }
+
     /// What the failure policy `FailOpen` answers: allowed, nothing spent.
     pub fn allow_all(limit: u64, window_ms: u64, now_ms: u64) -> Self {
-        RawVerdict {
-            skipped: false,
-            ok: true,
-            remaining: limit,
-            reset_ms: now_ms,
-            retry_ms: 0,
-            block_ms: 0,
-            now_ms,
-            limit,
-            window_ms,
-            refunded: 0,
-        }
+        let verdict = Verdict { ok: true, remaining: limit, reset_ms: now_ms, retry_after_ms: 0, block_ms: 0 };
+        Answer::without_redis(verdict, limit, window_ms, now_ms)
     }
 
     /// A refusal without Redis of a limit of `limit` per `window_ms`: retry in `retry_ms`.
     pub fn refuse_for(limit: u64, window_ms: u64, retry_ms: u64, now_ms: u64) -> Self {
-        RawVerdict {
-            skipped: false,
-            ok: false,
-            remaining: 0,
-            reset_ms: now_ms + retry_ms,
-            retry_ms,
-            block_ms: 0,
-            now_ms,
-            limit,
-            window_ms,
-            refunded: 0,
-        }
+        let verdict =
+            Verdict { ok: false, remaining: 0, reset_ms: now_ms + retry_ms, retry_after_ms: retry_ms, block_ms: 0 };
+        Answer::without_redis(verdict, limit, window_ms, now_ms)
     }
 }
 
 /// The script's answer: whether every limit passed, until when a deny-list
-/// entry refuses the call (`None`: not denied), and one verdict per limit.
+/// entry refuses the call (`None`: not denied), and one answer per limit.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct ScriptReply {
+    /// Every limit passed (and was spent).
     pub all_ok: bool,
+    /// The deny list refused the call until this epoch ms.
     pub denied_until_ms: Option<u64>,
-    pub verdicts: Vec<RawVerdict>,
+    /// One per limit, in the order of the call.
+    pub answers: Vec<Answer>,
 }
 
 /// Parses `{all_ok, denied_until_ms, (ok, remaining, reset_ms, retry_ms,
@@ -105,22 +100,24 @@ pub(crate) fn parse_reply(reply: Reply, n: usize) -> Result<ScriptReply, Upstash
         ints.push(item.into_int()?);
     }
     let nonneg = |x: i64| x.max(0) as u64;
-    let verdicts = ints[2..]
+    let answers = ints[2..]
         .chunks_exact(VALUES_PER_LIMIT)
-        .map(|v| RawVerdict {
+        .map(|v| Answer {
+            verdict: Verdict {
+                ok: v[0] == 1 || v[0] == 2,
+                remaining: nonneg(v[1]),
+                reset_ms: nonneg(v[2]),
+                retry_after_ms: nonneg(v[3]),
+                block_ms: nonneg(v[4]),
+            },
             skipped: v[0] == 2,
-            ok: v[0] == 1 || v[0] == 2,
-            remaining: nonneg(v[1]),
-            reset_ms: nonneg(v[2]),
-            retry_ms: nonneg(v[3]),
-            block_ms: nonneg(v[4]),
             now_ms: nonneg(v[5]),
             limit: nonneg(v[6]),
             window_ms: nonneg(v[7]),
             refunded: v[8],
         })
         .collect();
-    Ok(ScriptReply { all_ok: ints[0] == 1, denied_until_ms: (ints[1] > 0).then(|| nonneg(ints[1])), verdicts })
+    Ok(ScriptReply { all_ok: ints[0] == 1, denied_until_ms: (ints[1] > 0).then(|| nonneg(ints[1])), answers })
 }
 
 #[cfg(test)]
@@ -159,19 +156,19 @@ mod tests {
             .map(Reply::Int)
             .collect(),
         );
-        let ScriptReply { all_ok: all, denied_until_ms, verdicts: v } = parse_reply(reply, 3).unwrap();
+        let ScriptReply { all_ok: all, denied_until_ms, answers: v } = parse_reply(reply, 3).unwrap();
         assert!(all);
         assert_eq!(denied_until_ms, None);
         assert_eq!((v[0].limit, v[0].window_ms), (5, 1000));
         assert_eq!(v[2].refunded, 3);
-        assert_eq!(v[0].remaining, 4);
-        assert!(!v[1].ok && !v[1].skipped);
-        assert_eq!(v[1].retry_ms, 5);
-        assert!(v[2].skipped && v[2].ok, "a skipped limit refuses nothing");
+        assert_eq!(v[0].verdict.remaining, 4);
+        assert!(!v[1].verdict.ok && !v[1].skipped);
+        assert_eq!(v[1].verdict.retry_after_ms, 5);
+        assert!(v[2].skipped && v[2].verdict.ok, "a skipped limit refuses nothing");
         assert!(parse_reply(Reply::Array(vec![Reply::Int(1)]), 1).is_err());
         let denied = Reply::Array([0, 5000, 0, 0, 5000, 4000, 0, 1000, 0, 0, 0].into_iter().map(Reply::Int).collect());
         let reply = parse_reply(denied, 1).unwrap();
         assert_eq!(reply.denied_until_ms, Some(5000));
-        assert!(!reply.verdicts[0].ok);
+        assert!(!reply.answers[0].verdict.ok);
     }
 }

@@ -2,7 +2,7 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use super::Reason;
+use super::decision::Reason;
 
 /// Counts of what a limiter answered, since it was built.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -52,25 +52,37 @@ impl LimiterStats {
 }
 
 #[derive(Debug, Default)]
+/// A limiter's counts as it answers (relaxed atomics: counts, not synchronisation).
 pub(super) struct Counters {
+    /// See [`LimiterStats::allowed`].
     pub(super) allowed: AtomicU64,
+    /// See [`LimiterStats::denied`].
     pub(super) denied: AtomicU64,
+    /// See [`LimiterStats::denied_by_other`].
     pub(super) denied_by_other: AtomicU64,
+    /// See [`LimiterStats::cache_blocked`].
     pub(super) cache_blocked: AtomicU64,
+    /// See [`LimiterStats::failed_open`].
     pub(super) failed_open: AtomicU64,
+    /// See [`LimiterStats::failed_closed`].
     pub(super) failed_closed: AtomicU64,
+    /// See [`LimiterStats::local_allowed`].
     pub(super) local_allowed: AtomicU64,
+    /// See [`LimiterStats::local_denied`].
     pub(super) local_denied: AtomicU64,
+    /// See [`LimiterStats::by_reason`].
     pub(super) by_reason: [AtomicU64; 8],
     /// `[refused, allowed]` by the decision's reason.
     pub(super) by_outcome: [[AtomicU64; 8]; 2],
 }
 
 impl Counters {
+    /// Adds one to `counter`.
     pub(super) fn bump(counter: &AtomicU64) {
         counter.fetch_add(1, Ordering::Relaxed);
     }
 
+    /// Counts one decision under `reason` (see [`LimiterStats::by_reason`]).
     pub(super) fn count_reason(&self, reason: Reason) {
         let index = Reason::ALL.iter().position(|r| *r == reason).expect("every reason is listed");
         Counters::bump(&self.by_reason[index]);
@@ -82,6 +94,7 @@ impl Counters {
         Counters::bump(&self.by_outcome[usize::from(allowed)][index]);
     }
 
+    /// The counts now.
     pub(super) fn snapshot(&self) -> LimiterStats {
         let get = |counter: &AtomicU64| counter.load(Ordering::Relaxed);
         LimiterStats {

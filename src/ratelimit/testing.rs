@@ -1,10 +1,10 @@
 //! Test hooks, behind the `testing` feature: checks at a chosen time, so
 //! tests can drive the scripts through time without waiting.
 
+use super::check::Check;
 use super::decision::{Decision, Reason};
 use super::grants::Op;
-use super::limiter::{header, Limiter};
-use super::prepared::Check;
+use super::limiter::Limiter;
 use super::script::{parse_reply, SCRIPT};
 use crate::upstash::UpstashError;
 
@@ -23,13 +23,10 @@ impl Limiter {
     /// # Errors
     /// Any [`UpstashError`], as is.
     pub async fn run_at(&self, check: &Check<'_>, now_us: u64) -> Result<Decision, UpstashError> {
-        let (mut keys, mut args) = header(Some(now_us), 1, None);
-        let (own, check_args) = self.encode(check, now_us / 1000);
-        keys.extend(own);
-        args.extend(check_args);
+        let (keys, args) = check.alone(Some(now_us), now_us / 1000);
         let reply = self.client.eval(&SCRIPT, &keys, &args).await?;
         let mut reply = parse_reply(reply, 1)?;
-        Ok(self.decision(reply.verdicts.pop().expect("one verdict"), Reason::None))
+        Ok(self.decision(reply.answers.pop().expect("one answer"), Reason::None))
     }
 }
 

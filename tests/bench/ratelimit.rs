@@ -215,13 +215,15 @@ async fn main() {
     .await;
     let tenant = limiter(&client, &prefix, "tenant", Algorithm::SlidingLog, spec(1_000_000, 60_000));
     let multi = round_trips(&server, &client, 100, || async {
-        let m = Limiter::limit_all(&[(&big, "ip", 1), (&tenant, "acme", 1)]).await.unwrap();
+        let m = Limiter::limit_all(&[Check::new(&big, "ip", 1), Check::new(&tenant, "acme", 1)]).await.unwrap();
         assert!(m.success);
     })
     .await;
     let cache_key = format!("{prefix}:policy");
     let pipelined = round_trips(&server, &client, 100, || async {
-        let Prepared::Check(check) = Limiter::prepare_all(&[(&big, "ip", 1), (&tenant, "acme", 1)]).unwrap() else {
+        let Prepared::Check(check) =
+            Limiter::prepare_all(&[Check::new(&big, "ip", 1), Check::new(&tenant, "acme", 1)]).unwrap()
+        else {
             panic!("not blocked")
         };
         let mut outcomes = client.pipeline(&[Command::new("MGET").arg(&cache_key), check.command()]).await.unwrap();

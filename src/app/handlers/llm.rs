@@ -143,7 +143,7 @@ async fn credentials_first(rc: &RequestContext, req: &Incoming, error: ApiError)
 /// When it fails, the slot ends with its lease and the tokens stay spent.
 async fn give_back(limits: &Limits, lease: &Lease, reservation: &Reservation) {
     let checks = [Check::release(&limits.slots, lease), Check::settle(&limits.tokens, reservation, 0)];
-    let decision = match Limiter::prepare_checks(&checks) {
+    let decision = match Limiter::prepare_all(&checks) {
         Ok(Prepared::Check(check)) => check.run().await,
         Ok(Prepared::Decided(decided)) => decided,
         Err(error) => {
