@@ -22,13 +22,13 @@ pub fn parse_json_object<T: serde::de::DeserializeOwned>(
         return Err(ApiError::too_large(max_bytes));
     }
     let invalid = |e: serde_json::Error| ApiError::bad_request(format!("invalid {what} body: {e}"));
-    match serde_json::from_slice::<serde_json::Value>(body).map_err(invalid)? {
-        object @ serde_json::Value::Object(_) => serde_json::from_value(object).map_err(invalid),
-        other => Err(ApiError::bad_request(format!(
-            "invalid {what} body: expected a JSON object, got {}",
-            json_kind(&other)
-        ))),
+    // An object decodes straight into `T`, in one pass; anything else (serde
+    // would take an array for a struct) is parsed only to name what it is.
+    if body.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{') {
+        return serde_json::from_slice(body).map_err(invalid);
     }
+    let other = serde_json::from_slice::<serde_json::Value>(body).map_err(invalid)?;
+    Err(ApiError::bad_request(format!("invalid {what} body: expected a JSON object, got {}", json_kind(&other))))
 }
 fn json_kind(value: &serde_json::Value) -> &'static str {
     match value {

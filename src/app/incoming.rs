@@ -49,7 +49,10 @@ impl Incoming {
     /// Reads a JSON body of at most [`MAX_BODY_BYTES`]: 413 past it (by
     /// `Content-Length` before reading, and while streaming, so a body
     /// without a length is never buffered whole), 415 for a content type that
-    /// is not JSON. An absent body reads as empty.
+    /// is not JSON. An absent body reads as empty. A body whose length is
+    /// declared (and within the bound) is read in one `arrayBuffer()` call:
+    /// the runtime frames it by that length, and one call costs a fraction
+    /// of the CPU of a stream read chunk by chunk.
     ///
     /// # Errors
     /// 413, 415, or 400 when the body cannot be read.
@@ -66,6 +69,15 @@ impl Incoming {
         let mut body = Vec::new();
         if self.raw.body_used() {
             return Err(ApiError::bad_request("the request body was already read"));
+        }
+        if declared.is_some() {
+            let unreadable = |e: wasm_bindgen::JsValue| {
+                ApiError::bad_request("cannot read the request body").with_cause(format!("{e:?}"))
+            };
+            let promise = self.raw.array_buffer().map_err(unreadable)?;
+            let buffer = wasm_bindgen_futures::JsFuture::from(promise).await.map_err(unreadable)?;
+            let body = js_sys::Uint8Array::new(&buffer).to_vec();
+            return if body.len() > MAX_BODY_BYTES { Err(ApiError::too_large(MAX_BODY_BYTES)) } else { Ok(body) };
         }
         let Some(stream) = self.raw.body() else { return Ok(body) };
         let mut stream = ByteStream::from(stream);

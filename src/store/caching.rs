@@ -169,8 +169,11 @@ impl<S: ReadStore + 'static> CachingStoreBuilder<S> {
         self
     }
 
-    /// Refreshes stale entries in `background` while serving them
-    /// (stale-while-revalidate); without it, a stale entry is refreshed inline.
+    /// Runs work that need not hold the response in `background` (on
+    /// Workers, the request's `waitUntil`): refreshes of stale entries while
+    /// they are served (stale-while-revalidate), and completing a write's
+    /// outbox entry once its invalidation is applied. Without it, both run
+    /// inline, before the read or write returns.
     pub fn background(mut self, background: Arc<dyn Background>) -> Self {
         self.settings.background = Some(background);
         self
@@ -300,12 +303,22 @@ impl<S: Store + 'static> CachingStore<S> {
 }
 
 impl<S: Store + 'static> CachingStore<S> {
-    /// Completes the outbox entry `ticket` once its invalidation was applied.
+    /// Completes the outbox entry `ticket` once its invalidation was applied:
+    /// in the [`Background`] when there is one (after the response: the
+    /// write and its invalidation are done, and an entry left by an isolate
+    /// that stops first is applied again by the next drain, which is
+    /// harmless), else before the write returns.
     async fn complete(&self, applied: bool, ticket: Option<i64>) {
-        if let (true, Some(ticket)) = (applied, ticket) {
-            if let Err(error) = self.shared.inner.complete_recorded(ticket).await {
+        let (true, Some(ticket)) = (applied, ticket) else { return };
+        let shared = self.shared.clone();
+        let task = async move {
+            if let Err(error) = shared.inner.complete_recorded(ticket).await {
                 log::warn!("edgecache: outbox entry {ticket} stays for the next drain: {error}");
             }
+        };
+        match &self.shared.settings.background {
+            Some(background) => background.spawn(Box::pin(task)),
+            None => task.await,
         }
     }
 }
