@@ -25,7 +25,10 @@ use std::time::Duration;
 
 use futures_util::future::{select, Either};
 use futures_util::StreamExt;
-use worker::{AbortController, ByteStream, Delay, Fetch, Headers, Method, Request, RequestInit, Response};
+use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::JsFuture;
+use worker::worker_sys::web_sys::{self, AbortController};
+use worker::{ByteStream, Delay, Response};
 
 use super::RequestContext;
 use crate::app::error::ApiError;
@@ -51,27 +54,34 @@ pub async fn stream(rc: &RequestContext) -> Result<Response, ApiError> {
     let upstash = config.upstash.as_ref().ok_or_else(|| {
         ApiError::not_found("live events need an Upstash database").with_code("events_not_configured")
     })?;
-    let controller = AbortController::default();
+    // The runtime's own fetch, as the REST client's (`upstash/transport.rs`):
+    // `worker::Fetch` would bring the `worker` crate's request options (its
+    // `cf` properties and image resizing) into the wasm for this one call.
+    let js = |what: &'static str| move |e: wasm_bindgen::JsValue| ApiError::internal(format!("{what}: {e:?}"));
+    let controller = AbortController::new().map_err(js("AbortController"))?;
     let url = format!(
         "{}/subscribe/{}",
         upstash.url.trim_end_matches('/'),
         percent_encoding::utf8_percent_encode(&channel, percent_encoding::NON_ALPHANUMERIC)
     );
-    let headers = Headers::new();
-    headers.set("authorization", &format!("Bearer {}", upstash.token))?;
-    headers.set("accept", "text/event-stream")?;
-    let mut init = RequestInit::new();
-    init.with_method(Method::Post).with_headers(headers);
-    let request = Request::new_with_init(&url, &init)?;
-    let mut upstream = Fetch::Request(request)
-        .send_with_signal(&controller.signal())
+    let headers = web_sys::Headers::new().map_err(js("Headers"))?;
+    headers.set("authorization", &format!("Bearer {}", upstash.token)).map_err(js("Headers"))?;
+    headers.set("accept", "text/event-stream").map_err(js("Headers"))?;
+    let init = web_sys::RequestInit::new();
+    init.set_method("POST");
+    init.set_headers(&headers);
+    init.set_signal(Some(&controller.signal()));
+    let global: web_sys::WorkerGlobalScope = js_sys::global().unchecked_into();
+    let answer = JsFuture::from(global.fetch_with_str_and_init(&url, &init))
         .await
-        .map_err(|e| ApiError::unavailable("Upstash is unavailable", e))?;
-    if upstream.status_code() != 200 {
-        let status = upstream.status_code();
+        .map_err(|e| ApiError::unavailable("Upstash is unavailable", format!("{e:?}")))?;
+    let upstream: web_sys::Response = answer.unchecked_into();
+    if upstream.status() != 200 {
+        let status = upstream.status();
         return Err(ApiError::unavailable(format!("Upstash refused the subscription (HTTP {status})"), status));
     }
-    let relay = Relay::new(upstream.stream()?, channel, controller);
+    let body = upstream.body().ok_or_else(|| ApiError::unavailable("Upstash answered without a stream", "no body"))?;
+    let relay = Relay::new(ByteStream::from(body), channel, controller);
     let events = futures_util::stream::unfold(relay, |mut relay| async move {
         let frame = relay.next_frame().await?;
         Some((Ok::<Vec<u8>, worker::Error>(frame), relay))
