@@ -67,6 +67,14 @@
 
 #![warn(missing_docs)]
 
+/// A Lua script of this crate as Redis receives it: `src/$path` without its
+/// comment lines, blank lines and indentation (`build.rs` strips them).
+macro_rules! lua {
+    ($path:literal) => {
+        include_str!(concat!(env!("OUT_DIR"), "/lua/", $path))
+    };
+}
+
 pub mod backend;
 pub mod cache;
 pub mod clock;

@@ -6,19 +6,19 @@ use super::model::Verdict;
 use crate::upstash::{Reply, Script, UpstashError};
 
 /// The concatenation of `scripts/*.lua` (prelude, one file per algorithm,
-/// driver): one script, one SHA1, so a single `NOSCRIPT` recovery loads
-/// every algorithm.
+/// driver), comments stripped (`lua!`): one script, one SHA1, so a single
+/// `NOSCRIPT` recovery loads every algorithm.
 pub(crate) const SOURCE: &str = concat!(
-    include_str!("scripts/prelude.lua"),
-    include_str!("scripts/fixed_window.lua"),
-    include_str!("scripts/sliding_window.lua"),
-    include_str!("scripts/sliding_log.lua"),
-    include_str!("scripts/token_bucket.lua"),
-    include_str!("scripts/gcra.lua"),
-    include_str!("scripts/concurrency.lua"),
-    include_str!("scripts/upstash_fixed_window.lua"),
-    include_str!("scripts/upstash_sliding_window.lua"),
-    include_str!("scripts/driver.lua"),
+    lua!("ratelimit/scripts/prelude.lua"),
+    lua!("ratelimit/scripts/fixed_window.lua"),
+    lua!("ratelimit/scripts/sliding_window.lua"),
+    lua!("ratelimit/scripts/sliding_log.lua"),
+    lua!("ratelimit/scripts/token_bucket.lua"),
+    lua!("ratelimit/scripts/gcra.lua"),
+    lua!("ratelimit/scripts/concurrency.lua"),
+    lua!("ratelimit/scripts/upstash_fixed_window.lua"),
+    lua!("ratelimit/scripts/upstash_sliding_window.lua"),
+    lua!("ratelimit/scripts/driver.lua"),
 );
 
 /// The script, with its SHA1 for `EVALSHA`.
