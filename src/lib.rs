@@ -72,6 +72,7 @@ pub mod cache;
 pub mod clock;
 mod clocked_lru;
 pub mod config;
+mod counters;
 pub mod dedup;
 pub mod event_channel;
 pub mod failure;

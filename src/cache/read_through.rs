@@ -430,7 +430,7 @@ impl Cache {
         let started_ms = self.now_ms();
         let loaded = loader().await;
         let delta_ms = self.now_ms().saturating_sub(started_ms);
-        self.inner.stats.load_ms.fetch_add(delta_ms, std::sync::atomic::Ordering::Relaxed);
+        Stats::add(&self.inner.stats.load_ms, delta_ms);
         let loaded = match loaded {
             Ok(loaded) => loaded,
             Err(error) => {
