@@ -68,6 +68,7 @@
 #![warn(missing_docs)]
 
 pub mod backend;
+pub mod backoff;
 pub mod cache;
 pub mod clock;
 mod clocked_lru;

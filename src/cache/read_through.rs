@@ -358,16 +358,16 @@ impl Cache {
         }
     }
 
-    /// Polls the shared tier with leased reads (25 ms, doubling to 200 ms,
-    /// one round trip each) until the leaseholder's value is there, or its
+    /// Polls the shared tier with leased reads (paced by
+    /// [`LEASE_WAITER`](crate::backoff::LEASE_WAITER), one round trip each) until the leaseholder's value is there, or its
     /// lease is gone and this read took it (it loads then), or `lease_ttl`
     /// has passed (it loads without one).
     async fn wait_for_leaseholder(&self, key: &EntryKey, mut last: Found, lease_ttl: Ttl) -> Result<Found, CacheError> {
         let deadline_ms = self.now_ms() + lease_ttl.as_millis();
-        let mut pause_ms = 25;
+        let mut backoff = crate::backoff::LEASE_WAITER;
         while self.now_ms() < deadline_ms {
             // A timer of this request's own: no waiting on another request's I/O.
-            futures_timer::Delay::new(std::time::Duration::from_millis(pause_ms)).await;
+            backoff.pause().await;
             last = self.read_shared_leased(key, lease_ttl).await?;
             if last.lease == LeaseState::Taken {
                 Stats::bump(&self.inner.stats.leases_taken);
@@ -375,7 +375,6 @@ impl Cache {
             if last.judgement == Judgement::Fresh || last.lease != LeaseState::HeldByOther {
                 break;
             }
-            pause_ms = (pause_ms * 2).min(200);
         }
         Ok(last)
     }

@@ -1,0 +1,75 @@
+//! [`Backoff`]: pauses that double from a first one up to a cap, each slept
+//! on a timer of the caller's own (`futures-timer`: a `setTimeout` of the
+//! current request on wasm32), so a request that polls for another's result
+//! never waits on that request's I/O. A leaf: imports nothing of the crate.
+//!
+//! The cache's two pollers:
+//! - [`FLIGHT_FOLLOWER`]: a single-flight follower looking at the flight
+//!   table for its leader's result (1 ms, doubling to 16 ms);
+//! - [`LEASE_WAITER`]: a read polling Upstash for another isolate's
+//!   leaseholder's value (25 ms, doubling to 200 ms; one `MGET` each).
+
+use std::time::Duration;
+
+/// A single-flight follower's pauses between two looks at the flight table:
+/// 1 ms, doubling to 16 ms (the most a follower adds to the leader's time
+/// once the result is there).
+pub const FLIGHT_FOLLOWER: Backoff = Backoff::new(Duration::from_millis(1), Duration::from_millis(16));
+
+/// A lease waiter's pauses between two leased reads of the shared tier:
+/// 25 ms, doubling to 200 ms (one round trip each).
+pub const LEASE_WAITER: Backoff = Backoff::new(Duration::from_millis(25), Duration::from_millis(200));
+
+/// Pauses that start at `first` and double after each one, up to `max`.
+/// A `Copy` value: take a fresh one per wait (`let mut backoff = LEASE_WAITER;`).
+///
+/// ```
+/// use std::time::Duration;
+/// use edgecache::backoff::Backoff;
+///
+/// let mut backoff = Backoff::new(Duration::from_millis(25), Duration::from_millis(200));
+/// let pauses: Vec<u128> = (0..5).map(|_| backoff.next_pause().as_millis()).collect();
+/// assert_eq!(pauses, [25, 50, 100, 200, 200]);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Backoff {
+    next: Duration,
+    max: Duration,
+}
+
+impl Backoff {
+    /// Pauses of `first`, then twice as long each time, never over `max`.
+    pub const fn new(first: Duration, max: Duration) -> Self {
+        Backoff { next: first, max }
+    }
+
+    /// The pause to take now; the next one doubles (up to the cap).
+    pub fn next_pause(&mut self) -> Duration {
+        let pause = self.next.min(self.max);
+        self.next = (pause * 2).min(self.max);
+        pause
+    }
+
+    /// Sleeps the next pause on a timer of the caller's own; answers how
+    /// long it slept.
+    pub async fn pause(&mut self) -> Duration {
+        let pause = self.next_pause();
+        futures_timer::Delay::new(pause).await;
+        pause
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pauses_ms(mut backoff: Backoff, n: usize) -> Vec<u128> {
+        (0..n).map(|_| backoff.next_pause().as_millis()).collect()
+    }
+
+    #[test]
+    fn the_cache_pollers_double_up_to_their_caps() {
+        assert_eq!(pauses_ms(FLIGHT_FOLLOWER, 7), [1, 2, 4, 8, 16, 16, 16]);
+        assert_eq!(pauses_ms(LEASE_WAITER, 5), [25, 50, 100, 200, 200]);
+    }
+}
