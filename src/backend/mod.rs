@@ -65,6 +65,20 @@ impl CacheError {
     }
 }
 
+impl crate::failure::BackendFailure for CacheError {
+    /// Nothing sent (breaker open, caching off): not made; a refused token:
+    /// misconfigured; any other failure (an outage, a refused command, a
+    /// value this backend cannot hold): an outage.
+    fn outcome(&self) -> crate::failure::Outcome {
+        use crate::failure::Outcome;
+        match self {
+            CacheError::CircuitOpen | CacheError::Disabled => Outcome::NotMade,
+            error if error.is_misconfiguration() => Outcome::Misconfigured,
+            _ => Outcome::Outage,
+        }
+    }
+}
+
 /// A write that only happens if every version it was read under is still
 /// current; see [`CacheBackend::set_fenced`].
 #[derive(Debug, Clone, Copy)]

@@ -84,7 +84,7 @@ use std::sync::Arc;
 use crate::backend::{CacheBackend, CacheError};
 use crate::clock::Clock;
 use crate::config::ConfigError;
-use crate::failure::CircuitBreaker;
+use crate::failure::{CircuitBreaker, Outcome};
 use crate::keys::KeySpace;
 use crate::outage::OutageLog;
 use crate::Ttl;
@@ -176,25 +176,16 @@ impl Cache {
         }
     }
 
-    /// Notes the outcome of a backend call (outage log, breaker, counters). A
-    /// refused token is counted apart and does not open the breaker: it fails
-    /// fast, and only a new token fixes it.
+    /// Notes the outcome of a backend call (outage log, breaker, counters):
+    /// see [`record_outcome`](crate::outage::record_outcome). A refused token
+    /// is counted apart and does not open the breaker: it fails fast, and
+    /// only a new token fixes it.
     fn observe<T>(&self, operation: &str, result: Result<T, CacheError>) -> Result<T, CacheError> {
-        match &result {
-            Ok(_) => {
-                self.inner.outage.success();
-                self.inner.breaker.success();
-            }
-            Err(CacheError::CircuitOpen | CacheError::Disabled) => {}
-            Err(error) if error.is_misconfiguration() => {
-                Stats::bump(&self.inner.stats.misconfigured);
-                self.inner.outage.misconfiguration(operation, error);
-            }
-            Err(error) => {
-                Stats::bump(&self.inner.stats.backend_errors);
-                self.inner.outage.failure(operation, error);
-                self.inner.breaker.failure();
-            }
+        let inner = &self.inner;
+        match crate::outage::record_outcome(&inner.outage, Some(&inner.breaker), operation, &result) {
+            Outcome::Misconfigured => Stats::bump(&inner.stats.misconfigured),
+            Outcome::Outage => Stats::bump(&inner.stats.backend_errors),
+            Outcome::Answered | Outcome::NotMade => {}
         }
         result
     }
