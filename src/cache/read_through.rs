@@ -111,6 +111,15 @@ enum EarlyRefresh {
     Picked,
 }
 
+/// Whose read of the shared tier a lookup finishes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum SharedRead {
+    /// This read's own (leased when the entry has leases).
+    Own,
+    /// A prefetch's, which took no lease it could have.
+    Prefetched,
+}
+
 /// One read through the shared tier.
 struct Read<'a> {
     key: &'a EntryKey,
@@ -270,7 +279,7 @@ impl Cache {
         prefetched: Option<Result<Found, CacheError>>,
         loader: BoxedLoader<'_, E>,
     ) -> Result<ReadThrough, E> {
-        let from_prefetch = prefetched.is_some();
+        let source = if prefetched.is_some() { SharedRead::Prefetched } else { SharedRead::Own };
         let found = match (prefetched, read.options.lease) {
             (Some(found), _) => found,
             (None, Some(lease_ttl)) => self.read_shared_leased(read.key, lease_ttl).await,
@@ -278,7 +287,7 @@ impl Cache {
         };
         let found = match read.options.lease {
             Some(lease_ttl) => match found {
-                Ok(found) => self.settle_lease(read, found, lease_ttl, from_prefetch).await,
+                Ok(found) => self.settle_lease(read, found, lease_ttl, source).await,
                 Err(error) => Err(error),
             },
             None => found,
@@ -329,14 +338,14 @@ impl Cache {
         read: &Read<'_>,
         mut found: Found,
         lease_ttl: Ttl,
-        from_prefetch: bool,
+        source: SharedRead,
     ) -> Result<Found, CacheError> {
         if found.judgement == Judgement::Fresh {
             return Ok(found);
         }
         // Only a prefetch took no lease it could have: a leased read that
         // answers "not needed" comes from a backend without leases (memory).
-        if from_prefetch {
+        if source == SharedRead::Prefetched {
             // Read again with the lease: the entry may have been written meanwhile.
             found = self.read_shared_leased(read.key, lease_ttl).await?;
             if found.judgement == Judgement::Fresh {
