@@ -218,3 +218,89 @@ impl PreparedWrite {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    use super::*;
+    use crate::backend::{MemoryBackend, MemoryBounds};
+    use crate::cache::entry::Judgement;
+    use crate::cache::invalidation::Invalidation;
+    use crate::cache::invalidator::{BreakerRule, Invalidator};
+    use crate::cache::l1::{L1Settings, L1};
+    use crate::clock::ManualClock;
+    use crate::failure::{BreakerSettings, CircuitBreaker, FailurePolicy};
+    use crate::keys::KeySpace;
+
+    /// The write side and the read path alone (no `Cache`), over a memory
+    /// backend, with an L1 in front, on a manual clock.
+    struct Rig {
+        guarded: GuardedBackend,
+        reads: ReadPath,
+        writes: Writes,
+        invalidator: Invalidator,
+    }
+
+    fn rig() -> Rig {
+        let clock = Arc::new(ManualClock::new(1_000));
+        let backend = Arc::new(MemoryBackend::with_clock(MemoryBounds::default(), clock.clone()));
+        let breaker = Arc::new(CircuitBreaker::new(BreakerSettings::default(), clock.clone()));
+        let l1 = L1::new(
+            L1Settings { bounds: MemoryBounds::default(), max_staleness: Duration::from_secs(1) },
+            clock.clone(),
+        );
+        Rig {
+            guarded: GuardedBackend::new(Some(backend), breaker),
+            reads: ReadPath::new(Some(l1), clock.clone()),
+            writes: Writes::new("p", clock),
+            invalidator: Invalidator::new("p", Ttl::try_from_secs(60).unwrap(), None),
+        }
+    }
+
+    fn key() -> EntryKey {
+        KeySpace::new("p", "d", "e").unwrap().entry("1", vec!["t".into()])
+    }
+
+    #[test]
+    fn a_write_back_is_read_fresh_and_kept_in_l1_until_forgotten() {
+        futures_executor::block_on(async {
+            let Rig { guarded, reads, writes, .. } = rig();
+            let (key, options) = (key(), EntryOptions::new(Ttl::try_from_secs(60).unwrap()));
+            let found = reads.read_shared(&guarded, &key).await.unwrap();
+            assert_eq!(found.judgement, Judgement::Unusable);
+            let loaded = Loaded::new(Some(b"1".to_vec()));
+            let written =
+                writes.write_back(&guarded, &reads, &key, &found.fence, LoadedFor::untimed(&loaded), &options);
+            assert!(written.await.unwrap());
+            assert!(reads.l1_get(&key.key).is_some(), "kept in L1");
+            assert_eq!(reads.read_shared(&guarded, &key).await.unwrap().judgement, Judgement::Fresh);
+            reads.forget(std::slice::from_ref(&key.key), &[]);
+            assert!(reads.l1_get(&key.key).is_none(), "forgotten");
+        });
+    }
+
+    #[test]
+    fn a_write_fenced_on_a_read_from_before_an_invalidation_is_refused() {
+        futures_executor::block_on(async {
+            let Rig { guarded, reads, writes, invalidator } = rig();
+            let (key, options) = (key(), EntryOptions::new(Ttl::try_from_secs(60).unwrap()));
+            let before = reads.read_shared(&guarded, &key).await.unwrap().fence;
+            let tag = Invalidation { tags: vec!["t".into()], ..Default::default() };
+            let applied = invalidator.invalidate_versions(
+                &guarded,
+                &reads,
+                &tag,
+                FailurePolicy::FailClosed,
+                BreakerRule::Respect,
+            );
+            assert!(applied.await.unwrap().is_some());
+            let loaded = Loaded::new(Some(b"1".to_vec()));
+            let written = writes.write_back(&guarded, &reads, &key, &before, LoadedFor::untimed(&loaded), &options);
+            assert!(!written.await.unwrap(), "fenced out");
+            assert_eq!(guarded.stats().snapshot().fenced_refusals, 1);
+            assert!(reads.l1_get(&key.key).is_none());
+        });
+    }
+}
