@@ -20,8 +20,9 @@ pub const FLIGHT_FOLLOWER: Backoff = Backoff::new(Duration::from_millis(1), Dura
 /// 25 ms, doubling to 200 ms (one round trip each).
 pub const LEASE_WAITER: Backoff = Backoff::new(Duration::from_millis(25), Duration::from_millis(200));
 
-/// Pauses that start at `first` and double after each one, up to `max`.
-/// A `Copy` value: take a fresh one per wait (`let mut backoff = LEASE_WAITER;`).
+/// Pauses that start at `first` and double after each one, up to `max`,
+/// counting the time handed out. A `Copy` value: take a fresh one per wait
+/// (`let mut backoff = LEASE_WAITER;`). Whole milliseconds.
 ///
 /// ```
 /// use std::time::Duration;
@@ -30,32 +31,37 @@ pub const LEASE_WAITER: Backoff = Backoff::new(Duration::from_millis(25), Durati
 /// let mut backoff = Backoff::new(Duration::from_millis(25), Duration::from_millis(200));
 /// let pauses: Vec<u128> = (0..5).map(|_| backoff.next_pause().as_millis()).collect();
 /// assert_eq!(pauses, [25, 50, 100, 200, 200]);
+/// assert_eq!(backoff.waited(), Duration::from_millis(575));
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Backoff {
-    next: Duration,
-    max: Duration,
+    next_ms: u64,
+    max_ms: u64,
+    waited_ms: u64,
 }
 
 impl Backoff {
     /// Pauses of `first`, then twice as long each time, never over `max`.
     pub const fn new(first: Duration, max: Duration) -> Self {
-        Backoff { next: first, max }
+        Backoff { next_ms: first.as_millis() as u64, max_ms: max.as_millis() as u64, waited_ms: 0 }
     }
 
     /// The pause to take now; the next one doubles (up to the cap).
     pub fn next_pause(&mut self) -> Duration {
-        let pause = self.next.min(self.max);
-        self.next = (pause * 2).min(self.max);
-        pause
+        let pause_ms = self.next_ms.min(self.max_ms);
+        self.next_ms = pause_ms.saturating_mul(2).min(self.max_ms);
+        self.waited_ms = self.waited_ms.saturating_add(pause_ms);
+        Duration::from_millis(pause_ms)
     }
 
-    /// Sleeps the next pause on a timer of the caller's own; answers how
-    /// long it slept.
-    pub async fn pause(&mut self) -> Duration {
-        let pause = self.next_pause();
-        futures_timer::Delay::new(pause).await;
-        pause
+    /// A timer of the caller's own for the next pause: `backoff.sleep().await`.
+    pub fn sleep(&mut self) -> futures_timer::Delay {
+        futures_timer::Delay::new(self.next_pause())
+    }
+
+    /// The pauses handed out so far, together.
+    pub fn waited(&self) -> Duration {
+        Duration::from_millis(self.waited_ms)
     }
 }
 

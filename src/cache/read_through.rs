@@ -67,7 +67,6 @@ struct Read<'a> {
 }
 
 /// The components a read through runs over.
-#[derive(Clone, Copy)]
 pub(super) struct Through<'a> {
     pub guarded: &'a GuardedBackend,
     pub reads: &'a ReadPath,
@@ -86,7 +85,7 @@ impl Through<'_> {
     /// Reads `key` through the cache: L1, then the shared tier (shared by
     /// concurrent reads of the key), then `loader`, written back fenced.
     pub async fn read_through<E: LoadError>(
-        self,
+        &self,
         key: &EntryKey,
         options: &EntryOptions,
         read: ReadOptions,
@@ -123,7 +122,7 @@ impl Through<'_> {
     /// without a result (invalidated, or its leader cancelled) is joined
     /// again, a few times at most, then this read looks up alone.
     async fn coalesced<E: LoadError>(
-        self,
+        &self,
         read: &Read<'_>,
         prefetched: Option<Result<Found, CacheError>>,
         loader: BoxedLoader<'_, E>,
@@ -171,7 +170,7 @@ impl Through<'_> {
     /// Reads the shared tier (or takes the prefetch), judges the entry, and
     /// answers it, or loads and writes back.
     async fn lookup_shared<E: LoadError>(
-        self,
+        &self,
         read: &Read<'_>,
         prefetched: Option<Result<Found, CacheError>>,
         loader: BoxedLoader<'_, E>,
@@ -226,7 +225,7 @@ impl Through<'_> {
         self.load_or_serve_stale(read, &fence, usable.map(|(entry, _)| entry), loader).await
     }
 
-    fn fresh_hit(self, key: &EntryKey, entry: Entry, fence: &Fence) -> ReadThrough {
+    fn fresh_hit(&self, key: &EntryKey, entry: Entry, fence: &Fence) -> ReadThrough {
         Stats::bump(&self.stats().l2_hits);
         count_negative(self.stats(), &entry);
         let value = entry.value_bytes();
@@ -235,7 +234,7 @@ impl Through<'_> {
     }
 
     /// Serves `entry` now and claims its background refresh (one per key at a time).
-    fn serve_and_defer(self, key: &EntryKey, entry: &Entry, status: CacheStatus, fence: Fence) -> ReadThrough {
+    fn serve_and_defer(&self, key: &EntryKey, entry: &Entry, status: CacheStatus, fence: Fence) -> ReadThrough {
         let stats = self.stats();
         Stats::bump(if status == CacheStatus::Stale { &stats.stale_served } else { &stats.l2_hits });
         let refresh = self.reads.refreshing().claim(&key.key, fence);
@@ -245,7 +244,7 @@ impl Through<'_> {
     /// Loads and writes back; when the loader fails, serves `stale` if there
     /// is one (stale-if-error).
     async fn load_or_serve_stale<E: LoadError>(
-        self,
+        &self,
         read: &Read<'_>,
         fence: &Fence,
         stale: Option<Entry>,
@@ -265,7 +264,7 @@ impl Through<'_> {
 
     /// Runs the loader and writes its result back, fenced on the read.
     async fn load_once<E>(
-        self,
+        &self,
         key: &EntryKey,
         fence: &Fence,
         options: &EntryOptions,
@@ -302,7 +301,7 @@ impl Through<'_> {
     /// Loads `key` anew and writes it back, fenced on the read that served
     /// the stale entry; then releases the claim. Failures are logged.
     pub async fn refresh<E: std::fmt::Display>(
-        self,
+        &self,
         key: &EntryKey,
         refresh: PendingRefresh,
         options: &EntryOptions,

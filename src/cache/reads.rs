@@ -231,7 +231,7 @@ impl ReadPath {
         let mut backoff = crate::backoff::LEASE_WAITER;
         while self.now_ms() < deadline_ms {
             // A timer of this request's own: no waiting on another request's I/O.
-            backoff.pause().await;
+            backoff.sleep().await;
             last = self.read_shared_leased(guarded, key, lease_ttl).await?;
             if last.lease == LeaseState::Taken {
                 Stats::bump(&guarded.stats().leases_taken);

@@ -22,6 +22,7 @@
 
 use std::collections::HashMap;
 use std::sync::{Mutex, MutexGuard};
+use std::time::Duration;
 
 /// How long a follower waits for a leader before taking the flight over, in ms.
 pub(crate) const MAX_WAIT_MS: u64 = 5_000;
@@ -185,20 +186,19 @@ impl<'a, T: Clone> Follower<'a, T> {
     /// request's own timer, never woken by the leader.
     pub async fn wait(mut self) -> Waited<'a, T> {
         let mut backoff = crate::backoff::FLIGHT_FOLLOWER;
-        let mut waited_ms = 0;
+        let max_wait = Duration::from_millis(self.flights.max_wait_ms);
         loop {
             match self.look() {
                 Look::Ready(result) => return Waited::Ready(result),
                 Look::Ended => return Waited::Ended,
-                Look::Running if waited_ms >= self.flights.max_wait_ms => {
+                Look::Running if backoff.waited() >= max_wait => {
                     if let Some(leader) = self.take_over() {
                         return Waited::TakenOver(leader);
                     }
                 }
                 Look::Running => {}
             }
-            let paused = backoff.pause().await;
-            waited_ms += u64::try_from(paused.as_millis()).unwrap_or(u64::MAX);
+            backoff.sleep().await;
         }
     }
 
@@ -258,7 +258,6 @@ impl<T: Clone> Drop for Follower<'_, T> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::time::Duration;
 
     fn block_on<F: std::future::Future>(future: F) -> F::Output {
         futures_executor::block_on(future)

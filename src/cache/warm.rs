@@ -41,7 +41,6 @@ impl WarmReport {
 }
 
 /// The components a warm writes through.
-#[derive(Clone, Copy)]
 pub(super) struct Warmer<'a> {
     pub guarded: &'a GuardedBackend,
     pub reads: &'a ReadPath,
@@ -51,7 +50,7 @@ pub(super) struct Warmer<'a> {
 impl Warmer<'_> {
     /// Writes `entries` [`WARM_BATCH`] at a time (see `Cache::warm_bytes`).
     pub async fn warm_bytes(
-        self,
+        &self,
         entries: &[(EntryKey, CachedBytes)],
         options: &EntryOptions,
     ) -> Result<WarmReport, CacheError> {
@@ -63,7 +62,7 @@ impl Warmer<'_> {
     }
 
     async fn warm_batch(
-        self,
+        &self,
         batch: &[(EntryKey, CachedBytes)],
         options: &EntryOptions,
     ) -> Result<WarmReport, CacheError> {
@@ -120,7 +119,7 @@ impl Warmer<'_> {
     /// needs it, with the version every write of this isolate creates it
     /// with, so the later writes of the pipeline accept it.
     fn prepare_batch<'k>(
-        self,
+        &self,
         pending: &'k [(&'k EntryKey, &'k CachedBytes, Fence)],
         options: &EntryOptions,
         report: &mut WarmReport,
