@@ -260,3 +260,33 @@ pub(super) fn count_negative(stats: &Stats, entry: &Entry) {
         Stats::bump(&stats.negative_hits);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::backend::{MemoryBackend, MemoryBounds};
+    use crate::clock::ManualClock;
+    use crate::failure::{BreakerSettings, CircuitBreaker};
+    use crate::keys::KeySpace;
+    use crate::upstash::UpstashError;
+
+    #[test]
+    fn fresh_reads_count_a_miss_or_a_bypass() {
+        futures_executor::block_on(async {
+            let clock = Arc::new(ManualClock::new(1_000));
+            let backend = Arc::new(MemoryBackend::with_clock(MemoryBounds::default(), clock.clone()));
+            let breaker = CircuitBreaker::new(BreakerSettings { failures: 1, cooldown_ms: 1_000 }, clock.clone());
+            let guarded = GuardedBackend::new(Some(backend), Arc::new(breaker));
+            let reads = ReadPath::new(None, clock);
+            let key = KeySpace::new("p", "d", "e").unwrap().entry("1", vec![]);
+            assert_eq!(reads.read_fresh_counted(&guarded, &key).await.unwrap(), None);
+            let outage = CacheError::Upstash(UpstashError::Timeout { timeout_ms: 1 });
+            let _ = guarded.observe::<()>("read", Err(outage));
+            let skipped = reads.read_fresh_counted(&guarded, &key).await;
+            assert_eq!(skipped.err(), Some(CacheError::CircuitOpen));
+            let stats = guarded.stats().snapshot();
+            assert_eq!((stats.misses, stats.bypasses, stats.breaker_skips), (1, 1, 1));
+            assert_eq!(reads.l1_mark(), 0, "no L1: nothing to mark");
+        });
+    }
+}
