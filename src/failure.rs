@@ -2,6 +2,11 @@
 //! degrade to the backing store), and the circuit breaker that stops paying
 //! a timeout per request during an outage. A limiter's policy (fail open,
 //! fail closed, enforce locally) is `ratelimit::FailurePolicy`.
+//!
+//! [`Outcome`] is how a backend call ended as the breaker and the outage log
+//! see it; an error type says which by [`BackendFailure`], and
+//! [`outage::record_outcome`](crate::outage::record_outcome) records a call's
+//! result in both at once.
 
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::Arc;
@@ -23,6 +28,42 @@ pub enum FailurePolicy {
     /// failure counted.
     #[default]
     Degrade,
+}
+
+/// How a call to a backend ended, as the circuit breaker and the outage log
+/// see it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// The backend answered: closes the breaker, ends a logged outage.
+    Answered,
+    /// No usable answer (transport, 5xx, timeout, …): counts towards opening
+    /// the breaker; logged once per outage.
+    Outage,
+    /// The backend refused the credentials (HTTP 401, `NOPERM`): logged as an
+    /// error once per episode, counted apart; the breaker does not move (the
+    /// call fails fast anyway, and only a new token fixes it).
+    Misconfigured,
+    /// The call was not made (breaker open, caching off): nothing to record.
+    NotMade,
+}
+
+/// An error of a backend call that says which [`Outcome`] it is. Implemented
+/// by [`CacheError`](crate::CacheError); the `Display` text is what the
+/// outage log keeps as the last error.
+pub trait BackendFailure: std::fmt::Display {
+    /// The outcome of a call that failed with this error.
+    fn outcome(&self) -> Outcome;
+}
+
+impl Outcome {
+    /// The outcome of `result`: [`Answered`](Self::Answered) for `Ok`, else
+    /// what the error says.
+    pub fn of<T, E: BackendFailure>(result: &Result<T, E>) -> Outcome {
+        match result {
+            Ok(_) => Outcome::Answered,
+            Err(error) => error.outcome(),
+        }
+    }
 }
 
 /// When a [`CircuitBreaker`] opens, and for how long.
@@ -76,6 +117,16 @@ impl CircuitBreaker {
         if self.settings.failures > 0 && failures >= self.settings.failures {
             let until = self.clock.now_ms().saturating_add(self.settings.cooldown_ms);
             self.open_until_ms.store(until, Ordering::SeqCst);
+        }
+    }
+
+    /// Records a call's [`Outcome`]: an answer closes it, an outage counts
+    /// towards opening it, anything else leaves it as it is.
+    pub fn record(&self, outcome: Outcome) {
+        match outcome {
+            Outcome::Answered => self.success(),
+            Outcome::Outage => self.failure(),
+            Outcome::Misconfigured | Outcome::NotMade => {}
         }
     }
 

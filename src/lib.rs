@@ -76,10 +76,12 @@ macro_rules! lua {
 }
 
 pub mod backend;
+pub mod backoff;
 pub mod cache;
 pub mod clock;
 mod clocked_lru;
 pub mod config;
+mod counters;
 pub mod dedup;
 pub mod event_channel;
 pub mod failure;

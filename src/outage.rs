@@ -1,8 +1,49 @@
 //! Logging a backend outage once, not once per request; and a refused token
-//! (a misconfiguration, not an outage) as an error.
+//! (a misconfiguration, not an outage) as an error. [`record_outcome`] is
+//! the one place a backend call's result goes to the log and the circuit
+//! breaker.
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Mutex;
+
+use crate::failure::{BackendFailure, CircuitBreaker, Outcome};
+
+/// Records how a call to the backend for `operation` (a word for the log:
+/// `"read"`, `"write"`, …) ended, in `log` and in `breaker`, and answers its
+/// [`Outcome`] for the caller's counters:
+///
+/// | `result`                  | outage log                | breaker   |
+/// |---------------------------|---------------------------|-----------|
+/// | `Ok`                      | success (recovery logged) | closes    |
+/// | [`Outcome::Outage`]       | failure (warns once)      | counts    |
+/// | [`Outcome::Misconfigured`]| misconfiguration (error)  | unchanged |
+/// | [`Outcome::NotMade`]      | nothing                   | unchanged |
+///
+/// ```
+/// use std::sync::Arc;
+/// use edgecache::clock::SystemClock;
+/// use edgecache::failure::{BreakerSettings, CircuitBreaker, Outcome};
+/// use edgecache::outage::{record_outcome, OutageLog};
+/// use edgecache::CacheError;
+///
+/// let log = OutageLog::default();
+/// let breaker = CircuitBreaker::new(BreakerSettings::default(), Arc::new(SystemClock));
+/// let failed: Result<(), CacheError> = Err(CacheError::CircuitOpen);
+/// assert_eq!(record_outcome(&log, Some(&breaker), "read", &failed), Outcome::NotMade);
+/// assert_eq!(record_outcome(&log, Some(&breaker), "read", &Ok::<_, CacheError>(())), Outcome::Answered);
+/// ```
+pub fn record_outcome<T, E: BackendFailure>(
+    log: &OutageLog,
+    breaker: Option<&CircuitBreaker>,
+    operation: &str,
+    result: &Result<T, E>,
+) -> Outcome {
+    let outcome = log.record(operation, result);
+    if let Some(breaker) = breaker {
+        breaker.record(outcome);
+    }
+    outcome
+}
 
 /// Tracks whether a backend is failing, so that an outage is logged as one
 /// warning when it starts and one line when it ends, while every failure is
@@ -39,6 +80,19 @@ impl OutageLog {
             misconfigurations: AtomicU64::new(0),
             last_error: Mutex::new(None),
         }
+    }
+
+    /// Records `result` of a call for `operation` by its [`Outcome`] (the
+    /// breaker's part is [`record_outcome`]'s); answers the outcome.
+    pub fn record<T, E: BackendFailure>(&self, operation: &str, result: &Result<T, E>) -> Outcome {
+        let outcome = Outcome::of(result);
+        match (outcome, result) {
+            (Outcome::Answered, _) => self.success(),
+            (Outcome::Outage, Err(error)) => self.failure(operation, error),
+            (Outcome::Misconfigured, Err(error)) => self.misconfiguration(operation, error),
+            _ => {}
+        }
+        outcome
     }
 
     /// Records a failed backend call; warns only if the backend was healthy.

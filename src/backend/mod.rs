@@ -65,6 +65,20 @@ impl CacheError {
     }
 }
 
+impl crate::failure::BackendFailure for CacheError {
+    /// Nothing sent (breaker open, caching off): not made; a refused token:
+    /// misconfigured; any other failure (an outage, a refused command, a
+    /// value this backend cannot hold): an outage.
+    fn outcome(&self) -> crate::failure::Outcome {
+        use crate::failure::Outcome;
+        match self {
+            CacheError::CircuitOpen | CacheError::Disabled => Outcome::NotMade,
+            error if error.is_misconfiguration() => Outcome::Misconfigured,
+            _ => Outcome::Outage,
+        }
+    }
+}
+
 /// A write that only happens if every version it was read under is still
 /// current; see [`CacheBackend::set_fenced`].
 #[derive(Debug, Clone, Copy)]
@@ -171,6 +185,19 @@ pub struct MemoryUsage {
     pub max_entries: usize,
     /// The bound on bytes.
     pub max_bytes: usize,
+}
+
+/// What one `MGET` answers: one value per key, `None` where absent.
+pub type MgetValues = Vec<Option<Vec<u8>>>;
+
+/// What [`CacheBackend::get_many_beside`] answers.
+#[derive(Debug)]
+pub struct ReadsBeside {
+    /// The command's outcome; `None` when none was sent.
+    pub command: Option<Result<crate::upstash::Reply, UpstashError>>,
+    /// Per read, one value per key (`None`: absent) or that read's error;
+    /// or, when the request as a whole failed, its error.
+    pub reads: Result<Vec<Result<MgetValues, CacheError>>, CacheError>,
 }
 
 /// Which kind of backend answers; shown by health checks.
@@ -306,9 +333,30 @@ pub trait CacheBackend: crate::MaybeSendSync {
         None
     }
 
+    /// True when [`get_many_beside`](Self::get_many_beside) can send reads
+    /// beside a caller's command in one request (Upstash).
+    fn reads_beside(&self) -> bool {
+        false
+    }
+
+    /// Sends `command` (if any) and `reads` (the keys of one `MGET` each) in
+    /// ONE request, the command first (Upstash: one `/pipeline`), within
+    /// `timeout_ms` (capped at the client's); for
+    /// [`Cache::prefetch`](crate::Cache::prefetch). Only where
+    /// [`reads_beside`](Self::reads_beside); elsewhere every read fails with
+    /// [`CacheError::NotConfigured`] and the command is not sent.
+    async fn get_many_beside(
+        &self,
+        _command: Option<&crate::upstash::Command>,
+        _reads: &[Vec<&str>],
+        _timeout_ms: Option<u64>,
+    ) -> ReadsBeside {
+        let why = "reads beside a command need the Upstash backend";
+        ReadsBeside { command: None, reads: Err(CacheError::NotConfigured(why.into())) }
+    }
+
     /// The Upstash client behind this backend, if any: lets a caller send its
-    /// own commands in the same REST request as a cache read
-    /// ([`Cache::prefetch`](crate::Cache::prefetch)).
+    /// own requests on the cache's client (e.g. following invalidations).
     fn upstash_client(&self) -> Option<&std::sync::Arc<crate::upstash::UpstashClient>> {
         None
     }

@@ -4,8 +4,10 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 
-use super::{BackendKind, CacheBackend, CacheError, FencedWrite, InvalidationWrite, LeaseRequest, LeaseState};
-use crate::upstash::{Command, Script, UpstashClient};
+use super::{
+    BackendKind, CacheBackend, CacheError, FencedWrite, InvalidationWrite, LeaseRequest, LeaseState, ReadsBeside,
+};
+use crate::upstash::{Command, Reply, Script, UpstashClient};
 use crate::Ttl;
 
 fn fenced_set_script() -> &'static Script {
@@ -230,6 +232,39 @@ impl CacheBackend for UpstashBackend {
         match read {
             Some(value) if value == nonce.as_bytes() => Ok(()),
             _ => Err(CacheError::InvalidValue("the health check key did not read back as written".into())),
+        }
+    }
+
+    fn reads_beside(&self) -> bool {
+        true
+    }
+
+    async fn get_many_beside(
+        &self,
+        command: Option<&Command>,
+        reads: &[Vec<&str>],
+        timeout_ms: Option<u64>,
+    ) -> ReadsBeside {
+        let mut pipeline: Vec<Command> = command.into_iter().cloned().collect();
+        pipeline.extend(reads.iter().map(|keys| Command::new("MGET").args_from(keys)));
+        let timeout_ms = timeout_ms.map_or(self.client.timeout_ms(), |t| t.min(self.client.timeout_ms()));
+        match self.client.pipeline_within(&pipeline, timeout_ms).await {
+            Ok(mut outcomes) => {
+                let values = outcomes.split_off(usize::from(command.is_some()));
+                let reads = values
+                    .into_iter()
+                    .map(|read| {
+                        read.and_then(|reply| {
+                            reply.into_array()?.into_iter().map(Reply::into_bytes).collect::<Result<Vec<_>, _>>()
+                        })
+                        .map_err(CacheError::from)
+                    })
+                    .collect();
+                ReadsBeside { command: outcomes.pop(), reads: Ok(reads) }
+            }
+            Err(error) => {
+                ReadsBeside { command: command.map(|_| Err(error.clone())), reads: Err(CacheError::from(error)) }
+            }
         }
     }
 

@@ -1,19 +1,34 @@
-//! [`CacheBuilder`]: one chain from nothing to a [`Cache`], as moka's
-//! `Cache::builder()` is: pick the shared tier, adjust what needs adjusting,
-//! `build()`.
+//! [`CacheBuilder`]: one chain from nothing to a [`Cache`](crate::Cache), as
+//! moka's `Cache::builder()` is: pick the shared tier, adjust what needs
+//! adjusting, `build()` (the façade's, which assembles the components).
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use super::config::{CacheConfig, Provider, DEFAULT_KEY_PREFIX, DEFAULT_VERSION_TTL};
+use super::guarded::GuardedBackend;
+use super::health::HealthChecks;
+use super::invalidator::Invalidator;
 use super::l1::{L1Settings, L1};
-use super::{Cache, Inner};
+use super::reads::ReadPath;
+use super::write::Writes;
 use crate::backend::{BackendKind, CacheBackend, MemoryBackend, MemoryBounds, UpstashBackend};
 use crate::clock::{Clock, SystemClock};
 use crate::failure::{BreakerSettings, CircuitBreaker};
-use crate::outage::OutageLog;
 use crate::upstash::{UpstashClient, UpstashConfig};
 use crate::Ttl;
+
+/// What a built cache is made of: the components, each owning its state,
+/// and what the façade answers itself.
+pub(super) struct Parts {
+    pub guarded: GuardedBackend,
+    pub reads: ReadPath,
+    pub writes: Writes,
+    pub invalidator: Invalidator,
+    pub health: HealthChecks,
+    pub key_prefix: String,
+    pub clock: Arc<dyn Clock>,
+}
 
 /// Whether an L1 sits in front of the backend.
 #[derive(Debug, Clone, Copy)]
@@ -25,7 +40,8 @@ enum L1Choice {
     Off,
 }
 
-/// Builds a [`Cache`]; from [`Cache::builder`] or [`CacheBuilder::from_config`].
+/// Builds a [`Cache`](crate::Cache); from [`Cache::builder`](crate::Cache::builder)
+/// or [`CacheBuilder::from_config`].
 ///
 /// ```
 /// use std::time::Duration;
@@ -67,6 +83,37 @@ pub struct CacheBuilder {
 }
 
 impl CacheBuilder {
+    /// Nothing chosen yet: no backend, every default.
+    pub(super) fn new() -> Self {
+        CacheBuilder {
+            backend: None,
+            key_prefix: DEFAULT_KEY_PREFIX.to_owned(),
+            l1: L1Choice::ByBackend,
+            version_ttl: DEFAULT_VERSION_TTL,
+            breaker: None,
+            breaker_settings: BreakerSettings::default(),
+            events_channel: None,
+            clock: Arc::new(SystemClock),
+        }
+    }
+
+    /// The breaker given, or one of the cache's own with the settings given.
+    #[cfg_attr(target_arch = "wasm32", allow(clippy::arc_with_non_send_sync))]
+    fn breaker(&self) -> Arc<CircuitBreaker> {
+        self.breaker.clone().unwrap_or_else(|| Arc::new(CircuitBreaker::new(self.breaker_settings, self.clock.clone())))
+    }
+
+    /// The L1 to put in front of the backend: on by default when the
+    /// backend is shared (Upstash), never in front of another.
+    fn l1_settings(&self) -> Option<L1Settings> {
+        let shared = self.backend.as_ref().is_some_and(|backend| backend.kind() == BackendKind::Upstash);
+        match self.l1 {
+            L1Choice::On(settings) if shared => Some(settings),
+            L1Choice::ByBackend if shared => Some(L1Settings::default()),
+            _ => None,
+        }
+    }
+
     /// Caches in Upstash over a client of its own, with an L1 in front
     /// ([`L1Settings::default`] unless [`l1`](Self::l1) or
     /// [`without_l1`](Self::without_l1) says otherwise).
@@ -99,7 +146,8 @@ impl CacheBuilder {
     }
 
     /// Keys start with `prefix` (default `edgecache`): separate apps or
-    /// environments that share a database. Checked by [`Cache::key_space`]:
+    /// environments that share a database. Checked by
+    /// [`Cache::key_space`](crate::Cache::key_space):
     /// 1 to 64 of `A-Z a-z 0-9 _ - .`.
     pub fn key_prefix(mut self, prefix: &str) -> Self {
         self.key_prefix = prefix.to_owned();
@@ -122,7 +170,7 @@ impl CacheBuilder {
     }
 
     /// TTL of the tag and epoch versions an invalidation sets (default
-    /// [`DEFAULT_VERSION_TTL`](super::DEFAULT_VERSION_TTL), one day).
+    /// [`DEFAULT_VERSION_TTL`], one day).
     pub fn version_ttl(mut self, ttl: Ttl) -> Self {
         self.version_ttl = ttl;
         self
@@ -143,7 +191,7 @@ impl CacheBuilder {
         self
     }
 
-    /// Publishes an [`InvalidationEvent`](super::InvalidationEvent) on
+    /// Publishes an [`InvalidationEvent`](super::events::InvalidationEvent) on
     /// `channel` with every invalidation.
     pub fn events_channel(mut self, channel: &str) -> Self {
         self.events_channel = Some(channel.to_owned());
@@ -157,7 +205,7 @@ impl CacheBuilder {
     }
 
     /// The builder that `config` describes (`CACHE_*`, `UPSTASH_*`), to
-    /// adjust before [`build`](Self::build) (e.g. to share a circuit
+    /// adjust before `build()` (e.g. to share a circuit
     /// breaker).
     ///
     /// `CACHE_ENABLED=false` gives a cache that caches nothing. With Upstash,
@@ -165,7 +213,7 @@ impl CacheBuilder {
     /// `CACHE_L1_MAX_STALENESS_MS` is 0; with the memory provider, the memory
     /// backend is the only tier.
     pub fn from_config(config: &CacheConfig) -> Self {
-        let mut builder = Cache::builder()
+        let mut builder = CacheBuilder::new()
             .key_prefix(&config.key_prefix)
             .version_ttl(config.version_ttl)
             .circuit_breaker_settings(config.breaker)
@@ -182,62 +230,18 @@ impl CacheBuilder {
         builder
     }
 
-    /// The cache. Without a backend ([`upstash`](Self::upstash),
-    /// [`memory`](Self::memory) or [`backend`](Self::backend)) it caches
-    /// nothing: every read goes to the backing store.
-    #[cfg_attr(target_arch = "wasm32", allow(clippy::arc_with_non_send_sync))]
-    pub fn build(self) -> Cache {
-        let breaker =
-            self.breaker.unwrap_or_else(|| Arc::new(CircuitBreaker::new(self.breaker_settings, self.clock.clone())));
-        let shared = self.backend.as_ref().is_some_and(|backend| backend.kind() == BackendKind::Upstash);
-        let l1 = match self.l1 {
-            L1Choice::On(settings) if shared => Some(settings),
-            L1Choice::ByBackend if shared => Some(L1Settings::default()),
-            _ => None,
-        };
-        Cache {
-            inner: Arc::new(Inner {
-                backend: self.backend,
-                l1: l1.map(|settings| L1::new(settings, self.clock.clone())),
-                key_prefix: self.key_prefix,
-                version_ttl: self.version_ttl,
-                events_channel: self.events_channel,
-                outage: OutageLog::default(),
-                breaker,
-                stats: Default::default(),
-                flights: super::single_flight::SingleFlight::new(),
-                refreshing: super::refresh::RefreshClaims::new(self.clock.clone()),
-                health: super::health::HealthChecks::new(),
-                created: super::created::CreatedVersions::new(self.clock.clone()),
-                clock: self.clock,
-            }),
+    /// The components this builder describes.
+    pub(super) fn parts(self) -> Parts {
+        let l1 = self.l1_settings().map(|settings| L1::new(settings, self.clock.clone()));
+        let breaker = self.breaker();
+        Parts {
+            guarded: GuardedBackend::new(self.backend, breaker),
+            reads: ReadPath::new(l1, self.clock.clone()),
+            writes: Writes::new(&self.key_prefix, self.clock.clone()),
+            invalidator: Invalidator::new(&self.key_prefix, self.version_ttl, self.events_channel),
+            health: HealthChecks::new(),
+            key_prefix: self.key_prefix,
+            clock: self.clock,
         }
-    }
-}
-
-impl Cache {
-    /// A builder: pick the shared tier ([`upstash`](CacheBuilder::upstash),
-    /// [`memory`](CacheBuilder::memory)), adjust, [`build`](CacheBuilder::build).
-    pub fn builder() -> CacheBuilder {
-        CacheBuilder {
-            backend: None,
-            key_prefix: DEFAULT_KEY_PREFIX.to_owned(),
-            l1: L1Choice::ByBackend,
-            version_ttl: DEFAULT_VERSION_TTL,
-            breaker: None,
-            breaker_settings: BreakerSettings::default(),
-            events_channel: None,
-            clock: Arc::new(SystemClock),
-        }
-    }
-
-    /// The cache that `config` describes: [`CacheBuilder::from_config`], built.
-    pub fn from_config(config: &CacheConfig) -> Cache {
-        CacheBuilder::from_config(config).build()
-    }
-
-    /// A cache that caches nothing: every read goes to the backing store.
-    pub fn disabled() -> Cache {
-        Cache::builder().build()
     }
 }

@@ -35,6 +35,11 @@ impl Weigh for Chosen {
     }
 }
 
+/// A new random version, unique enough that two writers never pick the same.
+pub(super) fn new_version(now_ms: u64) -> String {
+    format!("{now_ms:x}.{:016x}", crate::random::random_u64())
+}
+
 /// The versions one cache (per isolate) gives absent version keys.
 pub(super) struct CreatedVersions {
     chosen: ClockedLru<Chosen>,

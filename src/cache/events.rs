@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::Invalidation;
+use super::invalidation::Invalidation;
 
 /// Largest number of items an event may carry.
 pub const MAX_EVENT_ITEMS: usize = 1_000;

@@ -3,9 +3,9 @@
 
 use std::sync::Mutex;
 
+use super::guarded::GuardedBackend;
 use super::single_flight::{Role, SingleFlight, Waited};
-use super::Cache;
-use crate::backend::CacheError;
+use crate::clock::Clock;
 use crate::keys::health_key;
 
 /// The cache's health, as `GET /health` reports it.
@@ -21,7 +21,7 @@ pub struct Health {
     pub latency_ms: u64,
     /// When the check ran, in ms since the Unix epoch.
     pub checked_at_ms: u64,
-    /// Why the backend is unhealthy, safe to show (see [`CacheError::summary`]).
+    /// Why the backend is unhealthy, safe to show (see [`CacheError::summary`](crate::CacheError::summary)).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
 }
@@ -36,63 +36,59 @@ impl HealthChecks {
     pub fn new() -> Self {
         HealthChecks { last: Mutex::new(None), flights: SingleFlight::new() }
     }
-}
 
-impl Cache {
-    /// The isolate's latest health check if it ran less than `max_age_ms`
-    /// ago; otherwise a new one. Concurrent callers share one check (the
-    /// others wait for it on their own timers), so however many ask, the
-    /// backend sees at most one check per `max_age_ms` per isolate.
-    pub async fn health(&self, max_age_ms: u64) -> Health {
-        let checks = &self.inner.health;
-        let now_ms = self.now_ms();
-        if let Some(last) = crate::sync::lock(&checks.last).clone() {
+    /// The latest check if it ran less than `max_age_ms` ago on `clock`;
+    /// otherwise a new one. Concurrent callers share one check (the others
+    /// wait for it on their own timers).
+    pub async fn health(
+        &self,
+        guarded: &GuardedBackend,
+        key_prefix: &str,
+        clock: &dyn Clock,
+        max_age_ms: u64,
+    ) -> Health {
+        let now_ms = clock.now_ms();
+        if let Some(last) = crate::sync::lock(&self.last).clone() {
             if now_ms.saturating_sub(last.checked_at_ms) < max_age_ms {
                 return last;
             }
         }
-        let leader = match checks.flights.join("health", &[]) {
+        let leader = match self.flights.join("health", &[]) {
             Role::Leader(leader) => leader,
             Role::Follower(follower) => match follower.wait().await {
                 Waited::Ready(health) => return health,
                 Waited::TakenOver(leader) => leader,
-                Waited::Ended => return self.check_health().await,
+                Waited::Ended => return check(guarded, key_prefix, clock).await,
             },
         };
-        let health = self.check_health().await;
-        *crate::sync::lock(&checks.last) = Some(health.clone());
-        leader.finish(&health, self.now_ms());
+        let health = check(guarded, key_prefix, clock).await;
+        *crate::sync::lock(&self.last) = Some(health.clone());
+        leader.finish(&health, clock.now_ms());
         health
     }
+}
 
-    /// Checks the backend now: writes a short-lived key and reads it back in
-    /// one round trip, bypassing the circuit breaker. The outcome does not
-    /// move the breaker (a check that passes must not close it while real
-    /// reads fail); a refused token is logged as an error and counted.
-    pub async fn check_health(&self) -> Health {
-        let checked_at_ms = self.now_ms();
-        let Some(backend) = self.backend() else {
-            return Health { healthy: true, backend: "none", latency_ms: 0, checked_at_ms, error: None };
-        };
-        let started_ms = crate::clock::now_ms();
-        let result = backend.check_writable(&health_key(&self.inner.key_prefix)).await;
-        let latency_ms = crate::clock::now_ms().saturating_sub(started_ms);
-        if let Err(error) = &result {
-            self.note_health_failure(error);
-        }
-        Health {
-            healthy: result.is_ok(),
-            backend: backend.kind().as_str(),
-            latency_ms,
-            checked_at_ms,
-            error: result.err().map(|e| e.summary()),
-        }
+/// Checks the backend now (dated by `clock`): writes a short-lived key
+/// under `key_prefix` and reads it back in one round trip, bypassing the
+/// circuit breaker. The outcome does not move the breaker (a check that
+/// passes must not close it while real reads fail); a refused token is
+/// logged as an error and counted.
+pub(super) async fn check(guarded: &GuardedBackend, key_prefix: &str, clock: &dyn Clock) -> Health {
+    let checked_at_ms = clock.now_ms();
+    let Some(backend) = guarded.backend() else {
+        return Health { healthy: true, backend: "none", latency_ms: 0, checked_at_ms, error: None };
+    };
+    let started_ms = crate::clock::now_ms();
+    let result = backend.check_writable(&health_key(key_prefix)).await;
+    let latency_ms = crate::clock::now_ms().saturating_sub(started_ms);
+    if let Err(error) = &result {
+        guarded.note_misconfiguration("health check", error);
     }
-
-    fn note_health_failure(&self, error: &CacheError) {
-        if error.is_misconfiguration() {
-            super::stats::Stats::bump(&self.inner.stats.misconfigured);
-            self.inner.outage.misconfiguration("health check", error);
-        }
+    Health {
+        healthy: result.is_ok(),
+        backend: backend.kind().as_str(),
+        latency_ms,
+        checked_at_ms,
+        error: result.err().map(|e| e.summary()),
     }
 }

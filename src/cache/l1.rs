@@ -35,11 +35,11 @@ pub struct L1Settings {
 
 impl Default for L1Settings {
     /// [`MemoryBounds::default`] and a staleness bound of
-    /// [`DEFAULT_L1_MAX_STALENESS_MS`](super::DEFAULT_L1_MAX_STALENESS_MS).
+    /// [`DEFAULT_L1_MAX_STALENESS_MS`](super::config::DEFAULT_L1_MAX_STALENESS_MS).
     fn default() -> Self {
         L1Settings {
             bounds: MemoryBounds::default(),
-            max_staleness: Duration::from_millis(super::DEFAULT_L1_MAX_STALENESS_MS),
+            max_staleness: Duration::from_millis(super::config::DEFAULT_L1_MAX_STALENESS_MS),
         }
     }
 }

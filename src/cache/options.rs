@@ -66,7 +66,8 @@ impl EntryOptions {
     /// reader of any isolate takes a lease for `ttl` (`SET NX PX` in the
     /// same script as its read: no extra round trip) and loads; the others
     /// serve the stale entry within grace, or poll for the leaseholder's
-    /// value (25 ms, doubling to 200 ms: one `MGET` each), or load
+    /// value (paced by [`LEASE_WAITER`](crate::backoff::LEASE_WAITER): one
+    /// `MGET` each), or load
     /// themselves once `ttl` has passed (the leaseholder died or is slow).
     /// The write-back releases the lease. Set `ttl` above the loader's
     /// usual time. A read finishing a prefetch that missed reads again,

@@ -3,13 +3,14 @@
 //! check), so the request pays one round trip for both.
 
 use super::entry::Entry;
-use super::read::{read_keys, Found};
-use super::Cache;
-use crate::backend::CacheError;
+use super::fence::{judge, read_keys, Found};
+use super::guarded::GuardedBackend;
+use super::reads::ReadPath;
+use crate::backend::{CacheError, ReadsBeside};
 use crate::keys::EntryKey;
 use crate::upstash::{Command, Reply, UpstashError};
 
-/// A read made ahead by [`Cache::prefetch`]: the L1 entry it found fresh, or
+/// A read made ahead by [`Cache::prefetch`](crate::Cache::prefetch): the L1 entry it found fresh, or
 /// what the shared tier answered. The read that finishes it
 /// ([`ReadOptions::prefetch`](super::ReadOptions::prefetch),
 /// [`CachingStore::get_traced_prefetched`](crate::CachingStore::get_traced_prefetched))
@@ -33,7 +34,7 @@ impl Prefetch {
     }
 }
 
-/// What [`Cache::prefetch`] did.
+/// What [`Cache::prefetch`](crate::Cache::prefetch) did.
 #[derive(Default)]
 pub struct Prefetched {
     /// The other command's outcome; `None` when it was not sent (send it alone).
@@ -42,7 +43,7 @@ pub struct Prefetched {
     pub prefetch: Option<Prefetch>,
 }
 
-/// What [`Cache::prefetch_many`] did.
+/// What [`Cache::prefetch_many`](crate::Cache::prefetch_many) did.
 #[derive(Default)]
 pub struct PrefetchedMany {
     /// The other command's outcome; `None` when it was not sent (send it
@@ -61,80 +62,53 @@ impl PrefetchedMany {
     }
 }
 
-impl Cache {
-    /// Sends `command` (any command, e.g. a rate-limit check) and the
-    /// shared-tier read of `key` in ONE REST request (`/pipeline`), so a
-    /// request that needs both pays one round trip. Answers the command's
-    /// outcome and the read, to finish once the caller has decided to go on
-    /// (say, the request was not rate limited).
-    ///
-    /// The command is not sent (send it alone) when the read needs no round
-    /// trip: then the fresh L1 entry is the prefetch, so the read that
-    /// finishes it cannot find L1 aged past its bound and pay a second round
-    /// trip. Nothing is prefetched when the backend is not Upstash, when
-    /// caching is off, or while the circuit breaker is open.
-    ///
-    /// `timeout_ms` caps the request's timeout below the cache client's (the
-    /// command may have a shorter deadline of its own, e.g. `RATE_LIMIT_TIMEOUT_MS`).
-    pub async fn prefetch(&self, key: &EntryKey, command: &Command, timeout_ms: Option<u64>) -> Prefetched {
-        let mut many = self.prefetch_many(&[key], Some(command), timeout_ms).await;
-        Prefetched { command: many.command, prefetch: many.prefetches.pop() }
+/// Reads `keys` beside `command` in one request: each key fresh in `reads`'
+/// L1 from there, the others through the backend's
+/// [`get_many_beside`](crate::backend::CacheBackend::get_many_beside), each
+/// judged and its outcome recorded. Nothing is sent when every key is fresh
+/// in L1, and nothing prefetched when the backend cannot send reads beside a
+/// command, when caching is off, or while the breaker is open.
+pub(super) async fn prefetch_many(
+    guarded: &GuardedBackend,
+    reads: &ReadPath,
+    keys: &[&EntryKey],
+    command: Option<&Command>,
+    timeout_ms: Option<u64>,
+) -> PrefetchedMany {
+    let Some(backend) = guarded.backend().filter(|backend| backend.reads_beside()) else {
+        return PrefetchedMany::default();
+    };
+    if !guarded.breaker().allows() {
+        return PrefetchedMany::default();
     }
-
-    /// [`prefetch`](Self::prefetch) of several keys, beside one command or
-    /// none: each key fresh in L1 is taken from there, the others are read
-    /// in one `/pipeline` (one `MGET` each, after `command`). Nothing is sent
-    /// when every key is fresh in L1.
-    pub async fn prefetch_many(
-        &self,
-        keys: &[&EntryKey],
-        command: Option<&Command>,
-        timeout_ms: Option<u64>,
-    ) -> PrefetchedMany {
-        let Some(client) = self.inner.backend.as_ref().and_then(|backend| backend.upstash_client()) else {
-            return PrefetchedMany::default();
-        };
-        if !self.inner.breaker.allows() {
-            return PrefetchedMany::default();
-        }
-        let local: Vec<Option<Entry>> = keys.iter().map(|key| self.l1_get(&key.key)).collect();
-        let to_read: Vec<&EntryKey> = keys.iter().zip(&local).filter(|(_, l)| l.is_none()).map(|(k, _)| *k).collect();
-        let mut prefetches: Vec<Prefetch> = keys
-            .iter()
-            .zip(local)
-            .filter_map(|(key, entry)| Some(Prefetch { key: key.key.clone(), found: PrefetchedRead::Local(entry?) }))
-            .collect();
-        if to_read.is_empty() {
-            return PrefetchedMany { command: None, prefetches };
-        }
-        let mut pipeline: Vec<Command> = command.into_iter().cloned().collect();
-        pipeline.extend(to_read.iter().map(|key| Command::new("MGET").args_from(read_keys(key))));
-        let mark = self.l1_mark();
-        let timeout_ms = timeout_ms.map_or(client.timeout_ms(), |t| t.min(client.timeout_ms()));
-        let outcome = match client.pipeline_within(&pipeline, timeout_ms).await {
-            Ok(mut outcomes) => {
-                let reads = outcomes.split_off(usize::from(command.is_some()));
-                for (key, read) in to_read.iter().zip(reads) {
-                    let values = read
-                        .and_then(|reply| {
-                            reply.into_array()?.into_iter().map(Reply::into_bytes).collect::<Result<Vec<_>, _>>()
-                        })
-                        .map_err(CacheError::from);
-                    let found = self.observe("read", values).map(|values| self.judge(key, values, mark));
-                    prefetches.push(Prefetch { key: key.key.clone(), found: PrefetchedRead::Shared(found) });
-                }
-                outcomes.pop()
-            }
-            Err(error) => {
-                let failed = CacheError::from(error.clone());
-                let _ = self.observe::<()>("read", Err(failed.clone()));
-                for key in &to_read {
-                    let found = PrefetchedRead::Shared(Err(failed.clone()));
-                    prefetches.push(Prefetch { key: key.key.clone(), found });
-                }
-                command.map(|_| Err(error))
-            }
-        };
-        PrefetchedMany { command: outcome, prefetches }
+    let local: Vec<Option<Entry>> = keys.iter().map(|key| reads.l1_get(&key.key)).collect();
+    let to_read: Vec<&EntryKey> = keys.iter().zip(&local).filter(|(_, l)| l.is_none()).map(|(k, _)| *k).collect();
+    let mut prefetches: Vec<Prefetch> = keys
+        .iter()
+        .zip(local)
+        .filter_map(|(key, entry)| Some(Prefetch { key: key.key.clone(), found: PrefetchedRead::Local(entry?) }))
+        .collect();
+    if to_read.is_empty() {
+        return PrefetchedMany { command: None, prefetches };
     }
+    let mark = reads.l1_mark();
+    let read_keys: Vec<Vec<&str>> = to_read.iter().map(|key| read_keys(key)).collect();
+    let ReadsBeside { command: outcome, reads: values } =
+        backend.get_many_beside(command, &read_keys, timeout_ms).await;
+    match values {
+        Ok(values) => {
+            for (key, values) in to_read.iter().zip(values) {
+                let found = guarded.observe("read", values).map(|values| judge(key, values, mark, reads.now_ms()));
+                prefetches.push(Prefetch { key: key.key.clone(), found: PrefetchedRead::Shared(found) });
+            }
+        }
+        Err(failed) => {
+            let _ = guarded.observe::<()>("read", Err(failed.clone()));
+            for key in &to_read {
+                let found = PrefetchedRead::Shared(Err(failed.clone()));
+                prefetches.push(Prefetch { key: key.key.clone(), found });
+            }
+        }
+    }
+    PrefetchedMany { command: outcome, prefetches }
 }

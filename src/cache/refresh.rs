@@ -1,20 +1,13 @@
-//! Stale-while-revalidate: a read served a stale entry and hands its caller
-//! a [`PendingRefresh`], run after the response (`ctx.waitUntil` on
+//! Stale-while-revalidate claims: a read that served a stale entry hands its
+//! caller a [`PendingRefresh`], run after the response (`ctx.waitUntil` on
 //! Workers). One refresh per key at a time in an isolate; the others serve
 //! the stale entry without waiting for it.
 
-use std::future::Future;
 use std::sync::Arc;
 
-use super::lookup::CachedBytes;
-use super::options::EntryOptions;
-use super::read::Fence;
-use super::read_through::{boxed, BoxedLoader, LoadFailed};
-use super::Cache;
+use super::fence::Fence;
 use crate::clock::Clock;
 use crate::clocked_lru::ClockedLru;
-use crate::failure::FailurePolicy;
-use crate::keys::EntryKey;
 
 /// A refresh claim older than this (ms) may be taken over: its task never ran.
 const REFRESH_CLAIM_MS: u64 = 30_000;
@@ -23,10 +16,17 @@ const MAX_CLAIMS: usize = 1_024;
 
 /// A background refresh a read handed out ([`ReadThrough::refresh`](super::ReadThrough::refresh)):
 /// the fence of the read that served the stale entry, and the claim on its
-/// key. Run it with [`Cache::refresh`].
+/// key. Run it with [`Cache::refresh`](crate::Cache::refresh).
 pub struct PendingRefresh {
     fence: Fence,
     token: u64,
+}
+
+impl PendingRefresh {
+    /// The fence of the read that served the stale entry.
+    pub(super) fn fence(&self) -> &Fence {
+        &self.fence
+    }
 }
 
 /// The keys whose background refresh is under way, each with its claim's token.
@@ -38,14 +38,12 @@ impl RefreshClaims {
     pub fn new(clock: Arc<dyn Clock>) -> Self {
         RefreshClaims { claims: ClockedLru::new(MAX_CLAIMS, MAX_CLAIMS * 256, clock) }
     }
-}
 
-impl Cache {
     /// Claims the background refresh of `key`; `None` while another refresh
-    /// of it runs. A claim older than `REFRESH_CLAIM_MS` (its task never ran)
-    /// has expired and is taken over.
-    pub(super) fn claim_refresh(&self, key: &str, fence: Fence) -> Option<PendingRefresh> {
-        let mut claims = self.inner.refreshing.claims.lock();
+    /// of it runs. A claim older than `REFRESH_CLAIM_MS` (its task never
+    /// ran) has expired and is taken over.
+    pub fn claim(&self, key: &str, fence: Fence) -> Option<PendingRefresh> {
+        let mut claims = self.claims.lock();
         if claims.peek(key).is_some() {
             return None;
         }
@@ -54,31 +52,37 @@ impl Cache {
         claimed.then_some(PendingRefresh { fence, token })
     }
 
-    /// Loads `key` anew and writes it back, fenced on the read that served
-    /// the stale entry; then releases the claim. Failures are logged.
-    pub async fn refresh<E, F, Fut>(&self, key: &EntryKey, refresh: PendingRefresh, options: &EntryOptions, loader: F)
-    where
-        E: std::fmt::Display,
-        F: FnOnce() -> Fut + crate::MaybeSend,
-        Fut: Future<Output = Result<CachedBytes, E>> + crate::MaybeSend,
-    {
-        self.refresh_boxed(key, refresh, options, boxed(loader)).await;
+    /// Ends `refresh`'s claim on `key`, if it still holds it.
+    pub fn release(&self, key: &str, refresh: &PendingRefresh) {
+        let mut claims = self.claims.lock();
+        if claims.peek(key) == Some(refresh.token) {
+            claims.remove(key);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::clock::ManualClock;
+
+    fn fence() -> Fence {
+        Fence { seen: Vec::new(), l1_mark: 0, read_at_ms: 0, lease_token: None }
     }
 
-    async fn refresh_boxed<E: std::fmt::Display>(
-        &self,
-        key: &EntryKey,
-        refresh: PendingRefresh,
-        options: &EntryOptions,
-        loader: BoxedLoader<'_, E>,
-    ) {
-        let loaded = self.load_once(key, &refresh.fence, options, FailurePolicy::Degrade, loader).await;
-        if let Err(LoadFailed::Loader(error)) = loaded {
-            log::warn!("edgecache: background refresh of {} failed: {error}", key.key);
-        }
-        let mut claims = self.inner.refreshing.claims.lock();
-        if claims.peek(&key.key) == Some(refresh.token) {
-            claims.remove(&key.key);
-        }
+    #[test]
+    fn one_claim_per_key_until_released_or_expired() {
+        let clock = ManualClock::new(0);
+        let claims = RefreshClaims::new(Arc::new(clock.clone()));
+        let first = claims.claim("a", fence()).expect("the first claim");
+        assert!(claims.claim("a", fence()).is_none(), "one refresh per key");
+        assert!(claims.claim("b", fence()).is_some(), "other keys are free");
+        claims.release("a", &first);
+        let second = claims.claim("a", fence()).expect("released");
+        claims.release("a", &first);
+        assert!(claims.claim("a", fence()).is_none(), "a stale release ends nothing");
+        clock.advance_ms(REFRESH_CLAIM_MS + 1);
+        assert!(claims.claim("a", fence()).is_some(), "an expired claim is taken over");
+        drop(second);
     }
 }

@@ -10,8 +10,9 @@
 //! completes would be woken, and polled, in the leader's context. So the
 //! leader wakes nobody: it leaves its result in the flight table, and each
 //! follower looks at the table on a timer it set itself (a `setTimeout` of its
-//! own request on wasm32), backing off from [`FIRST_PAUSE_MS`] to
-//! [`MAX_PAUSE_MS`]. No request ever waits on another request's I/O.
+//! own request on wasm32), backing off as
+//! [`FLIGHT_FOLLOWER`](crate::backoff::FLIGHT_FOLLOWER) says. No request
+//! ever waits on another request's I/O.
 //!
 //! A flight ends without a result when its leader is dropped (its request was
 //! cancelled) or when an invalidation ends it; its followers then join again
@@ -23,11 +24,6 @@ use std::collections::HashMap;
 use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
-/// First pause of a follower between two looks at the flight table, in ms.
-pub(crate) const FIRST_PAUSE_MS: u64 = 1;
-/// Longest pause between two looks, in ms: the most a follower adds to the
-/// leader's time once the result is there.
-pub(crate) const MAX_PAUSE_MS: u64 = 16;
 /// How long a follower waits for a leader before taking the flight over, in ms.
 pub(crate) const MAX_WAIT_MS: u64 = 5_000;
 /// How long a finished result stays for followers that have not looked yet, in ms.
@@ -189,22 +185,20 @@ impl<'a, T: Clone> Follower<'a, T> {
     /// Waits for the leader's result, looking at the flight table on this
     /// request's own timer, never woken by the leader.
     pub async fn wait(mut self) -> Waited<'a, T> {
-        let mut pause_ms = FIRST_PAUSE_MS;
-        let mut waited_ms = 0;
+        let mut backoff = crate::backoff::FLIGHT_FOLLOWER;
+        let max_wait = Duration::from_millis(self.flights.max_wait_ms);
         loop {
             match self.look() {
                 Look::Ready(result) => return Waited::Ready(result),
                 Look::Ended => return Waited::Ended,
-                Look::Running if waited_ms >= self.flights.max_wait_ms => {
+                Look::Running if backoff.waited() >= max_wait => {
                     if let Some(leader) = self.take_over() {
                         return Waited::TakenOver(leader);
                     }
                 }
                 Look::Running => {}
             }
-            futures_timer::Delay::new(Duration::from_millis(pause_ms)).await;
-            waited_ms += pause_ms;
-            pause_ms = (pause_ms * 2).min(MAX_PAUSE_MS);
+            backoff.sleep().await;
         }
     }
 

@@ -1,61 +1,58 @@
 //! Counters of what the cache did, per isolate.
 
-use std::sync::atomic::{AtomicU64, Ordering};
-
-/// Counters of one [`Cache`](crate::Cache) (so, per isolate on Workers).
-#[derive(Debug, Default)]
-pub struct Stats {
-    pub(crate) l1_hits: AtomicU64,
-    pub(crate) l2_hits: AtomicU64,
-    pub(crate) misses: AtomicU64,
-    pub(crate) stale_served: AtomicU64,
-    pub(crate) coalesced: AtomicU64,
-    pub(crate) negative_hits: AtomicU64,
-    pub(crate) fenced_refusals: AtomicU64,
-    pub(crate) backend_errors: AtomicU64,
-    pub(crate) misconfigured: AtomicU64,
-    pub(crate) breaker_skips: AtomicU64,
-    pub(crate) bypasses: AtomicU64,
-    pub(crate) leases_taken: AtomicU64,
-    pub(crate) lease_waits: AtomicU64,
-    pub(crate) load_ms: AtomicU64,
+crate::counters::counter_table! {
+    /// Counters of one [`Cache`](crate::Cache) (so, per isolate on Workers).
+    #[derive(Debug, Default)]
+    pub struct Stats;
+    /// A copy of the counters, as `GET /stats` shows them.
+    #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
+    #[serde(rename_all = "camelCase")]
+    pub struct StatsSnapshot {
+        /// Reads answered by the in-isolate tier (no round trip).
+        l1_hits,
+        /// Reads answered by the shared tier (one round trip).
+        l2_hits,
+        /// Reads that ran the loader (the backing store).
+        misses,
+        /// Reads answered with a stale entry (grace period).
+        stale_served,
+        /// Reads that waited for another read's loader instead of running their own.
+        coalesced,
+        /// Hits on a cached "absent" (counted in l1Hits/l2Hits too).
+        negative_hits,
+        /// Write-backs refused because an invalidation ran since the read.
+        fenced_refusals,
+        /// Backend calls that failed (outages: no answer, 5xx, timeouts).
+        backend_errors,
+        /// Backend calls refused for their token (HTTP 401, `NOPERM`).
+        misconfigured,
+        /// Backend calls skipped while the circuit breaker was open.
+        breaker_skips,
+        /// Reads that went to the backing store because the cache was off or failing.
+        bypasses,
+        /// Misses that took the entry's cross-isolate lease and loaded it.
+        leases_taken,
+        /// Misses that found another isolate's lease and waited for its value
+        /// (or served the stale entry) instead of loading.
+        lease_waits,
+        /// Milliseconds spent in loaders (the backing store), over `misses` loads.
+        load_ms,
+    }
+    derived {
+        /// `(l1Hits + l2Hits + staleServed) / (that + misses + bypasses)`; 0 before any read.
+        hit_rate: f64 = hit_rate,
+    }
 }
 
-/// A copy of the counters, as `GET /stats` shows them.
-#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct StatsSnapshot {
-    /// Reads answered by the in-isolate tier (no round trip).
-    pub l1_hits: u64,
-    /// Reads answered by the shared tier (one round trip).
-    pub l2_hits: u64,
-    /// Reads that ran the loader (the backing store).
-    pub misses: u64,
-    /// Reads answered with a stale entry (grace period).
-    pub stale_served: u64,
-    /// Reads that waited for another read's loader instead of running their own.
-    pub coalesced: u64,
-    /// Hits on a cached "absent" (counted in l1Hits/l2Hits too).
-    pub negative_hits: u64,
-    /// Write-backs refused because an invalidation ran since the read.
-    pub fenced_refusals: u64,
-    /// Backend calls that failed (outages: no answer, 5xx, timeouts).
-    pub backend_errors: u64,
-    /// Backend calls refused for their token (HTTP 401, `NOPERM`).
-    pub misconfigured: u64,
-    /// Backend calls skipped while the circuit breaker was open.
-    pub breaker_skips: u64,
-    /// Reads that went to the backing store because the cache was off or failing.
-    pub bypasses: u64,
-    /// Misses that took the entry's cross-isolate lease and loaded it.
-    pub leases_taken: u64,
-    /// Misses that found another isolate's lease and waited for its value
-    /// (or served the stale entry) instead of loading.
-    pub lease_waits: u64,
-    /// Milliseconds spent in loaders (the backing store), over `misses` loads.
-    pub load_ms: u64,
-    /// `(l1Hits + l2Hits + staleServed) / (that + misses + bypasses)`; 0 before any read.
-    pub hit_rate: f64,
+/// The share of reads the cache answered (see [`StatsSnapshot::hit_rate`]).
+fn hit_rate(counts: &StatsSnapshot) -> f64 {
+    let hits = counts.l1_hits + counts.l2_hits + counts.stale_served;
+    let reads = hits + counts.misses + counts.bypasses;
+    if reads == 0 {
+        0.0
+    } else {
+        hits as f64 / reads as f64
+    }
 }
 
 impl StatsSnapshot {
@@ -85,36 +82,6 @@ impl StatsSnapshot {
             ("breaker_skip", self.breaker_skips),
         ] {
             sample.add("cache_errors", &[("kind", kind)], value);
-        }
-    }
-}
-
-impl Stats {
-    pub(crate) fn bump(counter: &AtomicU64) {
-        counter.fetch_add(1, Ordering::Relaxed);
-    }
-
-    /// The counters now.
-    pub fn snapshot(&self) -> StatsSnapshot {
-        let get = |c: &AtomicU64| c.load(Ordering::Relaxed);
-        let hits = get(&self.l1_hits) + get(&self.l2_hits) + get(&self.stale_served);
-        let reads = hits + get(&self.misses) + get(&self.bypasses);
-        StatsSnapshot {
-            l1_hits: get(&self.l1_hits),
-            l2_hits: get(&self.l2_hits),
-            misses: get(&self.misses),
-            stale_served: get(&self.stale_served),
-            coalesced: get(&self.coalesced),
-            negative_hits: get(&self.negative_hits),
-            fenced_refusals: get(&self.fenced_refusals),
-            backend_errors: get(&self.backend_errors),
-            misconfigured: get(&self.misconfigured),
-            breaker_skips: get(&self.breaker_skips),
-            bypasses: get(&self.bypasses),
-            leases_taken: get(&self.leases_taken),
-            lease_waits: get(&self.lease_waits),
-            load_ms: get(&self.load_ms),
-            hit_rate: if reads == 0 { 0.0 } else { hits as f64 / reads as f64 },
         }
     }
 }

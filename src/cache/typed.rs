@@ -1,7 +1,9 @@
-//! The typed API: values in and out as serde types, stored as JSON (so a
-//! TypeScript worker using @upstash/redis on the same database reads them
-//! too). Everything here is a thin layer over the byte-level reads and
-//! fenced writes; nothing skips the fence.
+//! The typed API, a layer on top of the façade ([`Cache`]'s `get`, `set`,
+//! `remember`, `remember_adaptive`, `warm`): values in and out as serde
+//! types, stored as JSON (so a TypeScript worker using @upstash/redis on the
+//! same database reads them too). It sits above the façade (the façade
+//! never calls it) and reaches the components through `Cache::parts`: a thin
+//! layer over the byte-level reads and fenced writes; nothing skips the fence.
 
 use std::fmt;
 use std::future::Future;
@@ -10,23 +12,27 @@ use std::sync::Arc;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
+use super::builder::Parts;
+use super::facade::Cache;
+use super::invalidation::Invalidation;
 use super::loaded::Loaded;
+use super::loader::boxed_adaptive;
 use super::lookup::CachedBytes;
 use super::options::EntryOptions;
-use super::read_through::{boxed_adaptive, ReadOptions};
+use super::read_through::{ReadOptions, Through};
 use super::warm::WarmReport;
-use super::{Cache, Invalidation};
+use super::write::LoadedFor;
 use crate::backend::CacheError;
 use crate::failure::FailurePolicy;
 use crate::keys::EntryKey;
 use crate::Ttl;
 
-/// How [`Cache::set`] stores a value.
+/// How [`Cache::set`](crate::Cache::set) stores a value.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SetOptions {
     /// How long the value stays fresh.
     pub ttl: Ttl,
-    /// Adaptive tags (see [`Loaded`]); the key's own tags apply as well.
+    /// Adaptive tags (see [`Loaded`](super::loaded::Loaded)); the key's own tags apply as well.
     pub tags: Vec<String>,
 }
 
@@ -43,13 +49,13 @@ impl SetOptions {
     }
 }
 
-/// Why a typed [`Cache::remember`] failed.
+/// Why a typed [`Cache::remember`](crate::Cache::remember) failed.
 #[derive(Debug)]
 pub enum RememberError<E> {
     /// The loader failed (and no stale entry could stand in). Shared: reads
     /// of the same key that waited for this load get the same error.
     Load(Arc<E>),
-    /// The cache failed under [`FailurePolicy::FailClosed`]; or the value
+    /// The cache failed under [`FailurePolicy::FailClosed`](crate::FailurePolicy::FailClosed); or the value
     /// does not serialize, or a cached one does not decode as the type
     /// asked for ([`CacheError::InvalidValue`]: the entry is invalidated, so
     /// the next read loads anew).
@@ -110,7 +116,8 @@ impl Cache {
     /// [`CacheError`] when the backend fails or caching is off;
     /// [`CacheError::InvalidValue`] when the entry does not decode as `T`.
     pub async fn get<T: DeserializeOwned>(&self, key: &EntryKey) -> Result<Option<T>, CacheError> {
-        match self.read_fresh_counted(key).await? {
+        let parts = self.parts();
+        match parts.reads.read_fresh_counted(&parts.guarded, key).await? {
             Some(lookup) => decode(lookup.value.as_deref()).map(Some),
             None => Ok(None),
         }
@@ -126,11 +133,12 @@ impl Cache {
     /// does not serialize.
     pub async fn set<T: Serialize>(&self, key: &EntryKey, value: &T, options: &SetOptions) -> Result<bool, CacheError> {
         let bytes = encode(value)?;
-        let found = self.read_shared(key).await?;
         let loaded = Loaded { value: bytes, ttl: Some(options.ttl), tags: options.tags.clone() };
         // A "null" is stored as a cached "absent" for the same TTL.
         let entry_options = EntryOptions::new(options.ttl).negative_ttl(options.ttl);
-        self.write_back(key, &found.fence, &loaded, 0, &entry_options).await
+        let Parts { guarded, reads, writes, .. } = self.parts();
+        let found = reads.read_shared(guarded, key).await?;
+        writes.write_back(guarded, reads, key, &found.fence, LoadedFor::untimed(&loaded), &entry_options).await
     }
 
     /// Read-through with single-flight, typed: the cached value of `key`, or
@@ -198,7 +206,9 @@ impl Cache {
             let loaded = loader().await.map_err(|error| RememberError::Load(Arc::new(error)))?;
             Ok::<_, RememberError<E>>(Loaded { value: encode(&loaded.value)?, ttl: loaded.ttl, tags: loaded.tags })
         };
-        let read = self.read_through_boxed(key, options, ReadOptions::default(), boxed_adaptive(load)).await?;
+        let Parts { guarded, reads, writes, .. } = self.parts();
+        let through = Through { guarded, reads, writes };
+        let read = through.read_through(key, options, ReadOptions::default(), boxed_adaptive(load)).await?;
         match decode(read.lookup.value.as_deref()) {
             Ok(value) => Ok(value),
             Err(error) => {

@@ -5,19 +5,20 @@
 use serde::Serialize;
 
 use super::entry::Judgement;
+use super::fence::{judge, read_keys, Fence};
+use super::guarded::GuardedBackend;
 use super::loaded::Loaded;
 use super::lookup::CachedBytes;
 use super::options::EntryOptions;
-use super::read::Fence;
-use super::write::PreparedWrite;
-use super::Cache;
+use super::reads::ReadPath;
+use super::write::{LoadedFor, PreparedWrite, Writes};
 use crate::backend::{CacheError, FencedWrite, VersionCheck};
 use crate::keys::EntryKey;
 
-/// Most entries one batch of [`Cache::warm_bytes`] reads and writes.
+/// Most entries one batch of [`Cache::warm_bytes`](crate::Cache::warm_bytes) reads and writes.
 pub const WARM_BATCH: usize = 100;
 
-/// What [`Cache::warm_bytes`] did with its entries.
+/// What [`Cache::warm_bytes`](crate::Cache::warm_bytes) did with its entries.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct WarmReport {
     /// Entries written.
@@ -39,18 +40,15 @@ impl WarmReport {
     }
 }
 
-impl Cache {
-    /// Writes `entries` (the entry's keys and its JSON, `None` for "absent")
-    /// into the cache, [`WARM_BATCH`] at a time: per batch one round trip
-    /// reads every entry with its versions, and one writes the entries that
-    /// are not already fresh, each fenced on the versions its read saw (two
-    /// round trips; three when Redis lost the script). Entries already fresh
-    /// are skipped, and so are entries a concurrent write or invalidation
-    /// moved in between.
-    ///
-    /// # Errors
-    /// [`CacheError`] when caching is off or the breaker is open; a batch
-    /// whose round trip fails counts its entries as failed.
+/// The components a warm writes through.
+pub(super) struct Warmer<'a> {
+    pub guarded: &'a GuardedBackend,
+    pub reads: &'a ReadPath,
+    pub writes: &'a Writes,
+}
+
+impl Warmer<'_> {
+    /// Writes `entries` [`WARM_BATCH`] at a time (see `Cache::warm_bytes`).
     pub async fn warm_bytes(
         &self,
         entries: &[(EntryKey, CachedBytes)],
@@ -71,17 +69,18 @@ impl Cache {
         if batch.is_empty() {
             return Ok(WarmReport::default());
         }
-        let backend = self.guarded()?;
-        let mark = self.l1_mark();
-        let reads: Vec<Vec<&str>> = batch.iter().map(|(key, _)| super::read::read_keys(key)).collect();
+        let guarded = self.guarded;
+        let backend = guarded.gate()?;
+        let mark = self.reads.l1_mark();
+        let reads: Vec<Vec<&str>> = batch.iter().map(|(key, _)| read_keys(key)).collect();
         let mut report = WarmReport::default();
-        let values = match self.observe("warm read", backend.get_many_batch(&reads).await) {
+        let values = match guarded.observe("warm read", backend.get_many_batch(&reads).await) {
             Ok(values) => values,
             Err(_) => return Ok(WarmReport { failed: batch.len(), ..report }),
         };
         let mut pending = Vec::new();
         for ((key, value), read) in batch.iter().zip(values) {
-            let found = self.judge(key, read, mark);
+            let found = judge(key, read, mark, self.reads.now_ms());
             if found.judgement == Judgement::Fresh {
                 report.skipped += 1;
             } else {
@@ -95,7 +94,7 @@ impl Cache {
         if writes.is_empty() {
             return Ok(report);
         }
-        let outcomes = match self.observe("warm write", backend.set_fenced_batch(&writes).await) {
+        let outcomes = match guarded.observe("warm write", backend.set_fenced_batch(&writes).await) {
             Ok(outcomes) => outcomes,
             Err(_) => return Ok(WarmReport { failed: report.failed + writes.len(), ..report }),
         };
@@ -103,7 +102,7 @@ impl Cache {
             match outcome {
                 Ok(true) => {
                     report.warmed += 1;
-                    self.l1_put(key, write.entry, fence);
+                    self.reads.l1_put(key, write.entry, fence);
                 }
                 Ok(false) => report.skipped += 1,
                 Err(_) => report.failed += 1,
@@ -127,7 +126,9 @@ impl Cache {
     ) -> Vec<(&'k EntryKey, &'k Fence, PreparedWrite)> {
         let mut prepared = Vec::with_capacity(pending.len());
         for (key, value, fence) in pending {
-            match self.prepare_write(key, fence, &Loaded::new((*value).clone()), 0, options) {
+            let loaded = Loaded::new((*value).clone());
+            let load = LoadedFor::untimed(&loaded);
+            match self.writes.prepare_write(key, fence, load, options, self.reads.now_ms()) {
                 Ok(Some(write)) => prepared.push((*key, fence, write)),
                 Ok(None) => report.skipped += 1,
                 Err(_) => report.failed += 1,

@@ -1,118 +1,104 @@
 //! Fenced writes: an entry is stored only if no version it was read under
-//! moved since (memcache leases on Redis; see the module docs).
+//! moved since (memcache leases on Redis; see the module docs of `cache`).
+
+use std::sync::Arc;
 
 use serde_json::value::RawValue;
 
+use super::created::{new_version, CreatedVersions};
 use super::entry::Entry;
-use super::invalidation::BreakerRule;
+use super::fence::Fence;
+use super::guarded::GuardedBackend;
 use super::loaded::{Loaded, MAX_ADAPTIVE_TAGS};
 use super::lookup::CachedBytes;
 use super::options::EntryOptions;
-use super::read::Fence;
+use super::reads::{release_lease, ReadPath};
 use super::stats::Stats;
-use super::{Cache, Invalidation};
 use crate::backend::{AdaptiveTags, CacheError, FencedWrite, VersionCheck};
-use crate::failure::FailurePolicy;
+use crate::clock::Clock;
 use crate::keys::{entry_version_key, lease_key, tag_invalidated_key, tag_key, tag_members_key, EntryKey};
 use crate::Ttl;
 
-impl Cache {
-    /// Writes `value` (JSON; `None` caches "absent", which needs a
-    /// `negative_ttl`) unless an invalidation moved a version since the read
-    /// that produced `fence`. Answers whether it was written.
-    ///
-    /// # Errors
-    /// [`CacheError`] when the backend fails, or the value is not JSON.
-    pub async fn write_fenced(
-        &self,
-        key: &EntryKey,
-        fence: &Fence,
-        value: Option<&[u8]>,
-        options: &EntryOptions,
-    ) -> Result<bool, CacheError> {
-        self.write_back(key, fence, &Loaded::new(value.map(<[u8]>::to_vec)), 0, options).await
+/// A load to write back: what the loader gave (value, TTL, tags) and how
+/// long it took, in ms (XFetch's delta; 0 for a value not just loaded).
+#[derive(Clone, Copy)]
+pub(super) struct LoadedFor<'a> {
+    pub loaded: &'a Loaded<CachedBytes>,
+    pub delta_ms: u64,
+}
+
+impl<'a> LoadedFor<'a> {
+    /// `loaded`, not timed (a caller's own value).
+    pub fn untimed(loaded: &'a Loaded<CachedBytes>) -> Self {
+        LoadedFor { loaded, delta_ms: 0 }
+    }
+}
+
+/// The writer: the versions this isolate gives absent version keys, and the
+/// key prefix its tag keys live under.
+pub(super) struct Writes {
+    created: CreatedVersions,
+    key_prefix: String,
+}
+
+impl Writes {
+    pub fn new(key_prefix: &str, clock: Arc<dyn Clock>) -> Self {
+        Writes { created: CreatedVersions::new(clock), key_prefix: key_prefix.to_owned() }
     }
 
-    /// Update-after-write (write-through): after the backing store committed
-    /// `value` for `key`, applies `invalidation` (the entry and its tags, in
-    /// one round trip), then puts `value` in the cache, fenced on the
-    /// versions the invalidation set, so a later writer's invalidation is
-    /// never undone by this (older) value. Answers whether the invalidation
-    /// was applied; the put is best effort (logged and counted).
-    ///
-    /// # Errors
-    /// [`CacheError`] under [`FailurePolicy::FailClosed`], from either step.
-    pub async fn update_after_write(
+    /// Writes an entry back after `load`, with the TTL and tags the loader
+    /// gave, if any; keeps it in
+    /// `reads`' L1 when written. Answers whether it was written (`false`:
+    /// fenced out, or "absent" is not cached).
+    pub async fn write_back(
         &self,
-        key: &EntryKey,
-        invalidation: &Invalidation,
-        value: &[u8],
-        options: &EntryOptions,
-        policy: FailurePolicy,
-    ) -> Result<bool, CacheError> {
-        let Some(bumped) = self.invalidate_versions(invalidation, policy, BreakerRule::Respect).await? else {
-            return Ok(false);
-        };
-        let put = async {
-            let (_, mut fence) = self.read(key).await?;
-            fence.pin(&key.version_keys, &bumped);
-            self.write_fenced(key, &fence, Some(value), options).await
-        };
-        match put.await {
-            Err(error) if policy == FailurePolicy::FailClosed => Err(error),
-            _ => Ok(true),
-        }
-    }
-
-    /// Writes an entry back after a load that took `delta_ms` (XFetch's
-    /// delta), with the TTL and tags the loader gave, if any.
-    pub(super) async fn write_back(
-        &self,
+        guarded: &GuardedBackend,
+        reads: &ReadPath,
         key: &EntryKey,
         fence: &Fence,
-        loaded: &Loaded<CachedBytes>,
-        delta_ms: u64,
+        load: LoadedFor<'_>,
         options: &EntryOptions,
     ) -> Result<bool, CacheError> {
         // The fenced script releases the read's lease; every other way out
         // releases it here, so no other isolate waits for a write that will
         // not come.
-        let prepared = match self.prepare_write(key, fence, loaded, delta_ms, options) {
+        let prepared = match self.prepare_write(key, fence, load, options, reads.now_ms()) {
             Ok(Some(prepared)) => prepared,
             other => {
-                self.release_lease(key, fence).await;
+                release_lease(guarded, key, fence).await;
                 return other.map(|_| false);
             }
         };
         let checks = prepared.checks(key);
-        let written = match self.guarded() {
-            Ok(backend) => self.observe("write", backend.set_fenced(&prepared.fenced(key, &checks)).await),
+        let written = match guarded.gate() {
+            Ok(backend) => guarded.observe("write", backend.set_fenced(&prepared.fenced(key, &checks)).await),
             Err(error) => Err(error),
         };
         if written.is_err() {
-            self.release_lease(key, fence).await;
+            release_lease(guarded, key, fence).await;
         }
         let written = written?;
         if written {
-            self.l1_put(key, prepared.entry, fence);
+            reads.l1_put(key, prepared.entry, fence);
         } else {
-            Stats::bump(&self.inner.stats.fenced_refusals);
+            Stats::bump(&guarded.stats().fenced_refusals);
         }
         Ok(written)
     }
 
-    /// The entry to write for `loaded`, stamped with the versions `fence`
-    /// saw (new ones where a version was missing); `None` when "absent" is
-    /// not cached. The loader's TTL, if it gave one, replaces the options'
-    /// (the value's, or a cached "absent"'s).
-    pub(super) fn prepare_write(
+    /// The entry to write for `load` at `now_ms`, stamped with the
+    /// versions `fence` saw (new ones where a version was missing); `None`
+    /// when "absent" is not cached. The loader's TTL, if it gave one,
+    /// replaces the options' (the value's, or a cached "absent"'s).
+    pub fn prepare_write(
         &self,
         key: &EntryKey,
         fence: &Fence,
-        loaded: &Loaded<CachedBytes>,
-        delta_ms: u64,
+        load: LoadedFor<'_>,
         options: &EntryOptions,
+        now_ms: u64,
     ) -> Result<Option<PreparedWrite>, CacheError> {
+        let LoadedFor { loaded, delta_ms } = load;
         if loaded.tags.len() > MAX_ADAPTIVE_TAGS {
             let count = loaded.tags.len();
             return Err(CacheError::InvalidValue(format!("{count} tags; at most {MAX_ADAPTIVE_TAGS} per value")));
@@ -124,7 +110,6 @@ impl Cache {
         };
         let Some(ttl) = ttl else { return Ok(None) };
         let raw = raw_json(value)?;
-        let now_ms = self.now_ms();
         let created = self.created_versions(key, fence, now_ms);
         let seen = fence.seen.clone();
         let versions = key
@@ -134,7 +119,7 @@ impl Cache {
             .zip(&created)
             .map(|((k, seen), new)| (k.clone(), seen.clone().unwrap_or(new.clone())))
             .collect();
-        let prefix = &self.inner.key_prefix;
+        let prefix = &self.key_prefix;
         let tag_keys = loaded.tags.iter().map(|tag| tag_key(prefix, tag)).collect();
         let adaptive_tags =
             loaded.tags.iter().map(|tag| (tag_members_key(prefix, tag), tag_invalidated_key(prefix, tag))).collect();
@@ -156,16 +141,7 @@ impl Cache {
             lease,
         }))
     }
-}
 
-/// `value` as the entry holds it.
-fn raw_json(value: Option<&[u8]>) -> Result<Option<Box<RawValue>>, CacheError> {
-    let Some(bytes) = value else { return Ok(None) };
-    let text = std::str::from_utf8(bytes).map_err(|_| CacheError::InvalidValue("value is not UTF-8 JSON".into()))?;
-    RawValue::from_string(text.to_owned()).map(Some).map_err(|e| CacheError::InvalidValue(e.to_string()))
-}
-
-impl Cache {
     /// Per version key of `key`, the version to create if it is absent
     /// (empty where the read saw one): the one version this isolate gives
     /// that key (see `created.rs`).
@@ -175,10 +151,17 @@ impl Cache {
             .zip(&fence.seen)
             .map(|(k, seen)| match seen {
                 Some(_) => String::new(),
-                None => self.inner.created.for_key(k, || super::invalidation::new_version(now_ms)),
+                None => self.created.for_key(k, || new_version(now_ms)),
             })
             .collect()
     }
+}
+
+/// `value` as the entry holds it.
+fn raw_json(value: Option<&[u8]>) -> Result<Option<Box<RawValue>>, CacheError> {
+    let Some(bytes) = value else { return Ok(None) };
+    let text = std::str::from_utf8(bytes).map_err(|_| CacheError::InvalidValue("value is not UTF-8 JSON".into()))?;
+    RawValue::from_string(text.to_owned()).map(Some).map_err(|e| CacheError::InvalidValue(e.to_string()))
 }
 
 /// Added to the time since a read when a write-back checks whether one of
@@ -233,5 +216,91 @@ impl PreparedWrite {
             }),
             lease: self.lease.as_ref().map(|(key, token)| (key.as_str(), token.as_str())),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    use super::*;
+    use crate::backend::{MemoryBackend, MemoryBounds};
+    use crate::cache::entry::Judgement;
+    use crate::cache::invalidation::Invalidation;
+    use crate::cache::invalidator::{BreakerRule, Invalidator};
+    use crate::cache::l1::{L1Settings, L1};
+    use crate::clock::ManualClock;
+    use crate::failure::{BreakerSettings, CircuitBreaker, FailurePolicy};
+    use crate::keys::KeySpace;
+
+    /// The write side and the read path alone (no `Cache`), over a memory
+    /// backend, with an L1 in front, on a manual clock.
+    struct Rig {
+        guarded: GuardedBackend,
+        reads: ReadPath,
+        writes: Writes,
+        invalidator: Invalidator,
+    }
+
+    fn rig() -> Rig {
+        let clock = Arc::new(ManualClock::new(1_000));
+        let backend = Arc::new(MemoryBackend::with_clock(MemoryBounds::default(), clock.clone()));
+        let breaker = Arc::new(CircuitBreaker::new(BreakerSettings::default(), clock.clone()));
+        let l1 = L1::new(
+            L1Settings { bounds: MemoryBounds::default(), max_staleness: Duration::from_secs(1) },
+            clock.clone(),
+        );
+        Rig {
+            guarded: GuardedBackend::new(Some(backend), breaker),
+            reads: ReadPath::new(Some(l1), clock.clone()),
+            writes: Writes::new("p", clock),
+            invalidator: Invalidator::new("p", Ttl::try_from_secs(60).unwrap(), None),
+        }
+    }
+
+    fn key() -> EntryKey {
+        KeySpace::new("p", "d", "e").unwrap().entry("1", vec!["t".into()])
+    }
+
+    #[test]
+    fn a_write_back_is_read_fresh_and_kept_in_l1_until_forgotten() {
+        futures_executor::block_on(async {
+            let Rig { guarded, reads, writes, .. } = rig();
+            let (key, options) = (key(), EntryOptions::new(Ttl::try_from_secs(60).unwrap()));
+            let found = reads.read_shared(&guarded, &key).await.unwrap();
+            assert_eq!(found.judgement, Judgement::Unusable);
+            let loaded = Loaded::new(Some(b"1".to_vec()));
+            let written =
+                writes.write_back(&guarded, &reads, &key, &found.fence, LoadedFor::untimed(&loaded), &options);
+            assert!(written.await.unwrap());
+            assert!(reads.l1_get(&key.key).is_some(), "kept in L1");
+            assert_eq!(reads.read_shared(&guarded, &key).await.unwrap().judgement, Judgement::Fresh);
+            reads.forget(std::slice::from_ref(&key.key), &[]);
+            assert!(reads.l1_get(&key.key).is_none(), "forgotten");
+        });
+    }
+
+    #[test]
+    fn a_write_fenced_on_a_read_from_before_an_invalidation_is_refused() {
+        futures_executor::block_on(async {
+            let Rig { guarded, reads, writes, invalidator } = rig();
+            let (key, options) = (key(), EntryOptions::new(Ttl::try_from_secs(60).unwrap()));
+            let before = reads.read_shared(&guarded, &key).await.unwrap().fence;
+            let tag = Invalidation { tags: vec!["t".into()], ..Default::default() };
+            let applied = invalidator.invalidate_versions(
+                &guarded,
+                &reads,
+                &tag,
+                FailurePolicy::FailClosed,
+                BreakerRule::Respect,
+            );
+            assert!(applied.await.unwrap().is_some());
+            let loaded = Loaded::new(Some(b"1".to_vec()));
+            let written = writes.write_back(&guarded, &reads, &key, &before, LoadedFor::untimed(&loaded), &options);
+            assert!(!written.await.unwrap(), "fenced out");
+            assert_eq!(guarded.stats().snapshot().fenced_refusals, 1);
+            assert!(reads.l1_get(&key.key).is_none());
+        });
     }
 }

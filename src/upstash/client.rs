@@ -250,23 +250,31 @@ impl UpstashClient {
         let bytes = answer.body;
         let text = String::from_utf8_lossy(&bytes);
         let parsed: Option<Json> = serde_json::from_slice(&bytes).ok();
-        let error_text = || {
-            parsed
-                .as_ref()
-                .and_then(|j| j.get("error"))
-                .and_then(Json::as_str)
-                .map(str::to_owned)
-                .unwrap_or_else(|| text.trim().to_owned())
-        };
-        match status {
-            401 | 403 => Err(UpstashError::Unauthorized { status, message: error_text() }),
-            500..=599 => Err(UpstashError::Transport { status: Some(status), message: error_text() }),
-            _ => parsed.map(|json| (status, json)).ok_or_else(|| UpstashError::Protocol {
-                status,
-                message: format!("body is not JSON: {}", truncate(&text, 200)),
-            }),
+        if let Some(error) = failed_status(status, || server_text(parsed.as_ref(), text.trim().to_owned())) {
+            return Err(error);
         }
+        parsed.map(|json| (status, json)).ok_or_else(|| UpstashError::Protocol {
+            status,
+            message: format!("body is not JSON: {}", truncate(&text, 200)),
+        })
     }
+}
+
+/// The error an answer's `status` alone makes of the request: a refused
+/// token (401, 403) or a server failure (5xx), with `message()`; `None`
+/// for any other status (its body says the rest).
+fn failed_status(status: u16, message: impl FnOnce() -> String) -> Option<UpstashError> {
+    match status {
+        401 | 403 => Some(UpstashError::Unauthorized { status, message: message() }),
+        500..=599 => Some(UpstashError::Transport { status: Some(status), message: message() }),
+        _ => None,
+    }
+}
+
+/// The server's text of a failed answer: its JSON `error`, else `otherwise`
+/// (the body's text).
+fn server_text(parsed: Option<&Json>, otherwise: String) -> String {
+    parsed.and_then(|json| json.get("error")).and_then(Json::as_str).map_or(otherwise, str::to_owned)
 }
 
 /// The error for an answer of `status` (not 200) with `body`: a refused
@@ -274,15 +282,9 @@ impl UpstashClient {
 #[cfg(not(target_arch = "wasm32"))]
 pub(super) fn status_error(status: u16, body: &[u8]) -> UpstashError {
     let text = String::from_utf8_lossy(body);
-    let message = serde_json::from_slice::<Json>(body)
-        .ok()
-        .and_then(|json| json.get("error").and_then(Json::as_str).map(str::to_owned))
-        .unwrap_or_else(|| truncate(text.trim(), 200));
-    match status {
-        401 | 403 => UpstashError::Unauthorized { status, message },
-        500..=599 => UpstashError::Transport { status: Some(status), message },
-        _ => UpstashError::Protocol { status, message },
-    }
+    let parsed = serde_json::from_slice::<Json>(body).ok();
+    let message = || server_text(parsed.as_ref(), truncate(text.trim(), 200));
+    failed_status(status, message).unwrap_or_else(|| UpstashError::Protocol { status, message: message() })
 }
 
 fn unexpected_status(status: u16, body: &Json) -> UpstashError {
