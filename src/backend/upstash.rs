@@ -12,12 +12,12 @@ use crate::Ttl;
 
 fn fenced_set_script() -> &'static Script {
     static SCRIPT: std::sync::OnceLock<Script> = std::sync::OnceLock::new();
-    SCRIPT.get_or_init(|| Script::new(include_str!("../cache/scripts/fenced_set.lua")))
+    SCRIPT.get_or_init(|| Script::new(lua!("cache/scripts/fenced_set.lua")))
 }
 
 fn read_leased_script() -> &'static Script {
     static SCRIPT: std::sync::OnceLock<Script> = std::sync::OnceLock::new();
-    SCRIPT.get_or_init(|| Script::new(include_str!("../cache/scripts/read_leased.lua")))
+    SCRIPT.get_or_init(|| Script::new(lua!("cache/scripts/read_leased.lua")))
 }
 
 /// Deletes a lease only if the token still holds it (a compare-and-delete:
@@ -31,7 +31,7 @@ fn release_lease_script() -> &'static Script {
 
 /// Sent as `EVAL` inside the invalidation's `MULTI` (a lost script cannot
 /// fail the transaction); only when the invalidation names tags.
-const INVALIDATE_TAG_MEMBERS: &str = include_str!("../cache/scripts/invalidate_tag_members.lua");
+const INVALIDATE_TAG_MEMBERS: &str = lua!("cache/scripts/invalidate_tag_members.lua");
 
 /// How long a health check's key lives, in ms.
 const HEALTH_KEY_TTL_MS: u64 = 10_000;
