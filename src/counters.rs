@@ -34,6 +34,10 @@
 //! let snapshot: CountersSnapshot = counters.snapshot();
 //! ```
 //!
+//! An optional `arrays { name: [N] }` section adds counters indexed by
+//! something (a reason, an outcome): `[AtomicU64; N]` in the table, `[u64;
+//! N]` in the snapshot, after the plain counters.
+//!
 //! The table's fields are `pub(crate)`; the snapshot's are `pub`, in the
 //! order listed, derived fields last (so a serde JSON keeps that order). A
 //! derived field is computed by a `fn(&Snapshot) -> Type` from the counter
@@ -50,6 +54,9 @@ macro_rules! counter_table {
         $snapshot_vis:vis struct $snapshot:ident {
             $( $(#[$field_meta:meta])* $field:ident ),* $(,)?
         }
+        $( arrays {
+            $( $(#[$array_meta:meta])* $array:ident : [$len:expr] ),* $(,)?
+        } )?
         $( derived {
             $( $(#[$derived_meta:meta])* $derived:ident : $derived_ty:ty = $derive_fn:path ),* $(,)?
         } )?
@@ -57,11 +64,13 @@ macro_rules! counter_table {
         $(#[$table_meta])*
         $table_vis struct $table {
             $( $(#[$field_meta])* pub(crate) $field: ::std::sync::atomic::AtomicU64, )*
+            $($( $(#[$array_meta])* pub(crate) $array: [::std::sync::atomic::AtomicU64; $len], )*)?
         }
 
         $(#[$snapshot_meta])*
         $snapshot_vis struct $snapshot {
             $( $(#[$field_meta])* pub $field: u64, )*
+            $($( $(#[$array_meta])* pub $array: [u64; $len], )*)?
             $($( $(#[$derived_meta])* pub $derived: $derived_ty, )*)?
         }
 
@@ -83,6 +92,9 @@ macro_rules! counter_table {
                 #[allow(unused_mut)]
                 let mut snapshot = $snapshot {
                     $( $field: self.$field.load(::std::sync::atomic::Ordering::Relaxed), )*
+                    $($( $array: ::std::array::from_fn(|i| {
+                        self.$array[i].load(::std::sync::atomic::Ordering::Relaxed)
+                    }), )*)?
                     $($( $derived: ::std::default::Default::default(), )*)?
                 };
                 $($( snapshot.$derived = $derive_fn(&snapshot); )*)?
@@ -109,6 +121,10 @@ mod tests {
             /// Two.
             second,
         }
+        arrays {
+            /// By kind.
+            by_kind: [2],
+        }
         derived {
             /// A sum.
             both_summed: u64 = summed,
@@ -131,10 +147,11 @@ mod tests {
         let counters = Counters::default();
         Counters::bump(&counters.first_one);
         Counters::add(&counters.second, 2);
+        Counters::bump(&counters.by_kind[1]);
         let snapshot = counters.snapshot();
-        assert_eq!(snapshot, Snapshot { first_one: 1, second: 2, both_summed: 3 });
+        assert_eq!(snapshot, Snapshot { first_one: 1, second: 2, by_kind: [0, 1], both_summed: 3 });
         let json = serde_json::to_string(&snapshot).unwrap();
-        assert_eq!(json, r#"{"firstOne":1,"second":2,"bothSummed":3}"#);
+        assert_eq!(json, r#"{"firstOne":1,"second":2,"byKind":[0,1],"bothSummed":3}"#);
         let plain = Plain::default();
         Plain::bump(&plain.only);
         assert_eq!(plain.snapshot(), PlainSnapshot { only: 1 });
