@@ -229,7 +229,7 @@ impl PreparedCheck<'_> {
     pub fn decide(self, outcome: Result<Reply, UpstashError>) -> MultiDecision {
         let n = self.checks.len();
         let outcome = outcome.and_then(|reply| parse_reply(reply, n));
-        self.record_in_breakers(&outcome);
+        self.record(&outcome);
         match outcome {
             Ok(ScriptReply { denied_until_ms: Some(until), answers, .. }) => {
                 let decisions =
@@ -246,27 +246,25 @@ impl PreparedCheck<'_> {
                 MultiDecision { success: all_ok, decisions, denied_until_ms: None }
             }
             Err(error) => {
-                let reasons: Vec<Reason> = self.checks.iter().map(|c| c.limiter.failure_reason(&error)).collect();
+                let reasons: Vec<Reason> = self.checks.iter().map(|_| Limiter::reason_of(&error)).collect();
                 without_redis(&self.checks, &reasons)
             }
         }
     }
 
-    /// Tells each distinct breaker of the checked limiters how the call went:
-    /// an answer closes it, an outage (no answer, 5xx, timeout) counts
-    /// towards opening it; a refused token neither (it fails fast anyway).
-    fn record_in_breakers<T>(&self, outcome: &Result<T, UpstashError>) {
+    /// Records how the call went for each checked limiter (its outage log),
+    /// and once in each distinct circuit breaker among theirs.
+    fn record<T>(&self, outcome: &Result<T, UpstashError>) {
         let mut seen: Vec<&Arc<CircuitBreaker>> = Vec::new();
-        for breaker in self.checks.iter().filter_map(|c| c.limiter.circuit_breaker()) {
-            if seen.iter().any(|known| Arc::ptr_eq(known, breaker)) {
-                continue;
-            }
-            seen.push(breaker);
-            match outcome {
-                Ok(_) => breaker.success(),
-                Err(error) if error.is_unavailable() => breaker.failure(),
-                Err(_) => {}
-            }
+        for check in &self.checks {
+            let breaker = check.limiter.circuit_breaker().filter(|breaker| {
+                let first = !seen.iter().any(|known| Arc::ptr_eq(known, breaker));
+                if first {
+                    seen.push(breaker);
+                }
+                first
+            });
+            check.limiter.record_call("check", breaker.map(|b| &**b), outcome);
         }
     }
 }

@@ -15,6 +15,8 @@ use super::model::{Mode, Verdict};
 use super::script::Answer;
 use super::settings::FAIL_CLOSED_RETRY_AFTER_MS;
 use super::stats::Counters;
+use crate::failure::{CircuitBreaker, Outcome};
+use crate::outage::record_outcome;
 use crate::upstash::UpstashError;
 
 impl Limiter {
@@ -46,7 +48,6 @@ impl Limiter {
     /// Records Redis's answer on one check of `cost` of an all-or-nothing
     /// call (`all_ok`: every limit of the call passed).
     pub(super) fn after_round_trip(&self, identifier: &str, cost: i64, all_ok: bool, answer: Answer) -> Decision {
-        self.outage.success();
         self.saw_limit(identifier, &answer);
         self.record_block(identifier, cost, answer.verdict.block_ms);
         Counters::bump(match (all_ok, answer.verdict.ok) {
@@ -59,19 +60,28 @@ impl Limiter {
         self.decision(answer, Reason::None)
     }
 
-    /// Why Redis did not answer, logged once per outage: a refused token is a
-    /// misconfiguration (logged as an error), anything else an outage.
-    pub(super) fn failure_reason(&self, error: &UpstashError) -> Reason {
-        let operation = format!("rate limit {} ({:?})", self.name, self.policy);
-        if error.is_misconfiguration() {
-            self.outage.misconfiguration(&operation, error);
-            Reason::BackendMisconfigured
-        } else {
-            self.outage.failure(&operation, error);
-            match error {
-                UpstashError::Timeout { .. } => Reason::Timeout,
-                _ => Reason::BackendError,
-            }
+    /// Records how a call to Redis for this limiter (`what`: `"check"`,
+    /// `"settle"`, …) went, in its outage log and, when given, in `breaker`:
+    /// the one place every backend outcome goes ([`record_outcome`]). A
+    /// refused token is a misconfiguration (logged as an error), any other
+    /// failure an outage (logged once per outage).
+    pub(super) fn record_call<T>(
+        &self,
+        what: &str,
+        breaker: Option<&CircuitBreaker>,
+        result: &Result<T, UpstashError>,
+    ) -> Outcome {
+        let operation =
+            if result.is_ok() { String::new() } else { format!("rate limit {} ({:?}) {what}", self.name, self.policy) };
+        record_outcome(&self.outage, breaker, &operation, result)
+    }
+
+    /// The [`Reason`] a decision made without Redis gives for `error`.
+    pub(super) fn reason_of(error: &UpstashError) -> Reason {
+        match error {
+            error if error.is_misconfiguration() => Reason::BackendMisconfigured,
+            UpstashError::Timeout { .. } => Reason::Timeout,
+            _ => Reason::BackendError,
         }
     }
 
@@ -177,7 +187,6 @@ impl Limiter {
     /// call ([`get_remaining`](Limiter::get_remaining)): nothing spent,
     /// nothing counted, the block cache refreshed.
     pub(super) fn after_look(&self, identifier: &str, answer: Answer) -> Decision {
-        self.outage.success();
         self.saw_limit(identifier, &answer);
         self.record_block(identifier, 0, answer.verdict.block_ms);
         self.decision(answer, Reason::None)

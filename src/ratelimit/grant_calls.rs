@@ -67,14 +67,16 @@ impl Limiter {
     pub async fn settle(&self, reservation: &Reservation, used: u64) -> Result<Settled, RateLimitError> {
         let check = Check::settle(self, reservation, used);
         check.validate()?;
-        Ok(match self.eval_alone(&check).await {
+        let answer = self.eval_alone(&check).await;
+        self.record_call("settle", None, &answer);
+        Ok(match answer {
             Ok(answer) => {
                 let decision = check.answer(true, answer);
                 let outcome = decision.settled.expect("a settle's decision says what it did");
                 Settled { outcome, decision }
             }
             Err(error) => {
-                let reason = self.failure_reason(&error);
+                let reason = Limiter::reason_of(&error);
                 let decision = self.by_failure_policy(&check, reason, Mode::Peek);
                 Settled {
                     outcome: SettleOutcome::NotAnswered,

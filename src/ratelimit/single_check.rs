@@ -61,13 +61,9 @@ impl Limiter {
     /// [`RateLimitError::Backend`] when Redis fails (also logged and counted
     /// in [`outage`](Self::outage)).
     pub async fn get_remaining(&self, identifier: &str) -> Result<Decision, RateLimitError> {
-        match self.eval_alone(&Check::new(self, identifier, 0)).await {
-            Ok(answer) => Ok(self.after_look(identifier, answer)),
-            Err(error) => {
-                self.outage.failure(&format!("rate limit {} get_remaining", self.name), &error);
-                Err(error.into())
-            }
-        }
+        let answer = self.eval_alone(&Check::new(self, identifier, 0)).await;
+        self.record_call("get_remaining", None, &answer);
+        Ok(self.after_look(identifier, answer?))
     }
 
     /// Forgets everything about `identifier`: deletes its keys (one round
@@ -80,15 +76,9 @@ impl Limiter {
     pub async fn reset(&self, identifier: &str) -> Result<(), RateLimitError> {
         self.blocks.forget(identifier);
         let keys = self.keys(identifier);
-        match self.client.command(&Command::new("DEL").args_from(&keys)).await {
-            Ok(_) => {
-                self.outage.success();
-                Ok(())
-            }
-            Err(error) => {
-                self.outage.failure(&format!("rate limit {} reset", self.name), &error);
-                Err(error.into())
-            }
-        }
+        let deleted = self.client.command(&Command::new("DEL").args_from(&keys)).await;
+        self.record_call("reset", None, &deleted);
+        deleted?;
+        Ok(())
     }
 }

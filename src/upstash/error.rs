@@ -107,6 +107,19 @@ impl UpstashError {
     }
 }
 
+impl crate::failure::BackendFailure for UpstashError {
+    /// A refused token: misconfigured; any other failure (no answer, 5xx, a
+    /// timeout, a refused command): an outage. The cache's
+    /// [`CacheError`](crate::CacheError) classifies the same way.
+    fn outcome(&self) -> crate::failure::Outcome {
+        if self.is_misconfiguration() {
+            crate::failure::Outcome::Misconfigured
+        } else {
+            crate::failure::Outcome::Outage
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
