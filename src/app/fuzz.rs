@@ -12,7 +12,8 @@
 use proptest::prelude::*;
 
 use super::admin::{parse_clear, parse_invalidation, parse_warm};
-use super::auth::{bearer, identify, AdminToken, ApiKeySigner, Failure, KeyCheck, Presented};
+use super::auth::api_key::{ApiKeySigner, KeyCheck};
+use super::auth::{bearer, identify, AdminToken, Failure, Presented};
 use super::body::{parse_json_object, MAX_BODY_BYTES};
 use super::client_ip::client_identity;
 use super::conversation::ConfigFields;
