@@ -5,7 +5,7 @@ use serde::Deserialize;
 
 use super::body::{parse_json_object, MAX_BODY_BYTES};
 use super::error::ApiError;
-use super::routes::id;
+use super::routes::path::id;
 use crate::cache::MAX_EVENT_ITEMS;
 use crate::keys::KeySpace;
 use crate::Invalidation;

@@ -36,7 +36,8 @@ use std::net::IpAddr;
 
 use super::incoming::Incoming;
 
-use super::auth::{self, bearer, key_digest, record_names_tenant, ApiKeyRecord, Failure, Presented, Principal};
+use super::auth::api_key::key_digest;
+use super::auth::{self, bearer, record_names_tenant, ApiKeyRecord, Failure, Presented, Principal};
 use super::client_ip::client_identity;
 use super::error::ApiError;
 use super::routes::TenantRoute;

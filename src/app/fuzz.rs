@@ -12,12 +12,14 @@
 use proptest::prelude::*;
 
 use super::admin::{parse_clear, parse_invalidation, parse_warm};
-use super::auth::{bearer, identify, AdminToken, ApiKeySigner, Failure, KeyCheck, Presented};
+use super::auth::api_key::{ApiKeySigner, KeyCheck};
+use super::auth::{bearer, identify, AdminToken, Failure, Presented};
 use super::body::{parse_json_object, MAX_BODY_BYTES};
 use super::client_ip::client_identity;
 use super::conversation::ConfigFields;
 use super::policy::PolicyInput;
-use super::routes::{path_of_url, resolve};
+use super::routes::path::path_of_url;
+use super::routes::resolve;
 use super::settings::AppSettings;
 use super::sse::Parser;
 use crate::config::Vars;

@@ -28,9 +28,9 @@ impl Incoming {
         self.raw.method()
     }
 
-    /// The path (see [`path_of_url`](super::routes::path_of_url)).
+    /// The path (see [`path_of_url`](super::routes::path::path_of_url)).
     pub fn path(&self) -> String {
-        super::routes::path_of_url(&self.raw.url()).to_owned()
+        super::routes::path::path_of_url(&self.raw.url()).to_owned()
     }
 
     /// The URL as received (with its query string).

@@ -4,7 +4,8 @@
 use std::num::NonZeroU64;
 use std::time::Duration;
 
-use super::auth::{AdminToken, ApiKeySigner};
+use super::auth::api_key::ApiKeySigner;
+use super::auth::AdminToken;
 use super::client_ip::DEFAULT_IPV6_PREFIX;
 use super::llm::LlmSettings;
 use super::request_log::LogLevel;

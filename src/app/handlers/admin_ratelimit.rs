@@ -17,7 +17,8 @@ use crate::app::error::ApiError;
 use crate::app::incoming::Incoming;
 use crate::app::ratelimit_admin::{parse_deny, parse_override};
 use crate::app::respond::{json, no_content};
-use crate::app::routes::{id, LimiterName, Method};
+use crate::app::routes::path::id;
+use crate::app::routes::{LimiterName, Method};
 use crate::app::state::Limits;
 use crate::ratelimit::{LimitSpec, Limiter};
 

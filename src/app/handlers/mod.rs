@@ -18,7 +18,7 @@ use worker::{Context, Env, Response};
 use crate::app::incoming::Incoming;
 
 use super::admission::{authenticate, identify, Caller};
-use super::auth::key_digest;
+use super::auth::api_key::key_digest;
 use super::d1::outbox;
 use super::error::ApiError;
 use super::routes::{AdminRoute, Route};
