@@ -157,7 +157,10 @@ pub struct VersionCheck<'a> {
 /// What one invalidation round trip does, see [`CacheBackend::invalidate`].
 #[derive(Debug, Clone, Copy)]
 pub struct InvalidationWrite<'a> {
-    /// Entry keys to delete.
+    /// Entry keys the invalidation ends. Their version keys are among
+    /// `bumps`, so an entry left in place is unusable to every reader: a
+    /// backend may delete it (the memory backend does, to free its bytes) or
+    /// let it expire (the Upstash backend does: one billed command less).
     pub deletes: &'a [&'a str],
     /// Version keys to set to a new version: `(key, new version)`.
     pub bumps: &'a [(&'a str, &'a str)],

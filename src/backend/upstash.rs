@@ -7,6 +7,7 @@ use async_trait::async_trait;
 use super::{
     BackendKind, CacheBackend, CacheError, FencedWrite, InvalidationWrite, LeaseRequest, LeaseState, ReadsBeside,
 };
+use crate::keys::entry_version_key;
 use crate::upstash::{Command, Reply, Script, UpstashClient};
 use crate::Ttl;
 
@@ -191,8 +192,13 @@ impl CacheBackend for UpstashBackend {
     async fn invalidate(&self, write: &InvalidationWrite<'_>) -> Result<(), CacheError> {
         let version_ttl_ms = write.version_ttl.as_millis();
         let mut commands = Vec::with_capacity(write.bumps.len() + 2);
-        if !write.deletes.is_empty() {
-            commands.push(Command::new("DEL").args_from(write.deletes));
+        // An entry whose own version is bumped here is unusable to every
+        // reader (each read checks it), so deleting it too would only free
+        // its bytes before its TTL does, for one more billed command.
+        let bumped = |key: &&str| write.bumps.iter().any(|(version, _)| *version == entry_version_key(key));
+        let deletes: Vec<&str> = write.deletes.iter().copied().filter(|key| !bumped(key)).collect();
+        if !deletes.is_empty() {
+            commands.push(Command::new("DEL").args_from(&deletes));
         }
         for (key, version) in write.bumps {
             commands.push(Command::new("SET").arg(key).arg(version).arg("PX").arg(version_ttl_ms));

@@ -287,8 +287,10 @@ impl Cache {
         Warmer { guarded, reads, writes }.warm_bytes(entries, options).await
     }
 
-    /// Applies `invalidation` in one round trip: deletes its keys, bumps the
-    /// versions of its keys, tags and namespaces, and publishes its event when
+    /// Applies `invalidation` in one round trip: bumps the versions of its
+    /// keys, tags and namespaces (which makes every entry stamped with an
+    /// older one unusable; a backend may also delete the keys' entries, see
+    /// [`InvalidationWrite`](crate::backend::InvalidationWrite)), and publishes its event when
     /// an events channel is set. This isolate forgets the same at once: its L1
     /// copies and its in-flight lookups of what it names (a read that starts
     /// after this call is never handed a result loaded before it). Answers

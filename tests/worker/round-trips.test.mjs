@@ -1,8 +1,9 @@
 // The REST round trips a request costs, as `npm run bench` reports them: the
 // part of the bench that is not noisy, so checked here. A cached GET 1 (its
 // limit checks and its read in one /pipeline), a miss 2 (that, then the
-// fenced write-back), a write 2 (the limit checks, then one MULTI/EXEC of
-// invalidations). The authenticated cached GET (1) is security.test.mjs's.
+// fenced write-back), a write 2 (the limit checks, then its invalidation:
+// new versions, in one MULTI/EXEC when more than one). The authenticated
+// cached GET (1) is security.test.mjs's.
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { NO_FLUSH, POLICY, putJson, useWorker, within } from "./harness.mjs";
