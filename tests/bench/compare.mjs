@@ -16,7 +16,8 @@
 //   this machine, where wrangler's own proxy takes much of the CPU.
 //
 // Workload (side-by-side/workload.mjs): Zipf over BENCH_TENANTS tenants,
-// BENCH_CLIENTS closed-loop clients, BENCH_ROUNDS rounds of BENCH_SECONDS
+// BENCH_CLIENTS closed-loop clients (BENCH_PRODUCTION_CLIENTS, default 4, in
+// the production mode, so that this machine's CPU is not what sets the pace), BENCH_ROUNDS rounds of BENCH_SECONDS
 // per mix per worker after one unmeasured warm-up run each, one worker
 // loaded at a time, alternating which goes first; tables show medians.
 // Output: tables, then bench-results/<mode>.json and <mode>.svg.
@@ -95,13 +96,15 @@ async function startWorkers(mode, upstash, seed) {
 
 async function runMode(mode, upstash, seed) {
   const mixes = mode === "production" ? MIXES : MIXES.filter((mix) => mix.getShare > 0);
+  const clients = mode === "production" ? SETTINGS.productionClients : SETTINGS.clients;
+  const settings = { ...SETTINGS, clients };
   console.log(`\n== ${mode}: ${mode === "production" ? `Miniflare directly, Upstash +${UPSTASH_RTT_MS} ms and D1 +${D1_RTT_MS} ms per round trip` : "wrangler dev, no latency injected"}`);
   const workers = await startWorkers(mode, upstash, seed);
   const byId = Object.fromEntries(workers.map((worker) => [worker.id, worker]));
   if (SETTINGS.warmupSeconds > 0) {
     for (const mix of mixes.filter((m) => m.getShare > 0)) {
       for (const worker of workers) {
-        const warm = await runMix(worker, mix, 7, SETTINGS.warmupSeconds);
+        const warm = await runMix(worker, mix, 7, SETTINGS.warmupSeconds, clients);
         console.log(`[${mode}] warm-up ${mix.name.padEnd(11)} ${worker.id.padEnd(9)} hit ${(warm.hitRate * 100).toFixed(1)}%  errors ${warm.errors}`);
       }
     }
@@ -112,7 +115,7 @@ async function runMode(mode, upstash, seed) {
       // Who goes first alternates from mix to mix and, for each mix, from round to round.
       const order = (round + m) % 2 === 1 ? WORKER_IDS : [...WORKER_IDS].reverse();
       for (const id of order) {
-        const result = await runMix(byId[id], mix, round * 1000 + m * 300);
+        const result = await runMix(byId[id], mix, round * 1000 + m * 300, SETTINGS.seconds, clients);
         runs.push({ round, mix: mix.name, worker: id, ...result });
         console.log(
           `[${mode}] round ${round} ${mix.name.padEnd(11)} ${id.padEnd(9)} ${result.perSecond.toFixed(0).padStart(5)} req/s` +
@@ -126,10 +129,14 @@ async function runMode(mode, upstash, seed) {
   const cachedGets = {};
   for (const worker of workers) cachedGets[worker.id] = await cachedGetTrips(worker, popularPaths());
   const summary = summarize(runs, mixes, cachedGets);
-  printTables(mode, summary, mixes, SETTINGS);
+  printTables(mode, summary, mixes, settings);
   const logged = Object.fromEntries(workers.map((worker) => [worker.id, worker.logLines()]));
-  for (const [id, lines] of Object.entries(logged)) if (lines > 0) console.log(`[${mode}] ${id} logged ${lines} warning/error line(s) under load`);
-  const record = { mode, generatedAt: new Date().toISOString(), settings: SETTINGS, mixes, summary, cachedGets, workerLogLines: logged, runs: runs.map(({ errorSamples, ...run }) => run) };
+  for (const worker of workers) {
+    if (logged[worker.id] === 0) continue;
+    console.log(`[${mode}] ${worker.id} logged ${logged[worker.id]} warning/error line(s) under load; the last:`);
+    for (const line of worker.lastLogLines()) console.log(`  ${line.slice(0, 300)}`);
+  }
+  const record = { mode, generatedAt: new Date().toISOString(), settings, mixes, summary, cachedGets, workerLogLines: logged, runs: runs.map(({ errorSamples, ...run }) => run) };
   const versions = `@upstash/redis ${version("@upstash/redis")}, @upstash/ratelimit ${version("@upstash/ratelimit")}, miniflare ${version("miniflare")}, wrangler ${version("wrangler")}`;
   let title;
   if (mode === "production") {
@@ -143,7 +150,7 @@ async function runMode(mode, upstash, seed) {
     title = "edgecache vs JS under wrangler dev (local, no latency injected)";
   }
   const caption = [
-    `Medians of ${SETTINGS.rounds} round(s) x ${SETTINGS.seconds} s per mix and worker, ${SETTINGS.clients} closed-loop clients, Zipf s=${SETTINGS.zipfS} over ${SETTINGS.tenants} tenants.`,
+    `Medians of ${SETTINGS.rounds} round(s) x ${SETTINGS.seconds} s per mix and worker, ${clients} closed-loop clients, Zipf s=${SETTINGS.zipfS} over ${SETTINGS.tenants} tenants.`,
     `${versions}; upstash-local and local D1 on one shared machine: compare ratios, not absolutes.`,
   ];
   mkdirSync(OUT_DIR, { recursive: true });

@@ -93,6 +93,7 @@ export async function launch(worker, { upstash, token, seedSql, prefix, adminTok
   await migrate(db, ROOT);
   const seed = statements(seedSql);
   for (let i = 0; i < seed.length; i += 20) await db.batch(seed.slice(i, i + 20).map((s) => db.prepare(s)));
+  const warnings = () => logs.filter((line) => !/"level":"(info|debug)"/.test(line));
   const handle = {
     ...worker,
     url: url.replace(/\/$/, ""),
@@ -101,7 +102,8 @@ export async function launch(worker, { upstash, token, seedSql, prefix, adminTok
     proxy,
     cpuMs: () => ({ worker: pids.reduce((ms, pid) => ms + processCpuMs(pid), 0) }),
     // Warnings and errors: not the request log's info lines.
-    logLines: () => logs.filter((line) => !/"level":"(info|debug)"/.test(line)).length,
+    logLines: () => warnings().length,
+    lastLogLines: () => warnings().slice(-3),
     async d1(reset = false) {
       const response = await fetch(`${handle.url}/__bench/d1${reset ? "?reset" : ""}`);
       return response.json();

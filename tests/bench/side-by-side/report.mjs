@@ -64,6 +64,8 @@ export function printTables(mode, summary, mixes, settings) {
       if (refused || otherClientErrors) console.log(`  ${id}: ${refused} x 429, ${otherClientErrors} other 4xx (expected none)`);
     }
   }
+  // The cost needs D1's rows, which only the production-shaped mode counts.
+  if (!mixes.every((mix) => WORKER_IDS.every((id) => Number.isFinite(summary[mix.name][id].rowsWrittenPerRequest)))) return;
   console.log(`\n[${mode}] cost per million requests, US$ (prices of ${PRICES.readOn}: tests/bench/side-by-side/prices.mjs; CPU: the worker's workerd, its local D1 included)`);
   const rows = {};
   for (const mix of mixes) {
@@ -168,8 +170,12 @@ export function drawSvg(title, summary, mixes, caption) {
         { label: `commands, ${mix.short}`, values: values(mix, (s) => s.commandsPerRequest) },
       ]),
     },
-    { title: `Cost per million requests, US$ (prices of ${PRICES.readOn}; lower is better)`, digits: 2, groups: mixes.map((mix) => ({ label: mix.short, values: values(mix, (s) => s.cost.total) })) },
   ];
+  // The cost needs D1's rows, which only the production-shaped mode counts.
+  if (mixes.every((mix) => WORKER_IDS.every((id) => Number.isFinite(summary[mix.name][id].rowsWrittenPerRequest)))) {
+    const groups = mixes.map((mix) => ({ label: mix.short, values: values(mix, (s) => s.cost.total) }));
+    panels.push({ title: `Cost per million requests, US$ (prices of ${PRICES.readOn}; lower is better)`, digits: 2, groups });
+  }
   const height = 95 + panels.length * panelHeight + 10;
   const legend = WORKER_IDS.map(
     (id, i) => `<rect x="${20 + i * 330}" y="68" width="14" height="14" fill="${COLORS[id]}"/><text x="${40 + i * 330}" y="80" class="legend">${escapeXml(TITLES[id])}</text>`,

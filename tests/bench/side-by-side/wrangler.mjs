@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { startUpstashProxy } from "../../support/upstash-proxy.mjs";
-import { onCleanup, spawnGroup, stopGroup } from "./processes.mjs";
+import { WRANGLER_NOTICE, onCleanup, spawnGroup, stopGroup } from "./processes.mjs";
 import { allPids, procStat, processCpuMs, workerSettings } from "./workload.mjs";
 
 function wranglerEnv() {
@@ -57,7 +57,8 @@ export async function launch(worker, freePort) {
       { cwd: worker.dir, env: wranglerEnv() },
     );
     onCleanup(() => stopGroup(child));
-    const started = { ...worker, url: `http://127.0.0.1:${port}`, child, cpuMs: () => groupCpuMs(child.pid), logLines: () => child.lineCount };
+    const started = { ...worker, url: `http://127.0.0.1:${port}`, child, cpuMs: () => groupCpuMs(child.pid), logLines: () => child.lineCount,
+      lastLogLines: () => child.lines.filter((line) => !WRANGLER_NOTICE.test(line)).slice(-3) };
     try {
       await waitHealthy(started);
     } catch (error) {
