@@ -137,7 +137,8 @@ async function runMode(mode, upstash, seed) {
     for (const line of worker.lastLogLines()) console.log(`  ${line.slice(0, 300)}`);
   }
   const record = { mode, generatedAt: new Date().toISOString(), settings, mixes, summary, cachedGets, workerLogLines: logged, runs: runs.map(({ errorSamples, ...run }) => run) };
-  const versions = `@upstash/redis ${version("@upstash/redis")}, @upstash/ratelimit ${version("@upstash/ratelimit")}, miniflare ${version("miniflare")}, wrangler ${version("wrangler")}`;
+  const versions = `@upstash/redis ${version("@upstash/redis")}, @upstash/ratelimit ${version("@upstash/ratelimit")}`;
+  record.versions = { "@upstash/redis": version("@upstash/redis"), "@upstash/ratelimit": version("@upstash/ratelimit"), miniflare: version("miniflare"), wrangler: version("wrangler"), node: process.versions.node };
   let title;
   if (mode === "production") {
     record.latency = { upstashRttMs: UPSTASH_RTT_MS, d1RttMs: D1_RTT_MS };
@@ -151,7 +152,7 @@ async function runMode(mode, upstash, seed) {
   }
   const caption = [
     `Medians of ${SETTINGS.rounds} round(s) x ${SETTINGS.seconds} s per mix and worker, ${clients} closed-loop clients, Zipf s=${SETTINGS.zipfS} over ${SETTINGS.tenants} tenants.`,
-    `${versions}; upstash-local and local D1 on one shared machine: compare ratios, not absolutes.`,
+    `${versions}; local stand-ins for Upstash and D1 on one shared machine: compare ratios.`,
   ];
   mkdirSync(OUT_DIR, { recursive: true });
   writeFileSync(path.join(OUT_DIR, `${mode}.json`), `${JSON.stringify(record, null, 2)}\n`);
