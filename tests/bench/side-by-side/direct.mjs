@@ -70,7 +70,7 @@ export async function launch(worker, { upstash, token, seedSql, prefix, adminTok
   const code = worker.id === "edgecache" ? edgecacheModules(path.join(ROOT, "build")) : await bundledModules(worker.dir);
   const root = path.dirname(code[0].path);
   const before = workerdPids();
-  const logs = [];
+  const logs = []; // the worker's warnings and errors
   const mf = new Miniflare({
     modules: [{ type: "ESModule", path: path.join(root, "entry.mjs"), contents: ENTRY }, ...code],
     modulesRoot: root,
@@ -78,11 +78,12 @@ export async function launch(worker, { upstash, token, seedSql, prefix, adminTok
     d1Databases: { DB: `bench-${worker.id}` },
     d1Persist: persist,
     bindings: { ...workerSettings({ upstashUrl: proxy.url, upstashToken: token, adminToken, prefix }), BENCH_D1_RTT_MS: String(d1RttMs) },
+    // console.warn and console.error reach stderr; console.log (the request
+    // log, info lines) stdout, which is drained and not kept.
     handleRuntimeStdio(stdout, stderr) {
-      for (const stream of [stdout, stderr]) {
-        stream.setEncoding("utf8");
-        stream.on("data", (chunk) => logs.push(...chunk.split("\n").filter(Boolean)));
-      }
+      stdout.resume();
+      stderr.setEncoding("utf8");
+      stderr.on("data", (chunk) => logs.push(...chunk.split("\n").filter(Boolean)));
     },
   });
   onCleanup(() => mf.dispose());
@@ -93,7 +94,6 @@ export async function launch(worker, { upstash, token, seedSql, prefix, adminTok
   await migrate(db, ROOT);
   const seed = statements(seedSql);
   for (let i = 0; i < seed.length; i += 20) await db.batch(seed.slice(i, i + 20).map((s) => db.prepare(s)));
-  const warnings = () => logs.filter((line) => !/"level":"(info|debug)"/.test(line));
   const handle = {
     ...worker,
     url: url.replace(/\/$/, ""),
@@ -101,9 +101,9 @@ export async function launch(worker, { upstash, token, seedSql, prefix, adminTok
     prefix,
     proxy,
     cpuMs: () => ({ worker: pids.reduce((ms, pid) => ms + processCpuMs(pid), 0) }),
-    // Warnings and errors: not the request log's info lines.
-    logLines: () => warnings().length,
-    lastLogLines: () => warnings().slice(-3),
+    // Warnings and errors (stderr).
+    logLines: () => logs.length,
+    lastLogLines: () => logs.slice(-3),
     async d1(reset = false) {
       const response = await fetch(`${handle.url}/__bench/d1${reset ? "?reset" : ""}`);
       return response.json();
