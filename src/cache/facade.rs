@@ -21,7 +21,7 @@ use super::read_through::{ReadOptions, ReadThrough, Through};
 use super::refresh::PendingRefresh;
 use super::stats::StatsSnapshot;
 use super::warm::{WarmReport, Warmer};
-use super::write::LoadedFor;
+use super::write::{LoadedFor, PendingWriteBack};
 use crate::backend::{CacheBackend, CacheError, MemoryUsage};
 use crate::config::ConfigError;
 use crate::failure::{CircuitBreaker, FailurePolicy};
@@ -38,11 +38,9 @@ pub struct Cache {
 }
 
 impl CacheBuilder {
-    /// The cache. Without a backend ([`upstash`](Self::upstash),
-    /// [`memory`](Self::memory) or [`backend`](Self::backend)) it caches
-    /// nothing: every read goes to the backing store.
-    // On wasm32 nothing of `fetch` is Send/Sync; the Arc only shares within
-    // the isolate's one thread.
+    /// The cache. Without a backend ([`upstash`](Self::upstash), [`memory`](Self::memory)
+    /// or [`backend`](Self::backend)) it caches nothing: every read goes to the backing store.
+    // On wasm32 nothing of `fetch` is Send/Sync; the Arc only shares within the isolate's thread.
     #[cfg_attr(target_arch = "wasm32", allow(clippy::arc_with_non_send_sync))]
     pub fn build(self) -> Cache {
         Cache { inner: Arc::new(self.parts()) }
@@ -186,20 +184,25 @@ impl Cache {
         self.through().refresh(key, refresh, options, boxed(loader)).await;
     }
 
-    /// Sends `command` (any command, e.g. a rate-limit check) and the
-    /// shared-tier read of `key` in ONE REST request (`/pipeline`), so a
-    /// request that needs both pays one round trip. Answers the command's
-    /// outcome and the read, to finish once the caller has decided to go on
-    /// (say, the request was not rate limited).
+    /// Runs a miss's write-back left for after the response ([`ReadThrough::write_back`]);
+    /// answers whether it was written (if not, the read's L1 copy goes).
     ///
-    /// The command is not sent (send it alone) when the read needs no round
-    /// trip: then the fresh L1 entry is the prefetch, so the read that
-    /// finishes it cannot find L1 aged past its bound and pay a second round
-    /// trip. Nothing is prefetched when the backend is not Upstash, when
-    /// caching is off, or while the circuit breaker is open.
-    ///
-    /// `timeout_ms` caps the request's timeout below the cache client's (the
-    /// command may have a shorter deadline of its own, e.g. `RATE_LIMIT_TIMEOUT_MS`).
+    /// # Errors
+    /// [`CacheError`] when the backend fails (logged and counted as any write).
+    pub async fn finish_write_back(&self, pending: PendingWriteBack) -> Result<bool, CacheError> {
+        let Parts { guarded, reads, writes, .. } = &*self.inner;
+        writes.finish_write_back(guarded, reads, pending).await
+    }
+
+    /// Sends `command` (any command, e.g. a rate-limit check) and the shared-tier
+    /// read of `key` in ONE REST request (`/pipeline`): one round trip for both.
+    /// Answers the command's outcome and the read, to finish once the caller
+    /// has decided to go on (say, the request was not rate limited). When the
+    /// read needs no round trip, the command is not sent (send it alone) and
+    /// the fresh L1 entry is the prefetch, so finishing it cannot pay a second
+    /// round trip. Nothing is prefetched when the backend is not Upstash, when
+    /// caching is off, or while the circuit breaker is open. `timeout_ms` caps
+    /// the request's timeout below the cache client's (e.g. `RATE_LIMIT_TIMEOUT_MS`).
     pub async fn prefetch(&self, key: &EntryKey, command: &Command, timeout_ms: Option<u64>) -> Prefetched {
         let mut many = self.prefetch_many(&[key], Some(command), timeout_ms).await;
         Prefetched { command: many.command, prefetch: many.prefetches.pop() }

@@ -114,3 +114,20 @@ pub enum StaleMode {
     /// (stale-while-revalidate).
     ServeAndDefer,
 }
+
+/// When a read through the cache writes back what its loader loaded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum WriteBack {
+    /// Before the read answers.
+    #[default]
+    Inline,
+    /// After the response: the read keeps the entry in this isolate's L1 at
+    /// once and hands the caller a [`PendingWriteBack`](super::PendingWriteBack)
+    /// to run in the background with
+    /// [`Cache::finish_write_back`](super::Cache::finish_write_back), which
+    /// drops that L1 copy if the fenced write is refused. A miss then waits
+    /// for one round trip fewer. Only under
+    /// [`FailurePolicy::Degrade`](crate::FailurePolicy::Degrade) (under
+    /// `FailClosed` a failed write-back fails the read, so it stays inline).
+    Deferred,
+}

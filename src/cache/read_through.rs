@@ -10,13 +10,13 @@ use super::fence::{Fence, Found};
 use super::guarded::GuardedBackend;
 use super::loader::{BoxedLoader, LoadError, LoadFailed, Shared};
 use super::lookup::{CacheStatus, CachedBytes, Lookup};
-use super::options::{EntryOptions, StaleMode};
+use super::options::{EntryOptions, StaleMode, WriteBack};
 use super::prefetch::{Prefetch, PrefetchedRead};
 use super::reads::{count_negative, release_lease, ReadPath, SharedRead};
 use super::refresh::PendingRefresh;
 use super::single_flight::{Role, Waited};
 use super::stats::Stats;
-use super::write::{LoadedFor, Writes};
+use super::write::{LoadedFor, PendingWriteBack, Writes};
 use crate::backend::{CacheError, LeaseState};
 use crate::failure::FailurePolicy;
 use crate::keys::EntryKey;
@@ -31,6 +31,8 @@ pub struct ReadOptions {
     pub stale: StaleMode,
     /// A read already made by [`Cache::prefetch`](crate::Cache::prefetch), to finish.
     pub prefetch: Option<Prefetch>,
+    /// When a miss writes back what it loaded (default: before answering).
+    pub write_back: WriteBack,
 }
 
 /// What [`Cache::read_through`](crate::Cache::read_through) answers: the
@@ -43,6 +45,10 @@ pub struct ReadThrough {
     /// [`Cache::refresh`](crate::Cache::refresh) after the response. `None`
     /// when another refresh of the key already runs.
     pub refresh: Option<PendingRefresh>,
+    /// Under [`WriteBack::Deferred`], a miss's write-back: run it with
+    /// [`Cache::finish_write_back`](crate::Cache::finish_write_back) after
+    /// the response.
+    pub write_back: Option<PendingWriteBack>,
 }
 
 /// How often a read joins a flight that ends without a result before it
@@ -63,6 +69,7 @@ struct Read<'a> {
     options: &'a EntryOptions,
     policy: FailurePolicy,
     stale: StaleMode,
+    write_back: WriteBack,
     early: EarlyRefresh,
 }
 
@@ -97,9 +104,15 @@ impl Through<'_> {
             return Ok(answer(loader().await?.value, CacheStatus::Bypass));
         }
         // L1 freshness is decided once per read: by the prefetch when there is one.
+        // A shared read prefetched before this isolate's L1 got the entry (a
+        // miss that another read just loaded, its write-back still on the
+        // way) gives way to L1: an L1 entry put since is as fresh.
         let (local, prefetched) = match read.prefetch.and_then(|prefetch| prefetch.take_for(&key.key)) {
             Some(PrefetchedRead::Local(entry)) => (Some(entry), None),
-            Some(PrefetchedRead::Shared(found)) => (None, Some(found)),
+            Some(PrefetchedRead::Shared(found)) => match self.reads.l1_get(&key.key) {
+                Some(entry) => (Some(entry), None),
+                None => (None, Some(found)),
+            },
             None => (self.reads.l1_get(&key.key), None),
         };
         let mut early = EarlyRefresh::Undecided;
@@ -112,7 +125,7 @@ impl Through<'_> {
             // Refreshed through the shared tier without rolling again.
             early = EarlyRefresh::Picked;
         }
-        let read = Read { key, options, policy: read.policy, stale: read.stale, early };
+        let read = Read { key, options, policy: read.policy, stale: read.stale, write_back: read.write_back, early };
         self.coalesced(&read, prefetched, loader).await
     }
 
@@ -139,7 +152,7 @@ impl Through<'_> {
             match follower.wait().await {
                 Waited::Ready(Ok(lookup)) => {
                     Stats::bump(&self.stats().coalesced);
-                    return Ok(ReadThrough { lookup, refresh: None });
+                    return Ok(ReadThrough { lookup, refresh: None, write_back: None });
                 }
                 Waited::Ready(Err(error)) => match error.downcast_ref::<E>() {
                     Some(error) => {
@@ -238,7 +251,7 @@ impl Through<'_> {
         let stats = self.stats();
         Stats::bump(if status == CacheStatus::Stale { &stats.stale_served } else { &stats.l2_hits });
         let refresh = self.reads.refreshing().claim(&key.key, fence);
-        ReadThrough { lookup: Lookup { value: entry.value_bytes(), status }, refresh }
+        ReadThrough { lookup: Lookup { value: entry.value_bytes(), status }, refresh, write_back: None }
     }
 
     /// Loads and writes back; when the loader fails, serves `stale` if there
@@ -250,8 +263,11 @@ impl Through<'_> {
         stale: Option<Entry>,
         loader: BoxedLoader<'_, E>,
     ) -> Result<ReadThrough, E> {
-        match (self.load_once(read.key, fence, read.options, read.policy, loader).await, stale) {
-            (Ok(value), _) => Ok(answer(value, CacheStatus::Miss)),
+        let defer = read.write_back == WriteBack::Deferred && read.policy == FailurePolicy::Degrade;
+        match (self.load_once(read.key, fence, read.options, read.policy, defer, loader).await, stale) {
+            (Ok((value, write_back)), _) => {
+                Ok(ReadThrough { lookup: Lookup { value, status: CacheStatus::Miss }, refresh: None, write_back })
+            }
             (Err(LoadFailed::Cache(error)), _) => Err(E::from(error)),
             (Err(LoadFailed::Loader(error)), Some(entry)) => {
                 log::warn!("edgecache: loader failed for {}, serving the stale entry: {error}", read.key.key);
@@ -262,15 +278,17 @@ impl Through<'_> {
         }
     }
 
-    /// Runs the loader and writes its result back, fenced on the read.
+    /// Runs the loader and writes its result back, fenced on the read: now,
+    /// or (`defer`) after the response, answering the write to run then.
     async fn load_once<E>(
         &self,
         key: &EntryKey,
         fence: &Fence,
         options: &EntryOptions,
         policy: FailurePolicy,
+        defer: bool,
         loader: BoxedLoader<'_, E>,
-    ) -> Result<CachedBytes, LoadFailed<E>> {
+    ) -> Result<(CachedBytes, Option<PendingWriteBack>), LoadFailed<E>> {
         Stats::bump(&self.stats().misses);
         let started_ms = self.now_ms();
         let loaded = loader().await;
@@ -284,6 +302,11 @@ impl Through<'_> {
             }
         };
         let load = LoadedFor { loaded: &loaded, delta_ms };
+        if defer {
+            if let Some(pending) = self.writes.defer_write_back(self.reads, key, fence, load, options) {
+                return Ok((loaded.value, Some(pending)));
+            }
+        }
         let written = self.writes.write_back(self.guarded, self.reads, key, fence, load, options).await;
         if let Err(error) = written {
             if let CacheError::InvalidValue(reason) = &error {
@@ -295,7 +318,7 @@ impl Through<'_> {
                 return Err(LoadFailed::Cache(error));
             }
         }
-        Ok(loaded.value)
+        Ok((loaded.value, None))
     }
 
     /// Loads `key` anew and writes it back, fenced on the read that served
@@ -307,7 +330,7 @@ impl Through<'_> {
         options: &EntryOptions,
         loader: BoxedLoader<'_, E>,
     ) {
-        let loaded = self.load_once(key, refresh.fence(), options, FailurePolicy::Degrade, loader).await;
+        let loaded = self.load_once(key, refresh.fence(), options, FailurePolicy::Degrade, false, loader).await;
         if let Err(LoadFailed::Loader(error)) = loaded {
             log::warn!("edgecache: background refresh of {} failed: {error}", key.key);
         }
@@ -316,7 +339,7 @@ impl Through<'_> {
 }
 
 fn answer(value: CachedBytes, status: CacheStatus) -> ReadThrough {
-    ReadThrough { lookup: Lookup { value, status }, refresh: None }
+    ReadThrough { lookup: Lookup { value, status }, refresh: None, write_back: None }
 }
 
 /// XFetch's dice for `entry` under `options` (false without early refresh).

@@ -69,21 +69,47 @@ impl Writes {
                 return other.map(|_| false);
             }
         };
-        let checks = prepared.checks(key);
-        let written = match guarded.gate() {
-            Ok(backend) => guarded.observe("write", backend.set_fenced(&prepared.fenced(key, &checks)).await),
-            Err(error) => Err(error),
-        };
-        if written.is_err() {
-            release_lease(guarded, key, fence).await;
-        }
-        let written = written?;
+        let written = store(guarded, key, fence, &prepared).await?;
         if written {
             reads.l1_put(key, prepared.entry, fence);
-        } else {
-            Stats::bump(&guarded.stats().fenced_refusals);
         }
         Ok(written)
+    }
+
+    /// [`write_back`](Self::write_back) for after the response: prepares the
+    /// entry, keeps it in `reads`' L1 now, and answers the write to run
+    /// later with [`finish_write_back`](Self::finish_write_back). `None`
+    /// when there is nothing to write ("absent" not cached) or the value
+    /// cannot be held: the caller then writes back inline, which says why.
+    pub fn defer_write_back(
+        &self,
+        reads: &ReadPath,
+        key: &EntryKey,
+        fence: &Fence,
+        load: LoadedFor<'_>,
+        options: &EntryOptions,
+    ) -> Option<PendingWriteBack> {
+        let prepared = self.prepare_write(key, fence, load, options, reads.now_ms()).ok()??;
+        reads.l1_put(key, prepared.entry.clone(), fence);
+        Some(PendingWriteBack { key: key.clone(), fence: fence.clone(), prepared })
+    }
+
+    /// Runs a deferred write-back. Unless it is written, the L1 copy
+    /// [`defer_write_back`](Self::defer_write_back) kept goes: a refusal
+    /// means a write came between the read and now, so that copy may be
+    /// older than the store. Answers whether it was written.
+    pub async fn finish_write_back(
+        &self,
+        guarded: &GuardedBackend,
+        reads: &ReadPath,
+        pending: PendingWriteBack,
+    ) -> Result<bool, CacheError> {
+        let PendingWriteBack { key, fence, prepared } = pending;
+        let written = store(guarded, &key, &fence, &prepared).await;
+        if !matches!(written, Ok(true)) {
+            reads.forget(std::slice::from_ref(&key.key), &[]);
+        }
+        written
     }
 
     /// The entry to write for `load` at `now_ms`, stamped with the
@@ -155,6 +181,39 @@ impl Writes {
             })
             .collect()
     }
+}
+
+/// The fenced write of `prepared`; the read's lease is released when it
+/// fails (the fenced script releases it otherwise), and a refusal counted.
+async fn store(
+    guarded: &GuardedBackend,
+    key: &EntryKey,
+    fence: &Fence,
+    prepared: &PreparedWrite,
+) -> Result<bool, CacheError> {
+    let checks = prepared.checks(key);
+    let written = match guarded.gate() {
+        Ok(backend) => guarded.observe("write", backend.set_fenced(&prepared.fenced(key, &checks)).await),
+        Err(error) => Err(error),
+    };
+    if written.is_err() {
+        release_lease(guarded, key, fence).await;
+    }
+    let written = written?;
+    if !written {
+        Stats::bump(&guarded.stats().fenced_refusals);
+    }
+    Ok(written)
+}
+
+/// A write-back left for after the response ([`WriteBack::Deferred`](super::WriteBack::Deferred)):
+/// the entry a miss loaded, prepared and fenced on the read that missed,
+/// and already in this isolate's L1. Run it with
+/// [`Cache::finish_write_back`](crate::Cache::finish_write_back).
+pub struct PendingWriteBack {
+    key: EntryKey,
+    fence: Fence,
+    prepared: PreparedWrite,
 }
 
 /// `value` as the entry holds it.

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use super::{ReadStore, Store, StoreError};
 use crate::cache::DEFAULT_TTL_SECS;
 use crate::cache::{
-    Cache, CachedBytes, EntryOptions, Invalidation, Lookup, PendingRefresh, Prefetch, ReadOptions, StaleMode,
+    Cache, CachedBytes, EntryOptions, Invalidation, Lookup, PendingRefresh, Prefetch, ReadOptions, StaleMode, WriteBack,
 };
 use crate::config::ConfigError;
 use crate::failure::FailurePolicy;
@@ -260,10 +260,19 @@ impl<S: ReadStore + 'static> CachingStore<S> {
         let key = self.entry_key(id);
         let stale =
             if shared.settings.background.is_some() { StaleMode::ServeAndDefer } else { StaleMode::RefreshInline };
-        let read = ReadOptions { policy: shared.settings.read_policy, stale, prefetch };
+        // With a Background, a miss's write-back runs after the response.
+        let write_back = if shared.settings.background.is_some() { WriteBack::Deferred } else { WriteBack::Inline };
+        let read = ReadOptions { policy: shared.settings.read_policy, stale, prefetch, write_back };
         let read = shared.cache.read_through(&key, &shared.settings.options, read, || load(shared, id)).await?;
         if let (Some(refresh), Some(background)) = (read.refresh, &shared.settings.background) {
             background.spawn(self.refresh_task(id.to_owned(), key, refresh));
+        }
+        if let (Some(pending), Some(background)) = (read.write_back, &shared.settings.background) {
+            let cache = shared.cache.clone();
+            background.spawn(Box::pin(async move {
+                // Logged and counted by the cache; the read has answered.
+                let _ = cache.finish_write_back(pending).await;
+            }));
         }
         let value = match read.lookup.value {
             Some(bytes) => Some(serde_json::from_slice(&bytes).map_err(StoreError::codec)?),

@@ -227,7 +227,12 @@ describe("scoped invalidation", () => {
       const after = await stats();
       const misses = after.misses - before.misses;
       assert.ok(misses <= 2, `the hot key's loader ran ${misses} times while another tenant was written`);
-      assert.ok(after.coalesced - before.coalesced >= 20, `${after.coalesced - before.coalesced} of 40 reads waited for it`);
+      // The rest waited for that one run, or came after it and found its
+      // entry in L1 (the write-back runs after the response).
+      const coalesced = after.coalesced - before.coalesced;
+      const hits = after.l1Hits + after.l2Hits - before.l1Hits - before.l2Hits;
+      assert.ok(coalesced > 0, "none of 40 reads waited for the one loader run");
+      assert.equal(misses + coalesced + hits, 40, `${misses} loaded, ${coalesced} waited, ${hits} hit`);
       void upstash;
     });
   });

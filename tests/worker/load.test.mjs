@@ -92,7 +92,7 @@ async function loadAndCheck(worker, label) {
   console.log(JSON.stringify({ label, cache, herd: { misses, coalesced, hits } }));
   assert.ok(misses <= 2, `50 concurrent reads of a cold key ran the loader ${misses} times`);
   assert.equal(misses + coalesced + hits, 50);
-  return { coalesced };
+  return { coalesced, hits };
 }
 
 describe("concurrent load in one isolate", () => {
@@ -109,10 +109,12 @@ describe("concurrent load in one isolate", () => {
     const upstash = await startUpstashLocal();
     const worker = await startWorker(upstashVars(upstash, settings));
     try {
-      const { coalesced } = await loadAndCheck(worker, "upstash");
-      // The loader's own round trips (MGET, D1, fenced write) keep the flight
-      // open while the herd arrives: almost every read waits for it.
-      assert.ok(coalesced >= 40, `${coalesced} of 50 reads waited for the one loader run`);
+      const { coalesced, hits } = await loadAndCheck(worker, "upstash");
+      // The loader's own round trips (MGET, D1) keep the flight open while
+      // the herd arrives: almost every read waits for it, and those that come
+      // after it find the entry in L1 (its write-back runs after the response).
+      assert.ok(coalesced > 0, `none of 50 reads waited for the one loader run`);
+      assert.ok(coalesced + hits >= 48, `${coalesced} waited and ${hits} hit of 50: the rest loaded again`);
     } finally {
       await worker.dispose();
       await upstash.stop();
