@@ -126,7 +126,8 @@ pub enum WriteBack {
     /// to run in the background with
     /// [`Cache::finish_write_back`](super::Cache::finish_write_back), which
     /// drops that L1 copy if the fenced write is refused. A miss then waits
-    /// for one round trip fewer. Only under
+    /// for one round trip fewer. Only with an L1 (a cache without one writes
+    /// back inline) and under
     /// [`FailurePolicy::Degrade`](crate::FailurePolicy::Degrade) (under
     /// `FailClosed` a failed write-back fails the read, so it stays inline).
     Deferred,

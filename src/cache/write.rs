@@ -80,7 +80,9 @@ impl Writes {
     /// entry, keeps it in `reads`' L1 now, and answers the write to run
     /// later with [`finish_write_back`](Self::finish_write_back). `None`
     /// when there is nothing to write ("absent" not cached) or the value
-    /// cannot be held: the caller then writes back inline, which says why.
+    /// cannot be held, or without an L1 to serve the entry meanwhile (the
+    /// memory backend is itself in the isolate): the caller then writes back
+    /// inline.
     pub fn defer_write_back(
         &self,
         reads: &ReadPath,
@@ -89,6 +91,7 @@ impl Writes {
         load: LoadedFor<'_>,
         options: &EntryOptions,
     ) -> Option<PendingWriteBack> {
+        reads.l1()?;
         let prepared = self.prepare_write(key, fence, load, options, reads.now_ms()).ok()??;
         reads.l1_put(key, prepared.entry.clone(), fence);
         Some(PendingWriteBack { key: key.clone(), fence: fence.clone(), prepared })
