@@ -90,8 +90,8 @@ function commandsIn(pathname, body) {
 
 /**
  * Starts a proxy on 127.0.0.1 (a free port) forwarding to `targetUrl`.
- * Answers `{ url, port, requests(), reset(), mode, stop() }`; set `mode` to
- * one of MODES at any time.
+ * Answers `{ url, port, requests(), commands(), reset(), mode, delayMs, stop() }`;
+ * set `mode` to one of MODES, or `delayMs`, at any time.
  */
 export async function startUpstashProxy(targetUrl, { delayMs = 0 } = {}) {
   const target = new URL(targetUrl);
@@ -100,11 +100,12 @@ export async function startUpstashProxy(targetUrl, { delayMs = 0 } = {}) {
   let count = 0;
   let commands = 0;
   let mode = "pass";
+  let delay = delayMs;
 
   async function forward(req, res, pathname) {
     const body = await readBody(req);
     commands += commandsIn(pathname, body);
-    if (delayMs > 0) await new Promise((resolve) => setTimeout(resolve, delayMs));
+    if (delay > 0) await new Promise((resolve) => setTimeout(resolve, delay));
     const upstream = http.request(
       {
         agent,
@@ -166,6 +167,14 @@ export async function startUpstashProxy(targetUrl, { delayMs = 0 } = {}) {
     },
     get mode() {
       return mode;
+    },
+    /** How long each forwarded request is held, in ms (settable). */
+    get delayMs() {
+      return delay;
+    },
+    set delayMs(value) {
+      if (!(Number.isFinite(value) && value >= 0)) throw new Error(`proxy delayMs must be a number >= 0, got ${value}`);
+      delay = value;
     },
     set mode(value) {
       if (!MODES.includes(value)) throw new Error(`proxy mode must be one of ${MODES.join(", ")}, got ${value}`);

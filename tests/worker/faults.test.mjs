@@ -214,12 +214,18 @@ describe("memory", () => {
 
 describe("scoped invalidation", () => {
   test("writes to one tenant do not end another key's single-flight", async () => {
-    await withProxiedWorker({ RATE_LIMIT_CLIENT_LIMIT: "100000", RATE_LIMIT_TENANT_LIMIT: "100000" }, async (worker, proxy, upstash) => {
+    // No L1, so a miss writes back before it answers: its flight stays open
+    // for the load and the write-back, and the herd meets it there.
+    const vars = { RATE_LIMIT_CLIENT_LIMIT: "100000", RATE_LIMIT_TENANT_LIMIT: "100000", CACHE_L1_MAX_STALENESS_MS: "0" };
+    await withProxiedWorker(vars, async (worker, proxy, upstash) => {
       await putJson(worker, policyPath("hot"), POLICY);
       await putJson(worker, policyPath("busy"), POLICY);
       const stats = async () => (await (await worker.fetch("/admin/stats")).json()).cache;
       const before = await stats();
       proxy.mode = "pass";
+      // Every Upstash round trip takes 30 ms, as over a network: the herd's
+      // reads all arrive before the first load and its write-back end.
+      proxy.delayMs = 30;
       const herd = Array.from({ length: 40 }, () => worker.fetch(policyPath("hot")));
       const writes = Array.from({ length: 6 }, (_, i) => putJson(worker, policyPath("busy"), { ...POLICY, maxTokensPerRequest: i + 1 }));
       const answers = await Promise.all([...herd, ...writes]);
@@ -227,11 +233,10 @@ describe("scoped invalidation", () => {
       const after = await stats();
       const misses = after.misses - before.misses;
       assert.ok(misses <= 2, `the hot key's loader ran ${misses} times while another tenant was written`);
-      // The rest waited for that one run, or came after it and found its
-      // entry in L1 (the write-back runs after the response).
+      // The rest waited for that one run (or found its entry written).
       const coalesced = after.coalesced - before.coalesced;
       const hits = after.l1Hits + after.l2Hits - before.l1Hits - before.l2Hits;
-      assert.ok(coalesced > 0, "none of 40 reads waited for the one loader run");
+      assert.ok(coalesced >= 20, `${coalesced} of 40 reads waited for it`);
       assert.equal(misses + coalesced + hits, 40, `${misses} loaded, ${coalesced} waited, ${hits} hit`);
       void upstash;
     });

@@ -110,10 +110,9 @@ describe("concurrent load in one isolate", () => {
     const worker = await startWorker(upstashVars(upstash, settings));
     try {
       const { coalesced, hits } = await loadAndCheck(worker, "upstash");
-      // The loader's own round trips (MGET, D1) keep the flight open while
-      // the herd arrives: almost every read waits for it, and those that come
-      // after it find the entry in L1 (its write-back runs after the response).
-      assert.ok(coalesced > 0, `none of 50 reads waited for the one loader run`);
+      // Every read but the loader's waited for its flight or, coming after
+      // it, found the entry in L1 (its write-back runs after the response);
+      // faults.test.mjs's herd, slowed by a proxy, holds the waiting itself.
       assert.ok(coalesced + hits >= 48, `${coalesced} waited and ${hits} hit of 50: the rest loaded again`);
     } finally {
       await worker.dispose();
