@@ -109,15 +109,7 @@ impl ApiKeySigner {
     /// [`ConfigError`] naming `API_KEY_SECRET` (never its value) when it is
     /// shorter than 32 characters or holds anything but printable ASCII.
     pub fn from_secret(raw: &str) -> Result<Self, ConfigError> {
-        if raw.len() < MIN_API_KEY_SECRET_LEN || !raw.bytes().all(|b| b.is_ascii_graphic()) {
-            return Err(ConfigError::new(
-                "API_KEY_SECRET",
-                format!(
-                    "must be at least {MIN_API_KEY_SECRET_LEN} printable ASCII characters without spaces, \
-                     random (e.g. `openssl rand -base64 32`)"
-                ),
-            ));
-        }
+        super::check_secret("API_KEY_SECRET", raw, MIN_API_KEY_SECRET_LEN)?;
         Ok(ApiKeySigner { key: hmac(raw.as_bytes(), &[SECRET_LABEL]), derived: false })
     }
 

@@ -46,6 +46,22 @@ impl std::fmt::Debug for AdminToken {
     }
 }
 
+/// Checks that `raw`, the value of the secret `variable`, is at least
+/// `min_len` printable ASCII characters without spaces (the shape of a
+/// random secret); the error names the variable, never the value.
+pub(super) fn check_secret(variable: &str, raw: &str, min_len: usize) -> Result<(), ConfigError> {
+    if raw.len() < min_len || !raw.bytes().all(|b| b.is_ascii_graphic()) {
+        return Err(ConfigError::new(
+            variable,
+            format!(
+                "must be at least {min_len} printable ASCII characters without spaces, \
+                 random (e.g. `openssl rand -base64 32`)"
+            ),
+        ));
+    }
+    Ok(())
+}
+
 impl AdminToken {
     /// The token `ADMIN_TOKEN` holds.
     ///
@@ -54,15 +70,7 @@ impl AdminToken {
     /// shorter than 32 characters, holds anything but printable ASCII, or
     /// starts like an API key.
     pub fn parse(raw: &str) -> Result<Self, ConfigError> {
-        if raw.len() < MIN_ADMIN_TOKEN_LEN || !raw.bytes().all(|b| b.is_ascii_graphic()) {
-            return Err(ConfigError::new(
-                "ADMIN_TOKEN",
-                format!(
-                    "must be at least {MIN_ADMIN_TOKEN_LEN} printable ASCII characters without spaces, \
-                     random (e.g. `openssl rand -base64 32`)"
-                ),
-            ));
-        }
+        check_secret("ADMIN_TOKEN", raw, MIN_ADMIN_TOKEN_LEN)?;
         if raw.starts_with(LEGACY_API_KEY_PREFIX) || raw.starts_with(API_KEY_PREFIX) {
             return Err(ConfigError::new("ADMIN_TOKEN", "must not start with ek_ or ek1_ (API keys do)"));
         }
